@@ -1,0 +1,53 @@
+# pubcredit: every target works on a fresh machine; `make run` and `make test` are the two that matter.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_SUBJECTS ?= 2000
+
+.PHONY: install run serve test test-sqlite test-postgres lint format lock messages bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Regenerate the pinned lock from pyproject's ranges (run after changing dependencies).
+lock:
+	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
+	.lockenv/bin/python -m pip install -q --upgrade pip
+	.lockenv/bin/python -m pip install -q -e '.[dev]'
+	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^pubcredit' > requirements.lock
+	rm -rf .lockenv
+
+run: install
+	$(BIN)/pubcredit migrate --noinput
+	$(BIN)/pubcredit setup --demo-subjects $(DEMO_SUBJECTS)
+	$(BIN)/pubcredit runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Compile the zh_Hans catalogue after editing locale/*.po (the .mo files are committed).
+messages: install
+	cd pubcredit && ../$(BIN)/pubcredit makemessages -l zh_Hans --no-obsolete && ../$(BIN)/pubcredit compilemessages -l zh_Hans
+
+bench: install
+	$(BIN)/python benchmarks/demo_load.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache var

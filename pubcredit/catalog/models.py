@@ -1,0 +1,253 @@
+"""The information catalogue (信息目录) as data: regions, departments, code lists, categories, fields.
+
+Everything here is loaded from the versioned files in `catalog/data/` by `pubcredit catalog import`
+and may be edited in the admin; `pubcredit catalog export` writes the same files back.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SubjectKind(models.TextChoices):
+    """The three kinds of 行政相对人 in the national standards."""
+
+    ORG = "org", _("法人及非法人组织")
+    INDIVIDUAL_BUSINESS = "ind", _("个体工商户")
+    PERSON = "person", _("自然人")
+
+
+class Region(models.Model):
+    """An administrative division (GB/T 2260) or a functional zone with a local code."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        CITY = "city", _("市")
+        COUNTY = "county", _("区县")
+        ZONE = "zone", _("功能区")
+
+    code = models.CharField(_("区划代码"), max_length=12, primary_key=True)
+    name = models.CharField(_("名称"), max_length=64)
+    level = models.CharField(_("级别"), max_length=12, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    valid_from = models.PositiveSmallIntegerField(_("启用年份"), null=True, blank=True)
+    valid_to = models.PositiveSmallIntegerField(_("停用年份"), null=True, blank=True)
+    is_gb2260 = models.BooleanField(_("国标代码"), default=True)
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Department(models.Model):
+    """A unit that produces or receives credit information: a municipal department or a
+    district/county credit centre."""
+
+    class Level(models.TextChoices):
+        CITY = "city", _("市级")
+        DISTRICT = "district", _("区县级")
+
+    code = models.CharField(_("部门编码"), max_length=32, unique=True)
+    name = models.CharField(_("部门名称"), max_length=128)
+    short_name = models.CharField(_("简称"), max_length=64, blank=True)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    level = models.CharField(_("层级"), max_length=12, choices=Level.choices)
+    district = models.ForeignKey(
+        Region, verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="departments",
+        null=True, blank=True,
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级部门"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    submits_for = models.ManyToManyField(
+        "self", verbose_name=_("可代为报送的单位"), symmetrical=False, blank=True,
+        related_name="submitted_by",
+        help_text=_("本部门可以代这些单位报送数据(数据来源单位代码可为这些单位)。"),
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CodeList(models.Model):
+    """A code list (代码表), e.g. 处罚类别 or 证件类型."""
+
+    code = models.CharField(_("代码表编码"), max_length=64, unique=True)
+    name = models.CharField(_("名称"), max_length=128)
+    description = models.TextField(_("说明"), blank=True)
+    allow_other = models.BooleanField(
+        _("允许“其他-”开头的值"), default=False,
+        help_text=_("例如证件类型允许“其他-…”并写明具体类型。"),
+    )
+    multi_value = models.BooleanField(
+        _("允许多个值"), default=False, help_text=_("例如一个处罚决定可有多个处罚类别。")
+    )
+
+    class Meta:
+        verbose_name = _("代码表")
+        verbose_name_plural = _("代码表")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class CodeItem(models.Model):
+    codelist = models.ForeignKey(
+        CodeList, verbose_name=_("代码表"), on_delete=models.CASCADE, related_name="items"
+    )
+    value = models.CharField(_("标准值"), max_length=128)
+    code = models.CharField(_("代码"), max_length=32, blank=True)
+    synonyms = models.JSONField(
+        _("同义词/旧称"), default=list, blank=True,
+        help_text=_("导入时映射到标准值的写法,例如 2021 年以前的处罚类别名称。"),
+    )
+    description = models.CharField(_("说明"), max_length=255, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("代码项")
+        verbose_name_plural = _("代码项")
+        ordering = ["codelist", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["codelist", "value"], name="codeitem_unique_value")
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class PublicityClass(models.TextChoices):
+    PUBLIC = "public", _("公开")
+    SHARED = "shared", _("共享")
+    AUTHORISED = "authorised", _("授权查询")
+
+
+class Category(models.Model):
+    """An information category (信息类别) such as 行政许可 (XK), 行政处罚 (CF) or 信用承诺 (CN)."""
+
+    code = models.CharField(_("类别编码"), max_length=32, unique=True)
+    name = models.CharField(_("类别名称"), max_length=128)
+    catalogue_class = models.PositiveSmallIntegerField(
+        _("基础目录大类"), help_text=_("《全国公共信用信息基础目录》的 11 个大类之一(1–11)。")
+    )
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级类别"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    subject_kinds = models.JSONField(
+        _("适用主体"), default=list, help_text=_("org / ind / person 的列表。")
+    )
+    publicity_class = models.CharField(
+        _("公开属性"), max_length=16, choices=PublicityClass.choices, default=PublicityClass.PUBLIC
+    )
+    business_key = models.JSONField(
+        _("业务主键字段"), default=list, blank=True,
+        help_text=_("在同一类别、同一部门内唯一确定一条记录的字段编码。"),
+    )
+    legacy_prefix = models.CharField(_("旧字段前缀"), max_length=16, blank=True)
+    standard = models.CharField(_("依据标准"), max_length=255, blank=True)
+    description = models.TextField(_("说明"), blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    fields_complete = models.BooleanField(
+        _("字段已完整定义"), default=False, help_text=_("大类占位的类别在字段补齐前不能接收数据。")
+    )
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("信息类别")
+        verbose_name_plural = _("信息类别")
+        ordering = ["catalogue_class", "sort_order", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Field(models.Model):
+    """A data item of a category, with everything intake needs to map, clean and validate it."""
+
+    class Type(models.TextChoices):
+        STRING = "string", _("字符串")
+        TEXT = "text", _("长文本")
+        DATE = "date", _("日期")
+        DECIMAL = "decimal", _("小数")
+        INTEGER = "integer", _("整数")
+        USCC = "uscc", _("统一社会信用代码")
+        ID_NUMBER = "id_number", _("证件号码")
+        CODE = "code", _("代码值")
+
+    class Requirement(models.TextChoices):
+        REQUIRED = "required", _("必填")
+        CONDITIONAL = "conditional", _("条件必填")
+        OPTIONAL = "optional", _("选填")
+
+    class Disclosure(models.TextChoices):
+        PUBLIC = "public", _("公开")
+        MASKED = "masked", _("脱敏公开")
+        HIDDEN = "hidden", _("不公开")
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("信息类别"), on_delete=models.CASCADE, related_name="fields"
+    )
+    code = models.CharField(
+        _("字段编码"), max_length=64, help_text=_("全国标准的字段代码,例如 CF_WSH。")
+    )
+    name = models.CharField(_("字段名称"), max_length=128)
+    type = models.CharField(_("类型"), max_length=16, choices=Type.choices, default=Type.STRING)
+    requirement = models.CharField(
+        _("必填性"), max_length=16, choices=Requirement.choices, default=Requirement.OPTIONAL
+    )
+    condition = models.JSONField(
+        _("条件"), null=True, blank=True,
+        help_text=_(
+            '条件必填的条件,例如 {"field": "CF_XDR_LB", "in": ["法人及非法人组织", "个体工商户"]};'
+            '或 {"any_of": ["CF_NR_FK", ...]} 表示几项中至少填一项。'
+        ),
+    )
+    max_length = models.PositiveIntegerField(_("最大长度"), null=True, blank=True)
+    exact_length = models.PositiveIntegerField(_("固定长度"), null=True, blank=True)
+    decimal_places = models.PositiveSmallIntegerField(_("小数位数"), null=True, blank=True)
+    unit = models.CharField(_("单位"), max_length=16, blank=True)
+    codelist = models.ForeignKey(
+        CodeList, verbose_name=_("代码表"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="fields",
+    )
+    legacy_codes = models.JSONField(_("旧字段代码"), default=list, blank=True)
+    synonyms = models.JSONField(_("表头同义词"), default=list, blank=True)
+    role = models.CharField(
+        _("语义角色"), max_length=32, blank=True,
+        help_text=_(
+            "跨类别的通用含义,供归集和核查使用,例如 subject_name、subject_kind、subject_uscc、"
+            "subject_id_number、decision_date、valid_from、valid_to、source_department_uscc。"
+        ),
+    )
+    disclosure = models.CharField(
+        _("公开方式"), max_length=12, choices=Disclosure.choices, default=Disclosure.PUBLIC
+    )
+    description = models.CharField(_("说明"), max_length=512, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("数据项")
+        verbose_name_plural = _("数据项")
+        ordering = ["category", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "code"], name="field_unique_code")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

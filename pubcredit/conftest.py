@@ -1,0 +1,29 @@
+"""Shared fixtures. Tests run against whatever DATABASE_URL names (SQLite by default; CI runs the
+suite again on PostgreSQL)."""
+
+import os
+
+import pytest
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']}"
+
+
+@pytest.fixture(autouse=True)
+def _immediate_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def system():
+    from pubcredit.accounts.permissions import Principal
+
+    return Principal.system("test")
+
+
+@pytest.fixture
+def in_ci() -> bool:
+    return os.environ.get("CI") == "true"

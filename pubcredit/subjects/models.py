@@ -1,0 +1,72 @@
+"""The subject register (主体库): organisations, 个体工商户 and natural persons.
+
+A natural person's 身份证号 is never stored in clear: `id_cipher` holds it encrypted (AES-GCM),
+`id_index` a keyed hash (HMAC-SHA256 blind index) to find it, `id_masked` the public rendering.
+Every large table that refers to a subject carries `subject_id` (see architecture.md, scale path).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from pubcredit.catalog.models import SubjectKind
+
+
+class Subject(models.Model):
+    kind = models.CharField(_("主体类别"), max_length=8, choices=SubjectKind.choices)
+    org_category = models.CharField(
+        _("机构类别代码"), max_length=2, blank=True,
+        help_text=_("统一社会信用代码第 1–2 位,例如 91 企业、92 个体工商户、N2 村级集体经济组织。"),
+    )
+    name = models.CharField(_("名称"), max_length=200)
+    name_norm = models.CharField(_("规范化名称"), max_length=200, db_index=True)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True)
+    id_cipher = models.BinaryField(_("证件号码密文"), null=True, blank=True, editable=False)
+    id_index = models.CharField(
+        _("证件号码索引"), max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    id_masked = models.CharField(_("证件号码(脱敏)"), max_length=32, blank=True, editable=False)
+    id_type = models.CharField(_("证件类型"), max_length=32, blank=True)
+    region = models.CharField(_("行政区划代码"), max_length=6, blank=True, db_index=True)
+    legal_representative = models.CharField(_("法定代表人"), max_length=100, blank=True)
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("主体")
+        verbose_name_plural = _("主体")
+        indexes = [models.Index(fields=["kind", "region"], name="subject_kind_region")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="person") | models.Q(uscc__isnull=True),
+                name="subject_person_has_no_uscc",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_person(self) -> bool:
+        return self.kind == SubjectKind.PERSON
+
+
+class FormerName(models.Model):
+    """A name the subject used before (曾用名); matching by name also looks here."""
+
+    subject = models.ForeignKey(
+        Subject, verbose_name=_("主体"), on_delete=models.CASCADE, related_name="former_names"
+    )
+    name = models.CharField(_("曾用名"), max_length=200)
+    name_norm = models.CharField(_("规范化名称"), max_length=200, db_index=True)
+    used_until = models.DateField(_("使用至"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("曾用名")
+        verbose_name_plural = _("曾用名")
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "name"], name="formername_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from pubcredit.api import api
+
+admin.site.site_header = "公共信用信息平台 管理后台"
+admin.site.site_title = "公共信用信息平台"
+admin.site.index_title = "平台管理"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("console/", include("pubcredit.console.urls")),
+    path("", include("pubcredit.portal.urls")),
+]
