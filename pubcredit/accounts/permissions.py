@@ -88,6 +88,8 @@ class Principal:
             raise PermissionDenied(_("当前角色无权执行此操作:%(action)s") % {"action": action})
 
 
+ALL_ROWS = "*"
+
 PUBLIC = Principal(role=Role.PUBLIC, label="public")
 
 
@@ -95,19 +97,25 @@ def restrict(queryset: QuerySet, principal: Principal, action: str) -> QuerySet:
     """The rows of `queryset` that `principal` may act on with `action`.
 
     A model opts into scoping with `scope_lookups = {"department": "<path to Department id>",
-    "district": "<path to district Region code>"}`. A scoped role on a model without the matching
-    lookup sees nothing: least privilege when in doubt.
+    "district": "<path to district Region code>"}`; the value "*" says rows of that model are not
+    owned by a department (or district) and a scoped role sees all of them (e.g. the subject
+    register for a 部门报送员). A scoped role on a model without the matching lookup sees nothing:
+    least privilege when in doubt.
     """
     if not principal.can(action):
         return queryset.none()
     lookups = getattr(queryset.model, "scope_lookups", {})
     if principal.role in DEPARTMENT_SCOPED:
         path = lookups.get("department")
+        if path == ALL_ROWS:
+            return queryset
         if path is None or principal.department_id is None:
             return queryset.none()
         return queryset.filter(**{path: principal.department_id})
     if principal.role in DISTRICT_SCOPED:
         path = lookups.get("district")
+        if path == ALL_ROWS:
+            return queryset
         if path is None or principal.district_id is None:
             return queryset.none()
         return queryset.filter(**{path: principal.district_id})
