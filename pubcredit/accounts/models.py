@@ -23,12 +23,20 @@ class ScopedPrincipalMixin(models.Model):
 
     role = models.CharField(_("角色"), max_length=32, choices=Role.choices, default=Role.PUBLIC)
     department = models.ForeignKey(
-        "catalog.Department", verbose_name=_("所属部门"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "catalog.Department",
+        verbose_name=_("所属部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     district = models.ForeignKey(
-        "catalog.Region", verbose_name=_("所属区县"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "catalog.Region",
+        verbose_name=_("所属区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
 
     class Meta:
@@ -52,6 +60,9 @@ class User(ScopedPrincipalMixin, AbstractUser):
             ),
         ]
 
+    def __str__(self) -> str:
+        return self.get_full_name() or self.get_username()
+
 
 class ApiKey(ScopedPrincipalMixin):
     """A key for a department system or a bank. Only the SHA-256 of the secret is stored; the
@@ -63,8 +74,12 @@ class ApiKey(ScopedPrincipalMixin):
     active = models.BooleanField(_("有效"), default=True)
     expires_at = models.DateTimeField(_("过期时间"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("签发人"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
@@ -93,11 +108,19 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     api_key = models.ForeignKey(
-        ApiKey, verbose_name=_("接口密钥"), null=True, blank=True, on_delete=models.PROTECT,
+        ApiKey,
+        verbose_name=_("接口密钥"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_label = models.CharField(_("操作者"), max_length=150)
@@ -124,11 +147,19 @@ class AccessLog(models.Model):
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("查看人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("查看人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     api_key = models.ForeignKey(
-        ApiKey, verbose_name=_("接口密钥"), null=True, blank=True, on_delete=models.PROTECT,
+        ApiKey,
+        verbose_name=_("接口密钥"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_label = models.CharField(_("查看者"), max_length=150)

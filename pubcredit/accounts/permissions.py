@@ -19,15 +19,29 @@ from pubcredit.accounts.models import Role
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset(
         {
-            "catalog.view", "catalog.change", "subjects.view", "subjects.change",
-            "subjects.view_person", "accounts.manage", "accounts.view_audit", "records.submit",
-            "records.view", "checks.run", "console.view",
+            "catalog.view",
+            "catalog.change",
+            "subjects.view",
+            "subjects.change",
+            "subjects.view_person",
+            "accounts.manage",
+            "accounts.view_audit",
+            "records.submit",
+            "records.view",
+            "checks.run",
+            "console.view",
         }
     ),
     Role.CENTRE_STAFF: frozenset(
         {
-            "catalog.view", "subjects.view", "subjects.change", "subjects.view_person",
-            "records.view", "checks.run", "console.view", "accounts.view_audit",
+            "catalog.view",
+            "subjects.view",
+            "subjects.change",
+            "subjects.view_person",
+            "records.view",
+            "checks.run",
+            "console.view",
+            "accounts.view_audit",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -66,13 +80,19 @@ class Principal:
             return PUBLIC
         if isinstance(actor, ApiKey):
             return cls(
-                role=actor.role, label=f"key:{actor.prefix}", api_key=actor,
-                department_id=actor.department_id, district_id=actor.district_id,
+                role=actor.role,
+                label=f"key:{actor.prefix}",
+                api_key=actor,
+                department_id=actor.department_id,
+                district_id=actor.district_id,
             )
         role = Role.PLATFORM_ADMIN if actor.is_superuser else actor.role
         return cls(
-            role=role, label=actor.get_username(), user=actor,
-            department_id=actor.department_id, district_id=actor.district_id,
+            role=role,
+            label=actor.get_username(),
+            user=actor,
+            department_id=actor.department_id,
+            district_id=actor.district_id,
         )
 
     @classmethod

@@ -29,8 +29,14 @@ def issue_api_key(
     prefix = secrets.token_hex(KEY_PREFIX_LEN // 2)
     clear = f"pc_{prefix}_{secret}"
     key = ApiKey.objects.create(
-        name=name, role=role, department=department, district=district, expires_at=expires_at,
-        prefix=prefix, key_hash=_hash_key(clear), created_by=principal.user,
+        name=name,
+        role=role,
+        department=department,
+        district=district,
+        expires_at=expires_at,
+        prefix=prefix,
+        key_hash=_hash_key(clear),
+        created_by=principal.user,
     )
     record_event(principal, "accounts.issue_api_key", key, after=snapshot(key))
     return key, clear
@@ -42,8 +48,9 @@ def revoke_api_key(principal: Principal, key: ApiKey, reason: str = "") -> ApiKe
     before = snapshot(key)
     key.active = False
     key.save(update_fields=["active"])
-    record_event(principal, "accounts.revoke_api_key", key, before=before, after=snapshot(key),
-                 reason=reason)
+    record_event(
+        principal, "accounts.revoke_api_key", key, before=before, after=snapshot(key), reason=reason
+    )
     return key
 
 
@@ -81,6 +88,11 @@ def log_person_access(
 
         raise ValidationError(_("查看自然人信息必须填写查询事由。"))
     return AccessLog.objects.create(
-        actor=principal.user, api_key=principal.api_key, actor_label=principal.label[:150],
-        subject=subject, purpose=purpose[:255], what=what[:255], client_address=client_address,
+        actor=principal.user,
+        api_key=principal.api_key,
+        actor_label=principal.label[:150],
+        subject=subject,
+        purpose=purpose[:255],
+        what=what[:255],
+        client_address=client_address,
     )

@@ -29,7 +29,11 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=64)
     level = models.CharField(_("级别"), max_length=12, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     valid_from = models.PositiveSmallIntegerField(_("启用年份"), null=True, blank=True)
@@ -59,15 +63,26 @@ class Department(models.Model):
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
     level = models.CharField(_("层级"), max_length=12, choices=Level.choices)
     district = models.ForeignKey(
-        Region, verbose_name=_("所在区县"), on_delete=models.PROTECT, related_name="departments",
-        null=True, blank=True,
+        Region,
+        verbose_name=_("所在区县"),
+        on_delete=models.PROTECT,
+        related_name="departments",
+        null=True,
+        blank=True,
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级部门"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     submits_for = models.ManyToManyField(
-        "self", verbose_name=_("可代为报送的单位"), symmetrical=False, blank=True,
+        "self",
+        verbose_name=_("可代为报送的单位"),
+        symmetrical=False,
+        blank=True,
         related_name="submitted_by",
         help_text=_("本部门可以代这些单位报送数据(数据来源单位代码可为这些单位)。"),
     )
@@ -89,7 +104,8 @@ class CodeList(models.Model):
     name = models.CharField(_("名称"), max_length=128)
     description = models.TextField(_("说明"), blank=True)
     allow_other = models.BooleanField(
-        _("允许“其他-”开头的值"), default=False,
+        _("允许“其他-”开头的值"),
+        default=False,
         help_text=_("例如证件类型允许“其他-…”并写明具体类型。"),
     )
     multi_value = models.BooleanField(
@@ -112,7 +128,9 @@ class CodeItem(models.Model):
     value = models.CharField(_("标准值"), max_length=128)
     code = models.CharField(_("代码"), max_length=32, blank=True)
     synonyms = models.JSONField(
-        _("同义词/旧称"), default=list, blank=True,
+        _("同义词/旧称"),
+        default=list,
+        blank=True,
         help_text=_("导入时映射到标准值的写法,例如 2021 年以前的处罚类别名称。"),
     )
     description = models.CharField(_("说明"), max_length=255, blank=True)
@@ -146,7 +164,11 @@ class Category(models.Model):
         _("基础目录大类"), help_text=_("《全国公共信用信息基础目录》的 11 个大类之一(1–11)。")
     )
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级类别"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     subject_kinds = models.JSONField(
@@ -156,7 +178,9 @@ class Category(models.Model):
         _("公开属性"), max_length=16, choices=PublicityClass.choices, default=PublicityClass.PUBLIC
     )
     business_key = models.JSONField(
-        _("业务主键字段"), default=list, blank=True,
+        _("业务主键字段"),
+        default=list,
+        blank=True,
         help_text=_("在同一类别、同一部门内唯一确定一条记录的字段编码。"),
     )
     legacy_prefix = models.CharField(_("旧字段前缀"), max_length=16, blank=True)
@@ -212,7 +236,9 @@ class Field(models.Model):
         _("必填性"), max_length=16, choices=Requirement.choices, default=Requirement.OPTIONAL
     )
     condition = models.JSONField(
-        _("条件"), null=True, blank=True,
+        _("条件"),
+        null=True,
+        blank=True,
         help_text=_(
             '条件必填的条件,例如 {"field": "CF_XDR_LB", "in": ["法人及非法人组织", "个体工商户"]};'
             '或 {"any_of": ["CF_NR_FK", ...]} 表示几项中至少填一项。'
@@ -223,13 +249,19 @@ class Field(models.Model):
     decimal_places = models.PositiveSmallIntegerField(_("小数位数"), null=True, blank=True)
     unit = models.CharField(_("单位"), max_length=16, blank=True)
     codelist = models.ForeignKey(
-        CodeList, verbose_name=_("代码表"), null=True, blank=True, on_delete=models.PROTECT,
+        CodeList,
+        verbose_name=_("代码表"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="fields",
     )
     legacy_codes = models.JSONField(_("旧字段代码"), default=list, blank=True)
     synonyms = models.JSONField(_("表头同义词"), default=list, blank=True)
     role = models.CharField(
-        _("语义角色"), max_length=32, blank=True,
+        _("语义角色"),
+        max_length=32,
+        blank=True,
         help_text=_(
             "跨类别的通用含义,供归集和核查使用,例如 subject_name、subject_kind、subject_uscc、"
             "subject_id_number、decision_date、valid_from、valid_to、source_department_uscc。"

@@ -14,12 +14,16 @@ from pubcredit.catalog.models import SubjectKind
 class Subject(models.Model):
     kind = models.CharField(_("主体类别"), max_length=8, choices=SubjectKind.choices)
     org_category = models.CharField(
-        _("机构类别代码"), max_length=2, blank=True,
+        _("机构类别代码"),
+        max_length=2,
+        blank=True,
         help_text=_("统一社会信用代码第 1–2 位,例如 91 企业、92 个体工商户、N2 村级集体经济组织。"),
     )
     name = models.CharField(_("名称"), max_length=200)
     name_norm = models.CharField(_("规范化名称"), max_length=200, db_index=True)
-    uscc = models.CharField(_("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True)
+    uscc = models.CharField(
+        _("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True
+    )
     id_cipher = models.BinaryField(_("证件号码密文"), null=True, blank=True, editable=False)
     id_index = models.CharField(
         _("证件号码索引"), max_length=64, null=True, blank=True, unique=True, editable=False
