@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "pubcredit.accounts",
     "pubcredit.catalog",
+    "pubcredit.holidays",
     "pubcredit.subjects",
     "pubcredit.portal",
     "pubcredit.console",
