@@ -12,6 +12,10 @@ from pubcredit.catalog.models import SubjectKind
 
 
 class Subject(models.Model):
+    # The register is shared: a department clerk or district admin sees every subject
+    # (their scope narrows the records, not the register). See accounts.permissions.restrict.
+    scope_lookups = {"department": "*", "district": "region"}
+
     kind = models.CharField(_("主体类别"), max_length=8, choices=SubjectKind.choices)
     org_category = models.CharField(
         _("机构类别代码"),
@@ -21,6 +25,11 @@ class Subject(models.Model):
     )
     name = models.CharField(_("名称"), max_length=200)
     name_norm = models.CharField(_("规范化名称"), max_length=200, db_index=True)
+    # The distinctive part of the name (names.name_key): what fuzzy search probes by prefix.
+    # db_default so that bulk loaders that do not know the column still insert rows.
+    name_key = models.CharField(
+        _("名称检索键"), max_length=200, blank=True, default="", db_default="", db_index=True
+    )
     uscc = models.CharField(
         _("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True
     )
