@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from pubcredit.accounts.permissions import restrict
@@ -78,8 +78,8 @@ class IdCheckOut(Schema):
     warnings: list[str]
 
 
-def _error(status: int, code: str, message: str, details=None):
-    return status, {"code": code, "message": message, "details": details or []}
+def _error(status: int, code: str, message: str, details=None) -> Status:
+    return Status(status, {"code": code, "message": message, "details": details or []})
 
 
 def _client_address(request) -> str | None:
@@ -175,12 +175,15 @@ def search(request, params: Query[SearchParams]):
                 )
             return cache[subject.pk]
 
-        return 200, SearchOut(
-            subject=out(match.subject) if match.subject else None,
-            candidates=[
-                CandidateOut(subject=out(c.subject), score=c.score, reason=c.reason)
-                for c in match.candidates
-            ],
+        return Status(
+            200,
+            SearchOut(
+                subject=out(match.subject) if match.subject else None,
+                candidates=[
+                    CandidateOut(subject=out(c.subject), score=c.score, reason=c.reason)
+                    for c in match.candidates
+                ],
+            ),
         )
     except ValidationError as exc:
         return _error(400, "invalid", "".join(exc.messages))
@@ -199,12 +202,15 @@ def get_subject(request, subject_id: int, purpose: str | None = None):
     )
     if subject is None:
         return _error(404, "not_found", _("主体不存在或无权查看。"))
-    return 200, _subject_out(
-        request,
-        subject,
-        reveal=_reveal_persons(request, purpose),
-        purpose=purpose,
-        what="主体详情",
+    return Status(
+        200,
+        _subject_out(
+            request,
+            subject,
+            reveal=_reveal_persons(request, purpose),
+            purpose=purpose,
+            what="主体详情",
+        ),
     )
 
 
@@ -221,4 +227,4 @@ def idcheck(request, body: IdCheckIn):
             "too_many_values",
             _("一次最多校验 %(n)d 个号码。") % {"n": MAX_IDCHECK_VALUES},
         )
-    return 200, [check_identifier(v).as_dict() for v in body.values]
+    return Status(200, [check_identifier(v).as_dict() for v in body.values])

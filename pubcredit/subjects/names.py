@@ -54,6 +54,13 @@ def _tables() -> tuple[dict[int, str | None], re.Pattern | None]:
                     ambiguous.add(src)
     except OSError:  # pragma: no cover - opencc is a hard dependency
         pass
+    # Chains (薴 → 苧 → 苎) are followed to the end so one pass is enough (idempotence).
+    for src, dst in list(table.items()):
+        seen = {src}
+        while dst is not None and ord(dst) in table and ord(dst) not in seen:
+            seen.add(ord(dst))
+            dst = table[ord(dst)]
+        table[src] = dst
     for target, sources in _BRACKETS.items():
         for c in sources:
             table[ord(c)] = target
@@ -75,14 +82,26 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+def _renormalize(s: str, table) -> str:
+    """Removing a character can leave a base letter next to a combining mark ("A ́" → "Á"
+    after NFKC): repeat until stable so that normalize_name is idempotent."""
+    for _ in range(3):
+        s = unicodedata.normalize("NFKC", s).translate(table)
+        if unicodedata.is_normalized("NFKC", s):
+            break
+    return s
+
+
 def _phrase_fallback(original: str, fast: str, table, pattern) -> str:
     """Called when `fast` still holds an ambiguous character: if the name also had traditional
     characters, let OpenCC's phrase dictionary decide, then apply the table again."""
     nfkc = unicodedata.normalize("NFKC", original)
     if not any(table.get(ord(c), c) != c and "\u3400" <= c for c in nfkc):
         return fast  # no traditional characters at all: keep 乾/於 as written
-    converted = _t2s().convert(nfkc)
-    return converted.translate(table)
+    converted = _t2s().convert(nfkc).translate(table)
+    if not unicodedata.is_normalized("NFKC", converted):
+        converted = _renormalize(converted, table)
+    return converted
 
 
 def normalize_name(name: str) -> str:
@@ -92,6 +111,8 @@ def normalize_name(name: str) -> str:
         return ""
     table, pattern = _tables()
     fast = unicodedata.normalize("NFKC", name).translate(table)
+    if not unicodedata.is_normalized("NFKC", fast):
+        fast = _renormalize(fast, table)
     if pattern is not None and pattern.search(fast):
         return _phrase_fallback(name, fast, table, pattern)
     return fast
@@ -102,6 +123,10 @@ def normalize_names(names: list[str]) -> list[str]:
     table, pattern = _tables()
     nfkc = unicodedata.normalize
     out = [nfkc("NFKC", n).translate(table) if n else "" for n in names]
+    is_normalized = unicodedata.is_normalized
+    for i, s in enumerate(out):
+        if not is_normalized("NFKC", s):
+            out[i] = _renormalize(s, table)
     if pattern is not None:
         search = pattern.search
         for i, s in enumerate(out):
@@ -152,6 +177,8 @@ def split_legal_form(norm: str) -> tuple[str, str]:
     """(core, suffix) of a normalised name; suffix is the longest known legal-form ending as
     written ("" when none), e.g. "淄博宏达有限责任公司" → ("淄博宏达", "有限责任公司")."""
     n = len(norm)
+    if norm in _SUFFIX_CLASS:
+        return norm, ""  # a bare "有限公司" has no core to compare
     for length in _SUFFIX_LENGTHS:
         if length < n and norm[-length:] in _SUFFIX_CLASS:
             return norm[:-length], norm[-length:]
