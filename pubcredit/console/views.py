@@ -1,7 +1,17 @@
+"""Staff console pages. Thin: check the principal, call a service, render."""
+
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.console.services import dashboard_stats
 
 
 @login_required
 def dashboard(request):
-    return render(request, "console/dashboard.html")
+    principal = Principal.of(request.user)
+    if not principal.can("console.view"):
+        raise PermissionDenied(_("您的账号没有使用工作台的权限。如需开通,请联系平台管理员。"))
+    return render(request, "console/dashboard.html", {"stats": dashboard_stats(principal)})

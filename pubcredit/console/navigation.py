@@ -1,0 +1,77 @@
+"""The console's left navigation as data.
+
+A console page joins the navigation by adding one `NavItem` to `NAV_ITEMS` (label, URL name,
+the action a principal needs to see it, and the group it is listed under). The layout shows an
+item only to principals whose role has the action, and only once its URL name resolves, so an
+item can be listed before its page exists without producing a broken link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from pubcredit.accounts.permissions import Principal
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    action: str
+    group: str
+    # Django's admin also demands User.is_staff, which a role does not imply.
+    needs_staff_flag: bool = False
+    # Other pages (view names) under this item, which mark it as the current one.
+    also_current: tuple[str, ...] = ()
+
+
+GROUP_OVERVIEW = _("概览")
+GROUP_SUBJECTS = _("主体管理")
+GROUP_SYSTEM = _("系统管理")
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("工作台首页"), "console:dashboard", "console.view", GROUP_OVERVIEW),
+    NavItem(
+        _("主体查询"),
+        "console:subject_search",
+        "subjects.view",
+        GROUP_SUBJECTS,
+        also_current=("console:subject_detail",),
+    ),
+    NavItem(_("管理后台"), "admin:index", "accounts.manage", GROUP_SYSTEM, needs_staff_flag=True),
+]
+
+# Groups in display order; an item whose group is not listed here goes last.
+GROUP_ORDER = [GROUP_OVERVIEW, GROUP_SUBJECTS, GROUP_SYSTEM]
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    url: str
+    view_names: tuple[str, ...]  # the pages on which this link is the current one
+
+
+def visible_navigation(principal: Principal) -> list[tuple[str, list[NavLink]]]:
+    """The groups and links `principal` may see, in display order; empty groups are dropped."""
+    user = principal.user
+    groups: dict[str, list[NavLink]] = {}
+    for item in NAV_ITEMS:
+        if not principal.can(item.action):
+            continue
+        if item.needs_staff_flag and not getattr(user, "is_staff", False):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        groups.setdefault(str(item.group), []).append(
+            NavLink(str(item.label), url, (item.url_name, *item.also_current))
+        )
+    order = [str(group) for group in GROUP_ORDER]
+    return sorted(
+        groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)
+    )
