@@ -44,6 +44,12 @@ def test_home_in_english_with_accept_language():
     assert "信用动态" not in html
 
 
+@pytest.mark.parametrize("accept", ["fr-FR,fr;q=0.9", "zh-CN,zh;q=0.9", ""])
+def test_other_languages_fall_back_to_chinese(accept):
+    html = Client(HTTP_ACCEPT_LANGUAGE=accept).get("/").content.decode()
+    assert 'lang="zh-hans"' in html
+
+
 def test_home_in_english_with_language_cookie(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
