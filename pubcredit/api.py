@@ -1,8 +1,14 @@
 """The JSON API under /api/v1/ (django-ninja). Each app contributes a router from its api.py."""
 
-from django.core.exceptions import PermissionDenied
+import logging
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
+from ninja.errors import ValidationError as NinjaValidationError
 
 from pubcredit.accounts.api import ApiKeyAuth, SessionPrincipalAuth
 
@@ -26,6 +32,69 @@ def permission_denied(request, exc):
     return _error(request, 403, "forbidden", str(exc) or _("无权访问"))
 
 
+# Error shape for everything else (accounts engineer): {"code", "message" in Chinese, "details"};
+# never a stack trace, whatever DEBUG says.
+@api.exception_handler(AuthenticationError)
+def unauthorized(request, exc):
+    return _error(
+        request,
+        401,
+        "unauthorized",
+        _("未认证:请提供有效的接口密钥(Authorization: Bearer)或先登录。"),
+    )
+
+
+_HTTP_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 429: "throttled"}
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    message = str(exc)
+    if isinstance(exc, Throttled):
+        message = _("请求过于频繁,请稍后再试。")
+    elif isinstance(exc, AuthorizationError):
+        message = _("无权访问")
+    return _error(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), message)
+
+
+@api.exception_handler(NinjaValidationError)
+def request_invalid(request, exc):
+    details = [
+        {"loc": [str(p) for p in e.get("loc", ())], "message": e.get("msg", "")} for e in exc.errors
+    ]
+    return _error(request, 422, "invalid_request", _("请求参数不符合要求。"), details)
+
+
+@api.exception_handler(DjangoValidationError)
+def validation_error(request, exc):
+    if hasattr(exc, "error_dict"):
+        details = [
+            {"field": field, "message": str(message)}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    else:
+        details = [{"field": None, "message": str(m)} for m in exc.messages]
+    message = details[0]["message"] if len(details) == 1 else _("提交的数据未通过校验。")
+    return _error(request, 422, "invalid", message, details)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return _error(request, 404, "not_found", _("请求的对象不存在。"))
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def object_not_found(request, exc):
+    return not_found(request, exc)
+
+
+@api.exception_handler(Exception)
+def server_error(request, exc):
+    logging.getLogger("pubcredit.api").exception("unhandled API error on %s", request.path)
+    return _error(request, 500, "server_error", _("服务器内部错误,请稍后再试或联系平台管理员。"))
+
+
 @api.get("/health", auth=None, tags=["平台"], summary="健康检查")
 def health(request):
     from django.db import connection
@@ -35,8 +104,10 @@ def health(request):
     return {"status": "ok", "database": connection.vendor}
 
 
+from pubcredit.accounts.api import router as accounts_router  # noqa: E402
 from pubcredit.catalog.api import router as catalog_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402
 
+api.add_router("/accounts", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/subjects", subjects_router)

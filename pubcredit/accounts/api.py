@@ -1,6 +1,7 @@
 """API authentication: `Authorization: Bearer <key>` for systems, the session for people.
-Both set `request.principal`."""
+Both set `request.principal`. The accounts router answers "who am I" for either."""
 
+from ninja import Router, Schema
 from ninja.security import APIKeyCookie, HttpBearer
 
 from pubcredit.accounts.permissions import Principal
@@ -24,7 +25,39 @@ class SessionPrincipalAuth(APIKeyCookie):
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        if user is None or not user.is_authenticated or not user.is_active:
             return None
         request.principal = Principal.of(user)
         return request.principal
+
+
+router = Router(tags=["账号"])
+
+
+class ScopeOut(Schema):
+    code: str
+    name: str
+
+
+class MeOut(Schema):
+    label: str
+    role: str
+    role_name: str
+    department: ScopeOut | None
+    district: ScopeOut | None
+    actions: list[str]
+
+
+@router.get("/me", response=MeOut, summary="当前调用者的角色、范围和可执行的动作")
+def me(request):
+    principal: Principal = request.principal
+    department = principal.department
+    district = principal.district
+    return MeOut(
+        label=principal.label,
+        role=principal.role,
+        role_name=principal.role_name,
+        department=ScopeOut(code=department.code, name=department.name) if department else None,
+        district=ScopeOut(code=district.code, name=district.name) if district else None,
+        actions=sorted(principal.actions),
+    )

@@ -63,6 +63,33 @@ class User(ScopedPrincipalMixin, AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.get_username()
 
+    def save(self, *args, **kwargs):
+        # Admin entry follows the role (ROLE_ACTIONS is the single source of truth), so is_staff
+        # is derived here rather than ticked by hand.
+        from pubcredit.accounts.permissions import role_has_admin_access
+
+        self.is_staff = self.is_superuser or role_has_admin_access(self.role)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"role", "is_superuser"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "is_staff"}
+        super().save(*args, **kwargs)
+
+    # Django's model permissions (used by the admin) come from the role, not from groups or
+    # per-user grants: one place says who may do what.
+    def has_perm(self, perm, obj=None) -> bool:
+        from pubcredit.accounts.permissions import role_has_django_perm
+
+        if not self.is_active:
+            return False
+        return self.is_superuser or role_has_django_perm(self.role, perm)
+
+    def has_module_perms(self, app_label) -> bool:
+        from pubcredit.accounts.permissions import role_has_module_perms
+
+        if not self.is_active:
+            return False
+        return self.is_superuser or role_has_module_perms(self.role, app_label)
+
 
 class ApiKey(ScopedPrincipalMixin):
     """A key for a department system or a bank. Only the SHA-256 of the secret is stored; the
@@ -100,6 +127,16 @@ class ApiKey(ScopedPrincipalMixin):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.active and not self.is_expired
 
 
 class AuditEvent(models.Model):

@@ -1,8 +1,10 @@
 """What each role may do (actions) and on which rows (scope).
 
-Permissions are data, not scattered `if` statements: ROLE_ACTIONS says what a role may do;
-`restrict(queryset, principal, action)` narrows a queryset to the rows the principal's scope
-covers, using the model's `scope_lookups` (a dict of scope kind → ORM lookup path).
+Permissions are data, not scattered `if` statements: ROLE_ACTIONS says what a role may do and is
+the single source of truth (docs/roles.md is generated from it, the Django admin's model
+permissions are derived from it); `restrict(queryset, principal, action)` narrows a queryset to
+the rows the principal's scope covers, using the model's `scope_lookups` (a dict of scope kind →
+ORM lookup path).
 """
 
 from __future__ import annotations
@@ -11,11 +13,30 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.models import Role
 
-# Actions are "<area>.<verb>". A role has exactly the actions listed; nothing is implied.
+# Every action, "<area>.<verb>", with what it lets a person do. Adding an action: add it here and
+# to the roles that get it in ROLE_ACTIONS, then regenerate docs/roles.md (`pubcredit roles
+# --write docs/roles.md`); a test fails until both are done.
+ACTIONS: dict[str, str] = {
+    "catalog.view": gettext_lazy("查看信息目录、部门和代码表"),
+    "catalog.change": gettext_lazy("维护信息目录、部门和代码表(管理后台)"),
+    "subjects.view": gettext_lazy("查询主体库(自然人信息脱敏显示)"),
+    "subjects.change": gettext_lazy("登记和维护主体"),
+    "subjects.view_person": gettext_lazy("填写查询事由后查看自然人完整信息(记录查看日志)"),
+    "records.submit": gettext_lazy("报送信用信息"),
+    "records.view": gettext_lazy("查看已归集的信用信息"),
+    "checks.run": gettext_lazy("开展信用核查"),
+    "console.view": gettext_lazy("使用工作台"),
+    "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
+    "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
+}
+
+# A role has exactly the actions listed; nothing is implied.
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PLATFORM_ADMIN: frozenset(
         {
@@ -32,16 +53,19 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "console.view",
         }
     ),
+    # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
+    # centre's responsibility), but does not manage accounts or read the audit trail: that stays
+    # with the platform administrator, who audits the centre's own looks at personal data too.
     Role.CENTRE_STAFF: frozenset(
         {
             "catalog.view",
+            "catalog.change",
             "subjects.view",
             "subjects.change",
             "subjects.view_person",
             "records.view",
             "checks.run",
             "console.view",
-            "accounts.view_audit",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -51,6 +75,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         {"catalog.view", "subjects.view", "subjects.view_person", "records.view", "console.view"}
     ),
     Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view"}),
+    # Banks call the API (credit checks); they have no console and never see persons unmasked.
     Role.BANK_USER: frozenset({"subjects.view", "checks.run"}),
     Role.PUBLIC: frozenset(),
 }
@@ -58,6 +83,68 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 # Roles whose rows are limited to one department / one district.
 DEPARTMENT_SCOPED = frozenset({Role.DEPARTMENT_CLERK})
 DISTRICT_SCOPED = frozenset({Role.DISTRICT_ADMIN})
+
+# Roles an API key may carry. Keys never carry 平台管理员: a leaked system key must not be able to
+# issue more keys or create users. The public needs no key.
+API_KEY_ROLES = frozenset(
+    {
+        Role.CENTRE_STAFF,
+        Role.DEPARTMENT_CLERK,
+        Role.DISTRICT_ADMIN,
+        Role.WINDOW_CLERK,
+        Role.BANK_USER,
+    }
+)
+
+# The Django admin's model permissions, derived from actions: action → (app label, verbs, models).
+# `None` for models means every model of the app (the catalogue gains models over time). Nothing
+# in the admin can delete: catalogue rows are deactivated, keys revoked, users deactivated, and the
+# two trails are append-only. The subject register is deliberately absent: a person's data is seen
+# in the console, where each look is logged, never in the admin.
+ADMIN_PERMISSIONS: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] = {
+    "accounts.manage": (
+        "accounts",
+        frozenset({"view", "add", "change"}),
+        frozenset({"user", "apikey"}),
+    ),
+    "accounts.view_audit": (
+        "accounts",
+        frozenset({"view"}),
+        frozenset({"auditevent", "accesslog"}),
+    ),
+    "catalog.change": ("catalog", frozenset({"view", "add", "change"}), None),
+}
+
+
+def role_actions(role: str) -> frozenset[str]:
+    return ROLE_ACTIONS.get(role, frozenset())
+
+
+def role_has_admin_access(role: str) -> bool:
+    """Whether the role may enter the Django admin at all (User.is_staff is derived from this)."""
+    return bool(role_actions(role) & ADMIN_PERMISSIONS.keys())
+
+
+def role_has_django_perm(role: str, perm: str) -> bool:
+    """Whether the role grants the Django permission "app_label.verb_model" in the admin."""
+    app_label, _sep, codename = perm.partition(".")
+    verb, _sep, model = codename.partition("_")
+    for action in role_actions(role):
+        grant = ADMIN_PERMISSIONS.get(action)
+        if grant is None:
+            continue
+        grant_app, verbs, models = grant
+        if grant_app == app_label and verb in verbs and (models is None or model in models):
+            return True
+    return False
+
+
+def role_has_module_perms(role: str, app_label: str) -> bool:
+    return any(
+        ADMIN_PERMISSIONS[action][0] == app_label
+        for action in role_actions(role)
+        if action in ADMIN_PERMISSIONS
+    )
 
 
 @dataclass(frozen=True)
@@ -73,12 +160,17 @@ class Principal:
 
     @classmethod
     def of(cls, actor) -> Principal:
-        """Principal for a User, an ApiKey, AnonymousUser or None (the public)."""
+        """Principal for a User, an ApiKey, AnonymousUser or None (the public).
+
+        An inactive user or a revoked key acts as the public: whatever let it through must not
+        keep its powers."""
         from pubcredit.accounts.models import ApiKey
 
         if actor is None or not getattr(actor, "is_authenticated", True):
             return PUBLIC
         if isinstance(actor, ApiKey):
+            if not actor.active:
+                return PUBLIC
             return cls(
                 role=actor.role,
                 label=f"key:{actor.prefix}",
@@ -86,6 +178,8 @@ class Principal:
                 department_id=actor.department_id,
                 district_id=actor.district_id,
             )
+        if not actor.is_active:
+            return PUBLIC
         role = Role.PLATFORM_ADMIN if actor.is_superuser else actor.role
         return cls(
             role=role,
@@ -97,15 +191,50 @@ class Principal:
 
     @classmethod
     def system(cls, label: str = "system") -> Principal:
-        """The platform itself (demo loader, catalogue import, scheduled jobs)."""
+        """The platform itself (demo loader, catalogue import, scheduled jobs, CLI commands)."""
         return cls(role=Role.PLATFORM_ADMIN, label=label)
 
+    @property
+    def actions(self) -> frozenset[str]:
+        return role_actions(self.role)
+
+    @property
+    def role_name(self) -> str:
+        return str(Role(self.role).label) if self.role in Role.values else self.role
+
+    @property
+    def is_department_scoped(self) -> bool:
+        return self.role in DEPARTMENT_SCOPED
+
+    @property
+    def is_district_scoped(self) -> bool:
+        return self.role in DISTRICT_SCOPED
+
+    @property
+    def _scope_holder(self):
+        return self.user if self.user is not None else self.api_key
+
+    @property
+    def department(self):
+        """The Department this principal is scoped to, or None (one query at most)."""
+        holder = self._scope_holder
+        return getattr(holder, "department", None) if self.department_id else None
+
+    @property
+    def district(self):
+        """The district Region this principal is scoped to, or None (one query at most)."""
+        holder = self._scope_holder
+        return getattr(holder, "district", None) if self.district_id else None
+
     def can(self, action: str) -> bool:
-        return action in ROLE_ACTIONS.get(self.role, frozenset())
+        return action in self.actions
 
     def require(self, action: str) -> None:
         if not self.can(action):
-            raise PermissionDenied(_("当前角色无权执行此操作:%(action)s") % {"action": action})
+            raise PermissionDenied(
+                _("当前角色(%(role)s)无权执行此操作:%(action)s")
+                % {"role": self.role_name, "action": ACTIONS.get(action, action)}
+            )
 
 
 ALL_ROWS = "*"
@@ -120,23 +249,39 @@ def restrict(queryset: QuerySet, principal: Principal, action: str) -> QuerySet:
     "district": "<path to district Region code>"}`; the value "*" says rows of that model are not
     owned by a department (or district) and a scoped role sees all of them (e.g. the subject
     register for a 部门报送员). A scoped role on a model without the matching lookup sees nothing:
-    least privilege when in doubt.
+    least privilege when in doubt. A principal without the action sees nothing.
     """
     if not principal.can(action):
         return queryset.none()
     lookups = getattr(queryset.model, "scope_lookups", {})
-    if principal.role in DEPARTMENT_SCOPED:
-        path = lookups.get("department")
-        if path == ALL_ROWS:
-            return queryset
-        if path is None or principal.department_id is None:
-            return queryset.none()
-        return queryset.filter(**{path: principal.department_id})
-    if principal.role in DISTRICT_SCOPED:
-        path = lookups.get("district")
-        if path == ALL_ROWS:
-            return queryset
-        if path is None or principal.district_id is None:
-            return queryset.none()
-        return queryset.filter(**{path: principal.district_id})
+    if principal.is_department_scoped:
+        return _scoped(queryset, lookups.get("department"), principal.department_id)
+    if principal.is_district_scoped:
+        return _scoped(queryset, lookups.get("district"), principal.district_id)
     return queryset
+
+
+def _scoped(queryset: QuerySet, path: str | None, value) -> QuerySet:
+    if path == ALL_ROWS:
+        return queryset
+    if path is None or value is None:
+        return queryset.none()
+    return queryset.filter(**{path: value})
+
+
+def roles_table() -> str:
+    """The role × action matrix as a Markdown table (the generated part of docs/roles.md),
+    always in Chinese whatever language is active."""
+    with translation.override("zh-hans"):
+        return _roles_table()
+
+
+def _roles_table() -> str:
+    roles = list(Role)
+    header = "| " + _("动作") + " | " + " | ".join(str(r.label) for r in roles) + " |"
+    rule = "|---|" + "|".join(":-:" for _r in roles) + "|"
+    lines = [header, rule]
+    for action, label in ACTIONS.items():
+        marks = " | ".join("✓" if action in role_actions(r) else "" for r in roles)
+        lines.append(f"| `{action}` {label} | {marks} |")
+    return "\n".join(lines) + "\n"

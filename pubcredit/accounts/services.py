@@ -1,18 +1,237 @@
-"""Accounts services: issuing and checking API keys, logging access to personal data."""
+"""Accounts services: people, API keys and the personal-data access log.
+
+Every function that changes something takes the acting Principal first, checks it holds
+"accounts.manage", runs in one transaction and writes exactly one AuditEvent there (a call that
+changes nothing writes none). Role and scope are checked by `validate_scope`, the same rule the
+database's check constraints enforce, so users get a Chinese message instead of an IntegrityError.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event, snapshot
-from pubcredit.accounts.models import AccessLog, ApiKey
-from pubcredit.accounts.permissions import Principal
+from pubcredit.accounts.models import AccessLog, ApiKey, Role, User
+from pubcredit.accounts.permissions import (
+    API_KEY_ROLES,
+    DEPARTMENT_SCOPED,
+    DISTRICT_SCOPED,
+    Principal,
+    restrict,
+)
+from pubcredit.catalog.models import Region
 
 KEY_PREFIX_LEN = 8
+# A purpose like "信用核查" (4 characters) is the least that says why; "查询" says nothing.
+PURPOSE_MIN_LENGTH = 4
+PROFILE_FIELDS = ("first_name", "last_name", "email", "organisation")
+
+
+# --- role and scope -------------------------------------------------------------------------
+
+
+def validate_scope(role: str, department=None, district=None) -> None:
+    """Raise ValidationError unless `role` is known and its scope is complete and unambiguous:
+    a 部门报送员 has an active department, a 区县管理员 a district (区县 or 功能区), and no
+    other role carries a scope it would not be restricted by (that would only mislead)."""
+    errors: dict[str, str] = {}
+    if role not in Role.values:
+        raise ValidationError({"role": _("未知角色:%(role)s") % {"role": role}})
+    if role in DEPARTMENT_SCOPED:
+        if department is None:
+            errors["department"] = _("部门报送员必须指定所属部门。")
+        elif not department.active:
+            errors["department"] = _("部门“%(name)s”已停用,不能再分配报送员。") % {
+                "name": department.name
+            }
+    elif department is not None:
+        errors["department"] = _("只有部门报送员需要指定所属部门,其他角色请留空。")
+    if role in DISTRICT_SCOPED:
+        if district is None:
+            errors["district"] = _("区县管理员必须指定所属区县。")
+        elif district.level not in (Region.Level.COUNTY, Region.Level.ZONE):
+            errors["district"] = _("“%(name)s”不是区县或功能区,不能作为区县管理员的范围。") % {
+                "name": district.name
+            }
+    elif district is not None:
+        errors["district"] = _("只有区县管理员需要指定所属区县,其他角色请留空。")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("请填写变更原因。")})
+    return reason
+
+
+def _refuse_self(principal: Principal, user: User, message: str) -> None:
+    # An administrator who demotes or deactivates themself can lock everybody out.
+    if principal.user is not None and principal.user.pk == user.pk:
+        raise ValidationError(message)
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_user(
+    principal: Principal,
+    *,
+    username: str,
+    role: str,
+    department=None,
+    district=None,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    organisation: str = "",
+) -> User:
+    """Create a user account with a role and its scope. Without a password the account cannot
+    log in until one is set (set_user_password). Writes one "accounts.create_user" event."""
+    principal.require("accounts.manage")
+    username = (username or "").strip()
+    if not username:
+        raise ValidationError({"username": _("请填写用户名。")})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("用户名“%(name)s”已被使用。") % {"name": username}})
+    validate_scope(role, department, district)
+    user = User(
+        username=username,
+        role=role,
+        department=department,
+        district=district,
+        email=(email or "").strip(),
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+        organisation=(organisation or "").strip(),
+    )
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    record_event(principal, "accounts.create_user", user, after=snapshot(user))
+    return user
+
+
+@transaction.atomic
+def change_role(
+    principal: Principal, user: User, role: str, department=None, district=None, *, reason: str
+) -> User:
+    """Give `user` a new role and scope (the scope a role needs: see validate_scope). A reason is
+    required and nobody changes their own role. Returns the user unchanged, with no event, when
+    role and scope are already those asked for; otherwise writes one "accounts.change_role"."""
+    principal.require("accounts.manage")
+    reason = _require_reason(reason)
+    _refuse_self(principal, user, _("不能修改自己的角色,请由其他平台管理员操作。"))
+    validate_scope(role, department, district)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    new_department_id = department.pk if department is not None else None
+    new_district_id = district.pk if district is not None else None
+    if (user.role, user.department_id, user.district_id) == (
+        role,
+        new_department_id,
+        new_district_id,
+    ):
+        return user
+    before = snapshot(user)
+    user.role = role
+    user.department = department
+    user.district = district
+    user.save(update_fields=["role", "department", "district"])
+    record_event(
+        principal, "accounts.change_role", user, before=before, after=snapshot(user), reason=reason
+    )
+    return user
+
+
+@transaction.atomic
+def update_user(principal: Principal, user: User, **changes) -> User:
+    """Change profile fields (first_name, last_name, email, organisation) — never role, scope,
+    password or status, which have their own services. One "accounts.update_user" event, none
+    when nothing changes."""
+    principal.require("accounts.manage")
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"update_user cannot change {sorted(unknown)}")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = snapshot(user)
+    changed = []
+    for field, value in changes.items():
+        value = (value or "").strip()
+        if getattr(user, field) != value:
+            setattr(user, field, value)
+            changed.append(field)
+    if not changed:
+        return user
+    user.full_clean(exclude=["password"], validate_unique=False, validate_constraints=False)
+    user.save(update_fields=changed)
+    record_event(principal, "accounts.update_user", user, before=before, after=snapshot(user))
+    return user
+
+
+@transaction.atomic
+def set_user_password(principal: Principal, user: User, password: str | None) -> User:
+    """Set (or, with None, disable) `user`'s password after Django's password validators.
+    The event records only that a password was set, never the password or its hash."""
+    principal.require("accounts.manage")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    before = {"has_usable_password": user.has_usable_password()}
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save(update_fields=["password"])
+    record_event(
+        principal,
+        "accounts.set_password",
+        user,
+        before=before,
+        after={"has_usable_password": user.has_usable_password()},
+    )
+    return user
+
+
+@transaction.atomic
+def deactivate_user(principal: Principal, user: User, *, reason: str = "") -> User:
+    """Stop `user` from logging in or acting (Principal.of treats an inactive user as the
+    public). Accounts are never deleted: the trails refer to them. Idempotent."""
+    return _set_active(principal, user, False, reason, "accounts.deactivate_user")
+
+
+@transaction.atomic
+def reactivate_user(principal: Principal, user: User, *, reason: str = "") -> User:
+    """Undo deactivate_user. Idempotent."""
+    return _set_active(principal, user, True, reason, "accounts.reactivate_user")
+
+
+def _set_active(principal: Principal, user: User, active: bool, reason: str, action: str) -> User:
+    principal.require("accounts.manage")
+    _refuse_self(principal, user, _("不能停用自己的账号。"))
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        return user
+    before = snapshot(user)
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    record_event(principal, action, user, before=before, after=snapshot(user), reason=reason)
+    return user
+
+
+# --- API keys -------------------------------------------------------------------------------
 
 
 def _hash_key(clear: str) -> str:
@@ -21,13 +240,35 @@ def _hash_key(clear: str) -> str:
 
 @transaction.atomic
 def issue_api_key(
-    principal: Principal, *, name: str, role: str, department=None, district=None, expires_at=None
+    principal: Principal,
+    *,
+    name: str,
+    role: str,
+    department=None,
+    district=None,
+    expires_at=None,
 ) -> tuple[ApiKey, str]:
-    """Create a key and return it with its clear secret, which is never stored or shown again."""
+    """Create a key for a system and return it with its clear secret `pc_<prefix>_<secret>`.
+    Only the SHA-256 of the clear key is stored; the caller shows the clear key once and it can
+    never be recovered. Keys never carry 平台管理员. Writes one "accounts.issue_api_key" event."""
     principal.require("accounts.manage")
-    secret = secrets.token_urlsafe(32)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("请填写使用密钥的系统名称。")})
+    if role not in API_KEY_ROLES:
+        raise ValidationError(
+            {
+                "role": _("接口密钥不能使用角色“%(role)s”。")
+                % {"role": Role(role).label if role in Role.values else role}
+            }
+        )
+    validate_scope(role, department, district)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("过期时间必须晚于现在。")})
     prefix = secrets.token_hex(KEY_PREFIX_LEN // 2)
-    clear = f"pc_{prefix}_{secret}"
+    while ApiKey.objects.filter(prefix=prefix).exists():
+        prefix = secrets.token_hex(KEY_PREFIX_LEN // 2)
+    clear = f"pc_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
         name=name,
         role=role,
@@ -44,7 +285,12 @@ def issue_api_key(
 
 @transaction.atomic
 def revoke_api_key(principal: Principal, key: ApiKey, reason: str = "") -> ApiKey:
+    """Make `key` unusable from now on. Keys are never deleted (the trails refer to them).
+    Idempotent: revoking a revoked key writes no event."""
     principal.require("accounts.manage")
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if not key.active:
+        return key
     before = snapshot(key)
     key.active = False
     key.save(update_fields=["active"])
@@ -76,17 +322,38 @@ def authenticate_api_key(clear: str) -> ApiKey | None:
     return key
 
 
+# --- personal data --------------------------------------------------------------------------
+
+
+def validate_purpose(purpose: str) -> str:
+    """The stripped purpose, or ValidationError if it is missing or too short to say why."""
+    purpose = (purpose or "").strip()
+    if len(purpose) < PURPOSE_MIN_LENGTH:
+        raise ValidationError(
+            {
+                "purpose": _("查看自然人信息必须填写查询事由(至少 %(n)d 个字)。")
+                % {"n": PURPOSE_MIN_LENGTH}
+            }
+        )
+    return purpose
+
+
+@transaction.atomic
 def log_person_access(
     principal: Principal, subject, *, purpose: str, what: str = "", client_address=None
 ) -> AccessLog:
     """Record that a staff member or system looked at a natural person's data, and why.
-    Refuses a look without a purpose."""
-    purpose = (purpose or "").strip()
-    if not purpose:
-        from django.core.exceptions import ValidationError
-        from django.utils.translation import gettext as _
+    Refuses (and logs nothing) unless the principal holds "subjects.view_person", the subject is
+    a natural person within the principal's scope, and the purpose says why."""
+    from pubcredit.subjects.models import Subject
 
-        raise ValidationError(_("查看自然人信息必须填写查询事由。"))
+    principal.require("subjects.view_person")
+    if not subject.is_person:
+        raise ValueError("log_person_access is for natural persons only")
+    in_scope = restrict(Subject.objects.filter(pk=subject.pk), principal, "subjects.view_person")
+    if not in_scope.exists():
+        raise PermissionDenied(_("该自然人不在您的管辖范围内。"))
+    purpose = validate_purpose(purpose)
     return AccessLog.objects.create(
         actor=principal.user,
         api_key=principal.api_key,
@@ -96,3 +363,18 @@ def log_person_access(
         what=what[:255],
         client_address=client_address,
     )
+
+
+@transaction.atomic
+def reveal_id_number(principal: Principal, subject, *, purpose: str, client_address=None) -> str:
+    """A natural person's clear 身份证号, after logging the look (log_person_access's checks
+    apply). The only path from ciphertext to a person's clear ID in a staff-facing view: no log,
+    no number."""
+    from pubcredit.subjects.crypto import decrypt_id
+
+    log_person_access(
+        principal, subject, purpose=purpose, what=_("身份证号"), client_address=client_address
+    )
+    if not subject.id_cipher:
+        return ""
+    return decrypt_id(subject.id_cipher)
