@@ -233,3 +233,19 @@ def test_trails_are_searchable(admin_client, world, admin_principal):
     assert [e.action for e in found("auditevent", "bank_user")] == ["accounts.deactivate_user"]
     assert [e.action for e in found("auditevent", "platform_admin")] == ["accounts.deactivate_user"]
     assert found("auditevent", "nobody-like-this") == []
+
+
+def test_admin_pages_render(admin_client, world, admin_principal):
+    key, _clear = services.issue_api_key(admin_principal, name="某银行", role=Role.BANK_USER)
+    clerk = world.users[Role.WINDOW_CLERK]
+    for url in (
+        "/admin/accounts/user/add/",
+        f"/admin/accounts/user/{clerk.pk}/change/",
+        f"/admin/accounts/user/{clerk.pk}/password/",
+        "/admin/accounts/apikey/add/",
+        f"/admin/accounts/apikey/{key.pk}/change/",
+        "/admin/accounts/user/?role__exact=window_clerk",
+    ):
+        assert admin_client.get(url).status_code == 200, url
+    html = admin_client.get("/admin/accounts/apikey/add/").content.decode()
+    assert 'value="platform_admin"' not in html and 'value="bank_user"' in html
