@@ -204,7 +204,12 @@ def _canonical_core(core: str) -> str:
 def match_key(name: str) -> str:
     """Key for comparing two names: core (brackets dropped, inner 有限责任公司 → 有限公司) plus the
     canonical legal-form class. Equal keys mean "the same name" for matching purposes."""
-    core, suffix = split_legal_form(normalize_name(name))
+    return match_key_of_normalized(normalize_name(name))
+
+
+def match_key_of_normalized(norm: str) -> str:
+    """`match_key` of a name that is already `normalize_name` output (e.g. `name_norm`)."""
+    core, suffix = split_legal_form(norm)
     return _canonical_core(core) + legal_form_class(suffix)
 
 

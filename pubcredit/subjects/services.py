@@ -21,6 +21,7 @@ The (at most a few hundred) candidate rows are scored in Python with rapidfuzz o
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -302,17 +303,22 @@ def _prefix_filter(field_name: str, prefix: str) -> Q:
 
 
 def _score(query_mk: str, query_key: str, cand_name_norm: str, cand_key: str) -> tuple[float, str]:
-    core, suffix = names.split_legal_form(cand_name_norm)
-    cand_mk = names._canonical_core(core) + names.legal_form_class(suffix)
+    """0–100 and a reason: 100 for equal match keys; else the best of the full-name ratio, the
+    name-key ratio (×0.95: place or legal form differ) and, for a query that is the beginning
+    of the candidate's key (someone typed only the 字号), 60 plus up to 35 by coverage."""
+    cand_mk = names.match_key_of_normalized(cand_name_norm)
     if cand_mk == query_mk:
         return 100.0, _("名称一致(仅书写形式不同)")
-    by_full = fuzz.ratio(query_mk, cand_mk)
-    by_key = fuzz.ratio(query_key, cand_key) * 0.95 if query_key and cand_key else 0.0
-    if by_key >= by_full:
-        if query_key == cand_key:
-            return round(by_key, 1), _("字号一致,地区或组织形式不同")
-        return round(by_key, 1), _("名称相近")
-    return round(by_full, 1), _("名称相近")
+    if query_key and query_key == cand_key:
+        return 95.0, _("字号一致,地区或组织形式不同")
+    score = fuzz.ratio(query_mk, cand_mk)
+    if query_key and cand_key:
+        score = max(score, fuzz.ratio(query_key, cand_key) * 0.95)
+        if len(query_key) >= 2 and cand_key.startswith(query_key):
+            prefix_score = 60.0 + 35.0 * len(query_key) / len(cand_key)
+            if prefix_score > score:
+                return round(prefix_score, 1), _("名称以所查字号开头")
+    return round(score, 1), _("名称相近")
 
 
 def find_subject(
@@ -355,8 +361,7 @@ def find_subject(
 def _find_by_name(qs: QuerySet, name: str, limit: int) -> SubjectMatch:
     norm = names.normalize_name(name)[:200]
     query_key = names.name_keys([norm])[0]
-    core, suffix = names.split_legal_form(norm)
-    query_mk = names._canonical_core(core) + names.legal_form_class(suffix)
+    query_mk = names.match_key_of_normalized(norm)
 
     scored: dict[int, tuple[float, str]] = {}
     current = list(qs.filter(name_norm=norm).values_list("pk", flat=True)[: limit + 1])
@@ -377,31 +382,26 @@ def _find_by_name(qs: QuerySet, name: str, limit: int) -> SubjectMatch:
         exact_pk = former[0]
 
     if query_key:
-        seen: dict[int, tuple[str, str]] = {}
-        probes = [Q(name_key=query_key)]
-        probes += [
-            _prefix_filter("name_key", query_key[:n]) for n in (4, 3, 2) if len(query_key) >= n
-        ]
-        for probe in probes:
-            if len(seen) >= PROBE_LIMIT * 2:
+        rows: dict[int, tuple[str, str]] = {}
+        for probe in _indexed_probes(query_key):
+            if len(rows) >= PROBE_LIMIT * 2:
                 break  # the narrower probes already gave enough to rank
-            rows = qs.filter(probe).values_list("pk", "name_norm", "name_key")[:PROBE_LIMIT]
-            for pk, cand_norm, cand_key in rows:
-                seen.setdefault(pk, (cand_norm, cand_key))
-        best = max((_score(query_mk, query_key, n, k)[0] for n, k in seen.values()), default=0.0)
-        if best < FALLBACK_BELOW and len(query_key) >= 2:
-            for fragment in _fragments(query_key):
-                for pk, cand_norm, cand_key in qs.filter(name_key__contains=fragment).values_list(
-                    "pk", "name_norm", "name_key"
-                )[:PROBE_LIMIT]:
-                    seen.setdefault(pk, (cand_norm, cand_key))
-        for pk, (cand_norm, cand_key) in seen.items():
-            if pk in scored:
-                continue
-            scored[pk] = _score(query_mk, query_key, cand_norm, cand_key)
+            _collect(rows, qs.filter(probe))
+        best = max((_score(query_mk, query_key, n, k)[0] for n, k in rows.values()), default=0)
+        prefix_hit = any(k.startswith(query_key) for _n, k in rows.values())
+        if best < FALLBACK_BELOW and not prefix_hit and len(query_key) >= 3:
+            before = len(rows)
+            for probe in _typo_probes(query_key):
+                _collect(rows, qs.filter(probe))
+            if len(rows) == before:
+                # nothing within one wrong character after the first: the bounded scan
+                _collect(rows, qs.filter(name_key__contains=query_key[1:4]))
+        for pk, (cand_norm, cand_key) in rows.items():
+            if pk not in scored:
+                scored[pk] = _score(query_mk, query_key, cand_norm, cand_key)
 
     ranked = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:limit]
-    subjects = Subject.objects.in_bulk([pk for pk, _ in ranked])
+    subjects = Subject.objects.in_bulk([pk for pk, _score in ranked])
     candidates = [
         Candidate(subjects[pk], score, reason) for pk, (score, reason) in ranked if pk in subjects
     ]
@@ -409,15 +409,30 @@ def _find_by_name(qs: QuerySet, name: str, limit: int) -> SubjectMatch:
     return SubjectMatch(exact, candidates)
 
 
-def _fragments(key: str) -> list[str]:
-    """Up to two 2-character fragments for the substring fallback: the second and the last
-    bigram (the first is already covered by the prefix probes)."""
-    bigrams = [key[i : i + 2] for i in range(len(key) - 1)]
-    picks = []
-    for candidate in (bigrams[1:2] + bigrams[-1:]) if len(bigrams) > 1 else bigrams:
-        if candidate not in picks:
-            picks.append(candidate)
-    return picks[:2]
+def _collect(rows: dict, queryset: QuerySet) -> None:
+    for pk, cand_norm, cand_key in queryset.values_list("pk", "name_norm", "name_key")[
+        :PROBE_LIMIT
+    ]:
+        rows.setdefault(pk, (cand_norm, cand_key))
+
+
+def _indexed_probes(key: str) -> list[Q]:
+    """Equality and prefix probes on the indexed name_key, most specific first."""
+    probes = [Q(name_key=key)]
+    probes += [_prefix_filter("name_key", key[:n]) for n in (4, 3, 2) if len(key) >= n]
+    return probes
+
+
+def _typo_probes(key: str) -> list[Q]:
+    """One wrong character among the first four (the 字号): `^key[:i].key[i+1:4]` for i ≥ 1,
+    bounded by the indexed prefix key[:i]. (A wrong FIRST character is left to the capped
+    substring probe on key[1:4], which may scan the table and so runs only when these fail.)"""
+    probes = []
+    head = key[:4]
+    for i in range(1, len(head) - 1):
+        pattern = "^" + re.escape(head[:i]) + "." + re.escape(head[i + 1 :])
+        probes.append(_prefix_filter("name_key", head[:i]) & Q(name_key__regex=pattern))
+    return probes
 
 
 # --------------------------------------------------------------------------- maintenance

@@ -181,3 +181,53 @@ def test_backfill_name_keys(system):
     assert backfill_name_keys() == 1
     s.refresh_from_db()
     assert s.name_key == "宏达"
+
+
+def _bulk_subjects(names_list):
+    from pubcredit.subjects.names import name_keys, normalize_names
+
+    norms = normalize_names(names_list)
+    Subject.objects.bulk_create(
+        Subject(kind="org", name=n, name_norm=nn, name_key=k)
+        for n, nn, k in zip(names_list, norms, name_keys(norms), strict=True)
+    )
+
+
+def test_name_search_never_loads_the_whole_table(system):
+    import random
+
+    from django.test.utils import CaptureQueriesContext
+
+    rng = random.Random(3)
+    chars = "宏达华兴盛昌隆鑫源泰恒丰瑞祥安康永信德利通汇金鼎"
+    industries = ["机械制造", "商贸", "化工", "物流", "科技", "陶瓷"]
+    _bulk_subjects(
+        [
+            f"淄博{rng.choice(chars)}{rng.choice(chars)}{rng.choice(industries)}有限公司"
+            for _ in range(3000)
+        ]
+    )
+    target = register_subject(system, kind="org", name="淄博齐鲁瑞丰纺织有限公司", uscc=make_uscc())
+    with CaptureQueriesContext(connection) as ctx:
+        wrong_first = find_subject(name="淄博齐路瑞丰纺织有限公司")  # wrong 2nd char of key
+    assert wrong_first.candidates[0].subject == target
+    # every query is capped, or fetches the few ranked rows by primary key
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert len(sqls) < 15
+    for sql in sqls:
+        assert "LIMIT" in sql.upper() or '"subjects_subject"."id" IN (' in sql, sql
+
+    first_char_typo = find_subject(name="淄博齐鲁瑞丰纺织有限公司".replace("齐", "奇"))
+    assert first_char_typo.candidates[0].subject == target
+
+    by_brand = find_subject(name="齐鲁瑞丰")
+    assert by_brand.candidates[0].subject == target
+    assert by_brand.candidates[0].reason == "名称以所查字号开头"
+
+
+def test_exact_name_shared_by_two_subjects_is_not_an_exact_hit(system):
+    register_subject(system, kind="person", name="王伟", id_number=make_ric("37030319800101123"))
+    register_subject(system, kind="person", name="王伟", id_number=make_ric("37030319900101123"))
+    match = find_subject(name="王伟")
+    assert match.subject is None
+    assert [c.score for c in match.candidates] == [100.0, 100.0]
