@@ -6,16 +6,19 @@ callers can pass one narrowed by `restrict(...)`.
 
 How name search stays fast with a million subjects (`find_subject(name=...)`):
 1. exact: `name_norm = ?` on Subject and on FormerName (both b-tree indexed);
-2. fuzzy: indexed prefix probes on `Subject.name_key` — the distinctive part of the name
-   (字号 + business words, without leading place names, brackets and the legal form; see
-   names.name_key) — with the first 4, 3 and 2 characters of the query's key, each capped at
-   PROBE_LIMIT rows. On PostgreSQL `startswith` uses the varchar_pattern_ops index Django builds
-   for an indexed CharField; on SQLite it is written as a range on the binary-collated index.
-3. only when those probes found nothing scoring ≥ FALLBACK_BELOW, a capped substring probe
-   (`name_key LIKE '%xy%' LIMIT n`) for up to two 2-character fragments of the key; this one may
-   scan the table, so it is bounded by its LIMIT and only runs when the indexed probes failed.
-The (at most a few hundred) candidate rows are scored in Python with rapidfuzz on match_key
-(full comparable name) and name_key; never are all names loaded.
+2. indexed probes on `Subject.name_key` — the distinctive part of the name (字号 + business
+   words, without leading place names, brackets and the legal form; see names.name_key):
+   equality, then prefixes of 4, 3 and 2 characters, each capped at PROBE_LIMIT rows. On
+   PostgreSQL `startswith` uses the varchar_pattern_ops index Django builds for an indexed
+   CharField; on SQLite it is written as a range, which the binary-collated index serves;
+3. only when nothing close (≥ FALLBACK_BELOW) was found and nothing starts with the query's key:
+   one-wrong-character probes `^key[:i].key[i+1:4]` (index-bounded by key[:i]), and if those
+   find nothing either, one capped substring probe `name_key LIKE '%key[1:4]%' LIMIT n` for a
+   wrong first character — the only probe that may scan the table (measured ≈0.2–0.35 s on
+   1M rows, and only for a name nothing resembles).
+The few hundred candidate rows at most are scored in Python with rapidfuzz on match_key (full
+comparable name) and name_key; all names are never loaded. Fuzzy search covers current names;
+former names match exactly.
 """
 
 from __future__ import annotations
