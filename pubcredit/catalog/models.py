@@ -4,8 +4,21 @@ Everything here is loaded from the versioned files in `catalog/data/` by `pubcre
 and may be edited in the admin; `pubcredit catalog export` writes the same files back.
 """
 
+from __future__ import annotations
+
+import re
+
 from django.db import models
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
+
+from pubcredit.catalog import conditions
+from pubcredit.catalog.headers import normalise_header, normalise_value
+
+# Separators between several values in one cell of a multi-value code list (处罚类别).
+MULTI_VALUE_SEPARATORS = re.compile(r"[;；、,，/|]+")
+# "其他-<具体类型>" for code lists that allow naming another value; accepts 其它 and dash variants.
+_OTHER = re.compile(r"^其[他它]\s*[-—–－:：]\s*(?P<what>\S.*)$")
 
 
 class SubjectKind(models.TextChoices):
@@ -39,6 +52,15 @@ class Region(models.Model):
     valid_from = models.PositiveSmallIntegerField(_("启用年份"), null=True, blank=True)
     valid_to = models.PositiveSmallIntegerField(_("停用年份"), null=True, blank=True)
     is_gb2260 = models.BooleanField(_("国标代码"), default=True)
+    name_history = models.JSONField(
+        _("名称沿革"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "同一代码先后使用过多个名称时的沿革,"
+            '例如 [{"name": "郊区", "valid_from": 1983, "valid_to": 1992}, …];只用过一个名称时为空。'
+        ),
+    )
 
     class Meta:
         verbose_name = _("行政区划")
@@ -120,6 +142,63 @@ class CodeList(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def value_map(self) -> dict[str, str]:
+        """Normalised spelling (value, code or synonym of an active item) → canonical value.
+        Uses `items.all()`, so prefetch the items (`category_spec` does) to avoid queries."""
+        cached = getattr(self, "_value_map", None)
+        if cached is None:
+            cached = {}
+            for item in self.items.all():
+                if not item.active:
+                    continue
+                for spelling in (item.value, item.code, *item.synonyms):
+                    if spelling:
+                        cached.setdefault(normalise_value(spelling), item.value)
+            self._value_map = cached
+        return cached
+
+    def _canonical(self, part: str) -> str | None:
+        found = self.value_map().get(normalise_value(part))
+        if found is not None:
+            return found
+        if self.allow_other:
+            match = _OTHER.match(part.strip())
+            if match:
+                return "其他-" + match.group("what").strip()
+        return None
+
+    def normalise(self, raw) -> list[str]:
+        """The canonical values of a cell: [] when empty, one value for a single-value list,
+        possibly several for a multi-value list (the whole cell is matched first, then its parts
+        split on ；;、,,/|). Raises ValueError with a Chinese message naming what is unknown."""
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            return []
+        whole = self._canonical(text)
+        if whole is not None:
+            return [whole]
+        if not self.multi_value:
+            raise ValueError(
+                gettext_now("“%(value)s”不是代码表“%(name)s”中的值")
+                % {"value": text, "name": self.name}
+            )
+        out: list[str] = []
+        unknown: list[str] = []
+        for part in MULTI_VALUE_SEPARATORS.split(text):
+            if not part.strip():
+                continue
+            value = self._canonical(part)
+            if value is None:
+                unknown.append(part.strip())
+            elif value not in out:
+                out.append(value)
+        if unknown:
+            raise ValueError(
+                gettext_now("“%(value)s”不是代码表“%(name)s”中的值")
+                % {"value": "、".join(unknown), "name": self.name}
+            )
+        return out
+
 
 class CodeItem(models.Model):
     codelist = models.ForeignKey(
@@ -200,6 +279,23 @@ class Category(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    def header_map(self) -> dict[str, Field]:
+        """Normalised header spelling (code, legacy code, name or synonym) → field. Uses
+        `fields.all()`, so prefetch the fields (`category_spec` does). The catalogue checks
+        guarantee that no spelling belongs to two fields of one category."""
+        cached = getattr(self, "_header_map", None)
+        if cached is None:
+            cached = {}
+            for field in self.fields.all():
+                for key in field.header_keys():
+                    cached.setdefault(key, field)
+            self._header_map = cached
+        return cached
+
+    def field_by_role(self, role: str) -> Field | None:
+        """The field with the given semantic role (subject_name, decision_date, …), if any."""
+        return next((f for f in self.fields.all() if f.role == role), None)
+
 
 class Field(models.Model):
     """A data item of a category, with everything intake needs to map, clean and validate it."""
@@ -240,8 +336,9 @@ class Field(models.Model):
         null=True,
         blank=True,
         help_text=_(
-            '条件必填的条件,例如 {"field": "CF_XDR_LB", "in": ["法人及非法人组织", "个体工商户"]};'
-            '或 {"any_of": ["CF_NR_FK", ...]} 表示几项中至少填一项。'
+            '条件成立时本项必填。例如 {"field": "CF_XDR_LB", "in": ["法人及非法人组织", "个体工商户"]};'
+            '{"field": "CN_LXZT", "not_in": ["全部履行"]};{"field": "XK_XKBH", "filled": false};'
+            '可用 {"all": [...]}、{"any": [...]} 组合。'
         ),
     )
     max_length = models.PositiveIntegerField(_("最大长度"), null=True, blank=True)
@@ -283,3 +380,20 @@ class Field(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def header_keys(self) -> list[str]:
+        """The normalised spellings a column header may use for this field, without duplicates."""
+        keys: list[str] = []
+        for spelling in (self.code, *self.legacy_codes, self.name, *self.synonyms):
+            key = normalise_header(spelling)
+            if key and key not in keys:
+                keys.append(key)
+        return keys
+
+    def is_required(self, values) -> bool:
+        """Whether this field must be filled in a record with these (normalised) values."""
+        if self.requirement == self.Requirement.REQUIRED:
+            return True
+        if self.requirement == self.Requirement.CONDITIONAL:
+            return conditions.evaluate(self.condition, values)
+        return False
