@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "pubcredit.subjects",
     "pubcredit.portal",
     "pubcredit.console",
+    "pubcredit.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,242 @@
+"""Benchmark: load the demo city into a fresh database and measure it.
+
+    .venv/bin/python benchmarks/demo_load.py                       # 1,000,000 subjects, PostgreSQL
+    .venv/bin/python benchmarks/demo_load.py --subjects 100000 \\
+        --database-url sqlite:////tmp/pubcredit_bench.sqlite3      # SQLite for comparison
+
+Steps: create a fresh database (PostgreSQL: DROP/CREATE DATABASE through the server's
+`postgres` database; SQLite: a new file), `pubcredit migrate`, then time
+`pubcredit demo --subjects N --seed S --json` as a child process. Reported: wall time of the
+demo command (process start to exit, Django start-up and catalogue import included), the
+child's peak RSS (from wait4's rusage, so only that process), rows per second, the phase
+timings the command reports, row counts and the table size on disk. The result is written as
+JSON to benchmarks/out/ (gitignored) and printed as a short table. The database is dropped
+afterwards unless --keep.
+
+Targets (PostgreSQL, 1,000,000 subjects): ≤ 120 s wall, peak RSS ≤ 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_bench"
+TARGET_SECONDS = 120.0
+TARGET_RSS_MB = 2048.0
+
+
+def _pubcredit() -> list[str]:
+    exe = Path(sys.executable).with_name("pubcredit")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "pubcredit"]
+
+
+def _pg_admin_url(url: str) -> tuple[str, str]:
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    return urlunparse(parsed._replace(path="/postgres")), name
+
+
+def fresh_database(url: str) -> None:
+    if url.startswith("sqlite"):
+        path = Path(urlparse(url).path)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    import psycopg
+
+    admin, name = _pg_admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("sqlite"):
+        fresh_database(url)
+        return
+    import psycopg
+
+    admin, name = _pg_admin_url(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def table_stats(url: str) -> dict:
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        path = urlparse(url).path
+        with sqlite3.connect(path) as conn:
+            subjects = conn.execute("SELECT count(*) FROM subjects_subject").fetchone()[0]
+            former = conn.execute("SELECT count(*) FROM subjects_formername").fetchone()[0]
+            persons = conn.execute(
+                "SELECT count(*) FROM subjects_subject WHERE kind = 'person'"
+            ).fetchone()[0]
+        size = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+        return {
+            "subjects": subjects,
+            "former_names": former,
+            "persons": persons,
+            "database_bytes": size,
+        }
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM subjects_subject),"
+            " (SELECT count(*) FROM subjects_formername),"
+            " (SELECT count(*) FROM subjects_subject WHERE kind = 'person'),"
+            " pg_relation_size('subjects_subject'),"
+            " pg_total_relation_size('subjects_subject'),"
+            " pg_indexes_size('subjects_subject'),"
+            " pg_database_size(current_database())"
+        ).fetchone()
+    return {
+        "subjects": row[0],
+        "former_names": row[1],
+        "persons": row[2],
+        "table_bytes": row[3],
+        "table_total_bytes": row[4],
+        "index_bytes": row[5],
+        "database_bytes": row[6],
+    }
+
+
+def run_timed(cmd: list[str], env: dict) -> tuple[float, float, int, str, str]:
+    """(wall seconds, peak RSS MB of that child, exit status, stdout, stderr)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, text=True
+    )
+    # Read both pipes to the end before reaping, so the child never blocks on a full pipe;
+    # then wait4 gives this child's own rusage (ru_maxrss in KiB on Linux).
+    out, err = _drain(proc)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode, out, err
+
+
+def _drain(proc: subprocess.Popen) -> tuple[str, str]:
+    import threading
+
+    chunks: dict[str, list[str]] = {"out": [], "err": []}
+
+    def pump(stream, key, echo):
+        for line in stream:
+            chunks[key].append(line)
+            if echo:
+                print(line, end="", file=sys.stderr, flush=True)
+
+    threads = [
+        threading.Thread(target=pump, args=(proc.stdout, "out", False)),
+        threading.Thread(target=pump, args=(proc.stderr, "err", True)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return "".join(chunks["out"]), "".join(chunks["err"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args(argv)
+    url = args.database_url
+    vendor = "sqlite" if url.startswith("sqlite") else "postgresql"
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    var_dir = OUT / "var"  # keys for this benchmark only; never the developer's var/
+    var_dir.mkdir(exist_ok=True)
+    env = os.environ | {"DATABASE_URL": url, "PUBCREDIT_VAR_DIR": str(var_dir)}
+
+    print(f"fresh database: {url}", file=sys.stderr)
+    fresh_database(url)
+    t0 = time.perf_counter()
+    subprocess.run([*_pubcredit(), "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+    migrate_seconds = time.perf_counter() - t0
+
+    cmd = [*_pubcredit(), "demo", "--subjects", str(args.subjects), "--seed", str(args.seed)]
+    print(f"running: {' '.join(cmd[-5:])}", file=sys.stderr)
+    wall, rss_mb, status, out, err = run_timed([*cmd, "--json"], env)
+    if status != 0:
+        print(err, file=sys.stderr)
+        print(f"demo command failed with status {status}", file=sys.stderr)
+        return 1
+    summary = json.loads(out)
+    stats = table_stats(url)
+    result = {
+        "benchmark": "demo_load",
+        "at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "database": vendor,
+        "database_url": url,
+        "subjects": args.subjects,
+        "seed": args.seed,
+        "wall_seconds": round(wall, 2),
+        "peak_rss_mb": round(rss_mb, 1),
+        "rows_per_second": round(args.subjects / wall),
+        "migrate_seconds": round(migrate_seconds, 2),
+        "phases_seconds": summary["seconds"],
+        "stats": stats,
+        "targets": {"wall_seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_RSS_MB},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+    }
+    if vendor == "postgresql":
+        result["meets_targets"] = wall <= TARGET_SECONDS and rss_mb <= TARGET_RSS_MB
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = OUT / f"demo_load-{vendor}-{args.subjects}-{stamp}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+    mb = 1024 * 1024
+    rows = [
+        ("database", vendor),
+        ("subjects", f"{args.subjects:,}"),
+        ("wall time", f"{wall:.1f} s (target ≤ {TARGET_SECONDS:.0f} s)"),
+        ("peak RSS", f"{rss_mb:,.0f} MB (target ≤ {TARGET_RSS_MB:,.0f} MB)"),
+        ("rows/s", f"{args.subjects / wall:,.0f}"),
+        (
+            "phases",
+            ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items()),
+        ),
+        ("former names", f"{stats['former_names']:,}"),
+    ]
+    if "table_total_bytes" in stats:
+        rows.append(
+            (
+                "table size",
+                f"{stats['table_bytes'] / mb:,.0f} MB heap + {stats['index_bytes'] / mb:,.0f} MB"
+                f" indexes = {stats['table_total_bytes'] / mb:,.0f} MB",
+            )
+        )
+    rows.append(("database size", f"{stats['database_bytes'] / mb:,.0f} MB"))
+    rows.append(("result", str(path.relative_to(ROOT))))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+    if not args.keep:
+        drop_database(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""`pubcredit demo --subjects N --seed S [--replace] [--json]`: load the demo city.
+
+Prints a Chinese summary (or, with --json, the summary as JSON on stdout). A second load without
+--replace is refused with one line on stderr and exit status 1; bad arguments exit 2. The command
+acts as the platform itself (Principal.system): whoever can run it already holds the server.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.demo.generate import DEFAULT_SEED
+from pubcredit.demo.services import DEMO_PASSWORD, MAX_SUBJECTS, load_demo
+
+KIND_LABELS = {"org": "法人及非法人组织", "ind": "个体工商户", "person": "自然人"}
+
+
+def _message(exc: ValidationError) -> str:
+    return ";".join(str(m) for m in exc.messages)
+
+
+def format_summary(summary: dict) -> str:
+    lines = [
+        f"已加载演示数据:{summary['subjects']:,} 个主体(随机种子 {summary['seed']},"
+        f"数据库 {summary['database']},用时 {summary['seconds']['total']:.1f} 秒)",
+    ]
+    if summary.get("replaced_subjects"):
+        lines.append(f"  已先删除原演示主体 {summary['replaced_subjects']:,} 个")
+    kinds = ",".join(f"{KIND_LABELS.get(k, k)} {n:,}" for k, n in summary["by_kind"].items())
+    lines.append(f"  主体类别:{kinds}")
+    districts = ",".join(f"{k.split(' ')[-1]} {n:,}" for k, n in summary["by_district"].items())
+    lines.append(f"  区县分布:{districts}")
+    lines.append(f"  曾用名:{summary['former_names']:,} 条")
+    phases = ",".join(f"{k} {v:.1f}s" for k, v in summary["seconds"].items() if k != "total")
+    lines.append(f"  各阶段用时:{phases}")
+    created = [a["username"] for a in summary["accounts"] if a["created"]]
+    names = "、".join(a["username"] for a in summary["accounts"])
+    lines.append(f"  演示账号:{names}(密码均为 {DEMO_PASSWORD})")
+    if created:
+        lines.append(f"  本次新建账号:{'、'.join(created)}")
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = "生成并加载演示城市(淄博)的主体数据和演示账号。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subjects", type=int, default=2000, help="主体数(默认 2000)")
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=f"随机种子(默认 {DEFAULT_SEED})"
+        )
+        parser.add_argument("--replace", action="store_true", help="删除已有演示数据后重新生成")
+        parser.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
+
+    def handle(self, *args, **options):
+        n = options["subjects"]
+        if n < 1 or n > MAX_SUBJECTS:
+            raise CommandError(f"--subjects 应在 1 到 {MAX_SUBJECTS:,} 之间,实为 {n}", returncode=2)
+        quiet = options["json"] or options["verbosity"] == 0
+
+        def progress(done, total):
+            if not quiet and total >= 100_000:
+                print(f"  已写入 {done:,} / {total:,}", file=sys.stderr, flush=True)
+
+        try:
+            summary = load_demo(
+                Principal.system("demo"),
+                subjects=n,
+                seed=options["seed"],
+                replace=options["replace"],
+                progress=progress,
+            )
+        except ValidationError as exc:
+            raise CommandError(_message(exc), returncode=1) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(format_summary(summary))

@@ -1,0 +1,113 @@
+"""`pubcredit setup [--demo-subjects N] [--site-url URL]`: make a fresh install usable.
+
+Run by `make run` after `migrate`. Idempotent: a second run changes nothing and is fast.
+1. imports the shipped catalogue when none is loaded;
+2. creates the administrator `admin` once, with a random password saved in
+   VAR_DIR/admin-password.txt;
+3. loads the demo city (N subjects, default 2000; 0 for none) and the demo staff accounts once,
+   when the subject register is empty;
+4. every time, prints the site address, the admin login and the demo accounts, in Chinese.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.demo.services import (
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    MAX_SUBJECTS,
+    demo_accounts_present,
+    ensure_admin,
+    load_demo,
+)
+
+
+def default_site_url() -> str:
+    """PUBCREDIT_SITE_URL, else http://HOST:PORT/ from the environment `make run` exports."""
+    url = os.environ.get("PUBCREDIT_SITE_URL")
+    if url:
+        return url if url.endswith("/") else url + "/"
+    host = os.environ.get("HOST") or "127.0.0.1"
+    port = os.environ.get("PORT") or "8000"
+    return f"http://{host}:{port}/"
+
+
+class Command(BaseCommand):
+    help = "首次运行准备:导入信息目录、创建管理员账号、加载演示数据,并显示登录信息。"
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo-subjects",
+            type=int,
+            default=2000,
+            help="主体库为空时加载的演示主体数(默认 2000;0 表示不加载)",
+        )
+        parser.add_argument("--site-url", default=None, help="显示的站点地址")
+
+    def handle(self, *args, **options):
+        from pubcredit.catalog.services import catalogue_loaded, import_catalogue
+        from pubcredit.subjects.models import Subject
+
+        n = options["demo_subjects"]
+        if n < 0 or n > MAX_SUBJECTS:
+            raise CommandError(
+                f"--demo-subjects 应在 0 到 {MAX_SUBJECTS:,} 之间,实为 {n}", returncode=2
+            )
+        system = Principal.system("setup")
+        done: list[str] = []
+        try:
+            if not catalogue_loaded():
+                import_catalogue(system)
+                done.append("已导入信息目录(区划、部门、代码表、信息类别)")
+            admin = ensure_admin(system, settings.VAR_DIR)
+            if admin.created:
+                done.append("已创建管理员账号 admin")
+            if n and not Subject.objects.exists():
+                summary = load_demo(system, subjects=n)
+                done.append(
+                    f"已加载演示数据 {summary['subjects']:,} 个主体"
+                    f"(用时 {summary['seconds']['total']:.1f} 秒)"
+                )
+        except ValidationError as exc:
+            raise CommandError(";".join(str(m) for m in exc.messages)) from None
+
+        site = (options["site_url"] or default_site_url()).rstrip("/") + "/"
+        city = getattr(settings, "PUBCREDIT_CITY_NAME", "")
+        rule = "=" * 64
+        lines = [rule, f"  {city}公共信用信息平台已就绪"]
+        for item in done:
+            lines.append(f"  · {item}")
+        lines += [
+            "",
+            f"  站点地址:    {site}",
+            f"  工作台:      {site}console/",
+            f"  管理后台:    {site}admin/",
+            "",
+            f"  管理员账号:  {admin.username}",
+        ]
+        if admin.password is None:
+            lines.append(
+                f"  管理员密码:  (密码文件 {admin.password_file} 不存在;"
+                "可运行 pubcredit changepassword admin 重新设置)"
+            )
+        else:
+            lines.append(f"  管理员密码:  {admin.password}")
+            note = f"(保存在 {admin.password_file})"
+            if admin.password_changed:
+                note = f"(这是 {admin.password_file} 中的初始密码,账号密码已被修改,该密码不再有效)"
+            lines.append(f"               {note}")
+        present = set(demo_accounts_present())
+        accounts = [a for a in DEMO_ACCOUNTS if a.username in present]
+        if accounts:
+            lines += ["", f"  演示账号(密码均为 {DEMO_PASSWORD}):"]
+            width = max(len(a.username) for a in accounts)
+            for a in accounts:
+                lines.append(f"    {a.username:<{width}}  {a.label}")
+        lines.append(rule)
+        self.stdout.write("\n".join(lines))
