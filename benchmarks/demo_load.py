@@ -200,18 +200,25 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
         },
     }
-    if vendor == "postgresql":
+    if vendor == "postgresql" and args.subjects == 1_000_000:
         result["meets_targets"] = wall <= TARGET_SECONDS and rss_mb <= TARGET_RSS_MB
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = OUT / f"demo_load-{vendor}-{args.subjects}-{stamp}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
 
     mb = 1024 * 1024
+    targeted = vendor == "postgresql" and args.subjects == 1_000_000
     rows = [
         ("database", vendor),
         ("subjects", f"{args.subjects:,}"),
-        ("wall time", f"{wall:.1f} s (target ≤ {TARGET_SECONDS:.0f} s)"),
-        ("peak RSS", f"{rss_mb:,.0f} MB (target ≤ {TARGET_RSS_MB:,.0f} MB)"),
+        (
+            "wall time",
+            f"{wall:.1f} s" + (f" (target ≤ {TARGET_SECONDS:.0f} s)" if targeted else ""),
+        ),
+        (
+            "peak RSS",
+            f"{rss_mb:,.0f} MB" + (f" (target ≤ {TARGET_RSS_MB:,.0f} MB)" if targeted else ""),
+        ),
         ("rows/s", f"{args.subjects / wall:,.0f}"),
         (
             "phases",

@@ -23,6 +23,9 @@ What the caller gets:
 - All rows of one call are written or none: the call runs in `transaction.atomic` (a savepoint
   when the caller already holds a transaction, which bulk writers should).
 
+`prepare_rows(model, columns, frame)` does the serialisation half of `bulk_copy` without a
+database, so a loader can overlap it (in a worker thread) with the write of the previous batch.
+
 `reserve_ids(model, n)` hands out a contiguous block of primary keys so that a loader can write
 parent and child rows (subjects and their former names) without reading ids back.
 
@@ -38,6 +41,7 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
@@ -51,7 +55,15 @@ DEFAULT_BATCH_SIZE = 50_000
 # executemany binds one row at a time, so a batch is only a unit of memory, not of parameters.
 SQLITE_BATCH_SIZE = 10_000
 
-__all__ = ["DEFAULT_BATCH_SIZE", "bulk_copy", "deferred_indexes", "estimated_rows", "reserve_ids"]
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "PreparedRows",
+    "bulk_copy",
+    "deferred_indexes",
+    "estimated_rows",
+    "prepare_rows",
+    "reserve_ids",
+]
 
 
 # --------------------------------------------------------------------------- columns
@@ -233,17 +245,6 @@ def _tuple_rows(
 # --------------------------------------------------------------------------- writers
 
 
-def _copy_frame_pg(cursor, sql: str, frame: pl.DataFrame, batch_size: int) -> None:
-    with cursor.copy(sql) as copy:
-        for offset in range(0, frame.height, batch_size):
-            chunk = frame.slice(offset, batch_size)
-            # non_numeric: every string is quoted, so an unquoted empty field is NULL and a
-            # quoted "" is the empty string; no value can be mistaken for the end marker.
-            copy.write(
-                chunk.write_csv(include_header=False, quote_style="non_numeric").encode("utf-8")
-            )
-
-
 def _copy_rows_pg(cursor, sql: str, rows: Iterator[tuple]) -> int:
     n = 0
     with cursor.copy(sql) as copy:
@@ -263,10 +264,62 @@ def _insert_batches(cursor, sql: str, rows: Iterator[tuple], batch_size: int) ->
         n += len(batch)
 
 
+@dataclass(frozen=True)
+class PreparedRows:
+    """A frame already serialised for one backend by `prepare_rows`: CSV chunks for PostgreSQL's
+    COPY, batches of row tuples for executemany elsewhere. Building it touches no database, so
+    a loader may build the next one in a worker thread while `bulk_copy` writes this one in
+    the thread that holds the transaction."""
+
+    model: type[models.Model]
+    vendor: str
+    column_sql: str
+    chunks: tuple
+    count: int
+
+
+def _statement_parts(model, columns, connection):
+    fields = _resolve_fields(model, columns)
+    implicit = _implicit_fields(model, fields)
+    all_fields = fields + [f for f, _ in implicit]
+    qn = connection.ops.quote_name
+    return fields, implicit, all_fields, ", ".join(qn(f.column) for f in all_fields)
+
+
+def prepare_rows(
+    model: type[models.Model],
+    columns: list[str],
+    frame: pl.DataFrame,
+    *,
+    batch_size: int | None = None,
+    using: str = DEFAULT_DB_ALIAS,
+) -> PreparedRows:
+    """Serialise `frame` for `bulk_copy` (same conversions and defaults) without writing it.
+    Implicit auto_now values are taken now, at preparation time."""
+    connection = connections[using]
+    fields, implicit, _all, column_sql = _statement_parts(model, columns, connection)
+    prepared = _prepare_frame(frame, fields, columns, implicit, connection)
+    chunks = []
+    if connection.vendor == "postgresql":
+        size = batch_size or DEFAULT_BATCH_SIZE
+        for offset in range(0, prepared.height, size):
+            # non_numeric: every string is quoted, so an unquoted empty field is NULL and a
+            # quoted "" is the empty string; no value can be mistaken for the end marker.
+            csv = prepared.slice(offset, size).write_csv(
+                include_header=False, quote_style="non_numeric"
+            )
+            chunks.append(csv.encode("utf-8"))
+    else:
+        size = batch_size or SQLITE_BATCH_SIZE
+        for offset in range(0, prepared.height, size):
+            chunks.append(prepared.slice(offset, size).rows())
+    return PreparedRows(model, connection.vendor, column_sql, tuple(chunks), prepared.height)
+
+
 def bulk_copy(
     model: type[models.Model],
     columns: list[str],
-    frame: pl.DataFrame | Iterable[Sequence],
+    frame: pl.DataFrame | PreparedRows | Iterable[Sequence],
     *,
     batch_size: int | None = None,
     using: str = DEFAULT_DB_ALIAS,
@@ -274,18 +327,24 @@ def bulk_copy(
     """Write rows into `model`'s table and return how many were written.
 
     `columns` are field names or attnames of `model`; `frame` is a polars DataFrame holding at
-    least those columns (other columns are ignored) or an iterable of tuples in `columns` order.
+    least those columns (other columns are ignored), a `PreparedRows` made by `prepare_rows`
+    with the same model and columns, or an iterable of tuples in `columns` order.
     See the module docstring for the guarantees. `batch_size` bounds the rows serialised at once
     (memory), not the transaction: the whole call is one atomic unit.
     """
     connection = connections[using]
-    fields = _resolve_fields(model, columns)
-    implicit = _implicit_fields(model, fields)
-    all_fields = fields + [f for f, _ in implicit]
+    if isinstance(frame, pl.DataFrame):
+        frame = prepare_rows(model, columns, frame, batch_size=batch_size, using=using)
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    column_sql = ", ".join(qn(f.column) for f in all_fields)
-    is_frame = isinstance(frame, pl.DataFrame)
+    if isinstance(frame, PreparedRows):
+        if frame.model is not model or frame.vendor != connection.vendor:
+            raise ValueError("PreparedRows were made for another model or database")
+        column_sql = frame.column_sql
+        n_columns = column_sql.count(",") + 1
+    else:
+        fields, implicit, all_fields, column_sql = _statement_parts(model, columns, connection)
+        n_columns = len(all_fields)
 
     # wrap_database_errors: the raw cursor's errors surface as Django's (IntegrityError…).
     with (
@@ -296,29 +355,21 @@ def bulk_copy(
         raw = wrapper.cursor  # the DB-API cursor under Django's wrapper
         if connection.vendor == "postgresql":
             sql = f"COPY {table} ({column_sql}) FROM STDIN"
-            if is_frame:
-                if frame.height == 0:
-                    return 0
-                prepared = _prepare_frame(frame, fields, columns, implicit, connection)
-                _copy_frame_pg(
-                    raw, sql + " WITH (FORMAT csv)", prepared, batch_size or DEFAULT_BATCH_SIZE
-                )
-                return prepared.height
+            if isinstance(frame, PreparedRows):
+                if frame.count:
+                    with raw.copy(sql + " WITH (FORMAT csv)") as copy:
+                        for chunk in frame.chunks:
+                            copy.write(chunk)
+                return frame.count
             return _copy_rows_pg(raw, sql, _tuple_rows(frame, fields, implicit, connection))
 
-        placeholders = ", ".join(["%s"] * len(all_fields))
+        placeholders = ", ".join(["%s"] * n_columns)
         sql = f"INSERT INTO {table} ({column_sql}) VALUES ({placeholders})"
+        if isinstance(frame, PreparedRows):
+            for chunk in frame.chunks:
+                wrapper.executemany(sql, chunk)
+            return frame.count
         size = batch_size or SQLITE_BATCH_SIZE
-        if is_frame:
-            if frame.height == 0:
-                return 0
-            prepared = _prepare_frame(frame, fields, columns, implicit, connection)
-            total = 0
-            for offset in range(0, prepared.height, size):
-                chunk = prepared.slice(offset, size)
-                wrapper.executemany(sql, chunk.rows())
-                total += chunk.height
-            return total
         return _insert_batches(wrapper, sql, _tuple_rows(frame, fields, implicit, connection), size)
 
 

@@ -27,7 +27,13 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.models import Role, User
 from pubcredit.accounts.permissions import Principal
-from pubcredit.bulkload import bulk_copy, deferred_indexes, estimated_rows, reserve_ids
+from pubcredit.bulkload import (
+    bulk_copy,
+    deferred_indexes,
+    estimated_rows,
+    prepare_rows,
+    reserve_ids,
+)
 from pubcredit.demo.generate import (
     CHUNK_SIZE,
     DEFAULT_SEED,
@@ -254,7 +260,9 @@ def _remove_load(principal: Principal, load: DemoLoad) -> int:
 # --------------------------------------------------------------------------- loading
 
 
-def _prepared_chunks(subjects: int, seed: int, chunk_size: int, first_id: int, timer: _Timer):
+def _prepared_chunks(
+    subjects: int, seed: int, chunk_size: int, first_id: int, timer: _Timer, using: str
+):
     """Generated chunks turned into database-ready frames: ids from `first_id` on, normalised
     names, person identifiers encrypted and indexed, the clear number dropped. Touches no
     database, so it can run in a background thread while the previous chunk is written."""
@@ -273,49 +281,68 @@ def _prepared_chunks(subjects: int, seed: int, chunk_size: int, first_id: int, t
         subject_columns = SUBJECT_COLUMNS + [c for c in name_cols if c != "name_norm"]
         former_columns = FORMER_NAME_COLUMNS + [c for c in former_name_cols if c != "name_norm"]
         offset += frame.height
+        counts = (
+            dict(frame.group_by("kind").len().iter_rows()),
+            dict(frame.group_by("region").len().iter_rows()),
+        )
+        # Serialised here, in the worker, so the writer only streams bytes to the database.
+        rows = prepare_rows(Subject, subject_columns, frame, using=using)
+        former_rows = prepare_rows(FormerName, former_columns, former, using=using)
         t = timer.add("prepare", t)
-        yield frame, former, subject_columns, former_columns
+        yield rows, former_rows, counts
         t = time.perf_counter()
 
 
-def _in_background(items, depth: int = 2):
-    """Iterate `items` in a worker thread, `depth` items ahead of the consumer: the next chunk
-    is generated (numpy, polars and the GIL-free parts of hashing) while this one is copied
-    into the database. Exceptions in the worker re-raise here; leaving early stops the worker."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
+class _Background:
+    """Iterate `items` in a worker thread, up to `depth` items ahead of the consumer, from the
+    moment it is created: the demo city is generated and serialised (numpy, polars, and the
+    hashing and AES calls that release the GIL) while the consumer imports the catalogue,
+    hashes account passwords or copies the previous chunk into the database. An exception in
+    the worker re-raises in the consumer; `close()` (or leaving the `with`) stops the worker."""
 
-    def put(item) -> bool:
-        while not stop.is_set():
+    def __init__(self, items, depth: int = 2) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._items = items
+        self._worker = threading.Thread(target=self._work, name="demo-generator", daemon=True)
+        self._worker.start()
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
             try:
-                q.put(item, timeout=0.1)
+                self._queue.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def work():
+    def _work(self) -> None:
         try:
-            for item in items:
-                if not put(("item", item)):
+            for item in self._items:
+                if not self._put(("item", item)):
                     return
-            put(("end", None))
+            self._put(("end", None))
         except BaseException as exc:  # handed to the consumer
-            put(("error", exc))
+            self._put(("error", exc))
 
-    worker = threading.Thread(target=work, name="demo-generator", daemon=True)
-    worker.start()
-    try:
+    def __iter__(self):
         while True:
-            kind, value = q.get()
+            kind, value = self._queue.get()
             if kind == "end":
                 return
             if kind == "error":
                 raise value
             yield value
-    finally:
-        stop.set()
-        worker.join()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._worker.join()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _lock_demo() -> None:
@@ -380,40 +407,43 @@ def load_demo(
                 "at": timezone.localtime(load.loaded_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
-    if not catalogue_loaded():
-        import_catalogue(principal)
-        t = timer.add("catalogue", t)
-    for load in existing:
-        removed += _remove_load(principal, load)
-    if existing:
-        t = timer.add("remove", t)
-
+    # Ids first (the block lies above every existing row, old demo rows included), so that the
+    # worker can generate and serialise chunks while this thread does the rest of the set-up.
     ids = reserve_ids(Subject, subjects)
-    defer = subjects >= DEFER_INDEXES_FROM and estimated_rows(Subject) < subjects
     by_kind: dict[str, int] = {}
     by_district: dict[str, int] = {}
     former_total = 0
     written = 0
-    chunks = _prepared_chunks(subjects, seed, chunk_size, ids.start, timer)
-    with deferred_indexes(Subject) if defer else nullcontext([]) as dropped:
-        for frame, former, subject_columns, former_columns in _in_background(chunks):
-            t = time.perf_counter()
-            bulk_copy(Subject, subject_columns, frame)
-            former_total += bulk_copy(FormerName, former_columns, former)
-            for row in frame.group_by("kind").len().iter_rows():
-                by_kind[row[0]] = by_kind.get(row[0], 0) + row[1]
-            for row in frame.group_by("region").len().iter_rows():
-                by_district[row[0]] = by_district.get(row[0], 0) + row[1]
-            written += frame.height
-            t = timer.add("write", t)
-            if progress is not None:
-                progress(written, subjects)
-        t = time.perf_counter()
-    if dropped:
-        t = timer.add("indexes", t)
+    chunks = _prepared_chunks(subjects, seed, chunk_size, ids.start, timer, connection.alias)
+    with _Background(chunks) as produced:
+        if not catalogue_loaded():
+            import_catalogue(principal)
+            t = timer.add("catalogue", t)
+        for load in existing:
+            removed += _remove_load(principal, load)
+        if existing:
+            t = timer.add("remove", t)
+        accounts = ensure_demo_accounts(principal)
+        t = timer.add("accounts", t)
 
-    accounts = ensure_demo_accounts(principal)
-    t = timer.add("accounts", t)
+        defer = subjects >= DEFER_INDEXES_FROM and estimated_rows(Subject) < subjects
+        with deferred_indexes(Subject) if defer else nullcontext([]) as dropped:
+            for rows, former_rows, (kinds, regions) in produced:
+                t = time.perf_counter()
+                bulk_copy(Subject, [], rows)
+                former_total += bulk_copy(FormerName, [], former_rows)
+                t = timer.add("write", t)
+                for key, n in kinds.items():
+                    by_kind[key] = by_kind.get(key, 0) + n
+                for key, n in regions.items():
+                    by_district[key] = by_district.get(key, 0) + n
+                written += rows.count
+                if progress is not None:
+                    progress(written, subjects)
+            t = time.perf_counter()
+        if dropped:
+            t = timer.add("indexes", t)
+
     seconds = round(time.perf_counter() - started, 3)
     load = DemoLoad.objects.create(
         seed=seed,

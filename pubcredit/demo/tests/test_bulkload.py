@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import polars as pl
 import pytest
@@ -13,7 +14,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pubcredit.accounts.models import AuditEvent
-from pubcredit.bulkload import bulk_copy, deferred_indexes, estimated_rows, reserve_ids
+from pubcredit.bulkload import (
+    bulk_copy,
+    deferred_indexes,
+    estimated_rows,
+    prepare_rows,
+    reserve_ids,
+)
 from pubcredit.subjects.models import FormerName, Subject
 
 pytestmark = pytest.mark.django_db
@@ -302,3 +309,18 @@ def test_estimated_rows():
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Subject._meta.db_table}")
     assert estimated_rows(Subject) == len(_rows())
+
+
+def test_prepared_rows_written_later_and_bound_to_their_model():
+    # Prepared in a worker thread (no database there), written in the test's transaction.
+    out = {}
+    worker = threading.Thread(
+        target=lambda: out.update(rows=prepare_rows(Subject, COLUMNS, _frame(_rows())))
+    )
+    worker.start()
+    worker.join()
+    rows = out["rows"]
+    with pytest.raises(ValueError, match="another model"):
+        bulk_copy(FormerName, [], rows)
+    assert bulk_copy(Subject, [], rows) == len(_rows())
+    assert _read_back() == _rows()

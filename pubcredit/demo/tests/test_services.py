@@ -201,8 +201,9 @@ def test_background_errors_reach_the_caller():
 
     got = []
     with pytest.raises(RuntimeError, match="boom"):
-        for item in services._in_background(items()):
-            got.append(item)
+        with services._Background(items()) as produced:
+            for item in produced:
+                got.append(item)
     assert got == [1]
 
 
@@ -294,3 +295,13 @@ def test_setup_reports_a_changed_or_missing_admin_password(settings, tmp_path):
     call_command("setup", demo_subjects=0, stdout=out)
     assert "changepassword admin" in out.getvalue()
     assert User.objects.filter(username="admin").count() == 1
+
+
+def test_setup_reloads_when_the_demo_rows_were_deleted_by_hand(settings, tmp_path, system):
+    settings.VAR_DIR = tmp_path
+    load_demo(system, subjects=100, seed=1)
+    FormerName.objects.all().delete()
+    Subject.objects.all().delete()  # the DemoLoad marker stays behind
+    call_command("setup", demo_subjects=150, stdout=io.StringIO())
+    assert Subject.objects.count() == 150
+    assert DemoLoad.objects.get().subjects == 150

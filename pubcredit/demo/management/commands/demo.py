@@ -18,6 +18,16 @@ from pubcredit.demo.generate import DEFAULT_SEED
 from pubcredit.demo.services import DEMO_PASSWORD, MAX_SUBJECTS, load_demo
 
 KIND_LABELS = {"org": "法人及非法人组织", "ind": "个体工商户", "person": "自然人"}
+# Phases overlap: generation and preparation run in a worker thread during the others.
+PHASE_LABELS = {
+    "catalogue": "导入信息目录",
+    "remove": "删除原演示数据",
+    "accounts": "创建演示账号",
+    "generate": "生成",
+    "prepare": "规范化与加密",
+    "write": "写入数据库",
+    "indexes": "重建索引",
+}
 
 
 def _message(exc: ValidationError) -> str:
@@ -36,8 +46,12 @@ def format_summary(summary: dict) -> str:
     districts = ",".join(f"{k.split(' ')[-1]} {n:,}" for k, n in summary["by_district"].items())
     lines.append(f"  区县分布:{districts}")
     lines.append(f"  曾用名:{summary['former_names']:,} 条")
-    phases = ",".join(f"{k} {v:.1f}s" for k, v in summary["seconds"].items() if k != "total")
-    lines.append(f"  各阶段用时:{phases}")
+    phases = ",".join(
+        f"{PHASE_LABELS.get(k, k)} {v:.1f} 秒"
+        for k, v in summary["seconds"].items()
+        if k != "total"
+    )
+    lines.append(f"  各阶段用时(生成与写入并行):{phases}")
     created = [a["username"] for a in summary["accounts"] if a["created"]]
     names = "、".join(a["username"] for a in summary["accounts"])
     lines.append(f"  演示账号:{names}(密码均为 {DEMO_PASSWORD})")

@@ -69,7 +69,9 @@ class Command(BaseCommand):
             if admin.created:
                 done.append("已创建管理员账号 admin")
             if n and not Subject.objects.exists():
-                summary = load_demo(system, subjects=n)
+                # replace=True: an empty register with a demo marker means the demo rows were
+                # deleted by hand; the stale marker must not block loading a fresh city.
+                summary = load_demo(system, subjects=n, replace=True)
                 done.append(
                     f"已加载演示数据 {summary['subjects']:,} 个主体"
                     f"(用时 {summary['seconds']['total']:.1f} 秒)"
