@@ -42,9 +42,10 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Compile the zh_Hans catalogue after editing locale/*.po (the .mo files are committed).
+# Chinese strings are the msgids; refresh the English catalogue, translate the new entries in
+# pubcredit/locale/en/LC_MESSAGES/django.po, then compile (the .mo file is committed).
 messages: install
-	cd pubcredit && ../$(BIN)/pubcredit makemessages -l zh_Hans --no-obsolete && ../$(BIN)/pubcredit compilemessages -l zh_Hans
+	cd pubcredit && ../$(BIN)/pubcredit makemessages -l en --no-obsolete --ignore='static/vendor/*' && ../$(BIN)/pubcredit compilemessages -l en
 
 bench: install
 	$(BIN)/python benchmarks/demo_load.py

@@ -3,6 +3,7 @@ test (SQLite by default, PostgreSQL with DATABASE_URL)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -245,6 +246,11 @@ def test_setup_is_idempotent_and_prints_the_logins(settings, tmp_path, monkeypat
     first = out.getvalue()
     state = _state()
     assert state["subjects"] == 300 and state["loads"] == 1
+    assert "已导入节假日安排" in first
+    from pubcredit.holidays.services import is_workday
+
+    assert is_workday(dt.date(2026, 10, 10))  # an adjusted working Saturday, from the table
+    assert not is_workday(dt.date(2026, 10, 1))
 
     password_file = tmp_path / "admin-password.txt"
     password = password_file.read_text().strip()
@@ -267,7 +273,7 @@ def test_setup_is_idempotent_and_prints_the_logins(settings, tmp_path, monkeypat
     assert _state() == state  # nothing new
     assert password_file.read_text().strip() == password
     assert password in second and "demo_window" in second
-    assert "已创建" not in second and "已加载" not in second
+    assert "已创建" not in second and "已加载" not in second and "已导入" not in second
 
 
 def test_setup_loads_no_demo_into_a_register_that_has_subjects(settings, tmp_path):

@@ -52,6 +52,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         from pubcredit.catalog.services import catalogue_loaded, import_catalogue
+        from pubcredit.holidays.services import calendar_known_through, seed_from_chinese_calendar
         from pubcredit.subjects.models import Subject
 
         n = options["demo_subjects"]
@@ -65,6 +66,12 @@ class Command(BaseCommand):
             if not catalogue_loaded():
                 import_catalogue(system)
                 done.append("已导入信息目录(区划、部门、代码表、信息类别)")
+            if calendar_known_through() is None:
+                seeded = seed_from_chinese_calendar(system)
+                done.append(
+                    f"已导入节假日安排 {seeded['years'][0]}–{seeded['years'][1]} 年"
+                    f"({seeded['created']} 条调整)"
+                )
             admin = ensure_admin(system, settings.VAR_DIR)
             if admin.created:
                 done.append("已创建管理员账号 admin")
