@@ -32,6 +32,7 @@ ACTIONS: dict[str, str] = {
     "records.view": gettext_lazy("查看已归集的信用信息"),
     "checks.run": gettext_lazy("开展信用核查"),
     "console.view": gettext_lazy("使用工作台"),
+    "news.change": gettext_lazy("编辑和发布门户新闻(信用动态、政策法规、通知公告)"),
     "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
     "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
 }
@@ -51,6 +52,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "records.view",
             "checks.run",
             "console.view",
+            "news.change",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -66,6 +68,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "records.view",
             "checks.run",
             "console.view",
+            "news.change",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(

@@ -30,6 +30,7 @@ EXPECTED = {
         "records.view",
         "checks.run",
         "console.view",
+        "news.change",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
