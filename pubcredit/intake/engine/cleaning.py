@@ -79,7 +79,7 @@ _TEXT_NEEDS_WORK = r"^\s|\s$|[^\S ]|  "
 
 _YMD = (
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
-    r"(?:(?:\s+|T)\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d+)?)?)?$"
+    r"(?:(?:\s+|T)(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?)?$"
 )
 _COMPACT = r"^(\d{4})(\d{2})(\d{2})$"
 _SERIAL = r"^(\d{5})(?:\.\d+)?$"
@@ -315,7 +315,8 @@ def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series,
         distinct = sub.unique().drop_nulls().to_list()
         results = {text: cl.normalise(text) for text in distinct}
         keys = list(results)
-        values = ["\x1f".join(results[k][0]) or None for k in keys]
+        # A cell with an unknown part is not understood as a whole (as CodeList.normalise).
+        values = [None if results[k][1] else "\x1f".join(results[k][0]) or None for k in keys]
         unknown = ["、".join(results[k][1]) or None for k in keys]
         sub_clean = sub.replace_strict(keys, values, default=None, return_dtype=pl.String)
         sub_unknown = sub.replace_strict(keys, unknown, default=None, return_dtype=pl.String)

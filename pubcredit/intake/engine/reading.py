@@ -409,6 +409,7 @@ def _polars_csv(utf8: bytes, delimiter: str, start: int, columns: list[str]) -> 
             separator=delimiter,
             schema=dict.fromkeys(columns, pl.String),
             truncate_ragged_lines=True,
+            missing_columns="insert",
             encoding="utf8",
             raise_if_empty=False,
         )
