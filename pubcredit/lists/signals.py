@@ -1,0 +1,14 @@
+"""Signals other parts listen to (sent after the transaction that caused them has committed).
+
+`entries_published(sender=ListEntry, entry_ids=[...], subject_ids=[...], kinds={"black", ...})`:
+new entries were published (认定 in the console or through intake). The credit-check work uses it
+to notify departments that checked a subject recently when it gets a new black-list entry.
+
+`entries_ended(sender=ListEntry, entry_ids=[...], subject_ids=[...], status="removed"|"expired")`:
+entries stopped being published.
+"""
+
+from django.dispatch import Signal
+
+entries_published = Signal()
+entries_ended = Signal()

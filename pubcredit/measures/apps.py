@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MeasuresConfig(AppConfig):
+    name = "pubcredit.measures"
+    verbose_name = _("联合奖惩措施")
+
+    def ready(self):
+        from pubcredit.measures import rules
+
+        rules.connect_invalidation()

@@ -1,0 +1,676 @@
+"""The applicability engine: which reward and punishment measures apply to a subject for a matter
+on a day, and why; and the `SubjectFlags` read model that makes answering it cheap.
+
+A check (`applicable_measures`) reads one `SubjectFlags` row by primary key and evaluates the
+compiled rules (`rules.current_rules()`, cached per process) in memory:
+1. hits = the subject's list entries valid on the day (valid_from ≤ day ≤ valid_to, the list type
+   in force) and its negative records public on the day (publicity start ≤ day < end, state
+   公示中/异议处理中); expired, removed, repaired, ended and withdrawn facts are never in the
+   read model as hitting on a later day;
+2. measures = the active measures in force on the day, for the matter (or for every matter),
+   for the subject's kind, triggered by a hit's list type or by a record condition;
+3. rewards are withheld while the subject has an active 严重失信主体名单 hit (守信激励 presupposes
+   no serious breach of trust; settings.PUBCREDIT_REWARDS_WITHHELD_BY_BLACK, default True).
+
+`refresh_subject_flags(subject_ids)` rewrites the read model rows of those subjects from the
+facts; the list services call it in the transaction that changes an entry, the publicity
+services must call it for the subjects whose publicity rows they changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pubcredit.accounts.audit import record_event, snapshot
+from pubcredit.accounts.permissions import Principal
+from pubcredit.measures import rules as rules_mod
+from pubcredit.measures.models import Measure, SubjectFlags
+
+log = logging.getLogger(__name__)
+
+CHUNK = 2000
+
+
+class UnknownMatter(ValueError):
+    """The matter code is not in the matters catalogue (or is inactive)."""
+
+    def __init__(self, code: str):
+        super().__init__(_("未知的核查事项编码:%s") % code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A fact that counts against (or for) the subject on the day."""
+
+    source: str  # "list" (a list entry) or "record" (a negative public record)
+    id: int  # ListEntry id or Record id
+    kind: str  # red / black / watch for list entries; "negative" for records
+    code: str  # ListType code or Category code
+    name: str  # ListType name or Category name
+    authority: str  # 认定部门 / 作出决定的部门
+    decided_on: dt.date | None
+    valid_from: dt.date | None  # entry validity / first public day
+    valid_to: dt.date | None  # last day (inclusive); None = open
+    document_number: str = ""
+    tier: str = ""  # records: minor / general / serious
+    state: str = ""  # records: publicity state (public / objection)
+    title: str = ""  # records: 违法行为类型 or similar
+    list_type_id: int | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{'entry' if self.source == 'list' else 'record'}:{self.id}"
+
+
+@dataclass(frozen=True)
+class ApplicableMeasure:
+    code: str
+    name: str
+    kind: str  # reward / punishment
+    measure_class: int | None
+    incentive_category: str
+    content: str
+    legal_basis: str
+    departments: tuple[str, ...]
+    triggered_by: tuple[str, ...]  # Hit.ref values
+
+
+@dataclass(frozen=True)
+class Applicability:
+    subject_id: int
+    matter_code: str | None
+    matter_name: str
+    day: dt.date
+    hits: tuple[Hit, ...]
+    rewards: tuple[ApplicableMeasure, ...]
+    punishments: tuple[ApplicableMeasure, ...]
+    withheld_rewards: tuple[ApplicableMeasure, ...] = field(default=())
+    rules_version: int = 0
+
+    @property
+    def red_hits(self) -> tuple[Hit, ...]:
+        return tuple(h for h in self.hits if h.kind == "red")
+
+    @property
+    def negative_hits(self) -> tuple[Hit, ...]:
+        return tuple(h for h in self.hits if h.kind != "red")
+
+    @property
+    def has_black(self) -> bool:
+        return any(h.kind == "black" for h in self.hits)
+
+    def as_dict(self) -> dict:
+        """JSON-ready (dates as ISO strings)."""
+
+        def conv(value):
+            if isinstance(value, dt.date):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {k: conv(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [conv(v) for v in value]
+            return value
+
+        return conv(
+            {
+                "subject_id": self.subject_id,
+                "matter": self.matter_code,
+                "matter_name": self.matter_name,
+                "day": self.day,
+                "hits": [asdict(h) for h in self.hits],
+                "rewards": [asdict(m) for m in self.rewards],
+                "punishments": [asdict(m) for m in self.punishments],
+                "withheld_rewards": [asdict(m) for m in self.withheld_rewards],
+            }
+        )
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _date(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _within(day: dt.date, start, end) -> bool:
+    """start/end are ISO strings (end inclusive, None = open)."""
+    iso = day.isoformat()
+    return (start is None or start <= iso) and (end is None or iso <= end)
+
+
+def _hits(flags: SubjectFlags | None, rules: rules_mod.RuleSet, day: dt.date) -> list[Hit]:
+    if flags is None:
+        return []
+    hits: list[Hit] = []
+    for e in flags.entries:
+        lt = rules.list_types.get(e["type"])
+        if lt is None or not lt.in_force_on(day) or not _within(day, e["from"], e["to"]):
+            continue
+        hits.append(
+            Hit(
+                source="list",
+                id=e["id"],
+                kind=lt.kind,
+                code=lt.code,
+                name=lt.name,
+                authority=e.get("authority") or lt.authority,
+                decided_on=_date(e.get("decided_on")),
+                valid_from=_date(e["from"]),
+                valid_to=_date(e["to"]),
+                document_number=e.get("document_number", ""),
+                list_type_id=lt.id,
+            )
+        )
+    for r in flags.records:
+        if r["category"] not in rules.record_categories or not _within(day, r["from"], r["to"]):
+            continue
+        hits.append(
+            Hit(
+                source="record",
+                id=r["id"],
+                kind="negative",
+                code=r["category"],
+                name=r.get("category_name", r["category"]),
+                authority=r.get("authority", ""),
+                decided_on=_date(r.get("decided_on")),
+                valid_from=_date(r["from"]),
+                valid_to=_date(r["to"]),
+                document_number=r.get("document_number", ""),
+                tier=r.get("tier", ""),
+                state=r.get("state", ""),
+                title=r.get("title", ""),
+            )
+        )
+    order = {"black": 0, "watch": 1, "negative": 2, "red": 3}
+    hits.sort(key=lambda h: (order.get(h.kind, 9), h.decided_on or dt.date.min), reverse=False)
+    return hits
+
+
+def _evaluate(
+    subject_id: int,
+    flags: SubjectFlags | None,
+    matter: rules_mod.CompiledMatter | None,
+    day: dt.date,
+    rules: rules_mod.RuleSet,
+) -> Applicability:
+    hits = _hits(flags, rules, day)
+    kind = flags.subject_kind if flags is not None else ""
+    rewards: list[ApplicableMeasure] = []
+    punishments: list[ApplicableMeasure] = []
+    if hits:
+        list_hits: dict[int, list[str]] = {}
+        for h in hits:
+            if h.source == "list":
+                list_hits.setdefault(h.list_type_id, []).append(h.ref)
+        record_hits = [h for h in hits if h.source == "record"]
+        matter_id = matter.id if matter else None
+        for m in rules.measures:
+            if not m.in_force_on(day) or not m.applies_to_matter(matter_id):
+                continue
+            if m.subject_kinds and kind and kind not in m.subject_kinds:
+                continue
+            refs = [ref for lt_id in m.list_type_ids for ref in list_hits.get(lt_id, ())]
+            refs += [h.ref for h in record_hits if m.triggered_by_record(h.code, h.tier)]
+            if not refs:
+                continue
+            applicable = ApplicableMeasure(
+                code=m.code,
+                name=m.name,
+                kind=m.kind,
+                measure_class=m.measure_class,
+                incentive_category=m.incentive_category,
+                content=m.content,
+                legal_basis=m.legal_basis,
+                departments=m.departments,
+                triggered_by=tuple(refs),
+            )
+            (rewards if m.kind == "reward" else punishments).append(applicable)
+    withheld: list[ApplicableMeasure] = []
+    if rewards and getattr(settings, "PUBCREDIT_REWARDS_WITHHELD_BY_BLACK", True):
+        if any(h.kind == "black" for h in hits):
+            withheld, rewards = rewards, []
+    return Applicability(
+        subject_id=subject_id,
+        matter_code=matter.code if matter else None,
+        matter_name=matter.name if matter else "",
+        day=day,
+        hits=tuple(hits),
+        rewards=tuple(rewards),
+        punishments=tuple(punishments),
+        withheld_rewards=tuple(withheld),
+        rules_version=rules.version,
+    )
+
+
+def _matter(rules: rules_mod.RuleSet, matter_code: str | None) -> rules_mod.CompiledMatter | None:
+    if matter_code is None:
+        return None
+    matter = rules.matter(matter_code)
+    if matter is None or not matter.active:
+        raise UnknownMatter(matter_code)
+    return matter
+
+
+def applicable_measures(
+    subject_id: int, matter_code: str | None, today: dt.date | None = None
+) -> Applicability:
+    """The hits and applicable measures for one subject and matter on `today` (default: today in
+    Asia/Shanghai). `matter_code=None` means every matter. Raises UnknownMatter for a code that
+    is not an active matter. Cost: one primary-key read of SubjectFlags (plus, at most every few
+    seconds, one read of the rules version)."""
+    rules = rules_mod.current_rules()
+    matter = _matter(rules, matter_code)
+    day = today or timezone.localdate()
+    flags = SubjectFlags.objects.filter(pk=subject_id).first()
+    return _evaluate(subject_id, flags, matter, day, rules)
+
+
+def applicable_measures_many(
+    subject_ids: Iterable[int], matter_code: str | None, today: dt.date | None = None
+) -> dict[int, Applicability]:
+    """`applicable_measures` for many subjects (batch checks): one query per 2,000 subjects."""
+    rules = rules_mod.current_rules()
+    matter = _matter(rules, matter_code)
+    day = today or timezone.localdate()
+    ids = list(dict.fromkeys(subject_ids))
+    out: dict[int, Applicability] = {}
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        found = SubjectFlags.objects.in_bulk(chunk)
+        for sid in chunk:
+            out[sid] = _evaluate(sid, found.get(sid), matter, day, rules)
+    return out
+
+
+def matters_catalogue() -> list[dict]:
+    """The active matters as [{"code", "name"}] in catalogue order (the `pubcredit matters
+    --json` contract)."""
+    from pubcredit.measures.models import Matter
+
+    return [
+        {"code": code, "name": name}
+        for code, name in Matter.objects.filter(active=True)
+        .order_by("sort_order", "code")
+        .values_list("code", "name")
+    ]
+
+
+# --------------------------------------------------------------------------- read model
+
+
+def _iso(value: dt.date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _entry_facts(subject_ids: list[int]) -> dict[int, list[dict]]:
+    from pubcredit.lists.models import EntryStatus, ListEntry
+
+    facts: dict[int, list[dict]] = {}
+    rows = (
+        ListEntry.objects.filter(subject_id__in=subject_ids, status=EntryStatus.PUBLISHED)
+        .values_list(
+            "id",
+            "subject_id",
+            "list_type_id",
+            "valid_from",
+            "valid_to",
+            "decided_on",
+            "identified_by__name",
+            "document_number",
+        )
+        .order_by("id")
+    )
+    for eid, sid, lt, vf, vt, decided, authority, docno in rows:
+        facts.setdefault(sid, []).append(
+            {
+                "id": eid,
+                "type": lt,
+                "from": _iso(vf),
+                "to": _iso(vt),
+                "decided_on": _iso(decided),
+                "authority": authority or "",
+                "document_number": docno,
+            }
+        )
+    return facts
+
+
+_publicity_warned = False
+
+
+def _record_facts(subject_ids: list[int], categories: frozenset[str]) -> dict[int, list[dict]]:
+    """Negative records the publicity read model shows or will show (state 公示中, 异议处理中 or
+    待公示), with their windows. Without the publicity app nothing hits from records."""
+    global _publicity_warned
+    try:
+        from pubcredit.publicity.models import RUNNING_STATES, Publicity
+    except ImportError:  # pragma: no cover - only before the publicity app exists
+        if not _publicity_warned:
+            log.warning("publicity app not installed: negative records never hit in checks")
+            _publicity_warned = True
+        return {}
+    from pubcredit.catalog.models import Category
+
+    if not categories:
+        return {}
+    role_fields = _role_fields(categories)
+    facts: dict[int, list[dict]] = {}
+    rows = (
+        Publicity.objects.filter(
+            subject_id__in=subject_ids,
+            state__in=RUNNING_STATES,
+            category__code__in=categories,
+            start__isnull=False,
+        )
+        .values_list(
+            "record_id",
+            "subject_id",
+            "category__code",
+            "tier",
+            "state",
+            "start",
+            "end",
+            "record__decision_date",
+            "department__name",
+            "record__data",
+        )
+        .order_by("record_id")
+    )
+    names = dict(Category.objects.filter(code__in=categories).values_list("code", "name"))
+    for rid, sid, cat, tier, state, start, end, decided, dept, data in rows:
+        roles = role_fields.get(cat, {})
+        data = data or {}
+        last_day = end - dt.timedelta(days=1) if end else None
+        facts.setdefault(sid, []).append(
+            {
+                "id": rid,
+                "category": cat,
+                "category_name": names.get(cat, cat),
+                "tier": tier,
+                "state": state,
+                "from": _iso(start),
+                "to": _iso(last_day),
+                "decided_on": _iso(decided),
+                "authority": str(data.get(roles.get("authority_name", ""), "") or dept or ""),
+                "document_number": str(data.get(roles.get("document_number", ""), "") or ""),
+                "title": str(data.get(roles.get("violation_type", ""), "") or ""),
+            }
+        )
+    return facts
+
+
+def _role_fields(categories) -> dict[str, dict[str, str]]:
+    from pubcredit.catalog.models import Field
+
+    out: dict[str, dict[str, str]] = {}
+    wanted = ("authority_name", "document_number", "violation_type")
+    for cat, role, code in Field.objects.filter(
+        category__code__in=categories, role__in=wanted
+    ).values_list("category__code", "role", "code"):
+        out.setdefault(cat, {}).setdefault(role, code)
+    return out
+
+
+@transaction.atomic
+def refresh_subject_flags(subject_ids: Iterable[int]) -> int:
+    """Rewrite the read model rows of these subjects from the facts (published list entries,
+    negative records in a running publicity state). Idempotent; runs in the caller's transaction
+    when there is one, so the read model commits with the facts. Returns the number of subjects
+    that now have a row."""
+    from pubcredit.subjects.models import Subject
+
+    ids = sorted({int(s) for s in subject_ids if s is not None})
+    if not ids:
+        return 0
+    categories = rules_mod.current_rules().record_categories
+    now = timezone.now()
+    written = 0
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        entries = _entry_facts(chunk)
+        records = _record_facts(chunk, categories)
+        with_facts = sorted(set(entries) | set(records))
+        kinds = dict(Subject.objects.filter(id__in=with_facts).values_list("id", "kind"))
+        SubjectFlags.objects.filter(subject_id__in=chunk).delete()
+        SubjectFlags.objects.bulk_create(
+            SubjectFlags(
+                subject_id=sid,
+                subject_kind=kinds.get(sid, ""),
+                entries=entries.get(sid, []),
+                records=records.get(sid, []),
+                refreshed_at=now,
+            )
+            for sid in with_facts
+        )
+        written += len(with_facts)
+    return written
+
+
+def rebuild_subject_flags() -> int:
+    """Rebuild the whole read model (after a bulk load or a change of the negative categories):
+    every subject with a published entry or a running negative publicity row. Chunked."""
+    from pubcredit.lists.models import EntryStatus, ListEntry
+
+    ids = set(
+        ListEntry.objects.filter(status=EntryStatus.PUBLISHED)
+        .values_list("subject_id", flat=True)
+        .distinct()
+    )
+    try:
+        from pubcredit.publicity.models import RUNNING_STATES, Publicity
+
+        categories = rules_mod.current_rules().record_categories
+        ids |= set(
+            Publicity.objects.filter(
+                state__in=RUNNING_STATES, category__code__in=categories, subject__isnull=False
+            )
+            .values_list("subject_id", flat=True)
+            .distinct()
+        )
+    except ImportError:  # pragma: no cover
+        pass
+    stale = set(SubjectFlags.objects.values_list("subject_id", flat=True))
+    return refresh_subject_flags(ids | stale)
+
+
+# --------------------------------------------------------------------------- seed import
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "measures.json"
+MATTER_FIELDS = ("name", "description", "sort_order", "active")
+MEASURE_FIELDS = (
+    "name",
+    "kind",
+    "measure_class",
+    "incentive_category",
+    "content",
+    "legal_basis",
+    "note",
+    "record_conditions",
+    "subject_kinds",
+    "effective_from",
+    "effective_to",
+    "active",
+    "sort_order",
+)
+
+
+class SeedError(ValueError):
+    """The seed file is malformed; the message (Chinese) lists every problem."""
+
+
+def read_measures(path: Path | str | None = None) -> dict:
+    path = Path(path or DATA_FILE)
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or not isinstance(document.get("matters"), list):
+        raise SeedError(_("%s:缺少 matters 数组") % path.name)
+    if not isinstance(document.get("measures"), list):
+        raise SeedError(_("%s:缺少 measures 数组") % path.name)
+    problems: list[str] = []
+    seen: set[str] = set()
+    for i, row in enumerate(document["matters"], 1):
+        code = str(row.get("code") or "")
+        if not code or not code.isascii() or code in seen:
+            problems.append(
+                _("事项第 %(n)s 项:编码“%(code)s”应为唯一的英文编码") % {"n": i, "code": code}
+            )
+        seen.add(code)
+        if not row.get("name"):
+            problems.append(_("事项 %s:缺少名称") % code)
+    seen = set()
+    for i, row in enumerate(document["measures"], 1):
+        code = str(row.get("code") or "")
+        where = _("措施第 %(n)s 项(%(code)s)") % {"n": i, "code": code or "无编码"}
+        if not code or not code.isascii() or code in seen:
+            problems.append(_("%s:编码应为唯一的英文编码") % where)
+        seen.add(code)
+        probe = Measure(**{k: row.get(k) for k in MEASURE_FIELDS if k in row})
+        probe.legal_basis = probe.legal_basis or ""
+        probe.incentive_category = probe.incentive_category or ""
+        try:
+            rules_mod.validate_measure_fields(probe)
+        except ValidationError as exc:
+            problems.extend(f"{where}:{m}" for m in exc.messages)
+        for key in ("departments", "list_types", "matters"):
+            if not isinstance(row.get(key, []), list):
+                problems.append(_("%(where)s:%(key)s 应为编码数组") % {"where": where, "key": key})
+    if problems:
+        raise SeedError("\n".join(problems))
+    return document
+
+
+def _measure_values(row: dict) -> dict:
+    values = {k: row.get(k) for k in MEASURE_FIELDS if k in row}
+    for key in ("effective_from", "effective_to"):
+        if values.get(key):
+            values[key] = dt.date.fromisoformat(values[key])
+    values["incentive_category"] = values.get("incentive_category") or ""
+    values["note"] = values.get("note") or ""
+    values["content"] = values.get("content") or ""
+    values["subject_kinds"] = values.get("subject_kinds") or []
+    values["record_conditions"] = rules_mod.normalise_conditions(values.get("record_conditions"))
+    return values
+
+
+@transaction.atomic
+def import_measures(principal: Principal, path: Path | str | None = None) -> dict:
+    """Upsert the matters and measures of the seed file by code (default:
+    measures/data/measures.json), with their departments, trigger list types and matters.
+    Requires "catalog.change" (the 清单 is catalogue data). The whole file is checked first
+    (every measure needs a legal basis, a class or incentive category, well-formed record
+    conditions, known department / list type / matter codes). Idempotent: a second run changes
+    nothing and writes no audit event; rows absent from the file are left alone. Returns
+    {"matters": counts, "measures": counts} with counts {"created", "updated", "unchanged"}."""
+    from pubcredit.catalog.models import Department
+    from pubcredit.lists.models import ListType
+    from pubcredit.measures.models import Matter
+
+    principal.require("catalog.change")
+    document = read_measures(path)
+    departments = dict(Department.objects.values_list("code", "id"))
+    list_types = dict(ListType.objects.values_list("code", "id"))
+    file_matters = {row["code"] for row in document["matters"]}
+    known_matters = file_matters | set(Matter.objects.values_list("code", flat=True))
+    problems = []
+    for row in document["measures"]:
+        for key, known, label in (
+            ("departments", departments, _("实施部门")),
+            ("list_types", list_types, _("触发名单")),
+            ("matters", known_matters, _("适用事项")),
+        ):
+            unknown = [c for c in row.get(key, []) if c not in known]
+            if unknown:
+                problems.append(
+                    _("措施 %(code)s:未知的%(label)s编码 %(codes)s")
+                    % {"code": row["code"], "label": label, "codes": "、".join(unknown)}
+                )
+    if problems:
+        raise SeedError("\n".join(problems))
+
+    matter_counts = dict.fromkeys(("created", "updated", "unchanged"), 0)
+    existing = {m.code: m for m in Matter.objects.all()}
+    for row in document["matters"]:
+        values = {k: row[k] for k in MATTER_FIELDS if k in row}
+        values.setdefault("description", "")
+        matter = existing.get(row["code"])
+        if matter is None:
+            matter = Matter.objects.create(code=row["code"], **values)
+            record_event(principal, "measures.matter_create", matter, after=snapshot(matter))
+            matter_counts["created"] += 1
+            continue
+        changed = {k: v for k, v in values.items() if getattr(matter, k) != v}
+        if not changed:
+            matter_counts["unchanged"] += 1
+            continue
+        before = snapshot(matter)
+        for k, v in changed.items():
+            setattr(matter, k, v)
+        matter.save()
+        record_event(
+            principal, "measures.matter_update", matter, before=before, after=snapshot(matter)
+        )
+        matter_counts["updated"] += 1
+    matter_ids = dict(Matter.objects.values_list("code", "id"))
+
+    counts = dict.fromkeys(("created", "updated", "unchanged"), 0)
+    existing_measures = {
+        m.code: m for m in Measure.objects.prefetch_related("departments", "list_types", "matters")
+    }
+    for row in document["measures"]:
+        values = _measure_values(row)
+        links = {
+            "departments": {departments[c] for c in row.get("departments", [])},
+            "list_types": {list_types[c] for c in row.get("list_types", [])},
+            "matters": {matter_ids[c] for c in row.get("matters", [])},
+        }
+        measure = existing_measures.get(row["code"])
+        if measure is None:
+            measure = Measure(code=row["code"], **values)
+            measure.full_clean(
+                validate_unique=False, exclude=["departments", "list_types", "matters"]
+            )
+            measure.save()
+            for key, ids in links.items():
+                getattr(measure, key).set(ids)
+            record_event(principal, "measures.create", measure, after=_measure_snapshot(measure))
+            counts["created"] += 1
+            continue
+        changed = {k: v for k, v in values.items() if getattr(measure, k) != v}
+        changed_links = {
+            k: ids for k, ids in links.items() if {o.pk for o in getattr(measure, k).all()} != ids
+        }
+        if not changed and not changed_links:
+            counts["unchanged"] += 1
+            continue
+        before = _measure_snapshot(measure)
+        for k, v in changed.items():
+            setattr(measure, k, v)
+        measure.full_clean(validate_unique=False, exclude=["departments", "list_types", "matters"])
+        measure.save()
+        for key, ids in changed_links.items():
+            getattr(measure, key).set(ids)
+        record_event(
+            principal, "measures.update", measure, before=before, after=_measure_snapshot(measure)
+        )
+        counts["updated"] += 1
+    return {"matters": matter_counts, "measures": counts}
+
+
+def _measure_snapshot(measure: Measure) -> dict:
+    data = snapshot(measure, exclude=("updated_at",))
+    if measure.pk:
+        data["departments"] = sorted(measure.departments.values_list("code", flat=True))
+        data["list_types"] = sorted(measure.list_types.values_list("code", flat=True))
+        data["matters"] = sorted(measure.matters.values_list("code", flat=True))
+    return data
