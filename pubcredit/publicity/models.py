@@ -92,6 +92,23 @@ class PublicityRegime(models.Model):
         )
 
 
+class PublicityOption(models.Model):
+    """A named setting of the publicity rules (e.g. from which 有效期至 a licence counts as
+    long-term), JSON-valued."""
+
+    key = models.CharField(_("名称"), max_length=64, unique=True)
+    value = models.JSONField(_("值"))
+    description = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("公示设置")
+        verbose_name_plural = _("公示设置")
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
 class PeriodRule(models.Model):
     """Minimum and maximum publicity period of one tier under one regime; optionally only for
     some sectors and/or deciding departments. Within a regime and tier the first matching row (by
@@ -134,8 +151,8 @@ class PeriodRule(models.Model):
 
 
 class TierRule(models.Model):
-    """One row of the tier table: a penalty type (or any), optional fine range (万元, lower bound
-    inclusive, upper bound exclusive), subject kinds, deciding departments, sectors and regimes →
+    """One row of the tier table: a penalty type (or any), optional fine range (万元, both bounds
+    inclusive), subject kinds, deciding departments, sectors and regimes →
     tier. Each penalty type of a decision takes the first matching active row by `order`."""
 
     code = models.CharField(_("编码"), max_length=64, unique=True)
@@ -148,7 +165,7 @@ class TierRule(models.Model):
         _("罚款金额不低于(万元)"), max_digits=14, decimal_places=6, null=True, blank=True
     )
     max_amount = models.DecimalField(
-        _("罚款金额低于(万元)"), max_digits=14, decimal_places=6, null=True, blank=True
+        _("罚款金额不高于(万元)"), max_digits=14, decimal_places=6, null=True, blank=True
     )
     subject_kinds = models.JSONField(_("限于主体类别"), default=list, blank=True)
     departments = models.JSONField(_("限于部门"), default=list, blank=True)
