@@ -44,6 +44,8 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import os
+import signal
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -102,6 +104,14 @@ STAGE = "intake_stage"
 STAGE_SUBJECT = "intake_stage_subject"
 STAGE_NAMES = "intake_stage_names"
 STAGE_UPDATE = "intake_stage_update"
+
+
+def _failpoint(name: str) -> None:
+    """Fault injection for the kill tests: with PUBCREDIT_INTAKE_FAILPOINT=<name> in the
+    environment the process kills itself (SIGKILL, as `kill -9` or the OOM killer would) at that
+    point of the load. Without the variable this does nothing."""
+    if os.environ.get("PUBCREDIT_INTAKE_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class LoadError(Exception):
@@ -1179,6 +1189,7 @@ def load_accepted(
             inserted = _write_records(cursor, "records_record", inserts, constants)
             if inserted != inserts.height:
                 raise LoadError("the records table took fewer rows than were new")
+            _failpoint("records_written")
             lap("load_insert")
             updated = 0
             if changes.height:

@@ -113,7 +113,7 @@ class Command(BaseCommand):
             )
 
     def _write_errors(self, submission, target: Path) -> None:
-        from pubcredit.intake.engine.report import write_error_report_xlsx
+        from pubcredit.intake.engine import write_error_report_xlsx
         from pubcredit.intake.services import submission_errors
 
         try:
