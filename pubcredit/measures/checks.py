@@ -1,0 +1,656 @@
+"""Credit checks (信用核查): who a subject is, what counts against (or for) it today, which reward
+and punishment measures apply to the matter at hand, in plain Chinese, and a log of every check.
+
+`run_check` is the one path for a single check (API, window page, CLI); `check_batch.run_batch`
+checks a file set-based with the same rules. Both read only narrow indexed tables: the subject
+register by 统一社会信用代码 / blind index, and the `SubjectFlags` read model through
+`services.applicable_measures` (one primary-key read plus rules cached in memory).
+
+How a subject is identified, and what a check will assert:
+- by 统一社会信用代码 or 身份证号: the identifier is validated first (an invalid one is an error,
+  never "not found"); an identifier that is valid but not in the register gives outcome
+  `not_found` with no hits and no measures: the platform says it has no information, not that
+  the subject is clean;
+- by name only (decision, documented in docs and tests): a name is not an identifier, so a
+  name-only check asserts a subject, its hits and its measures ONLY when the normalised name
+  equals the CURRENT name of exactly one organisation or 个体工商户 in the register. Any other
+  outcome (several equal names, a former name, a similar name) returns `candidates` with scores
+  and NOTHING about any candidate's hits or measures (outcome `candidates`), and the conclusion
+  asks for a check by code. Natural persons are never identified by name (many people share a
+  name): a name-only check looks only at organisations and 个体工商户;
+- natural persons: the name is masked (张*) and the 身份证号 shown masked (first 6 + last 4)
+  everywhere in the result and in the log; the clear number is never stored.
+
+Every check writes one `CreditCheck` row (who: user or API key; channel and client; matter;
+subject; outcome and counts; the result as shown). That row is the trail of the look; a check
+is a read, so no AuditEvent is written. Feedback (`record_feedback`), a write, is audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pubcredit.accounts.audit import record_event
+from pubcredit.accounts.models import Role
+from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import SubjectKind
+from pubcredit.lists.models import ListKind
+from pubcredit.measures import rules as rules_mod
+from pubcredit.measures.models import (
+    CheckChannel,
+    CheckFeedback,
+    CheckOutcome,
+    CreditCheck,
+    IncentiveCategory,
+    Measure,
+    MeasureClass,
+)
+from pubcredit.measures.services import Applicability, applicable_measures
+from pubcredit.publicity.models import Tier
+from pubcredit.subjects import crypto, identifiers
+from pubcredit.subjects.identifiers import region_label
+from pubcredit.subjects.models import Subject
+from pubcredit.subjects.names import mask_person_name, normalize_name
+from pubcredit.subjects.services import find_subject, person_id_index
+
+ACTION = "checks.run"
+CANDIDATE_LIMIT = 5
+NOTIFY_WINDOW_DAYS = 30
+# Roles that see every check (the credit centre runs the platform); others see their own
+# department's checks (people) or their own (systems, people without a department).
+ALL_CHECKS_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF})
+NAME_KINDS = (SubjectKind.ORG, SubjectKind.INDIVIDUAL_BUSINESS)
+SUBJECT_FIELDS = ("id", "kind", "name", "uscc", "id_masked", "region")
+
+
+# --------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class CheckQuery:
+    """A validated request: `kind` uscc / id / name, `value` the normalised identifier or the
+    name, `shown` what may be echoed and logged (an ID number masked)."""
+
+    kind: str
+    value: str
+    shown: str
+
+
+def parse_query(
+    *, uscc: str | None = None, id_number: str | None = None, name: str | None = None
+) -> CheckQuery:
+    """Exactly one of uscc / id_number / name, validated. Raises ValidationError keyed by the
+    field with the identifier's own Chinese messages (e.g. the wrong check character)."""
+    given = {k: v for k, v in (("uscc", uscc), ("id_number", id_number), ("name", name)) if v}
+    given = {k: str(v).strip() for k, v in given.items() if str(v).strip()}
+    if len(given) != 1:
+        raise ValidationError(
+            {
+                "subject": [
+                    _("请提供统一社会信用代码(uscc)、身份证号(id_number)或名称(name)中的一项。")
+                ]
+            }
+        )
+    field, raw = next(iter(given.items()))
+    if field == "uscc":
+        result = identifiers.check_uscc(raw)
+        if not result.valid:
+            raise ValidationError({"uscc": result.errors})
+        return CheckQuery("uscc", result.normalized, result.normalized)
+    if field == "id_number":
+        result = identifiers.check_ric(raw)
+        if not result.valid:
+            raise ValidationError({"id_number": result.errors})
+        return CheckQuery("id", result.normalized, crypto.mask_id(result.normalized))
+    text = " ".join(raw.split())
+    if len(text) > 200:
+        raise ValidationError({"name": [_("名称过长(不超过 200 字)。")]})
+    if len(normalize_name(text)) < 2:
+        raise ValidationError({"name": [_("名称至少应有 2 个字。")]})
+    return CheckQuery("name", text, text)
+
+
+def resolve_matter(code: str | None) -> rules_mod.CompiledMatter:
+    """The active matter with this code; ValidationError (Chinese, key "matter") otherwise."""
+    code = (code or "").strip()
+    if not code:
+        raise ValidationError({"matter": [_("请选择核查事项(matter)。")]})
+    matter = rules_mod.current_rules().matter(code)
+    if matter is None or not matter.active:
+        raise ValidationError(
+            {
+                "matter": [
+                    _("未知的核查事项编码:%(code)s(可用 `pubcredit matters` 查看事项目录)")
+                    % {"code": code}
+                ]
+            }
+        )
+    return matter
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def subject_json(subject: Subject | dict) -> dict:
+    """A subject as checks show it: persons masked (name 张*, 身份证号 first 6 + last 4)."""
+    get = subject.get if isinstance(subject, dict) else lambda k: getattr(subject, k)
+    kind = get("kind")
+    is_person = kind == SubjectKind.PERSON
+    region = get("region") or ""
+    return {
+        "id": get("id"),
+        "kind": kind,
+        "kind_label": str(SubjectKind(kind).label) if kind in SubjectKind.values else kind,
+        "name": mask_person_name(get("name")) if is_person else get("name"),
+        "uscc": None if is_person else get("uscc"),
+        "id_masked": get("id_masked") if is_person else None,
+        "region": region,
+        "region_name": region_label(region) if region else "",
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+_KIND_LABELS = {
+    ListKind.RED.value: ListKind.RED.label,
+    ListKind.BLACK.value: ListKind.BLACK.label,
+    ListKind.WATCH.value: ListKind.WATCH.label,
+    "negative": _("失信记录"),
+}
+
+
+def _hit_json(hit) -> dict:
+    return {
+        "ref": hit.ref,
+        "source": hit.source,
+        "kind": hit.kind,
+        "kind_label": str(_KIND_LABELS.get(hit.kind, hit.kind)),
+        "code": hit.code,
+        "name": hit.name,
+        "authority": hit.authority,
+        "decided_on": _iso(hit.decided_on),
+        "valid_from": _iso(hit.valid_from),
+        "valid_to": _iso(hit.valid_to),
+        "document_number": hit.document_number,
+        "tier": hit.tier,
+        "tier_label": str(Tier(hit.tier).label) if hit.tier in Tier.values else "",
+        "title": hit.title,
+    }
+
+
+def _measure_json(m) -> dict:
+    cls = m.measure_class
+    cat = m.incentive_category
+    return {
+        "code": m.code,
+        "name": m.name,
+        "kind": m.kind,
+        "measure_class": cls,
+        "class_label": str(MeasureClass(cls).label) if cls in MeasureClass.values else "",
+        "incentive_category": cat,
+        "incentive_category_label": (
+            str(IncentiveCategory(cat).label) if cat in IncentiveCategory.values else ""
+        ),
+        "content": m.content,
+        "legal_basis": m.legal_basis,
+        "departments": list(m.departments),
+        "triggered_by": list(m.triggered_by),
+    }
+
+
+def _names(items) -> str:
+    return "、".join(dict.fromkeys(i.name for i in items))
+
+
+def conclusion_for(
+    app: Applicability | None, matter_name: str, *, subject_text: str = ""
+) -> tuple[str, str]:
+    """(outcome, plain Chinese conclusion) for a subject that was identified."""
+    lead = subject_text
+    if app is None or not app.hits:
+        text = lead + _("未发现失信信息。")
+        return CheckOutcome.CLEAR, text + _("办理“%(m)s”时无适用的奖惩措施。") % {"m": matter_name}
+    black = [h for h in app.hits if h.kind == ListKind.BLACK]
+    watch = [h for h in app.hits if h.kind == ListKind.WATCH]
+    red = [h for h in app.hits if h.kind == ListKind.RED]
+    records = [h for h in app.hits if h.source == "record"]
+    facts = []
+    if black:
+        facts.append(_("该主体在严重失信主体名单内(%(n)s)") % {"n": _names(black)})
+    if watch:
+        facts.append(_("列入重点关注名单(%(n)s)") % {"n": _names(watch)})
+    if records:
+        facts.append(
+            _("有 %(n)d 条公示中的失信记录(%(c)s)") % {"n": len(records), "c": _names(records)}
+        )
+    negative = bool(facts)
+    if red:
+        red_text = _("在守信激励名单内(%(n)s)") % {"n": _names(red)}
+        facts.append(red_text if negative else _("该主体") + red_text)
+    text = lead + ("" if negative else _("未发现失信信息,")) + ",".join(facts)
+    parts = []
+    if app.punishments:
+        parts.append(
+            _("办理“%(m)s”时适用以下惩戒措施:%(x)s")
+            % {"m": matter_name, "x": _names(app.punishments)}
+        )
+    if app.rewards:
+        parts.append(_("可适用以下激励措施:%(x)s") % {"x": _names(app.rewards)})
+    if app.withheld_rewards:
+        parts.append(
+            _("因在严重失信主体名单内,暂不适用激励措施(%(x)s)")
+            % {"x": _names(app.withheld_rewards)}
+        )
+    if not app.punishments and not app.rewards:
+        parts.append(_("办理“%(m)s”时无适用的奖惩措施") % {"m": matter_name})
+    text += ";" + ";".join(parts) + "。"
+    if app.punishments:
+        outcome = CheckOutcome.PUNISH
+    elif negative:
+        outcome = CheckOutcome.HITS
+    elif app.rewards:
+        outcome = CheckOutcome.REWARD
+    else:
+        outcome = CheckOutcome.CLEAR
+    return outcome, text
+
+
+# --------------------------------------------------------------------------- the check
+
+
+@dataclass
+class CheckResult:
+    """A finished check: the logged row and the JSON answer (`data`, as the API returns it)."""
+
+    check: CreditCheck
+    data: dict
+
+    @property
+    def outcome(self) -> str:
+        return self.check.outcome
+
+
+def _find(query: CheckQuery) -> tuple[dict | None, list[dict], str]:
+    """(subject row or None, candidates, match kind)."""
+    if query.kind == "uscc":
+        row = Subject.objects.filter(uscc=query.value).values(*SUBJECT_FIELDS).first()
+        return row, [], "uscc" if row else "not_found"
+    if query.kind == "id":
+        row = (
+            Subject.objects.filter(id_index=person_id_index(query.value))
+            .values(*SUBJECT_FIELDS)
+            .first()
+        )
+        return row, [], "id_number" if row else "not_found"
+    match = find_subject(name=query.value, kinds=NAME_KINDS, limit=CANDIDATE_LIMIT)
+    norm = normalize_name(query.value)[:200]
+    exact = match.subject
+    if exact is not None and exact.name_norm == norm:
+        # Unique equal current name (find_subject sets `subject` only when unique); a former
+        # name or a near name is never asserted.
+        row = {f: getattr(exact, f) for f in SUBJECT_FIELDS}
+        return row, [], "name_exact"
+    candidates = [
+        {
+            "subject": subject_json(c.subject),
+            "score": float(c.score),
+            "reason": str(c.reason),
+        }
+        for c in match.candidates
+    ]
+    return None, candidates, "candidates" if candidates else "not_found"
+
+
+def _not_identified_conclusion(query: CheckQuery, match: str, candidates: list) -> str:
+    if match == "candidates":
+        return _(
+            "仅凭名称无法唯一确定主体:找到 %(n)d 个名称相同或相近的候选主体。本次核查未对任何候选"
+            "主体作出结论,请以统一社会信用代码或身份证号重新核查。"
+        ) % {"n": len(candidates)}
+    if query.kind == "uscc":
+        return _(
+            "主体库中没有统一社会信用代码为 %(code)s 的主体,平台未归集到其信用信息,无法作出核查"
+            "结论。请核对代码。"
+        ) % {"code": query.value}
+    if query.kind == "id":
+        return _(
+            "主体库中没有该证件号码(%(id)s)对应的自然人,平台未归集到其信用信息,无法作出核查结论。"
+        ) % {"id": query.shown}
+    return _(
+        "未找到名称为“%(name)s”的组织或个体工商户,无法作出核查结论。请以统一社会信用代码或"
+        "身份证号核查(自然人不能仅凭姓名核查)。"
+    ) % {"name": query.value}
+
+
+def build_result(
+    query: CheckQuery,
+    matter: rules_mod.CompiledMatter,
+    day: dt.date,
+    subject: dict | None,
+    candidates: list[dict],
+    match: str,
+) -> tuple[dict, Applicability | None]:
+    """The JSON answer (without the log's id and time) for an identified subject or not."""
+    app = None
+    if subject is not None:
+        app = applicable_measures(subject["id"], matter.code, day)
+        lead = ""
+        if match == "name_exact":
+            shown = subject_json(subject)
+            lead = _("按名称精确匹配到唯一主体“%(name)s”(统一社会信用代码 %(code)s),") % {
+                "name": shown["name"],
+                "code": shown["uscc"] or "—",
+            }
+        outcome, conclusion = conclusion_for(app, matter.name, subject_text=lead)
+        if match == "name_exact":
+            conclusion += _("名称核查结果请以统一社会信用代码复核。")
+    else:
+        outcome = CheckOutcome.CANDIDATES if match == "candidates" else CheckOutcome.NOT_FOUND
+        conclusion = _not_identified_conclusion(query, match, candidates)
+    query_key = {"uscc": "uscc", "id": "id_number", "name": "name"}[query.kind]
+    data = {
+        "checked_on": day.isoformat(),
+        "matter": {"code": matter.code, "name": matter.name},
+        "query": {query_key: query.shown},
+        "match": match,
+        "subject": subject_json(subject) if subject is not None else None,
+        "candidates": candidates,
+        "hits": [_hit_json(h) for h in app.hits] if app else [],
+        "punishments": [_measure_json(m) for m in app.punishments] if app else [],
+        "rewards": [_measure_json(m) for m in app.rewards] if app else [],
+        "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards] if app else [],
+        # Credit commitments (信用承诺) in force: filled once commitments are managed (issue 6).
+        "commitments": [],
+        "outcome": str(outcome),
+        "outcome_label": str(CheckOutcome(outcome).label),
+        "conclusion": conclusion,
+        "rules_version": app.rules_version if app else rules_mod.current_rules().version,
+    }
+    return data, app
+
+
+def run_check(
+    principal: Principal,
+    *,
+    uscc: str | None = None,
+    id_number: str | None = None,
+    name: str | None = None,
+    matter: str,
+    channel: str = CheckChannel.API,
+    client: str = "",
+    today: dt.date | None = None,
+) -> CheckResult:
+    """Check one subject for one matter and log the check.
+
+    Guarantees: requires "checks.run"; exactly one of uscc / id_number / name, validated
+    (ValidationError with the identifier's Chinese message) and an active matter (ValidationError
+    keyed "matter"); hits are exactly the list entries valid on `today` (default: today in
+    Asia/Shanghai; valid through D hits on D, not on D+1) and the negative records public that
+    day, so expired, removed, repaired, ended and withdrawn facts never hit; measures are those
+    in force for the matter and the subject's kind, rewards and punishments apart, each with
+    its legal basis and class; a name-only check asserts nothing about a subject unless the
+    name is the current name of exactly one organisation / 个体工商户 (module docstring);
+    persons are masked. One CreditCheck row is written (in its own transaction) whatever the
+    outcome, with the answer as shown; its id and number are in the result."""
+    principal.require(ACTION)
+    if channel not in CheckChannel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    query = parse_query(uscc=uscc, id_number=id_number, name=name)
+    compiled = resolve_matter(matter)
+    day = today or timezone.localdate()
+    subject, candidates, match = _find(query)
+    data, _app = build_result(query, compiled, day, subject, candidates, match)
+    check = CreditCheck(
+        checked_at=timezone.now(),
+        checked_on=day,
+        channel=channel,
+        client=(client or "")[:150],
+        user=principal.user,
+        api_key=principal.api_key,
+        actor_label=principal.label[:150],
+        department_id=principal.department_id,
+        matter_id=compiled.id,
+        query_kind=query.kind,
+        query_value=query.shown[:200],
+        subject_id=subject["id"] if subject else None,
+        outcome=data["outcome"],
+        hit_count=min(len(data["hits"]), 32767),
+        punishment_count=len(data["punishments"]),
+        reward_count=len(data["rewards"]),
+        result=data,
+    )
+    with transaction.atomic():
+        check.save(force_insert=True)
+    return CheckResult(check, check_json(check))
+
+
+def check_json(check: CreditCheck) -> dict:
+    """The API answer for a logged check: its id, number, time, channel and who ran it, then
+    the result as it was shown at the time."""
+    return {
+        "id": check.pk,
+        "number": check.number,
+        "checked_at": timezone.localtime(check.checked_at).isoformat(),
+        "channel": check.channel,
+        "client": check.client,
+        "checked_by": check.actor_label,
+        **check.result,
+    }
+
+
+# --------------------------------------------------------------------------- reading the log
+
+
+def visible_checks(principal: Principal) -> QuerySet[CreditCheck]:
+    """The checks `principal` may read: the credit centre (and the platform admin) all; a
+    system key its own; a person their department's, or their own without a department."""
+    if not principal.can(ACTION):
+        return CreditCheck.objects.none()
+    qs = CreditCheck.objects.all()
+    if principal.role in ALL_CHECKS_ROLES:
+        return qs
+    if principal.api_key is not None:
+        return qs.filter(api_key=principal.api_key)
+    if principal.department_id:
+        return qs.filter(department_id=principal.department_id)
+    if principal.user is not None:
+        return qs.filter(user=principal.user)
+    return qs.none()
+
+
+def get_check(principal: Principal, check_id: int) -> CreditCheck:
+    """One check the principal may read; CreditCheck.DoesNotExist otherwise (not revealing
+    whether someone else's check exists)."""
+    principal.require(ACTION)
+    return visible_checks(principal).get(pk=check_id)
+
+
+# --------------------------------------------------------------------------- feedback
+
+
+def unit_of(principal: Principal) -> str:
+    """The unit a principal acts for, as statistics name it: its department; else the user's
+    organisation (窗口核查员 and banks have no department in the accounts model); else the
+    system's name; else the label."""
+    department = principal.department
+    if department is not None:
+        return department.name[:150]
+    if principal.api_key is not None:
+        return principal.api_key.name[:150]
+    organisation = getattr(principal.user, "organisation", "") or ""
+    return (organisation or principal.label)[:150]
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    measure: str  # measure code
+    applied: bool
+    note: str = ""
+
+
+@transaction.atomic
+def record_feedback(
+    principal: Principal, check: CreditCheck | int, items: list[FeedbackItem]
+) -> list[CheckFeedback]:
+    """Record which of the measures a check returned were actually applied (one row per
+    measure; a later answer for the same measure replaces the earlier one).
+
+    Guarantees: requires "checks.run" and a check the principal may read; every measure code
+    must be one the check returned (punishments or rewards); at least one item, no measure
+    twice; one audit event "checks.feedback" with the answers before and after, in the same
+    transaction. Raises ValidationError (Chinese) or CreditCheck.DoesNotExist."""
+    principal.require(ACTION)
+    check_id = check.pk if isinstance(check, CreditCheck) else int(check)
+    check = visible_checks(principal).select_for_update().get(pk=check_id)
+    if not items:
+        raise ValidationError({"items": [_("请至少反馈一项措施的实施情况。")]})
+    returned = {
+        m["code"]: m["kind"]
+        for m in (*check.result.get("punishments", []), *check.result.get("rewards", []))
+    }
+    if not returned:
+        raise ValidationError({"items": [_("该次核查没有返回适用的奖惩措施,无需反馈。")]})
+    codes = [i.measure for i in items]
+    dupes = sorted({c for c in codes if codes.count(c) > 1})
+    if dupes:
+        raise ValidationError({"items": [_("措施重复反馈:%(c)s") % {"c": "、".join(dupes)}]})
+    unknown = [c for c in codes if c not in returned]
+    if unknown:
+        raise ValidationError(
+            {"items": [_("以下措施不在该次核查返回的措施中:%(c)s") % {"c": "、".join(unknown)}]}
+        )
+    measures = dict(Measure.objects.filter(code__in=codes).values_list("code", "id"))
+    existing = {
+        f.measure_id: f
+        for f in CheckFeedback.objects.filter(credit_check=check, measure_id__in=measures.values())
+    }
+    before = {
+        code: {"applied": existing[mid].applied, "note": existing[mid].note}
+        for code, mid in measures.items()
+        if mid in existing
+    }
+    now = timezone.now()
+    out = []
+    for item in items:
+        mid = measures[item.measure]
+        row = existing.get(mid) or CheckFeedback(credit_check=check, measure_id=mid)
+        row.measure_kind = returned[item.measure]
+        row.applied = bool(item.applied)
+        row.note = (item.note or "").strip()[:512]
+        row.department_id = principal.department_id or check.department_id
+        row.unit = unit_of(principal)
+        row.user = principal.user
+        row.api_key = principal.api_key
+        row.actor_label = principal.label[:150]
+        row.at = now
+        row.save()
+        out.append(row)
+    record_event(
+        principal,
+        "checks.feedback",
+        check,
+        before=before or None,
+        after={i.measure: {"applied": bool(i.applied), "note": i.note} for i in items},
+    )
+    return out
+
+
+def feedback_json(rows: list[CheckFeedback]) -> list[dict]:
+    codes = dict(
+        Measure.objects.filter(pk__in=[r.measure_id for r in rows]).values_list("id", "code")
+    )
+    return [
+        {
+            "measure": codes[r.measure_id],
+            "kind": r.measure_kind,
+            "applied": r.applied,
+            "note": r.note,
+            "by": r.actor_label,
+            "at": timezone.localtime(r.at).isoformat(),
+        }
+        for r in rows
+    ]
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def feedback_statistics(
+    principal: Principal, *, since: dt.date | None = None, until: dt.date | None = None
+) -> dict:
+    """Joint reward and punishment cases (联合奖惩案例: feedback saying a measure was applied)
+    by department and measure, within the principal's view (the centre sees all departments,
+    others their own). `since`/`until` bound the feedback date (inclusive, Asia/Shanghai).
+
+    Returns {"rows": [{"department", "measure", "measure_name", "kind", "cases",
+    "not_applied"}], "by_department": [{"department", "punishment", "reward"}],
+    "totals": {"punishment", "reward", "not_applied", "checks"}}."""
+    principal.require(ACTION)
+    qs = CheckFeedback.objects.all()
+    checks = CreditCheck.objects.all()
+    if principal.role not in ALL_CHECKS_ROLES:
+        if principal.department_id:
+            qs = qs.filter(department_id=principal.department_id)
+            checks = checks.filter(department_id=principal.department_id)
+        elif principal.api_key is not None:
+            qs = qs.filter(api_key=principal.api_key)
+            checks = checks.filter(api_key=principal.api_key)
+        else:
+            qs = qs.filter(user=principal.user)
+            checks = checks.filter(user=principal.user)
+    tz = timezone.get_current_timezone()
+    if since:
+        start = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
+        qs = qs.filter(at__gte=start)
+        checks = checks.filter(checked_at__gte=start)
+    if until:
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        qs = qs.filter(at__lt=end)
+        checks = checks.filter(checked_at__lt=end)
+    grouped = (
+        qs.values("unit", "measure__code", "measure__name", "measure_kind")
+        .annotate(
+            cases=Count("id", filter=Q(applied=True)),
+            not_applied=Count("id", filter=Q(applied=False)),
+        )
+        .order_by("unit", "measure_kind", "measure__code")
+    )
+    rows = []
+    by_department: dict[str, dict] = {}
+    totals = {"punishment": 0, "reward": 0, "not_applied": 0}
+    for g in grouped:
+        department = g["unit"] or _("未注明单位")
+        rows.append(
+            {
+                "department": department,
+                "measure": g["measure__code"],
+                "measure_name": g["measure__name"],
+                "kind": g["measure_kind"],
+                "cases": g["cases"],
+                "not_applied": g["not_applied"],
+            }
+        )
+        dep = by_department.setdefault(
+            department, {"department": department, "punishment": 0, "reward": 0}
+        )
+        dep[g["measure_kind"]] = dep.get(g["measure_kind"], 0) + g["cases"]
+        totals[g["measure_kind"]] = totals.get(g["measure_kind"], 0) + g["cases"]
+        totals["not_applied"] += g["not_applied"]
+    totals["checks"] = checks.count()
+    return {"rows": rows, "by_department": list(by_department.values()), "totals": totals}
+
+
+def check_or_404(principal: Principal, check_id: int) -> CreditCheck:
+    try:
+        return get_check(principal, check_id)
+    except (CreditCheck.DoesNotExist, ValueError, TypeError):
+        raise ObjectDoesNotExist(_("核查记录不存在或无权查看。")) from None

@@ -1,0 +1,111 @@
+"""Builders shared by the credit check tests: people and keys with roles, persons with real
+身份证号, entries and public penalties that are refreshed into the check read model."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from pubcredit.lists.tests.kit import identify, make_public_penalty
+from pubcredit.subjects.identifiers import ric_check_char
+
+_seq = itertools.count(1)
+
+D = dt.date(2025, 6, 1)  # the day most tests check on
+
+
+def make_ric(n: int, birth: str = "19850315") -> str:
+    body = f"370303{birth}{n % 1000:03d}"
+    return body + ric_check_char(body)
+
+
+def refresh(*subjects) -> None:
+    from pubcredit.measures.services import refresh_subject_flags
+
+    refresh_subject_flags([s.pk for s in subjects])
+
+
+def black(system, subject, code="BLK_JUDGMENT_DEFAULTER", **kwargs):
+    kwargs.setdefault("today", D)
+    entry = identify(system, subject, code, **kwargs)
+    refresh(subject)
+    return entry
+
+
+def penalty(subject, **kwargs):
+    record = make_public_penalty(subject, **kwargs)
+    refresh(subject)
+    return record
+
+
+@pytest.fixture
+def person(db, system):
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.subjects.services import register_subject
+
+    def make(name="王小明", ric=None):
+        ric = ric or make_ric(next(_seq))
+        subject = register_subject(system, kind=SubjectKind.PERSON, name=name, id_number=ric)
+        return subject, ric
+
+    return make
+
+
+@pytest.fixture
+def accounts(db, system):
+    """Users and API keys with the roles that matter for checks: {name: (obj, clear key)}."""
+    from pubcredit.accounts.models import Role
+    from pubcredit.accounts.services import create_user, issue_api_key
+    from pubcredit.catalog.models import Department
+
+    finance = Department.objects.get(code="ZB-CZJ")
+    out = {}
+    out["clerk"] = create_user(
+        system,
+        username="window1",
+        role=Role.WINDOW_CLERK,
+        password="window-pass-2026",
+        organisation="市政务服务中心公共资源交易窗口",
+    )
+    out["clerk2"] = create_user(
+        system,
+        username="window2",
+        role=Role.WINDOW_CLERK,
+        password="window-pass-2026",
+        organisation="市财政局窗口",
+    )
+    out["centre"] = create_user(
+        system, username="centre1", role=Role.CENTRE_STAFF, password="centre-pass-2026"
+    )
+    out["submitter"] = create_user(
+        system,
+        username="dept1",
+        role=Role.DEPARTMENT_CLERK,
+        department=finance,
+        password="dept-pass-2026",
+    )
+    out["bank"] = issue_api_key(system, name="淄博某银行信贷系统", role=Role.BANK_USER)
+    out["system"] = issue_api_key(system, name="公共资源交易系统", role=Role.WINDOW_CLERK)
+    out["no_checks"] = issue_api_key(
+        system, name="部门报送系统", role=Role.DEPARTMENT_CLERK, department=finance
+    )
+    return out
+
+
+def principal_of(actor):
+    from pubcredit.accounts.permissions import Principal
+
+    return Principal.of(actor)
+
+
+def register_org(system, name: str):
+    """An organisation registered through the service (so its name search keys are filled)."""
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.lists.tests.kit import make_uscc
+    from pubcredit.subjects.services import register_subject
+
+    return register_subject(
+        system, kind=SubjectKind.ORG, name=name, uscc=make_uscc(500_000 + next(_seq))
+    )
