@@ -1,5 +1,8 @@
 """Builders shared by the credit check tests: people and keys with roles, persons with real
-身份证号, entries and public penalties that are refreshed into the check read model."""
+身份证号, entries and public penalties that are refreshed into the check read model.
+
+Fixtures are named `person` / `accounts`; import `person_fixture` / `accounts_fixture` into a
+test module to use them."""
 
 from __future__ import annotations
 
@@ -40,8 +43,8 @@ def penalty(subject, **kwargs):
     return record
 
 
-@pytest.fixture
-def person(db, system):
+@pytest.fixture(name="person")
+def person_fixture(db, system):
     from pubcredit.catalog.models import SubjectKind
     from pubcredit.subjects.services import register_subject
 
@@ -53,8 +56,8 @@ def person(db, system):
     return make
 
 
-@pytest.fixture
-def accounts(db, system):
+@pytest.fixture(name="accounts")
+def accounts_fixture(db, system):
     """Users and API keys with the roles that matter for checks: {name: (obj, clear key)}."""
     from pubcredit.accounts.models import Role
     from pubcredit.accounts.services import create_user, issue_api_key

@@ -20,10 +20,10 @@ from pubcredit.measures.checks import (
 from pubcredit.measures.models import CheckChannel, CreditCheck
 from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
     D,
-    accounts,
+    accounts_fixture,
     black,
     penalty,
-    person,
+    person_fixture,
     principal_of,
     refresh,
     register_org,
@@ -285,7 +285,12 @@ def test_every_check_is_logged_with_who_how_and_what(system, make_subject, accou
     black(system, company)
     clerk = principal_of(accounts["clerk"])
     result = run_check(
-        clerk, uscc=company.uscc, matter="GOV_PROCUREMENT", channel="window", client="3号窗口", today=D
+        clerk,
+        uscc=company.uscc,
+        matter="GOV_PROCUREMENT",
+        channel="window",
+        client="3号窗口",
+        today=D,
     )
     row = CreditCheck.objects.get(pk=result.check.pk)
     assert row.user == accounts["clerk"]
