@@ -179,16 +179,46 @@ def main(argv=None) -> int:
     parser.add_argument("--bad", type=float, default=0.02)
     parser.add_argument("--frictionless", action="store_true")
     parser.add_argument("--keep", help="write the generated CSV here and keep it")
+    parser.add_argument("--csv", help="use this CSV (made by --keep earlier) instead")
+    parser.add_argument("--generate", help=argparse.SUPPRESS)  # child process: write and exit
     args = parser.parse_args(argv)
+    if args.generate:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pubcredit.settings")
+        import django
+
+        django.setup()
+        print(json.dumps(make_penalty_csv(Path(args.generate), args.rows, args.bad)))
+        return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
     try:
         _setup_django(tmp / "bench.sqlite3")
         from pubcredit.intake.engine import CategorySpec, run_engine
 
-        csv_path = Path(args.keep) if args.keep else tmp / "penalties.csv"
+        # The file is generated in a child process so that the peak memory measured here is
+        # the engine's.
+        csv_path = Path(args.csv or args.keep or tmp / "penalties.csv")
         t = time.perf_counter()
-        facts = make_penalty_csv(csv_path, args.rows, args.bad)
+        if args.csv:
+            facts = json.loads(Path(args.csv + ".json").read_text())
+        else:
+            child = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--generate",
+                    str(csv_path),
+                    "--rows",
+                    str(args.rows),
+                    "--bad",
+                    str(args.bad),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            facts = json.loads(child.stdout.strip().splitlines()[-1])
+            Path(str(csv_path) + ".json").write_text(json.dumps(facts))
         generate_s = time.perf_counter() - t
         spec = CategorySpec.from_files("CF")
         rss_before = _peak_rss_mb()
@@ -230,8 +260,7 @@ def main(argv=None) -> int:
             out["speedup_vs_frictionless"] = round(out["frictionless_s"] / engine_s, 1)
         print(json.dumps(out, ensure_ascii=False, indent=2))
     finally:
-        if not args.keep:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

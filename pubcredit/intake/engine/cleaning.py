@@ -43,6 +43,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import polars as pl
 
 from pubcredit.catalog.headers import normalise_value
@@ -75,7 +76,8 @@ _NFKC_STABLE = (
     r"\x20-\x7E\u4E00-\u9FFF\u3001-\u3035\u3037\u2010\u2012-\u2016\u2018-\u2023\u2027\u00B7"
 )
 _STRING_NEEDS_WORK = rf"[^{_NFKC_STABLE}]|^ | $|  |\p{{Han}} +\p{{Han}}"
-_TEXT_NEEDS_WORK = r"^\s|\s$|[^\S ]|  "
+# Whitespace other than single spaces (a literal class: much faster than [^\S ]).
+_TEXT_WHITESPACE = r"[\t\n\r\x0b\x0c\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]|  "
 
 _YMD = (
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -108,35 +110,97 @@ def _patch(
     return clean.clone().scatter(idx, fn(source.gather(idx)).cast(clean.dtype))
 
 
-def _empty_to_null(s: pl.Series) -> pl.Series:
-    return s.to_frame("v").select(pl.when(pl.col("v").str.len_bytes() > 0).then("v")).to_series()
-
-
 def _nulls(n: int, dtype) -> pl.Series:
     return pl.repeat(None, n, dtype=dtype, eager=True)
+
+
+def _select(s: pl.Series, expr: pl.Expr) -> pl.Series:
+    """expr evaluated with pl.col("v") bound to s."""
+    return s.to_frame("v").select(expr.alias("v")).to_series()
+
+
+def _non_empty(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.str.len_bytes() > 0).then(expr)
+
+
+# --------------------------------------------------------------------------- distinct values
+
+# How the cleaners run: "auto" computes on the distinct values of a column when a sample shows
+# it is mostly repeats (dates, code values, authority names and codes usually are), "never" and
+# "always" force one way (tests check both give the same result).
+DISTINCT_MODE = "auto"
+_SAMPLE = 5_000
+
+
+def _distinct_values(raw: pl.Series) -> pl.Series | None:
+    mode = DISTINCT_MODE
+    if mode == "never":
+        return None
+    if mode == "auto" and raw.len() > 2 * _SAMPLE:
+        if raw.head(_SAMPLE).n_unique() > _SAMPLE // 10:
+            return None
+    distinct = raw.drop_nulls().unique()
+    if mode == "auto" and distinct.len() > max(raw.len() // 4, 1_000):
+        return None
+    return distinct
+
+
+def _by_distinct(raw: pl.Series, impl) -> dict[str, pl.Series | None]:
+    """impl(series) → {"clean": …, "issue": …, "detail": …} (aligned Series or None), computed
+    on the distinct values when that is cheaper and mapped back. A "clean" that equals the input
+    is returned as the input itself (no copy); all-null issue/detail columns become None. An
+    empty string counts as an empty cell (null)."""
+    if (raw.str.len_bytes() == 0).any():
+        raw = _select(raw, _non_empty(pl.col("v")))
+    distinct = _distinct_values(raw)
+    if distinct is None:
+        out = impl(raw)
+        result = {}
+        for name, series in out.items():
+            if series is None or (name != "clean" and series.null_count() == series.len()):
+                result[name] = None
+            else:
+                result[name] = series
+        return result
+    out = impl(distinct)
+    result = {}
+    for name, series in out.items():
+        if series is None or (name != "clean" and series.null_count() == series.len()):
+            result[name] = None
+        elif name == "clean" and series.dtype == raw.dtype and series.equals(distinct):
+            result[name] = raw
+        else:
+            result[name] = raw.replace_strict(
+                distinct, series, default=None, return_dtype=series.dtype
+            )
+    return result
+
+
+def _full(result: dict, name: str, n: int, dtype=pl.String) -> pl.Series:
+    series = result.get(name)
+    return _nulls(n, dtype) if series is None else series
 
 
 # --------------------------------------------------------------------------- text
 
 
-def clean_strings(raw: pl.Series) -> pl.Series:
-    """Short strings (names, document numbers): NFKC, whitespace collapsed and trimmed, spaces
-    between Chinese characters removed; empty → null."""
-
+def _strings(raw: pl.Series) -> dict:
     def slow(s: pl.Series) -> pl.Series:
         f = pl.col("v").str.normalize("NFKC").str.replace_all(r"\s+", " ").str.strip_chars()
         f = f.str.replace_all(r"(\p{Han}) +(\p{Han})", "$1$2")
         f = f.str.replace_all(r"(\p{Han}) +(\p{Han})", "$1$2")  # overlapping pairs: 张 三 丰
-        return s.to_frame("v").select(f).to_series()
+        return _select(s, _non_empty(f))
 
-    out = _patch(raw, raw.str.contains(_STRING_NEEDS_WORK), slow, raw)
-    return _empty_to_null(out)
+    return {"clean": _patch(raw, raw.str.contains(_STRING_NEEDS_WORK), slow, raw)}
 
 
-def clean_texts(raw: pl.Series) -> pl.Series:
-    """Long prose: runs of spaces collapsed to one, line breaks kept but blank lines removed,
-    trimmed; no NFKC (Chinese punctuation stays); empty → null."""
+def clean_strings(raw: pl.Series) -> pl.Series:
+    """Short strings (names, document numbers): NFKC, whitespace collapsed and trimmed, spaces
+    between Chinese characters removed; empty → null."""
+    return _by_distinct(raw, _strings)["clean"]
 
+
+def _texts(raw: pl.Series) -> dict:
     def slow(s: pl.Series) -> pl.Series:
         f = (
             pl.col("v")
@@ -145,16 +209,19 @@ def clean_texts(raw: pl.Series) -> pl.Series:
             .str.replace_all(r" ?\n\s*", "\n")
             .str.strip_chars()
         )
-        return s.to_frame("v").select(f).to_series()
+        return _select(s, _non_empty(f))
 
-    out = _patch(raw, raw.str.contains(_TEXT_NEEDS_WORK), slow, raw)
-    return _empty_to_null(out)
+    needs = raw.str.contains(_TEXT_WHITESPACE) | raw.str.starts_with(" ") | raw.str.ends_with(" ")
+    return {"clean": _patch(raw, needs, slow, raw)}
 
 
-def clean_identifiers(raw: pl.Series) -> pl.Series:
-    """USCC / ID numbers: NFKC, every whitespace, hyphen and invisible character removed, upper
-    case; empty → null."""
+def clean_texts(raw: pl.Series) -> pl.Series:
+    """Long prose: runs of spaces collapsed to one, line breaks kept but blank lines removed,
+    trimmed; no NFKC (Chinese punctuation stays); empty → null."""
+    return _by_distinct(raw, _texts)["clean"]
 
+
+def _identifiers(raw: pl.Series) -> dict:
     def slow(s: pl.Series) -> pl.Series:
         f = (
             pl.col("v")
@@ -162,15 +229,23 @@ def clean_identifiers(raw: pl.Series) -> pl.Series:
             .str.replace_all(IDENTIFIER_STRIP, "")
             .str.to_uppercase()
         )
-        return s.to_frame("v").select(f).to_series()
+        return _select(s, _non_empty(f))
 
+    # 18 bytes of digits and capitals (a typical USCC or 身份证号) are clean: checked in numpy;
+    # other values by a regular expression.
     matrix, ok18 = byte_matrix(raw)
-    clean18 = ok18 & (((matrix >= 48) & (matrix <= 57)) | ((matrix >= 65) & (matrix <= 90))).all(
-        axis=1
-    )
-    todo = raw.is_not_null() & ~pl.Series(clean18)
-    out = _patch(raw, todo, slow, raw)
-    return _empty_to_null(out)
+    clean18 = ok18.copy()
+    for column in np.ascontiguousarray(matrix.T):
+        clean18 &= ((column >= 48) & (column <= 57)) | ((column >= 65) & (column <= 90))
+    other = raw.is_not_null() & ~pl.Series(ok18)
+    todo = pl.Series(~clean18 & ok18) | (other & raw.str.contains(r"[^0-9A-Z]"))
+    return {"clean": _patch(raw, todo, slow, raw)}
+
+
+def clean_identifiers(raw: pl.Series) -> pl.Series:
+    """USCC / ID numbers: NFKC, every whitespace, hyphen and invisible character removed, upper
+    case; empty → null."""
+    return _by_distinct(raw, _identifiers)["clean"]
 
 
 # --------------------------------------------------------------------------- dates
@@ -191,21 +266,27 @@ def _parse_dates_lenient(s: pl.Series, long_term: bool) -> pl.Series:
     if long_term:
         words = t.str.replace_all(r"\s+", "")
         out = pl.when(words.is_in(_LONG_TERM_WORDS)).then(pl.lit(LONG_TERM)).otherwise(out)
-    out = pl.when(out.dt.year().is_between(1900, 9999)).then(out)
-    return s.to_frame("v").select(out.alias("v")).to_series()
+    return _select(s, pl.when(out.dt.year().is_between(1900, 9999)).then(out))
+
+
+def _dates(raw: pl.Series, long_term: bool) -> dict:
+    fast = _select(raw, pl.col("v").str.to_date("%Y-%m-%d", strict=False))
+    fast = _select(fast, pl.when(pl.col("v").dt.year().is_between(1900, 9999)).then("v"))
+    todo = raw.is_not_null() & fast.is_null()
+    dates = _patch(fast, todo, lambda s: _parse_dates_lenient(s, long_term), raw)
+    bad = raw.is_not_null() & dates.is_null() & raw.str.contains(r"\S")
+    return {
+        "clean": dates,
+        "issue": pl.select(pl.when(bad).then(pl.lit("date_format"))).to_series(),
+    }
 
 
 def clean_dates(raw: pl.Series, *, long_term: bool = False) -> tuple[pl.Series, pl.Series]:
     """(dates, issue): ISO text is parsed directly; other cells go through the lenient grammar
     described in the module docstring. issue is "date_format" for a non-empty cell that is not a
     date."""
-    fast = raw.str.to_date("%Y-%m-%d", strict=False)
-    fast = fast.to_frame("v").select(pl.when(pl.col("v").dt.year() >= 1900).then("v")).to_series()
-    todo = raw.is_not_null() & fast.is_null()
-    dates = _patch(fast, todo, lambda s: _parse_dates_lenient(s, long_term), raw)
-    bad = raw.is_not_null() & raw.str.contains(r"\S") & dates.is_null()
-    issue = pl.select(pl.when(bad).then(pl.lit("date_format"))).to_series()
-    return dates, issue
+    result = _by_distinct(raw, lambda s: _dates(s, long_term))
+    return _full(result, "clean", raw.len(), pl.Date), _full(result, "issue", raw.len())
 
 
 # --------------------------------------------------------------------------- numbers
@@ -253,24 +334,27 @@ def _amounts_lenient(s: pl.Series) -> pl.DataFrame:
     )
 
 
-def clean_amounts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(canonical decimal text, issue) for amounts in the field's unit (万元); see the module
-    docstring. issue: amount_format (not a number) or amount_unit_converted (a warning)."""
+def _amounts(raw: pl.Series) -> dict:
     ok = raw.str.contains(_CANONICAL_AMOUNT)
     todo = raw.is_not_null() & ~ok & raw.str.contains(r"\S")
     idx = todo.fill_null(False).arg_true()
-    value = pl.select(pl.when(ok).then(raw)).to_series().cast(pl.String)
-    issue = _nulls(raw.len(), pl.String)
+    value = _select(raw, pl.when(ok).then("v"))
+    issue = None
     if idx.len():
         slow = _amounts_lenient(raw.gather(idx))
         value = value.clone().scatter(idx, slow["value"])
-        issue = issue.clone().scatter(idx, slow["issue"])
-    return value, issue
+        issue = _nulls(raw.len(), pl.String).scatter(idx, slow["issue"])
+    return {"clean": value, "issue": issue}
 
 
-def clean_integers(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """(Int64, issue): digits with an optional sign; NFKC, spaces, thousands separators and a
-    trailing ".0" removed. issue: integer_format."""
+def clean_amounts(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(canonical decimal text, issue) for amounts in the field's unit (万元); see the module
+    docstring. issue: amount_format (not a number) or amount_unit_converted (a warning)."""
+    result = _by_distinct(raw, _amounts)
+    return _full(result, "clean", raw.len()), _full(result, "issue", raw.len())
+
+
+def _integers(raw: pl.Series) -> dict:
     fast = raw.str.contains(r"^(?:0|[1-9]\d{0,17})$")
 
     def slow(s: pl.Series) -> pl.Series:
@@ -280,22 +364,27 @@ def clean_integers(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
             .str.replace_all(r"[\s,]", "")
             .str.replace(r"\.0*$", "")
         )
-        return s.to_frame("v").select(pl.when(t.str.contains(r"^[+-]?\d+$")).then(t)).to_series()
+        return _select(s, pl.when(t.str.contains(r"^[+-]?\d+$")).then(t))
 
-    text = _patch(pl.select(pl.when(fast).then(raw)).to_series(), ~fast, slow, raw)
+    text = _patch(_select(raw, pl.when(fast).then("v")), ~fast, slow, raw)
     values = text.cast(pl.Int64, strict=False)
     bad = raw.is_not_null() & raw.str.contains(r"\S") & values.is_null()
-    return values, pl.select(pl.when(bad).then(pl.lit("integer_format"))).to_series()
+    issue = pl.select(pl.when(bad).then(pl.lit("integer_format"))).to_series()
+    return {"clean": values, "issue": issue}
+
+
+def clean_integers(raw: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(Int64, issue): digits with an optional sign; NFKC, spaces, thousands separators and a
+    trailing ".0" removed. issue: integer_format."""
+    result = _by_distinct(raw, _integers)
+    return _full(result, "clean", raw.len(), pl.Int64), _full(result, "issue", raw.len())
 
 
 # --------------------------------------------------------------------------- code lists
 
 
-def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series, pl.Series]:
-    """(canonical values, issue, detail). Single-value lists give String, multi-value lists
-    List(String). issue "code_value" with detail = the unknown parts ("、"-joined)."""
+def _codes(raw: pl.Series, field: FieldSpec) -> dict:
     cl = field.codelist
-    multi = cl.multi_value
     # Fast path: cells spelled exactly as a value, item code or synonym.
     exact = dict(cl.lookup)
     for value in cl.values:
@@ -307,9 +396,7 @@ def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series,
     idx = todo.fill_null(False).arg_true()
     # Values are joined with \x1f while patching (scatter works on strings, not on lists) and
     # split into lists at the end for multi-value fields.
-    clean = fast
-    issue = _nulls(raw.len(), pl.String)
-    detail = _nulls(raw.len(), pl.String)
+    clean, issue, detail = fast, None, None
     if idx.len():
         sub = raw.gather(idx)
         distinct = sub.unique().drop_nulls().to_list()
@@ -321,14 +408,26 @@ def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series,
         sub_clean = sub.replace_strict(keys, values, default=None, return_dtype=pl.String)
         sub_unknown = sub.replace_strict(keys, unknown, default=None, return_dtype=pl.String)
         clean = clean.clone().scatter(idx, sub_clean)
-        sub_issue = pl.select(
-            pl.when(sub_unknown.is_not_null()).then(pl.lit("code_value"))
-        ).to_series()
-        issue = issue.clone().scatter(idx, sub_issue)
-        detail = detail.clone().scatter(idx, sub_unknown)
-    if multi:
-        clean = clean.str.split("\x1f")
-    return clean, issue, detail
+        sub_issue = pl.select(pl.when(sub_unknown.is_not_null()).then(pl.lit("code_value")))
+        issue = _nulls(raw.len(), pl.String).scatter(idx, sub_issue.to_series())
+        detail = _nulls(raw.len(), pl.String).scatter(idx, sub_unknown)
+    return {"clean": clean, "issue": issue, "detail": detail}
+
+
+def _split_multi(clean: pl.Series, field: FieldSpec) -> pl.Series:
+    """Multi-value lists travel as \x1f-joined text and become List(String) at the end."""
+    return clean.str.split("\x1f") if field.codelist.multi_value else clean
+
+
+def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """(canonical values, issue, detail). Single-value lists give String, multi-value lists
+    List(String). issue "code_value" with detail = the unknown parts ("、"-joined)."""
+    result = _by_distinct(raw, lambda s: _codes(s, field))
+    return (
+        _split_multi(result["clean"], field),
+        _full(result, "issue", raw.len()),
+        _full(result, "detail", raw.len()),
+    )
 
 
 # --------------------------------------------------------------------------- frame
@@ -336,28 +435,29 @@ def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series,
 
 def _clean_one(field: FieldSpec, raw: pl.Series) -> dict[str, pl.Series]:
     code = field.code
-    out: dict[str, pl.Series] = {}
-    issue = detail = None
     if field.type == "text":
-        clean = clean_texts(raw)
+        result = _by_distinct(raw, _texts)
     elif field.type in ("uscc", "id_number"):
-        clean = clean_identifiers(raw)
+        result = _by_distinct(raw, _identifiers)
     elif field.type == "date":
-        clean, issue = clean_dates(raw, long_term=field.role == "valid_to")
+        result = _by_distinct(raw, lambda s: _dates(s, field.role == "valid_to"))
     elif field.type == "decimal":
-        clean, issue = clean_amounts(raw)
+        result = _by_distinct(raw, _amounts)
     elif field.type == "integer":
-        clean, issue = clean_integers(raw)
+        result = _by_distinct(raw, _integers)
     elif field.type == "code" and field.codelist is not None:
-        clean, issue, detail = clean_codes(raw, field)
+        result = _by_distinct(raw, lambda s: _codes(s, field))
+        result["clean"] = _split_multi(result["clean"], field)
     else:
-        clean = clean_strings(raw)
-    out[code] = clean.rename(code)
-    out[orig_col(code)] = raw.rename(orig_col(code))
-    if issue is not None:
-        out[issue_col(code)] = issue.rename(issue_col(code))
-    if detail is not None:
-        out[detail_col(code)] = detail.rename(detail_col(code))
+        result = _by_distinct(raw, _strings)
+    clean = result["clean"]
+    out = {code: clean.rename(code)}
+    if clean is not raw:  # the original is kept only where cleaning changed something
+        out[orig_col(code)] = raw.rename(orig_col(code))
+    if result.get("issue") is not None:
+        out[issue_col(code)] = result["issue"].rename(issue_col(code))
+    if result.get("detail") is not None:
+        out[detail_col(code)] = result["detail"].rename(detail_col(code))
     return out
 
 

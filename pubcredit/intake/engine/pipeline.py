@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,6 +130,17 @@ def _late_flags(
     return dates.is_in(late_dates.implode()).fill_null(False).alias(LATE)
 
 
+def _sha256(source: bytes | Path) -> str:
+    digest = hashlib.sha256()
+    if isinstance(source, Path):
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                digest.update(chunk)
+    else:
+        digest.update(source)
+    return digest.hexdigest()
+
+
 def run_engine(
     source: bytes | Path | str,
     filename: str,
@@ -142,6 +154,8 @@ def run_engine(
 ) -> EngineResult:
     """Read, map, clean and validate one file for category `spec` (a CategorySpec or a code).
 
+    Pass the file as a Path when it is on disk: a CSV is then parsed straight from the file and
+    its bytes are never held in memory (a 1,000,000-row file stays well under 2 GB).
     `saved_mapping` is the department's saved header → field code (None: ignore the column)
     mapping; `mapping_override` the one the clerk just confirmed on the mapping screen (it wins
     over the saved one). `allowed_source_usccs`: the submitting department's USCC and those it
@@ -152,13 +166,16 @@ def run_engine(
     started = time.perf_counter()
     if isinstance(spec, str):
         spec = CategorySpec.from_db(spec)
-    data = Path(source).read_bytes() if isinstance(source, (Path, str)) else bytes(source)
-    sha256 = hashlib.sha256(data).hexdigest()
+    source = Path(source) if isinstance(source, str) else source
     saved = dict(saved_mapping or {})
     saved.update(mapping_override or {})
 
     t = time.perf_counter()
-    table = read_table(data, filename, header_score=make_header_score(spec, saved))
+    # The file's hash is computed in a thread while polars parses it (both release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256, source)
+        table = read_table(source, filename, header_score=make_header_score(spec, saved))
+        sha256 = digest.result()
     timings["read"] = time.perf_counter() - t
 
     t = time.perf_counter()

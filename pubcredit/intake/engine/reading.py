@@ -91,10 +91,23 @@ def read_table(
     """Read `source` (the file's bytes or its path) named `filename` into a RawTable.
     `header_score(cells)` rates how much a row looks like the header (e.g. how many cells name a
     catalogue field); without it, the first row with at least two cells is the header."""
-    data = Path(source).read_bytes() if isinstance(source, (Path, str)) else bytes(source)
-    if not data.strip():
-        raise UnreadableFile(_("文件为空"))
-    kind = _detect_format(data, filename)
+    if isinstance(source, (Path, str)):
+        # A CSV is parsed from the path (polars maps the file) so its bytes are never held
+        # twice; only the beginning is read here.
+        path = Path(source)
+        with open(path, "rb") as fh:
+            head = fh.read(_SAMPLE_BYTES)
+        if not head.strip() and path.stat().st_size <= _SAMPLE_BYTES:
+            raise UnreadableFile(_("文件为空"))
+        kind = _detect_format(head, filename)
+        if kind == "csv":
+            return _read_csv(path, header_score)
+        data = path.read_bytes()
+    else:
+        data = source if isinstance(source, bytes) else bytes(source)
+        if not data[:_SAMPLE_BYTES].strip() and not data.strip():
+            raise UnreadableFile(_("文件为空"))
+        kind = _detect_format(data[:_SAMPLE_BYTES], filename)
     if kind == "excel":
         return _read_excel(data, header_score)
     if kind == "json":
@@ -288,9 +301,11 @@ def _read_excel(data: bytes, header_score: HeaderScore | None) -> RawTable:
 # --------------------------------------------------------------------------- CSV
 
 
-def _decode_sample(data: bytes) -> tuple[str, str]:
+_UNKNOWN_ENCODING = "无法识别文件编码,请将文件另存为 UTF-8 编码的 CSV 后重新上传"
+
+
+def _decode_sample(sample: bytes) -> tuple[str, str]:
     """(decoded beginning of the file, encoding) for the UTF-8 / GB18030 decision."""
-    sample = data[:_SAMPLE_BYTES]
     try:
         return codecs.getincrementaldecoder("utf-8")().decode(sample, final=False), "utf-8"
     except UnicodeDecodeError:
@@ -298,23 +313,20 @@ def _decode_sample(data: bytes) -> tuple[str, str]:
     try:
         text = codecs.getincrementaldecoder("gb18030")().decode(sample, final=False)
     except UnicodeDecodeError:
-        raise UnreadableFile(
-            _("无法识别文件编码,请将文件另存为 UTF-8 编码的 CSV 后重新上传")
-        ) from None
+        raise UnreadableFile(_(_UNKNOWN_ENCODING)) from None
     return text, "gb18030"
 
 
-def _to_utf8(data: bytes) -> tuple[bytes, str]:
-    """The CSV's bytes as UTF-8 without BOM, and the encoding they were in."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:], "utf-8-sig"
-    for bom, enc in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
-        if data.startswith(bom):
-            try:
-                return data[2:].decode(enc).encode("utf-8"), "utf-16"
-            except UnicodeDecodeError:
-                raise UnreadableFile(_("无法读取文件:UTF-16 编码内容有误")) from None
-    return data, ""
+def _all_bytes(source: bytes | Path) -> bytes:
+    return source.read_bytes() if isinstance(source, Path) else source
+
+
+def _transcode(source: bytes | Path, encoding: str, skip: int = 0) -> bytes:
+    """The whole file decoded from `encoding` and written as UTF-8 (for polars)."""
+    try:
+        return _all_bytes(source)[skip:].decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableFile(_(_UNKNOWN_ENCODING)) from None
 
 
 def _sample_records(text: str, delimiter: str) -> list[list[str | None]]:
@@ -348,18 +360,25 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _read_csv(data: bytes, header_score: HeaderScore | None) -> RawTable:
-    utf8, encoding = _to_utf8(data)
-    sample, guessed = _decode_sample(utf8)
-    encoding = encoding or guessed
-    if guessed == "gb18030":
-        try:
-            utf8 = utf8.decode("gb18030").encode("utf-8")
-        except UnicodeDecodeError:
-            raise UnreadableFile(
-                _("无法识别文件编码,请将文件另存为 UTF-8 编码的 CSV 后重新上传")
-            ) from None
-        sample = utf8[:_SAMPLE_BYTES].decode("utf-8", errors="ignore")
+def _read_csv(source: bytes | Path, header_score: HeaderScore | None) -> RawTable:
+    if isinstance(source, Path):
+        with open(source, "rb") as fh:
+            head = fh.read(_SAMPLE_BYTES)
+    else:
+        head = source[:_SAMPLE_BYTES]
+    utf8: bytes | Path = source  # what polars parses: UTF-8 (a UTF-8 BOM is fine)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+        utf8 = _transcode(source, "utf-16")  # the BOM tells the byte order
+        sample = utf8[:_SAMPLE_BYTES].decode("utf-8", errors="ignore").lstrip("\ufeff")
+    elif head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+        sample, _guessed = _decode_sample(head[3:])
+    else:
+        sample, encoding = _decode_sample(head)
+        if encoding == "gb18030":
+            utf8 = _transcode(source, "gb18030")
+            sample = utf8[:_SAMPLE_BYTES].decode("utf-8", errors="ignore")
     delimiter = _sniff_delimiter(sample)
     records = _sample_records(sample, delimiter)
     h, sub = _find_header(records, header_score)
@@ -369,17 +388,11 @@ def _read_csv(data: bytes, header_score: HeaderScore | None) -> RawTable:
     try:
         frame = _polars_csv(utf8, delimiter, start, columns)
     except pl.exceptions.ComputeError:
-        if encoding not in ("utf-8",):
+        if encoding != "utf-8":
             raise UnreadableFile(_("无法读取 CSV 文件,请检查文件格式")) from None
         # Valid UTF-8 at the start, not further on: a GB18030 file with an ASCII beginning.
-        try:
-            utf8 = data.decode("gb18030").encode("utf-8")
-        except UnicodeDecodeError:
-            raise UnreadableFile(
-                _("无法识别文件编码,请将文件另存为 UTF-8 编码的 CSV 后重新上传")
-            ) from None
         encoding = "gb18030"
-        frame = _polars_csv(utf8, delimiter, start, columns)
+        frame = _polars_csv(_transcode(source, "gb18030"), delimiter, start, columns)
     frame, blank = _drop_blank(frame)
     skipped = _skipped(records, h, 1)
     subheaders = None
@@ -400,7 +413,7 @@ def _read_csv(data: bytes, header_score: HeaderScore | None) -> RawTable:
     )
 
 
-def _polars_csv(utf8: bytes, delimiter: str, start: int, columns: list[str]) -> pl.DataFrame:
+def _polars_csv(utf8: bytes | Path, delimiter: str, start: int, columns: list[str]) -> pl.DataFrame:
     try:
         frame = pl.read_csv(
             utf8,

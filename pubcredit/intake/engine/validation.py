@@ -163,7 +163,7 @@ def condition_expr(cond, spec: CategorySpec, present: Iterable[str]) -> pl.Expr:
     if code not in present:
         hit = pl.lit(False)
     elif _is_multi(spec, code):
-        hit = pl.col(code).list.eval(pl.element().is_in(values)).list.any().fill_null(False)
+        hit = pl.any_horizontal([pl.col(code).list.contains(v) for v in values]).fill_null(False)
     else:
         hit = pl.col(code).is_in(values).fill_null(False)
     return hit if "in" in cond else ~hit
@@ -188,32 +188,60 @@ def _filled(code: str, spec: CategorySpec, present: set[str]) -> pl.Expr:
 
 
 class _Rules:
-    """Collects, for one field, (condition, rule, message) in priority order."""
+    """Collects, for one field, its rules in priority order: each has a stable code (`names`),
+    a message expression, and a branch (condition → rule position)."""
 
     def __init__(self) -> None:
-        self.items: list[tuple[pl.Expr, str, pl.Expr]] = []
+        self.names: list[str] = []
+        self.messages: list[pl.Expr] = []
+        self.branches: list[tuple[pl.Expr, pl.Expr]] = []
 
     def add(self, when: pl.Expr, rule: str, message: pl.Expr) -> None:
-        self.items.append((when.fill_null(False), rule, message))
+        self.branches.append((when.fill_null(False), pl.lit(len(self.names), dtype=pl.UInt8)))
+        self.names.append(rule)
+        self.messages.append(message)
+
+    def add_coded(self, code: pl.Expr, messages: dict[str, pl.Expr], where: pl.Expr) -> None:
+        """Several rules at once from a column naming the failed rule (identifier verdicts):
+        one branch instead of one comparison per rule."""
+        base = len(self.names)
+        names = list(messages)
+        position = code.replace_strict(
+            names, list(range(base, base + len(names))), default=None, return_dtype=pl.UInt8
+        )
+        self.branches.append(((where & code.is_not_null()).fill_null(False), position))
+        self.names.extend(names)
+        self.messages.extend(messages.values())
 
     def rule_expr(self, code: str) -> pl.Expr | None:
-        """The first failing rule's code per row (null when the field is fine)."""
-        if not self.items:
+        """Per row, the position in `names` of the first failing rule (UInt8, null when the
+        field is fine: a million mostly-null bytes, not strings)."""
+        if not self.branches:
             return None
         rule = None
-        for when, name, _msg in self.items:
-            rule = (pl.when(when) if rule is None else rule.when(when)).then(pl.lit(name))
+        for when, value in self.branches:
+            rule = (pl.when(when) if rule is None else rule.when(when)).then(value)
         return rule.alias(f"{code}__rule")
 
     def message_expr(self, code: str) -> pl.Expr:
         """The message for the rule in column `<code>__rule`; evaluated on failing rows only."""
         rule_col = pl.col(f"{code}__rule")
         message = None
-        for _when, name, msg in self.items:
+        for i, msg in enumerate(self.messages):
             message = (
-                pl.when(rule_col == name) if message is None else message.when(rule_col == name)
+                pl.when(rule_col == i) if message is None else message.when(rule_col == i)
             ).then(msg)
         return message.alias(f"{code}__msg")
+
+
+def _original(code: str, present: set[str]) -> pl.Expr:
+    """The cell as the clerk wrote it: F__original, or F itself where cleaning changed nothing
+    in the column (the engine then keeps no separate original)."""
+    if f"{code}__has_original" in present:
+        return pl.col(orig_col(code))
+    if code in present:
+        return pl.col(code).cast(pl.String)
+    return pl.lit(None, dtype=pl.String)
 
 
 def _companion_type(spec: CategorySpec, field: FieldSpec) -> FieldSpec | None:
@@ -235,7 +263,7 @@ def _field_rules(
     rules = _Rules()
     mapped = code in present
     value = pl.col(code) if mapped else pl.lit(None)
-    orig = pl.col(orig_col(code)) if mapped else pl.lit(None, dtype=pl.String)
+    orig = _original(code, present)
     empty = _filled(code, spec, present).not_()
     if mapped and f"{code}__has_issue" in present:
         # A cell that could not be understood is not "empty": its own error explains it.
@@ -316,7 +344,9 @@ def _field_rules(
             _format(_("%(field)s不能为负数:“%(value)s”"), field=label, value=orig),
         )
         if field.decimal_places is not None:
-            places = value.str.extract(r"\.(\d+)$", 1).str.len_chars().fill_null(0)
+            # Canonical text: the digits after the point are the decimal places.
+            point = value.str.find(".", literal=True)
+            places = (value.str.len_bytes() - point - 1).fill_null(0)
             rules.add(
                 places > field.decimal_places,
                 "amount_precision",
@@ -459,9 +489,8 @@ def _identifier_rules(
         ),
     }
     prefix = "uscc_" if kind == "uscc" else "ric_"
-    for name, message in messages.items():
-        if name == "excel_scientific" or name.startswith(prefix):
-            rules.add(where & (rule == name), name, message)
+    mine = {n: m for n, m in messages.items() if n == "excel_scientific" or n.startswith(prefix)}
+    rules.add_coded(rule, mine, where)
 
 
 # --------------------------------------------------------------------------- main
@@ -513,6 +542,8 @@ def validate(
             markers.add(f"{code}__has_issue")
         if detail_col(code) in cleaned.columns:
             markers.add(f"{code}__has_detail")
+        if orig_col(code) in cleaned.columns:
+            markers.add(f"{code}__has_original")
     allowed = None if allowed_source_usccs is None else set(allowed_source_usccs)
     clock = _Clock(timings)
     frame = _with_identifier_verdicts(cleaned, spec, present, receipt_date)
@@ -520,6 +551,7 @@ def validate(
 
     rule_exprs: list[pl.Expr] = []
     messages: dict[str, pl.Expr] = {}
+    names: dict[str, list[str]] = {}
     for f in spec.fields:
         rules = _field_rules(
             f, spec, markers, receipt_date=receipt_date, allowed_source_usccs=allowed
@@ -528,16 +560,18 @@ def validate(
         if expr is not None:
             rule_exprs.append(expr)
             messages[f.code] = rules.message_expr(f.code)
+            names[f"{f.code}__rule"] = rules.names
         if f.code in present and issue_col(f.code) in cleaned.columns and f.type == "decimal":
             rule_exprs.append(
                 pl.when(pl.col(issue_col(f.code)) == "amount_unit_converted")
-                .then(pl.lit("amount_unit_converted"))
+                .then(pl.lit(0, dtype=pl.UInt8))
                 .alias(f"{f.code}__warn")
             )
+            names[f"{f.code}__warn"] = ["amount_unit_converted"]
             messages[f"{f.code}__warn"] = _format(
                 _("%(field)s“%(value)s”按元填写,已换算为 %(amount)s 万元"),
                 field=_quoted(f.name),
-                value=pl.col(orig_col(f.code)),
+                value=_original(f.code, markers),
                 amount=pl.col(f.code),
             )
     # Rule codes over all rows (cheap); messages only for the failing rows.
@@ -551,40 +585,58 @@ def validate(
             col = f"{f.code}{suffix}"
             if col not in judged.columns:
                 continue
-            hits = judged.filter(pl.col(col).is_not_null())
-            if not hits.height:
+            if judged.get_column(col).null_count() == judged.height:
                 continue
             message = messages[f.code] if suffix == "__rule" else messages[col]
-            value = pl.col(orig_col(f.code)) if f.code in present else pl.lit(None, dtype=pl.String)
-            parts.append(
-                hits.select(
+            codes = names[col]
+            part = (
+                judged.lazy()
+                .filter(pl.col(col).is_not_null())
+                .select(
                     pl.col(ROW).alias("row"),
                     pl.lit(f.code).alias("field"),
                     pl.lit(f.name).alias("field_name"),
-                    value.alias("value"),
-                    pl.col(col).alias("rule"),
+                    _original(f.code, markers).alias("value"),
+                    pl.col(col)
+                    .replace_strict(list(range(len(codes))), codes, return_dtype=pl.String)
+                    .alias("rule"),
                     message.alias("message"),
                     pl.lit(severity).alias("severity"),
                     pl.lit(order[f.code], dtype=pl.Int64).alias("_order"),
                 )
+                .collect()
             )
+            parts.append(part)
 
     clock("messages")
     # Business-key conflicts and exact duplicates, on the cleaned content of the mapped fields.
     content_cols = [f.code for f in spec.fields if f.code in present]
     key_cols = [c for c in spec.business_key if c in present]
-    keyed = cleaned.select(
-        ROW,
-        _hash(content_cols).alias("_content"),
-        _hash(key_cols).alias("_key"),
-        (
-            pl.any_horizontal([pl.col(c).is_not_null() for c in key_cols])
-            if key_cols
-            else pl.lit(False)
-        ).alias("_has_key"),
-    )
+    # Only rows whose business key occurs more than once (or who have none) can be duplicates
+    # or conflicts (the key is part of the content), so content is hashed for those alone.
+    if key_cols:
+        keys = cleaned.select(
+            ROW,
+            _hash(key_cols).alias("_key"),
+            pl.any_horizontal([pl.col(c).is_not_null() for c in key_cols]).alias("_has_key"),
+        )
+        maybe = (pl.col("_key").is_duplicated() | ~pl.col("_has_key")).alias("_maybe")
+        positions = keys.select(maybe).to_series().arg_true()
+        keyed = keys[positions].with_columns(
+            cleaned.select(content_cols)[positions]
+            .select(_hash(content_cols))
+            .to_series()
+            .alias("_content")
+        )
+    else:
+        keyed = cleaned.select(
+            ROW,
+            _hash(content_cols).alias("_content"),
+            pl.lit(None, dtype=pl.UInt64).alias("_key"),
+            pl.lit(False).alias("_has_key"),
+        )
     clock("content_hash")
-    conflicts = _conflicts(keyed, cleaned, spec, key_cols)
+    conflicts = _conflicts(keyed, cleaned, spec, key_cols, markers)
     clock("conflicts")
     if conflicts.height:
         parts.append(conflicts)
@@ -646,7 +698,11 @@ def _hash(columns: list[str]) -> pl.Expr:
 
 
 def _conflicts(
-    keyed: pl.DataFrame, cleaned: pl.DataFrame, spec: CategorySpec, key_cols: list[str]
+    keyed: pl.DataFrame,
+    cleaned: pl.DataFrame,
+    spec: CategorySpec,
+    key_cols: list[str],
+    present: set[str],
 ) -> pl.DataFrame:
     if not key_cols:
         return pl.DataFrame(schema={**ERROR_SCHEMA, "_order": pl.Int64})
@@ -661,7 +717,9 @@ def _conflicts(
     names = "、".join(spec.field(c).name for c in key_cols)
     hits = with_key.join(groups, on="_key", how="inner")
     others = pl.col("_rows").list.set_difference(pl.concat_list(ROW)).list.sort()
-    key_text = pl.concat_str([pl.col(orig_col(c)).fill_null("") for c in key_cols], separator=" / ")
+    key_text = pl.concat_str(
+        [_original(c, present).fill_null("") for c in key_cols], separator=" / "
+    )
     return (
         hits.with_columns(others.alias("_others"))
         .join(cleaned.select(ROW, key_text.alias("value")), on=ROW, how="left")

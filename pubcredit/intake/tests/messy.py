@@ -72,6 +72,23 @@ def fullwidth(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
 
 
+def both_ways(fn, *args, **kwargs):
+    """fn (a cleaner) computed row by row and on distinct values: the results must be equal.
+    Returns the result as Python lists."""
+    from pubcredit.intake.engine import cleaning
+
+    results = []
+    for mode in ("never", "always"):
+        saved, cleaning.DISTINCT_MODE = cleaning.DISTINCT_MODE, mode
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            cleaning.DISTINCT_MODE = saved
+        results.append([s.to_list() for s in out] if isinstance(out, tuple) else out.to_list())
+    assert results[0] == results[1]
+    return results[0]
+
+
 # --------------------------------------------------------------------------- cells
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pubcredit.intake.engine.cleaning import clean_identifiers
-from pubcredit.intake.tests.messy import ric_ending_in_x
+from pubcredit.intake.tests.messy import both_ways, ric_ending_in_x
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 from pubcredit.subjects.identifiers import (
     USCC_CHARSET,
@@ -177,5 +177,5 @@ def test_repeated_values_take_the_distinct_path_and_stay_right():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(st.sampled_from("0123456789ABCXxa -－０１\u3000\t"), max_size=22)))
 def test_cleaning_identifiers_equals_scalar_normalisation(values):
-    cleaned = clean_identifiers(pl.Series(values, dtype=pl.String)).to_list()
+    cleaned = both_ways(clean_identifiers, pl.Series(values, dtype=pl.String))
     assert cleaned == [normalize_identifier(v) or None for v in values]

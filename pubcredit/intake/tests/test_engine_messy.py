@@ -203,3 +203,18 @@ def test_source_check_can_be_disabled(spec):
         workdays_between_many=weekdays_between,
     )
     assert result.errors.filter(pl.col("rule") == "source_department").is_empty()
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+def test_row_wise_and_distinct_cleaning_give_the_same_result(spec, monkeypatch, mode):
+    from polars.testing import assert_frame_equal
+
+    from pubcredit.intake.engine import cleaning
+
+    for file in FILES:
+        auto = run(file, spec)
+        monkeypatch.setattr(cleaning, "DISTINCT_MODE", mode)
+        other = run(file, spec)
+        monkeypatch.setattr(cleaning, "DISTINCT_MODE", "auto")
+        assert_frame_equal(auto.errors, other.errors)
+        assert_frame_equal(auto.accepted, other.accepted.select(auto.accepted.columns))

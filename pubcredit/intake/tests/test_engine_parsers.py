@@ -21,7 +21,7 @@ from pubcredit.intake.engine.cleaning import (
     clean_texts,
 )
 from pubcredit.intake.engine.mapping import header_key, relaxed_key
-from pubcredit.intake.tests.messy import fullwidth
+from pubcredit.intake.tests.messy import both_ways, fullwidth
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -32,8 +32,8 @@ def specs() -> dict[str, CategorySpec]:
 
 
 def _dates(values: list[str | None], long_term: bool = False) -> list[dt.date | None]:
-    dates, _issue = clean_dates(pl.Series(values, dtype=pl.String), long_term=long_term)
-    return dates.to_list()
+    dates, _issue = both_ways(clean_dates, pl.Series(values, dtype=pl.String), long_term=long_term)
+    return dates
 
 
 # --------------------------------------------------------------------------- dates
@@ -89,9 +89,9 @@ def test_excel_serial_numbers_are_days_since_1899_12_30(serials):
     )
 )
 def test_garbage_never_parses_to_a_date(values):
-    dates, issue = clean_dates(pl.Series(values, dtype=pl.String))
-    assert dates.to_list() == [None] * len(values)
-    assert issue.to_list() == ["date_format" if v.strip() else None for v in values]
+    dates, issue = both_ways(clean_dates, pl.Series(values, dtype=pl.String))
+    assert dates == [None] * len(values)
+    assert issue == ["date_format" if v.strip() else None for v in values]
 
 
 @settings(max_examples=300, deadline=None)
@@ -177,18 +177,18 @@ AMOUNT_RENDERINGS = [
 @given(st.lists(st.tuples(decimals, st.integers(0, 7)), min_size=1, max_size=30))
 def test_any_amount_in_any_supported_form_parses_to_its_canonical_value(items):
     values = [AMOUNT_RENDERINGS[k](d) for d, k in items]
-    amounts, issues = clean_amounts(pl.Series(values, dtype=pl.String))
-    assert amounts.to_list() == [canonical(d) for d, _k in items]
-    assert issues.to_list() == [None] * len(items)
+    amounts, issues = both_ways(clean_amounts, pl.Series(values, dtype=pl.String))
+    assert amounts == [canonical(d) for d, _k in items]
+    assert issues == [None] * len(items)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(decimals, min_size=1, max_size=30))
 def test_amounts_in_yuan_are_converted_exactly_with_a_warning(values):
     texts = [thousands(d) + "元" for d in values]
-    amounts, issues = clean_amounts(pl.Series(texts, dtype=pl.String))
-    assert amounts.to_list() == [canonical(d / 10_000) for d in values]
-    assert issues.to_list() == ["amount_unit_converted"] * len(values)
+    amounts, issues = both_ways(clean_amounts, pl.Series(texts, dtype=pl.String))
+    assert amounts == [canonical(d / 10_000) for d in values]
+    assert issues == ["amount_unit_converted"] * len(values)
 
 
 @settings(max_examples=200, deadline=None)
@@ -211,9 +211,9 @@ def test_negative_amounts_keep_their_sign_for_validation(values):
     )
 )
 def test_non_numbers_are_amount_format_errors(values):
-    amounts, issues = clean_amounts(pl.Series(values, dtype=pl.String))
-    assert amounts.to_list() == [None] * len(values)
-    assert issues.to_list() == ["amount_format" if v.strip() else None for v in values]
+    amounts, issues = both_ways(clean_amounts, pl.Series(values, dtype=pl.String))
+    assert amounts == [None] * len(values)
+    assert issues == ["amount_format" if v.strip() else None for v in values]
 
 
 @pytest.mark.parametrize(

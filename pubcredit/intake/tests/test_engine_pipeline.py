@@ -186,3 +186,24 @@ def test_errors_as_json():
     json.dumps(items, ensure_ascii=False)
     sci = next(i for i in items if i["rule"] == "excel_scientific")
     assert sci["value"] == "3.70303E+17" and sci["severity"] == "error"
+
+
+@pytest.mark.parametrize("index", range(len(messy.messy_files())))
+def test_a_path_gives_the_same_result_as_bytes(tmp_path, index):
+    from polars.testing import assert_frame_equal
+
+    file = messy.messy_files()[index]
+    path = tmp_path / file.name
+    path.write_bytes(file.data)
+    spec = CategorySpec.from_files("CF")
+    common = dict(
+        receipt_date=messy.RECEIPT,
+        allowed_source_usccs=messy.ALLOWED_SOURCES,
+        workdays_between_many=weekdays_between,
+    )
+    from_bytes = run_engine(file.data, file.name, spec, **common)
+    from_path = run_engine(path, file.name, spec, **common)
+    assert from_path.sha256 == from_bytes.sha256 == hashlib.sha256(file.data).hexdigest()
+    assert from_path.table.encoding == from_bytes.table.encoding
+    assert_frame_equal(from_path.errors, from_bytes.errors)
+    assert_frame_equal(from_path.accepted, from_bytes.accepted)
