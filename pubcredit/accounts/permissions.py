@@ -33,6 +33,9 @@ ACTIONS: dict[str, str] = {
     "checks.run": gettext_lazy("开展信用核查"),
     "console.view": gettext_lazy("使用工作台"),
     "news.change": gettext_lazy("编辑和发布门户新闻(信用动态、政策法规、通知公告)"),
+    "lists.identify": gettext_lazy("认定和移出信用名单条目(部门报送员限本部门)"),
+    "lists.change": gettext_lazy("维护名单类型(管理后台)"),
+    "measures.change": gettext_lazy("维护联合奖惩措施和核查事项(管理后台)"),
     "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
     "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
 }
@@ -53,6 +56,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "checks.run",
             "console.view",
             "news.change",
+            "lists.identify",
+            "lists.change",
+            "measures.change",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -69,10 +75,20 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "checks.run",
             "console.view",
             "news.change",
+            "lists.identify",
+            "lists.change",
+            "measures.change",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
-        {"catalog.view", "subjects.view", "records.submit", "records.view", "console.view"}
+        {
+            "catalog.view",
+            "subjects.view",
+            "records.submit",
+            "records.view",
+            "console.view",
+            "lists.identify",
+        }
     ),
     Role.DISTRICT_ADMIN: frozenset(
         {"catalog.view", "subjects.view", "subjects.view_person", "records.view", "console.view"}
@@ -116,6 +132,14 @@ ADMIN_PERMISSIONS: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] 
         frozenset({"auditevent", "accesslog"}),
     ),
     "catalog.change": ("catalog", frozenset({"view", "add", "change"}), None),
+    # List entries change only through the lists services (认定/移出 with history); the admin
+    # shows them read-only to whoever maintains the list types.
+    "lists.change": ("lists", frozenset({"view", "add", "change"}), frozenset({"listtype"})),
+    "measures.change": (
+        "measures",
+        frozenset({"view", "add", "change"}),
+        frozenset({"measure", "matter"}),
+    ),
 }
 
 

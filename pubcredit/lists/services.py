@@ -6,9 +6,9 @@ status change and an audit event, and refreshes the check read model
 (`measures.services.refresh_subject_flags`) of the subjects concerned in the same transaction,
 so a check never sees a list change before it is committed nor misses it after.
 
-Permissions: identifying and removing entries is a department's statement of credit information,
-so it needs "records.submit"; a department-scoped principal (部门报送员) acts only for its own
-department (谁认定、谁移出). Importing list types is catalogue maintenance ("catalog.change").
+Permissions: identifying and removing entries needs "lists.identify"; a department-scoped
+principal (部门报送员) acts only for its own department (谁认定、谁移出). Importing list types
+needs "lists.change".
 
 How entries arrive through intake: a `ListType` names the catalogue `category` that carries its
 entries (e.g. SXBZXR 失信被执行人信息, YZSX 严重失信主体名单, SXJL 红名单). After records of such a
@@ -52,7 +52,7 @@ from pubcredit.lists.models import (
     ListType,
 )
 
-ENTRY_ACTION = "records.submit"
+ENTRY_ACTION = "lists.identify"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LIST_TYPES_FILE = DATA_DIR / "list_types.json"
 
@@ -164,7 +164,8 @@ def identify_entry(
 ) -> ListEntry:
     """Put `subject` on `list_type` (认定 in the console).
 
-    Guarantees: the principal may submit credit information and, when department-scoped, acts
+    Guarantees: the principal may identify list entries ("lists.identify") and, when
+    department-scoped, acts
     for its own department; the list type is active and in force on the decision date and
     accepts the subject's kind; a basis (认定依据) is given; valid_from defaults to the decision
     date and valid_to to the list type's default validity (None = until removed); the subject is
@@ -274,7 +275,8 @@ def _refuse_overlap(list_type, subject_id, valid_from, valid_to, exclude_pk=None
 def remove_entry(principal: Principal, entry: ListEntry, reason: str) -> ListEntry:
     """Take a published entry off its list (移出) with a reason.
 
-    Guarantees: the principal may submit credit information and, when department-scoped, the
+    Guarantees: the principal may identify list entries ("lists.identify") and, when
+    department-scoped, the
     entry was identified by its department; only a published entry can be removed (a removed or
     expired one raises ValidationError); the status change, its event, the audit event and the
     refreshed check read model commit together. From then on the entry never hits."""
@@ -645,9 +647,16 @@ def import_list_types(principal: Principal, path: Path | str | None = None) -> d
     file are left alone (deactivate them instead: entries refer to them). Departments and
     categories are resolved by code; an unknown code is an error. Returns {"created",
     "updated", "unchanged"}."""
+    from pubcredit.measures.rules import one_bump
+
+    with one_bump():
+        return _import_list_types(principal, path)
+
+
+def _import_list_types(principal: Principal, path) -> dict[str, int]:
     from pubcredit.catalog.models import Category, Department
 
-    principal.require("catalog.change")
+    principal.require("lists.change")
     rows = read_list_types(path)
     departments = {d.code: d for d in Department.objects.all()}
     categories = {c.code: c for c in Category.objects.all()}

@@ -179,15 +179,16 @@ class RulesVersion(models.Model):
 
 
 class SubjectFlags(models.Model):
-    """Check read model: what may hit a subject, with each fact's validity window inline.
+    """Check read model: the subject's published list entries with their validity windows
+    inline, so a check reads them with one primary-key lookup.
 
-    `entries`: published list entries, each {"id", "type" (ListType id), "from", "to" (ISO date
-    or null), "decided_on", "authority", "document_number"}.
-    `records`: negative records the publicity rules may show, each {"id", "category", "tier",
-    "from", "to", "decided_on", "authority", "document_number", "title"}.
-    A fact hits on day D when from ≤ D ≤ to (to null = open). Rows are rewritten by
-    `services.refresh_subject_flags` in the transaction that changes the facts; a subject without
-    any such fact has no row.
+    `entries`: [{"id", "type" (ListType id), "from", "to" (ISO dates, to inclusive, null =
+    until removed), "decided_on", "authority", "document_number"}]. An entry hits on day D when
+    from ≤ D ≤ to and its list type is in force. Negative records are not copied here: the
+    check reads them live from the publicity read model (one indexed query), so a repair or the
+    end of publicity is seen at once. `records` is reserved (always empty). Rows are rewritten
+    by `services.refresh_subject_flags` in the transaction that changes an entry; a subject
+    without published entries has no row.
     """
 
     subject = models.OneToOneField(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -172,6 +173,9 @@ class RuleSet:
     # Categories whose public records may hit: those named by a measure's record condition and
     # the configured negative categories, minus the categories that carry list entries.
     record_categories: frozenset[str]
+    record_category_ids: tuple[int, ...]
+    categories: dict[int, tuple[str, str]]  # id → (code, name) of record_categories
+    list_category_ids: frozenset[int] = frozenset()  # categories carrying list entries
 
     def matter(self, code: str) -> CompiledMatter | None:
         return self.matters.get(code)
@@ -191,6 +195,7 @@ def build_rules(version: int) -> RuleSet:
     matters = {m.code: CompiledMatter(m.id, m.code, m.name, m.active) for m in Matter.objects.all()}
     list_types = {}
     list_categories = set()
+    list_category_ids = set()
     for lt in ListType.objects.select_related("authority", "category"):
         list_types[lt.id] = CompiledListType(
             lt.id,
@@ -204,6 +209,7 @@ def build_rules(version: int) -> RuleSet:
         )
         if lt.category_id and lt.active:
             list_categories.add(lt.category.code)
+            list_category_ids.add(lt.category_id)
     measures = []
     record_categories = set(negative_categories())
     qs = Measure.objects.filter(active=True).prefetch_related(
@@ -236,12 +242,21 @@ def build_rules(version: int) -> RuleSet:
                 sort_key=(m.kind, m.sort_order, m.code),
             )
         )
+    from pubcredit.catalog.models import Category
+
+    record_categories -= list_categories
+    categories = {
+        c.id: (c.code, c.name) for c in Category.objects.filter(code__in=record_categories)
+    }
     return RuleSet(
         version=version,
         matters=matters,
         list_types=list_types,
         measures=tuple(measures),
-        record_categories=frozenset(record_categories - list_categories),
+        record_categories=frozenset(record_categories),
+        record_category_ids=tuple(sorted(categories)),
+        categories=categories,
+        list_category_ids=frozenset(list_category_ids),
     )
 
 
@@ -300,15 +315,42 @@ def bump_version() -> None:
     transaction.on_commit(invalidate_local)
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def one_bump():
+    """Within this block, changes to measures, matters and list types bump the rules version
+    once, at the end (seed imports change dozens of rows)."""
+    if getattr(_batch, "depth", 0):
+        _batch.depth += 1
+    else:
+        _batch.depth, _batch.dirty = 1, False
+    try:
+        yield
+    finally:
+        _batch.depth -= 1
+        if not _batch.depth and _batch.dirty:
+            _batch.dirty = False
+            bump_version()
+
+
+def _changed() -> None:
+    if getattr(_batch, "depth", 0):
+        _batch.dirty = True
+    else:
+        bump_version()
+
+
 def _on_change(sender, **kwargs):
     if kwargs.get("raw"):
         return
-    bump_version()
+    _changed()
 
 
 def _on_m2m_change(sender, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
-        bump_version()
+        _changed()
 
 
 def connect_invalidation() -> None:

@@ -150,11 +150,11 @@ def _within(day: dt.date, start, end) -> bool:
     return (start is None or start <= iso) and (end is None or iso <= end)
 
 
-def _hits(flags: SubjectFlags | None, rules: rules_mod.RuleSet, day: dt.date) -> list[Hit]:
-    if flags is None:
-        return []
+def _hits(
+    flags: SubjectFlags | None, records: list[tuple], rules: rules_mod.RuleSet, day: dt.date
+) -> list[Hit]:
     hits: list[Hit] = []
-    for e in flags.entries:
+    for e in flags.entries if flags is not None else ():
         lt = rules.list_types.get(e["type"])
         if lt is None or not lt.in_force_on(day) or not _within(day, e["from"], e["to"]):
             continue
@@ -173,40 +173,93 @@ def _hits(flags: SubjectFlags | None, rules: rules_mod.RuleSet, day: dt.date) ->
                 list_type_id=lt.id,
             )
         )
-    for r in flags.records:
-        if r["category"] not in rules.record_categories or not _within(day, r["from"], r["to"]):
-            continue
+    for rid, _sid, category_id, tier, state, start, end, decided, dept, key in records:
+        code, name = rules.categories.get(category_id, ("", ""))
         hits.append(
             Hit(
                 source="record",
-                id=r["id"],
+                id=rid,
                 kind="negative",
-                code=r["category"],
-                name=r.get("category_name", r["category"]),
-                authority=r.get("authority", ""),
-                decided_on=_date(r.get("decided_on")),
-                valid_from=_date(r["from"]),
-                valid_to=_date(r["to"]),
-                document_number=r.get("document_number", ""),
-                tier=r.get("tier", ""),
-                state=r.get("state", ""),
-                title=r.get("title", ""),
+                code=code,
+                name=name,
+                authority=dept or "",
+                decided_on=decided,
+                valid_from=start,
+                valid_to=end - dt.timedelta(days=1) if end else None,
+                document_number=_document_number(key),
+                tier=tier,
+                state=state,
             )
         )
     order = {"black": 0, "watch": 1, "negative": 2, "red": 3}
-    hits.sort(key=lambda h: (order.get(h.kind, 9), h.decided_on or dt.date.min), reverse=False)
+    hits.sort(key=lambda h: (order.get(h.kind, 9), -(h.decided_on or dt.date.min).toordinal()))
     return hits
+
+
+def _document_number(business_key: str) -> str:
+    """The first part of a record's business key: the document number (文书号) for the
+    categories whose key starts with it (CF, XK)."""
+    first = (business_key or "").split("|", 1)[0]
+    return first.replace("\\", "")[:128]
+
+
+_RECORD_COLUMNS = (
+    "record_id",
+    "subject_id",
+    "category_id",
+    "tier",
+    "state",
+    "start",
+    "end",
+    "record__decision_date",
+    "department__name",
+    "record__business_key",
+)
+
+
+def _public_negative_records(
+    subject_ids: list[int], rules: rules_mod.RuleSet, day: dt.date
+) -> list[tuple]:
+    """The subjects' records of the negative categories public on `day`, read from the
+    publicity read model (state 公示中/异议处理中, start ≤ day < end): repaired, ended,
+    withdrawn and not-yet-public records are never returned. One indexed query (subject,
+    state). Without the publicity app, nothing (logged once)."""
+    global _publicity_warned
+    if not rules.record_category_ids or not subject_ids:
+        return []
+    try:
+        from pubcredit.publicity.services import is_public_q
+    except ImportError:  # pragma: no cover - only before the publicity app exists
+        if not _publicity_warned:
+            log.warning("publicity app not installed: negative records never hit in checks")
+            _publicity_warned = True
+        return []
+    from pubcredit.publicity.models import Publicity
+
+    qs = Publicity.objects.filter(
+        is_public_q(day, prefix=""), category_id__in=rules.record_category_ids
+    )
+    if len(subject_ids) == 1:
+        qs = qs.filter(subject_id=subject_ids[0])
+    else:
+        qs = qs.filter(subject_id__in=subject_ids)
+    return list(qs.values_list(*_RECORD_COLUMNS).order_by())
+
+
+_publicity_warned = False
 
 
 def _evaluate(
     subject_id: int,
     flags: SubjectFlags | None,
+    records: list[tuple],
     matter: rules_mod.CompiledMatter | None,
     day: dt.date,
     rules: rules_mod.RuleSet,
+    subject_kind: str = "",
 ) -> Applicability:
-    hits = _hits(flags, rules, day)
-    kind = flags.subject_kind if flags is not None else ""
+    hits = _hits(flags, records, rules, day)
+    kind = subject_kind or (flags.subject_kind if flags is not None else "")
     rewards: list[ApplicableMeasure] = []
     punishments: list[ApplicableMeasure] = []
     if hits:
@@ -264,33 +317,53 @@ def _matter(rules: rules_mod.RuleSet, matter_code: str | None) -> rules_mod.Comp
 
 
 def applicable_measures(
-    subject_id: int, matter_code: str | None, today: dt.date | None = None
+    subject_id: int,
+    matter_code: str | None,
+    today: dt.date | None = None,
+    *,
+    subject_kind: str = "",
 ) -> Applicability:
     """The hits and applicable measures for one subject and matter on `today` (default: today in
-    Asia/Shanghai). `matter_code=None` means every matter. Raises UnknownMatter for a code that
-    is not an active matter. Cost: one primary-key read of SubjectFlags (plus, at most every few
-    seconds, one read of the rules version)."""
+    Asia/Shanghai). `matter_code=None` means every matter. Pass `subject_kind` (org / ind /
+    person) when known: measures limited to some kinds (限制出境 → persons) need it for subjects
+    with only record hits. Raises UnknownMatter for a code that is not an active matter.
+
+    Cost: two indexed reads — the SubjectFlags row by primary key (list entries) and the
+    subject's public negative records in the publicity read model — plus, at most every few
+    seconds, one read of the rules version."""
     rules = rules_mod.current_rules()
     matter = _matter(rules, matter_code)
     day = today or timezone.localdate()
     flags = SubjectFlags.objects.filter(pk=subject_id).first()
-    return _evaluate(subject_id, flags, matter, day, rules)
+    records = _public_negative_records([subject_id], rules, day)
+    return _evaluate(subject_id, flags, records, matter, day, rules, subject_kind)
 
 
 def applicable_measures_many(
-    subject_ids: Iterable[int], matter_code: str | None, today: dt.date | None = None
+    subject_ids: Iterable[int],
+    matter_code: str | None,
+    today: dt.date | None = None,
+    *,
+    subject_kinds: dict[int, str] | None = None,
 ) -> dict[int, Applicability]:
-    """`applicable_measures` for many subjects (batch checks): one query per 2,000 subjects."""
+    """`applicable_measures` for many subjects (batch checks): two queries per 2,000 subjects.
+    `subject_kinds` maps subject id → kind where known."""
     rules = rules_mod.current_rules()
     matter = _matter(rules, matter_code)
     day = today or timezone.localdate()
+    kinds = subject_kinds or {}
     ids = list(dict.fromkeys(subject_ids))
     out: dict[int, Applicability] = {}
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         found = SubjectFlags.objects.in_bulk(chunk)
+        by_subject: dict[int, list[tuple]] = {}
+        for row in _public_negative_records(chunk, rules, day):
+            by_subject.setdefault(row[1], []).append(row)
         for sid in chunk:
-            out[sid] = _evaluate(sid, found.get(sid), matter, day, rules)
+            out[sid] = _evaluate(
+                sid, found.get(sid), by_subject.get(sid, []), matter, day, rules, kinds.get(sid, "")
+            )
     return out
 
 
@@ -347,109 +420,30 @@ def _entry_facts(subject_ids: list[int]) -> dict[int, list[dict]]:
     return facts
 
 
-_publicity_warned = False
-
-
-def _record_facts(subject_ids: list[int], categories: frozenset[str]) -> dict[int, list[dict]]:
-    """Negative records the publicity read model shows or will show (state 公示中, 异议处理中 or
-    待公示), with their windows. Without the publicity app nothing hits from records."""
-    global _publicity_warned
-    try:
-        from pubcredit.publicity.models import RUNNING_STATES, Publicity
-    except ImportError:  # pragma: no cover - only before the publicity app exists
-        if not _publicity_warned:
-            log.warning("publicity app not installed: negative records never hit in checks")
-            _publicity_warned = True
-        return {}
-    from pubcredit.catalog.models import Category
-
-    if not categories:
-        return {}
-    role_fields = _role_fields(categories)
-    facts: dict[int, list[dict]] = {}
-    rows = (
-        Publicity.objects.filter(
-            subject_id__in=subject_ids,
-            state__in=RUNNING_STATES,
-            category__code__in=categories,
-            start__isnull=False,
-        )
-        .values_list(
-            "record_id",
-            "subject_id",
-            "category__code",
-            "tier",
-            "state",
-            "start",
-            "end",
-            "record__decision_date",
-            "department__name",
-            "record__data",
-        )
-        .order_by("record_id")
-    )
-    names = dict(Category.objects.filter(code__in=categories).values_list("code", "name"))
-    for rid, sid, cat, tier, state, start, end, decided, dept, data in rows:
-        roles = role_fields.get(cat, {})
-        data = data or {}
-        last_day = end - dt.timedelta(days=1) if end else None
-        facts.setdefault(sid, []).append(
-            {
-                "id": rid,
-                "category": cat,
-                "category_name": names.get(cat, cat),
-                "tier": tier,
-                "state": state,
-                "from": _iso(start),
-                "to": _iso(last_day),
-                "decided_on": _iso(decided),
-                "authority": str(data.get(roles.get("authority_name", ""), "") or dept or ""),
-                "document_number": str(data.get(roles.get("document_number", ""), "") or ""),
-                "title": str(data.get(roles.get("violation_type", ""), "") or ""),
-            }
-        )
-    return facts
-
-
-def _role_fields(categories) -> dict[str, dict[str, str]]:
-    from pubcredit.catalog.models import Field
-
-    out: dict[str, dict[str, str]] = {}
-    wanted = ("authority_name", "document_number", "violation_type")
-    for cat, role, code in Field.objects.filter(
-        category__code__in=categories, role__in=wanted
-    ).values_list("category__code", "role", "code"):
-        out.setdefault(cat, {}).setdefault(role, code)
-    return out
-
-
 @transaction.atomic
 def refresh_subject_flags(subject_ids: Iterable[int]) -> int:
-    """Rewrite the read model rows of these subjects from the facts (published list entries,
-    negative records in a running publicity state). Idempotent; runs in the caller's transaction
-    when there is one, so the read model commits with the facts. Returns the number of subjects
-    that now have a row."""
+    """Rewrite the read model rows of these subjects from their published list entries.
+    Idempotent; runs in the caller's transaction when there is one, so the read model commits
+    with the facts (the list services call it). Returns the number of subjects that now have a
+    row."""
     from pubcredit.subjects.models import Subject
 
     ids = sorted({int(s) for s in subject_ids if s is not None})
     if not ids:
         return 0
-    categories = rules_mod.current_rules().record_categories
     now = timezone.now()
     written = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         entries = _entry_facts(chunk)
-        records = _record_facts(chunk, categories)
-        with_facts = sorted(set(entries) | set(records))
+        with_facts = sorted(entries)
         kinds = dict(Subject.objects.filter(id__in=with_facts).values_list("id", "kind"))
         SubjectFlags.objects.filter(subject_id__in=chunk).delete()
         SubjectFlags.objects.bulk_create(
             SubjectFlags(
                 subject_id=sid,
                 subject_kind=kinds.get(sid, ""),
-                entries=entries.get(sid, []),
-                records=records.get(sid, []),
+                entries=entries[sid],
                 refreshed_at=now,
             )
             for sid in with_facts
@@ -459,8 +453,8 @@ def refresh_subject_flags(subject_ids: Iterable[int]) -> int:
 
 
 def rebuild_subject_flags() -> int:
-    """Rebuild the whole read model (after a bulk load or a change of the negative categories):
-    every subject with a published entry or a running negative publicity row. Chunked."""
+    """Rebuild the whole read model (after a bulk load or a repair of the table): every subject
+    with a published entry, and no row for any other subject. Chunked."""
     from pubcredit.lists.models import EntryStatus, ListEntry
 
     ids = set(
@@ -468,19 +462,6 @@ def rebuild_subject_flags() -> int:
         .values_list("subject_id", flat=True)
         .distinct()
     )
-    try:
-        from pubcredit.publicity.models import RUNNING_STATES, Publicity
-
-        categories = rules_mod.current_rules().record_categories
-        ids |= set(
-            Publicity.objects.filter(
-                state__in=RUNNING_STATES, category__code__in=categories, subject__isnull=False
-            )
-            .values_list("subject_id", flat=True)
-            .distinct()
-        )
-    except ImportError:  # pragma: no cover
-        pass
     stale = set(SubjectFlags.objects.values_list("subject_id", flat=True))
     return refresh_subject_flags(ids | stale)
 
@@ -567,16 +548,21 @@ def _measure_values(row: dict) -> dict:
 def import_measures(principal: Principal, path: Path | str | None = None) -> dict:
     """Upsert the matters and measures of the seed file by code (default:
     measures/data/measures.json), with their departments, trigger list types and matters.
-    Requires "catalog.change" (the 清单 is catalogue data). The whole file is checked first
+    Requires "measures.change". The whole file is checked first
     (every measure needs a legal basis, a class or incentive category, well-formed record
     conditions, known department / list type / matter codes). Idempotent: a second run changes
     nothing and writes no audit event; rows absent from the file are left alone. Returns
     {"matters": counts, "measures": counts} with counts {"created", "updated", "unchanged"}."""
+    with rules_mod.one_bump():
+        return _import_measures(principal, path)
+
+
+def _import_measures(principal: Principal, path: Path | str | None) -> dict:
     from pubcredit.catalog.models import Department
     from pubcredit.lists.models import ListType
     from pubcredit.measures.models import Matter
 
-    principal.require("catalog.change")
+    principal.require("measures.change")
     document = read_measures(path)
     departments = dict(Department.objects.values_list("code", "id"))
     list_types = dict(ListType.objects.values_list("code", "id"))
@@ -656,7 +642,7 @@ def import_measures(principal: Principal, path: Path | str | None = None) -> dic
         before = _measure_snapshot(measure)
         for k, v in changed.items():
             setattr(measure, k, v)
-        measure.full_clean(validate_unique=False, exclude=["departments", "list_types", "matters"])
+        rules_mod.validate_measure_fields(measure)
         measure.save()
         for key, ids in changed_links.items():
             getattr(measure, key).set(ids)
@@ -665,6 +651,11 @@ def import_measures(principal: Principal, path: Path | str | None = None) -> dic
         )
         counts["updated"] += 1
     return {"matters": matter_counts, "measures": counts}
+
+
+def measure_snapshot(measure: Measure) -> dict:
+    """The measure's fields and links (codes) for audit events."""
+    return _measure_snapshot(measure)
 
 
 def _measure_snapshot(measure: Measure) -> dict:

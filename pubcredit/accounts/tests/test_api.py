@@ -47,6 +47,7 @@ def test_me_with_a_bearer_key(client, world, admin_principal):
         "actions": [
             "catalog.view",
             "console.view",
+            "lists.identify",
             "records.submit",
             "records.view",
             "subjects.view",

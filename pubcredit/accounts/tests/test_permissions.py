@@ -31,6 +31,9 @@ EXPECTED = {
         "checks.run",
         "console.view",
         "news.change",
+        "lists.identify",
+        "lists.change",
+        "measures.change",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -38,6 +41,7 @@ EXPECTED = {
         "records.submit",
         "records.view",
         "console.view",
+        "lists.identify",
     },
     Role.DISTRICT_ADMIN: {
         "catalog.view",

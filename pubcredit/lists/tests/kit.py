@@ -19,16 +19,57 @@ def make_uscc(n: int, prefix: str = "91") -> str:
     return body + uscc_check_char(body)
 
 
+_CATALOGUE = None
+
+
+def seed_departments_and_categories() -> None:
+    """The shipped departments and categories (without fields, code lists and regions), bulk
+    created: what lists and measures refer to, at a fraction of a full catalogue import."""
+    global _CATALOGUE
+    from pubcredit.catalog import datafiles
+    from pubcredit.catalog.models import Category, Department
+
+    if _CATALOGUE is None:
+        _CATALOGUE = datafiles.read_catalogue()
+    Department.objects.bulk_create(
+        Department(
+            code=d["code"],
+            name=d["name"],
+            short_name=d["short_name"],
+            uscc=d["uscc"],
+            level=d["level"],
+            active=d["active"],
+        )
+        for d in _CATALOGUE.departments
+    )
+    keys = ("subject_kinds", "publicity_class", "business_key", "legacy_prefix", "standard")
+    Category.objects.bulk_create(
+        Category(
+            code=c["code"],
+            name=c["name"],
+            catalogue_class=c["catalogue_class"],
+            fields_complete=c.get("fields_complete", False),
+            active=c.get("active", True),
+            sort_order=c.get("sort_order", 0),
+            **{k: c[k] for k in keys if k in c},
+        )
+        for c in _CATALOGUE.categories
+    )
+    ids = dict(Category.objects.values_list("code", "id"))
+    parents = [c for c in _CATALOGUE.categories if c.get("parent")]
+    for c in parents:
+        Category.objects.filter(code=c["code"]).update(parent_id=ids[c["parent"]])
+
+
 @pytest.fixture
 def seeded(db, system):
-    """Catalogue, list types and measures as shipped."""
-    from pubcredit.catalog.services import import_catalogue
+    """Departments and categories, then the shipped list types and measures."""
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
     from pubcredit.measures.services import import_measures
 
     rules.invalidate_local()
-    import_catalogue(system)
+    seed_departments_and_categories()
     import_list_types(system)
     import_measures(system)
     rules.invalidate_local()
@@ -77,3 +118,76 @@ def identify(system, subject, code: str, *, decided_on=dt.date(2025, 1, 10), **k
         department=department,
         **kwargs,
     )
+
+
+def make_record(subject, category_code: str, *, data=None, department_code="ZB-SCJG", **fields):
+    """A Record created through the ORM (as intake would leave it), with its submission."""
+    from django.utils import timezone
+
+    from pubcredit.catalog.models import Category, Department
+    from pubcredit.intake.models import Submission
+    from pubcredit.records.models import Record
+
+    n = next(_seq)
+    category = Category.objects.get(code=category_code)
+    department = Department.objects.get(code=department_code)
+    submission = Submission.objects.create(
+        department=department,
+        category=category,
+        channel="cli",
+        filename=f"t{n}.csv",
+        sha256=f"{n:064d}",
+        status="done",
+    )
+    now = timezone.now()
+    values = {
+        "category": category,
+        "department": department,
+        "business_key": fields.pop("business_key", f"DOC-{n}"),
+        "subject": subject,
+        "subject_name": subject.name if subject else "未关联主体",
+        "subject_kind": subject.kind if subject else "",
+        "content_hash": f"{n:032d}",
+        "data": data or {},
+        "submission": submission,
+        "source_row": 2,
+        "received_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(fields)
+    return Record.objects.create(**values)
+
+
+def make_public_penalty(
+    subject, *, tier="serious", start=dt.date(2025, 1, 1), end=None, state="public", **data
+):
+    """A 行政处罚 record with its Publicity row (public from `start` until `end`, exclusive)."""
+    from django.utils import timezone
+
+    from pubcredit.publicity.models import Publicity
+
+    wsh = data.pop("wsh", f"淄市监罚〔2025〕{next(_seq)}号")
+    record = make_record(
+        subject,
+        "CF",
+        data={"CF_WSH": wsh, "CF_WFXW": "销售过期食品", **data},
+        business_key=f"{wsh}|{subject.uscc or ''}|",  # CF key: CF_WSH|CF_XDR_SHXYM|CF_XDR_ZJHM
+        decision_date=start,
+    )
+    # Saving the record computed its publicity from the rules; pin the window and state the
+    # test wants (what refresh, sweep, repair or objection would have left).
+    Publicity.objects.update_or_create(
+        record=record,
+        defaults={
+            "subject": subject,
+            "category": record.category,
+            "department": record.department,
+            "tier": tier,
+            "start": start,
+            "end": end,
+            "state": state,
+            "computed_at": timezone.now(),
+        },
+    )
+    return record
