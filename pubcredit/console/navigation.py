@@ -29,11 +29,27 @@ class NavItem:
 
 
 GROUP_OVERVIEW = _("概览")
+GROUP_INTAKE = _("数据归集")
 GROUP_SUBJECTS = _("主体管理")
 GROUP_SYSTEM = _("系统管理")
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("工作台首页"), "console:dashboard", "console.view", GROUP_OVERVIEW),
+    NavItem(
+        _("上传数据"),
+        "console:intake:upload",
+        "records.submit",
+        GROUP_INTAKE,
+        also_current=("console:intake:mapping",),
+    ),
+    NavItem(
+        _("报送批次"),
+        "console:intake:submission_list",
+        "records.view",
+        GROUP_INTAKE,
+        also_current=("console:intake:submission_detail",),
+    ),
+    NavItem(_("主体匹配确认"), "console:intake:review_list", "subjects.change", GROUP_INTAKE),
     NavItem(
         _("主体查询"),
         "console:subject_search",
@@ -45,7 +61,7 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 # Groups in display order; an item whose group is not listed here goes last.
-GROUP_ORDER = [GROUP_OVERVIEW, GROUP_SUBJECTS, GROUP_SYSTEM]
+GROUP_ORDER = [GROUP_OVERVIEW, GROUP_INTAKE, GROUP_SUBJECTS, GROUP_SYSTEM]
 
 
 @dataclass(frozen=True)
