@@ -159,7 +159,8 @@ def make_penalty_csv(path: Path, rows: int, bad: float = 0.02, seed: int = 7) ->
         else:
             cols["数据来源单位统一社会信用代码"][r] = usccs[0]
     frame = pl.DataFrame({c: pl.Series(c, v, dtype=pl.String) for c, v in cols.items()})
-    frame.write_csv(path)
+    # Empty cells are written as nothing (as Excel and WPS export them), not as "".
+    frame.with_columns(pl.all().replace("", None)).write_csv(path)
     return {
         "rows": n,
         "bad_rows": n_bad,

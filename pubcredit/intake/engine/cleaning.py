@@ -153,6 +153,18 @@ def _by_distinct(raw: pl.Series, impl) -> dict[str, pl.Series | None]:
     if (raw.str.len_bytes() == 0).any():
         raw = _select(raw, _non_empty(pl.col("v")))
     distinct = _distinct_values(raw)
+    nulls = raw.null_count()
+    if distinct is None and DISTINCT_MODE == "auto" and nulls > raw.len() // 2:
+        # A mostly empty column (证件号码 in a file of organisations): clean the filled cells.
+        positions = raw.is_not_null().arg_true()
+        filled = raw.gather(positions)
+        result = {}
+        for name, series in _by_distinct(filled, impl).items():
+            if series is None or (name == "clean" and series is filled):
+                result[name] = raw if series is not None else None
+            else:
+                result[name] = _nulls(raw.len(), series.dtype).scatter(positions, series)
+        return result
     if distinct is None:
         out = impl(raw)
         result = {}

@@ -153,13 +153,13 @@ def rics(draw):
     return code
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(usccs(), min_size=1, max_size=40))
 def test_uscc_verdicts_agree_with_check_uscc(values):
     _agree(values, "uscc")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(rics(), min_size=1, max_size=40))
 def test_ric_verdicts_agree_with_check_ric(values):
     _agree(values, "ric")
@@ -174,7 +174,7 @@ def test_repeated_values_take_the_distinct_path_and_stay_right():
     assert rules.count(None) == len(values) - 1
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.text(st.sampled_from("0123456789ABCXxa -－０１\u3000\t"), max_size=22)))
 def test_cleaning_identifiers_equals_scalar_normalisation(values):
     cleaned = both_ways(clean_identifiers, pl.Series(values, dtype=pl.String))
