@@ -37,6 +37,14 @@ def black(system, subject, code="BLK_JUDGMENT_DEFAULTER", **kwargs):
     return entry
 
 
+def black_now(system, subject, code="BLK_JUDGMENT_DEFAULTER"):
+    """An entry valid today (for tests that go through the API, which checks on today)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return black(system, subject, code, decided_on=today - dt.timedelta(days=30), today=today)
+
+
 def penalty(subject, **kwargs):
     record = make_public_penalty(subject, **kwargs)
     refresh(subject)

@@ -1,0 +1,568 @@
+"""Batch credit checks (批量核查): a file of up to 100,000 subjects checked set-based.
+
+The file (.xlsx/.xls/.csv, read by the intake reader) has a code column (统一社会信用代码 and/or
+身份证号, or one mixed 代码 column) or a name column, and a 事项 column (code or name) unless the
+batch names one matter for every row. Columns are found by their header (see HEADERS).
+
+`run_batch` does per file what `checks.run_check` does per subject, with the same rules, but
+set-based: identifiers are validated column-wise (numpy/polars, subjects.bulk_checks), subjects
+are found with one `IN` query per 10,000 codes (persons by blind index), the check read model is
+read in bulk (`services.applicable_measures_many`), and the checks are logged with one bulk
+write (PostgreSQL COPY). The same semantics as a single check, with one difference for names:
+a row with only a name is identified when the name equals the current name of exactly one
+organisation / 个体工商户; otherwise the row is "未能唯一确定" (several) or "未找到" (none) and
+nothing is asserted — near-name candidates need an interactive check (window page or API).
+
+Results: one row per input row, in input order, as xlsx (for a workbook upload) or UTF-8 csv
+with BOM (Excel opens it), with the check number of each row. Persons are masked in the results
+file and the log (the clear 身份证号 of the upload stays only in the uploaded file).
+
+A batch is all or nothing: the checks and the "done" state commit together; a crashed run can
+be run again (`run_batch` on a batch that is not done starts over).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from pathlib import Path
+
+import polars as pl
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.bulkload import bulk_copy, reserve_ids
+from pubcredit.catalog.headers import normalise_header
+from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
+from pubcredit.measures import rules as rules_mod
+from pubcredit.measures.checks import (
+    ACTION,
+    ALL_CHECKS_ROLES,
+    NAME_KINDS,
+    conclusion_for,
+    subject_json,
+)
+from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
+from pubcredit.measures.services import applicable_measures_many
+from pubcredit.subjects import crypto
+from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
+from pubcredit.subjects.models import Subject
+from pubcredit.subjects.names import normalize_names
+from pubcredit.subjects.services import person_id_index
+
+log = logging.getLogger(__name__)
+
+MAX_ROWS = 100_000
+MAX_BYTES = 50 * 1024 * 1024
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".txt")
+LOOKUP_CHUNK = 10_000
+
+# Header spellings (normalised with catalog.headers.normalise_header) of the columns we use.
+HEADERS = {
+    "uscc": ("统一社会信用代码", "社会信用代码", "信用代码", "uscc", "xdr_shxym"),
+    "id": ("身份证号", "身份证号码", "证件号码", "公民身份号码", "id_number", "idnumber"),
+    "code": ("代码", "号码", "主体代码", "code", "统一社会信用代码或身份证号"),
+    "name": ("名称", "主体名称", "企业名称", "单位名称", "姓名", "name", "xdr_mc"),
+    "matter": ("事项", "核查事项", "事项编码", "事项名称", "matter"),
+}
+_LOOKUP = {normalise_header(s): role for role, spellings in HEADERS.items() for s in spellings}
+
+OUTCOME_SHORT = {
+    "uscc": _("统一社会信用代码一致"),
+    "id_number": _("证件号码一致"),
+    "name_exact": _("名称一致(唯一)"),
+    "ambiguous": _("名称未能唯一确定主体"),
+    "not_found": _("未找到主体"),
+    "invalid": _("号码或事项无效"),
+}
+
+
+# --------------------------------------------------------------------------- submit / read
+
+
+def submit_batch(
+    principal: Principal, upload, *, filename: str, matter: str | None = None
+) -> CheckBatch:
+    """Store an uploaded file as a batch and enqueue its check (after commit).
+
+    Guarantees: requires "checks.run"; the file is .xlsx/.xls/.csv, not empty, at most 50 MB;
+    `matter`, when given, is an active matter (it applies to rows without their own). The file
+    is kept untouched with its sha256. Raises ValidationError (Chinese)."""
+    from pubcredit.measures.checks import resolve_matter
+    from pubcredit.measures.tasks import run_batch_task
+
+    principal.require(ACTION)
+    filename = Path(filename or "upload").name[:255] or "upload"
+    if Path(filename).suffix.lower() not in SUFFIXES:
+        raise ValidationError({"file": [_("请上传 xlsx、xls 或 csv 文件。")]})
+    data = upload.read() if hasattr(upload, "read") else bytes(upload)
+    if not data:
+        raise ValidationError({"file": [_("文件为空。")]})
+    if len(data) > MAX_BYTES:
+        raise ValidationError({"file": [_("文件过大(不超过 50 MB)。")]})
+    matter_id = resolve_matter(matter).id if matter else None
+    with transaction.atomic():
+        batch = CheckBatch(
+            filename=filename,
+            sha256=hashlib.sha256(data).hexdigest(),
+            matter_id=matter_id,
+            user=principal.user,
+            api_key=principal.api_key,
+            actor_label=principal.label[:150],
+            department_id=principal.department_id,
+        )
+        batch.upload.save(filename, ContentFile(data), save=False)
+        batch.save()
+        batch_id = batch.pk
+        transaction.on_commit(lambda: run_batch_task.enqueue(batch_id))
+    batch.refresh_from_db()
+    return batch
+
+
+def visible_batches(principal: Principal):
+    if not principal.can(ACTION):
+        return CheckBatch.objects.none()
+    qs = CheckBatch.objects.all()
+    if principal.role in ALL_CHECKS_ROLES:
+        return qs
+    if principal.api_key is not None:
+        return qs.filter(api_key=principal.api_key)
+    if principal.department_id:
+        return qs.filter(department_id=principal.department_id)
+    return qs.filter(user=principal.user)
+
+
+def get_batch(principal: Principal, batch_id: int) -> CheckBatch:
+    principal.require(ACTION)
+    return visible_batches(principal).get(pk=batch_id)
+
+
+def result_filename(batch: CheckBatch) -> str:
+    stem = Path(batch.filename).stem or "batch"
+    suffix = Path(batch.result_file.name).suffix if batch.result_file else ".csv"
+    return f"{stem}-核查结果{suffix}"
+
+
+# --------------------------------------------------------------------------- run
+
+
+class BatchError(Exception):
+    """A problem with the file itself; the message is one Chinese line for the clerk."""
+
+
+def _header_score(cells) -> float:
+    return sum(1 for c in cells if c and normalise_header(str(c)) in _LOOKUP)
+
+
+def _columns(table) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for header, column in zip(table.headers, table.columns, strict=False):
+        role = _LOOKUP.get(normalise_header(header or ""))
+        if role and role not in found:
+            found[role] = column
+    return found
+
+
+def _progress(batch_id: int, percent: int) -> None:
+    CheckBatch.objects.filter(pk=batch_id).update(progress=percent)
+
+
+def run_batch(batch_id: int, *, today=None) -> CheckBatch:
+    """Check every row of the batch's file and write the results file (see module docstring).
+    A batch already done is returned as is. On a problem with the file the batch is marked
+    failed with a Chinese message; on any other error too (logged), and the checks of the run
+    are rolled back."""
+    batch = CheckBatch.objects.get(pk=batch_id)
+    if batch.status == CheckBatch.Status.DONE:
+        return batch
+    CheckBatch.objects.filter(pk=batch_id).update(
+        status=CheckBatch.Status.RUNNING, started_at=timezone.now(), progress=0, error_message=""
+    )
+    try:
+        _run(batch, today or timezone.localdate())
+    except (BatchError, UnreadableFile) as exc:
+        _fail(batch_id, str(exc))
+    except Exception:
+        log.exception("batch check %s failed", batch_id)
+        _fail(batch_id, _("批量核查出错,请稍后重试或联系平台管理员。"))
+    return CheckBatch.objects.get(pk=batch_id)
+
+
+def _fail(batch_id: int, message: str) -> None:
+    CheckBatch.objects.filter(pk=batch_id).update(
+        status=CheckBatch.Status.FAILED, error_message=message, finished_at=timezone.now()
+    )
+
+
+def _read(batch: CheckBatch) -> tuple[pl.DataFrame, dict[str, str]]:
+    with batch.upload.open("rb") as fh:
+        data = fh.read()
+    table = read_table(data, batch.filename, header_score=_header_score)
+    cols = _columns(table)
+    if not ({"uscc", "id", "code", "name"} & cols.keys()):
+        raise BatchError(
+            _("文件中没有找到“统一社会信用代码”“身份证号”“代码”或“名称”列。请检查表头。")
+        )
+    if "matter" not in cols and batch.matter_id is None:
+        raise BatchError(_("文件中没有“事项”列,请在上传时选择核查事项。"))
+    if table.rows > MAX_ROWS:
+        raise BatchError(
+            _("文件有 %(n)d 行,超过批量核查上限 %(max)d 行。") % {"n": table.rows, "max": MAX_ROWS}
+        )
+    if table.rows == 0:
+        raise BatchError(_("文件中没有数据行。"))
+    frame = table.frame
+    pick = {ROW: pl.col(ROW)}
+    for role in ("uscc", "id", "code", "name", "matter"):
+        pick[role] = (
+            pl.col(cols[role]).cast(pl.String).str.strip_chars()
+            if role in cols
+            else pl.lit(None, dtype=pl.String)
+        )
+    return frame.select(**pick), cols
+
+
+def _classify(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds `code` (normalised), `qkind` (uscc / id / name / invalid / empty) and `shown` (what
+    the results file and log show: the code, a masked ID number or the name)."""
+    norm = frame.select(
+        u=normalize_identifier_expr(pl.col("uscc")),
+        i=normalize_identifier_expr(pl.col("id")),
+        c=normalize_identifier_expr(pl.col("code")),
+    )
+    code = norm.select(pl.coalesce("u", "i", "c")).to_series()
+    uscc_bad = uscc_verdicts(code).get_column("rule").is_not_null()
+    ric_bad = ric_verdicts(code).get_column("rule").is_not_null()
+    has_code = code.is_not_null()
+    has_name = frame.get_column("name").fill_null("").str.len_chars() > 0
+    out = frame.with_columns(code=code, _u=~uscc_bad & has_code, _r=~ric_bad & has_code)
+    qkind = (
+        pl.when(pl.col("_u"))
+        .then(pl.lit("uscc"))
+        .when(pl.col("_r"))
+        .then(pl.lit("id"))
+        .when(pl.col("code").is_not_null())
+        .then(pl.lit("invalid"))
+        .when(has_name)
+        .then(pl.lit("name"))
+        .otherwise(pl.lit("empty"))
+    )
+    return out.with_columns(qkind=qkind).drop("_u", "_r")
+
+
+def _subjects_by(field: str, values: list[str], kinds=None) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    fields = ("id", "kind", "name", "uscc", "id_masked", "region", field)
+    for i in range(0, len(values), LOOKUP_CHUNK):
+        qs = Subject.objects.filter(**{f"{field}__in": values[i : i + LOOKUP_CHUNK]})
+        if kinds:
+            qs = qs.filter(kind__in=kinds)
+        for row in qs.values(*dict.fromkeys(fields)):
+            out.setdefault(row[field], []).append(row)
+    return out
+
+
+def _matters(frame: pl.DataFrame, default_id: int | None, rules) -> pl.Series:
+    """The matter id of each row (null: unknown matter): the 事项 cell by code or name, else
+    the batch's default."""
+    by_text = {}
+    for m in rules.matters.values():
+        if m.active:
+            by_text[m.code.upper()] = m.id
+            by_text[m.name] = m.id
+    cells = frame.get_column("matter")
+    distinct = [v for v in cells.unique().to_list() if v]
+    mapping = {v: by_text.get(v.strip()) or by_text.get(v.strip().upper()) for v in distinct}
+    ids = [
+        (mapping.get(v) if v else default_id) for v in cells.to_list()
+    ]  # one dict lookup per row: cheap next to the queries
+    return pl.Series("matter_id", ids, dtype=pl.Int64)
+
+
+def _run(batch: CheckBatch, day) -> None:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    frame, _cols = _read(batch)
+    timings["read"] = round(time.perf_counter() - t0, 3)
+    _progress(batch.pk, 15)
+
+    t = time.perf_counter()
+    rules = rules_mod.current_rules()
+    frame = _classify(frame)
+    frame = frame.with_columns(_matters(frame, batch.matter_id, rules))
+    n = frame.height
+    qkinds = frame.get_column("qkind").to_list()
+    codes = frame.get_column("code").to_list()
+    names_in = frame.get_column("name").to_list()
+
+    uscc_values = sorted({c for c, k in zip(codes, qkinds, strict=True) if k == "uscc"})
+    ric_values = sorted({c for c, k in zip(codes, qkinds, strict=True) if k == "id"})
+    index_of = {v: person_id_index(v) for v in ric_values}
+    name_rows = [i for i, k in enumerate(qkinds) if k == "name"]
+    name_norms = normalize_names([names_in[i] for i in name_rows])
+    norm_of_row = dict(zip(name_rows, (s[:200] for s in name_norms), strict=True))
+
+    by_uscc = _subjects_by("uscc", uscc_values)
+    by_index = _subjects_by("id_index", sorted(set(index_of.values())))
+    by_name = _subjects_by("name_norm", sorted(set(norm_of_row.values())), kinds=NAME_KINDS)
+    timings["lookup"] = round(time.perf_counter() - t, 3)
+    _progress(batch.pk, 40)
+
+    t = time.perf_counter()
+    subject_of: list[dict | None] = [None] * n
+    match_of: list[str] = [""] * n
+    for i, k in enumerate(qkinds):
+        if k == "uscc":
+            rows = by_uscc.get(codes[i])
+            match_of[i] = "uscc" if rows else "not_found"
+        elif k == "id":
+            rows = by_index.get(index_of[codes[i]])
+            match_of[i] = "id_number" if rows else "not_found"
+        elif k == "name":
+            rows = by_name.get(norm_of_row[i]) or []
+            match_of[i] = "name_exact" if len(rows) == 1 else ("ambiguous" if rows else "not_found")
+            rows = rows if len(rows) == 1 else None
+        else:
+            rows = None
+            match_of[i] = "invalid"
+        subject_of[i] = rows[0] if rows else None
+
+    matter_ids = frame.get_column("matter_id").to_list()
+    matter_by_id = {m.id: m for m in rules.matters.values()}
+    apps: dict[tuple[int, int], object] = {}
+    wanted: dict[int, set[int]] = {}
+    for i in range(n):
+        if subject_of[i] is not None and matter_ids[i] is not None:
+            wanted.setdefault(matter_ids[i], set()).add(subject_of[i]["id"])
+    for mid, sids in wanted.items():
+        for sid, app in applicable_measures_many(sids, matter_by_id[mid].code, day).items():
+            apps[(sid, mid)] = app
+    timings["evaluate"] = round(time.perf_counter() - t, 3)
+    _progress(batch.pk, 65)
+
+    t = time.perf_counter()
+    out_rows, check_rows, check_of_row = _rows(
+        batch, day, frame, subject_of, match_of, matter_by_id, apps
+    )
+    counts = {"invalid": n - len(check_rows)}
+    for row in check_rows:
+        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+    timings["results"] = round(time.perf_counter() - t, 3)
+    _progress(batch.pk, 75)
+
+    t = time.perf_counter()
+    now = timezone.now()
+    with transaction.atomic():
+        ids = _new_ids(len(check_rows))
+        for row, pk in zip(check_rows, ids, strict=True):
+            row["id"] = pk
+        numbers = [
+            CreditCheck(pk=ids[j], checked_at=now).number if j is not None else ""
+            for j in check_of_row
+        ]
+        results = pl.DataFrame(out_rows).with_columns(
+            pl.Series(_("核查编号"), numbers, dtype=pl.String)
+        )
+        content, suffix = _results_file(results, batch.filename)
+        columns = [
+            "id",
+            "checked_at",
+            "checked_on",
+            "channel",
+            "client",
+            "user_id",
+            "api_key_id",
+            "actor_label",
+            "department_id",
+            "matter_id",
+            "query_kind",
+            "query_value",
+            "subject_id",
+            "outcome",
+            "hit_count",
+            "punishment_count",
+            "reward_count",
+            "result",
+            "batch_id",
+        ]
+        common = {
+            "checked_at": now,
+            "checked_on": day,
+            "channel": CheckChannel.BATCH.value,
+            "client": batch.filename[:150],
+            "user_id": batch.user_id,
+            "api_key_id": batch.api_key_id,
+            "actor_label": batch.actor_label,
+            "department_id": batch.department_id,
+            "batch_id": batch.pk,
+        }
+        bulk_copy(
+            CreditCheck,
+            columns,
+            (tuple({**common, **row}.get(c) for c in columns) for row in check_rows),
+        )
+        name = f"{Path(batch.filename).stem[:80] or 'batch'}-results{suffix}"
+        batch.result_file.save(name, ContentFile(content), save=False)
+        timings["write"] = round(time.perf_counter() - t, 3)
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        CheckBatch.objects.filter(pk=batch.pk).update(
+            status=CheckBatch.Status.DONE,
+            progress=100,
+            rows=n,
+            counts=counts,
+            timings=timings,
+            result_file=batch.result_file.name,
+            finished_at=timezone.now(),
+        )
+
+
+def _new_ids(n: int) -> list[int]:
+    """n primary keys for CreditCheck rows. PostgreSQL: from the identity sequence (no table
+    lock, so live checks go on during a batch); elsewhere a reserved block."""
+    if connection.vendor == "postgresql":
+        table = CreditCheck._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, n],
+            )
+            return [r[0] for r in cursor.fetchall()]
+    return list(reserve_ids(CreditCheck, n))
+
+
+def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
+    """(results-file rows, CreditCheck column dicts), in input order."""
+    row_numbers = frame.get_column(ROW).to_list()
+    qkinds = frame.get_column("qkind").to_list()
+    codes = frame.get_column("code").to_list()
+    names_in = frame.get_column("name").to_list()
+    matter_cells = frame.get_column("matter").to_list()
+    matter_ids = frame.get_column("matter_id").to_list()
+    conclusions: dict[tuple, tuple[str, str]] = {}
+    out_rows, check_rows, check_of_row = [], [], []
+    for i in range(frame.height):
+        k = qkinds[i]
+        shown = (
+            codes[i]
+            if k == "uscc"
+            else crypto.mask_id(codes[i])
+            if k == "id"
+            else (names_in[i] or "")
+            if k == "name"
+            else (codes[i] or names_in[i] or "")
+        )
+        matter = matter_by_id.get(matter_ids[i]) if matter_ids[i] is not None else None
+        subject = subject_of[i]
+        shown_subject = subject_json(subject) if subject else None
+        app = apps.get((subject["id"], matter.id)) if subject and matter else None
+        hits = punish = rewards = ()
+        if matter is None:
+            outcome = CheckOutcome.INVALID.value
+            conclusion = _("未知的核查事项:%(m)s") % {"m": matter_cells[i] or "—"}
+        elif k == "invalid":
+            outcome = CheckOutcome.INVALID.value
+            conclusion = _("号码既不是有效的统一社会信用代码,也不是有效的身份证号:%(c)s") % {
+                "c": shown
+            }
+        elif k == "empty":
+            outcome = CheckOutcome.INVALID.value
+            conclusion = _("该行没有填写代码或名称。")
+        elif subject is None:
+            outcome = (
+                CheckOutcome.CANDIDATES.value
+                if match_of[i] == "ambiguous"
+                else CheckOutcome.NOT_FOUND.value
+            )
+            conclusion = (
+                _("名称与多个主体相同,未能唯一确定主体,未作核查结论;请以统一社会信用代码核查。")
+                if match_of[i] == "ambiguous"
+                else _("主体库中未找到该主体,平台未归集到其信用信息,无法作出核查结论。")
+            )
+        else:
+            hits, punish, rewards = app.hits, app.punishments, app.rewards
+            key = (
+                matter.id,
+                tuple(h.ref for h in hits),
+                tuple(m.code for m in punish),
+                tuple(m.code for m in rewards),
+            )
+            if key not in conclusions:
+                conclusions[key] = conclusion_for(app, matter.name)
+            outcome, conclusion = conclusions[key]
+            outcome = str(outcome)
+        out_rows.append(
+            {
+                _("行号"): row_numbers[i],
+                _("查询内容"): shown,
+                _("核查事项"): matter.name if matter else (matter_cells[i] or ""),
+                _("匹配结果"): str(OUTCOME_SHORT.get(match_of[i], match_of[i])),
+                _("主体名称"): shown_subject["name"] if shown_subject else "",
+                _("统一社会信用代码/证件号码"): (
+                    (shown_subject["uscc"] or shown_subject["id_masked"] or "")
+                    if shown_subject
+                    else ""
+                ),
+                _("核查结论"): str(CheckOutcome(outcome).label),
+                _("命中信息"): "、".join(f"{h.name}({h.authority})" for h in hits),
+                _("惩戒措施"): "、".join(m.name for m in punish),
+                _("激励措施"): "、".join(m.name for m in rewards),
+                _("说明"): conclusion,
+            }
+        )
+        if outcome == CheckOutcome.INVALID.value:
+            # Rejected input (invalid code, unknown matter, empty row) is reported in the
+            # results file but is not a check, so it is not logged as one.
+            check_of_row.append(None)
+            continue
+        check_of_row.append(len(check_rows))
+        check_rows.append(
+            {
+                "matter_id": matter.id,
+                "query_kind": k,
+                "query_value": (shown or "")[:200],
+                "subject_id": subject["id"] if subject else None,
+                "outcome": outcome,
+                "hit_count": len(hits),
+                "punishment_count": len(punish),
+                "reward_count": len(rewards),
+                "result": {
+                    "row": row_numbers[i],
+                    "match": match_of[i],
+                    "matter": matter.code if matter else None,
+                    "hits": [h.ref for h in hits],
+                    "punishments": [m.code for m in punish],
+                    "rewards": [m.code for m in rewards],
+                    "conclusion": conclusion,
+                },
+            }
+        )
+    return out_rows, check_rows, check_of_row
+
+
+def _results_file(results: pl.DataFrame, filename: str) -> tuple[bytes, str]:
+    import io
+
+    suffix = Path(filename).suffix.lower()
+    buffer = io.BytesIO()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        results.write_excel(buffer, worksheet=str(_("核查结果")), autofit=False)
+        return buffer.getvalue(), ".xlsx"
+    buffer.write(b"\xef\xbb\xbf")
+    results.write_csv(buffer)
+    return buffer.getvalue(), ".csv"
+
+
+__all__ = [
+    "MAX_ROWS",
+    "BatchError",
+    "get_batch",
+    "result_filename",
+    "run_batch",
+    "submit_batch",
+    "visible_batches",
+]

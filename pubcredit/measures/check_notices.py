@@ -1,0 +1,414 @@
+"""Notifications to those who checked a subject (核查对象变动通知) and webhook delivery.
+
+When a subject that was checked in the last 30 days gets a new 严重失信主体名单 entry, every
+department or system that checked it is told: one `CheckNotification` per (entry, recipient),
+shown in the console; a system key with a registered `CheckWebhook` also gets a POST.
+
+Flow (nothing is sent before the entry is committed):
+1. `lists.services` sends `entries_published` after commit; the receiver (models.py, checks
+   section) calls `on_entries_published`, which enqueues `tasks.notify_checkers_task`;
+2. `notify_checkers(entry_ids)` writes the notifications and pending deliveries in one
+   transaction (idempotent: a second run for the same entries writes nothing) and, on commit,
+   enqueues `tasks.deliver_webhook_task` for each delivery;
+3. `deliver(delivery_id)` claims the delivery, POSTs outside any transaction, and records the
+   attempt (time, HTTP status or error, duration). A failed attempt is retried after
+   RETRY_DELAYS (re-enqueued with `run_after` where the task backend supports it; in any case
+   `deliver_due()` sends whatever is due, e.g. from a periodic job) until MAX_ATTEMPTS.
+
+Recipient of a check: the API key for a system; else the user's department; else the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.measures.checks import ACTION, ALL_CHECKS_ROLES, NOTIFY_WINDOW_DAYS, subject_json
+from pubcredit.measures.models import (
+    CheckNotification,
+    CheckWebhook,
+    CreditCheck,
+    WebhookDelivery,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+RETRY_DELAYS = (30, 120, 600, 3600, 6 * 3600)  # seconds after attempt 1, 2, …
+TIMEOUT_SECONDS = 5
+CLAIM_SECONDS = 60  # a claimed delivery is not picked up again for this long
+EVENT = "subject.blacklisted"
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+def on_entries_published(*, entry_ids, kinds, **kwargs) -> None:
+    """Receiver of lists.signals.entries_published (sent after commit)."""
+    if "black" not in set(kinds or ()):
+        return
+    from pubcredit.measures.tasks import notify_checkers_task
+
+    notify_checkers_task.enqueue([int(i) for i in entry_ids])
+
+
+def _recipient(row: dict) -> tuple[str, dict]:
+    if row["api_key_id"]:
+        return f"key:{row['api_key_id']}", {"api_key_id": row["api_key_id"]}
+    if row["department_id"]:
+        return f"dept:{row['department_id']}", {"department_id": row["department_id"]}
+    return f"user:{row['user_id']}", {"user_id": row["user_id"]}
+
+
+def _label(row: dict, names: dict) -> str:
+    if row["api_key_id"]:
+        return names["key"].get(row["api_key_id"]) or row["actor_label"]
+    if row["department_id"]:
+        return names["dept"].get(row["department_id"]) or row["actor_label"]
+    return row["actor_label"]
+
+
+def _message(entry, subject: dict, row: dict) -> str:
+    shown = subject_json(subject)
+    code = shown["uscc"] or shown["id_masked"] or "—"
+    checked = timezone.localtime(row["checked_at"]).date().isoformat()
+    text = _(
+        "您于 %(checked)s 核查过的主体“%(name)s”(%(code)s)于 %(decided)s 被列入%(list)s"
+        "(认定部门:%(authority)s"
+    ) % {
+        "checked": checked,
+        "name": shown["name"],
+        "code": code,
+        "decided": entry.decided_on.isoformat(),
+        "list": entry.list_type.name,
+        "authority": entry.identified_by.name if entry.identified_by_id else "—",
+    }
+    if entry.document_number:
+        text += _(",文书号:%(no)s") % {"no": entry.document_number}
+    return text + _(")。请在办理相关事项时依法依规实施联合惩戒。")
+
+
+def notify_checkers(entry_ids, *, now: dt.datetime | None = None) -> list[CheckNotification]:
+    """Write the notifications for these entries (only published 严重失信主体名单 entries count):
+    one per recipient that checked the entry's subject within NOTIFY_WINDOW_DAYS before `now`,
+    pointing at that recipient's latest check; plus a pending webhook delivery for recipients
+    that are system keys with an active webhook. Idempotent (unique per entry and recipient).
+    Deliveries are enqueued after commit. Returns the notifications created by this call."""
+    from pubcredit.accounts.models import ApiKey
+    from pubcredit.catalog.models import Department
+    from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
+    from pubcredit.subjects.models import Subject
+
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=NOTIFY_WINDOW_DAYS)
+    entries = list(
+        ListEntry.objects.filter(
+            pk__in=list(entry_ids), list_type__kind=ListKind.BLACK, status=EntryStatus.PUBLISHED
+        ).select_related("list_type", "identified_by")
+    )
+    if not entries:
+        return []
+    created: list[CheckNotification] = []
+    deliveries: list[int] = []
+    with transaction.atomic():
+        for entry in entries:
+            rows = (
+                CreditCheck.objects.filter(
+                    subject_id=entry.subject_id, checked_at__gte=since, checked_at__lte=now
+                )
+                .order_by("-checked_at", "-id")
+                .values("id", "api_key_id", "department_id", "user_id", "actor_label", "checked_at")
+            )
+            latest: dict[str, tuple[dict, dict]] = {}
+            for row in rows:
+                key, fields = _recipient(row)
+                latest.setdefault(key, (row, fields))
+            if not latest:
+                continue
+            done = set(
+                CheckNotification.objects.filter(entry=entry, recipient__in=latest).values_list(
+                    "recipient", flat=True
+                )
+            )
+            todo = {k: v for k, v in latest.items() if k not in done}
+            if not todo:
+                continue
+            subject = Subject.objects.filter(pk=entry.subject_id).values(
+                "id", "kind", "name", "uscc", "id_masked", "region"
+            )[0]
+            names = {
+                "key": dict(
+                    ApiKey.objects.filter(
+                        pk__in=[f["api_key_id"] for _r, f in todo.values() if "api_key_id" in f]
+                    ).values_list("id", "name")
+                ),
+                "dept": dict(
+                    Department.objects.filter(
+                        pk__in=[
+                            f["department_id"] for _r, f in todo.values() if "department_id" in f
+                        ]
+                    ).values_list("id", "name")
+                ),
+            }
+            hooks = {
+                h.api_key_id: h
+                for h in CheckWebhook.objects.filter(
+                    active=True,
+                    api_key_id__in=[
+                        f["api_key_id"] for _r, f in todo.values() if "api_key_id" in f
+                    ],
+                )
+            }
+            for key, (row, fields) in todo.items():
+                try:
+                    with transaction.atomic():  # savepoint: a concurrent run wrote it first
+                        note = CheckNotification.objects.create(
+                            entry=entry,
+                            subject_id=entry.subject_id,
+                            recipient=key,
+                            recipient_label=_label(row, names)[:150],
+                            last_check_id=row["id"],
+                            message=_message(entry, subject, row),
+                            created_at=now,
+                            **fields,
+                        )
+                except IntegrityError:
+                    continue
+                created.append(note)
+                hook = hooks.get(fields.get("api_key_id"))
+                if hook is not None:
+                    delivery = WebhookDelivery.objects.create(
+                        notification=note, webhook=hook, url=hook.url, next_attempt_at=now
+                    )
+                    deliveries.append(delivery.pk)
+        if deliveries:
+            transaction.on_commit(lambda: _enqueue_deliveries(deliveries))
+    return created
+
+
+def _enqueue_deliveries(ids: list[int], run_after: dt.datetime | None = None) -> None:
+    from pubcredit.measures.tasks import deliver_webhook_task
+
+    for pk in ids:
+        task = deliver_webhook_task
+        if run_after is not None:
+            if not task.get_backend().supports_defer:
+                continue  # deliver_due() picks it up
+            task = task.using(run_after=run_after)
+        task.enqueue(pk)
+
+
+def notifications_for(principal: Principal, *, unread_only: bool = False) -> QuerySet:
+    """The notifications addressed to `principal`: a system key its own; a person those of
+    their department and their own; the credit centre all."""
+    principal.require(ACTION)
+    qs = CheckNotification.objects.select_related("entry__list_type").order_by("-created_at", "-id")
+    if principal.role not in ALL_CHECKS_ROLES:
+        if principal.api_key is not None:
+            qs = qs.filter(api_key=principal.api_key)
+        else:
+            cond = Q(user=principal.user)
+            if principal.department_id:
+                cond |= Q(department_id=principal.department_id)
+            qs = qs.filter(cond)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs
+
+
+def notification_json(note: CheckNotification) -> dict:
+    from pubcredit.subjects.models import Subject
+
+    subject = Subject.objects.filter(pk=note.subject_id).values(
+        "id", "kind", "name", "uscc", "id_masked", "region"
+    )[0]
+    return {
+        "id": note.pk,
+        "subject": subject_json(subject),
+        "message": note.message,
+        "list_name": note.entry.list_type.name,
+        "decided_on": note.entry.decided_on.isoformat(),
+        "created_at": timezone.localtime(note.created_at).isoformat(),
+        "read": note.read_at is not None,
+    }
+
+
+@transaction.atomic
+def mark_read(principal: Principal, note_ids) -> int:
+    """Mark these notifications (among those addressed to the principal) read; returns how
+    many changed."""
+    qs = notifications_for(principal).filter(pk__in=list(note_ids), read_at__isnull=True)
+    return CheckNotification.objects.filter(pk__in=list(qs.values_list("pk", flat=True))).update(
+        read_at=timezone.now(), read_by=principal.label[:150]
+    )
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+def webhook_of(principal: Principal) -> CheckWebhook:
+    """The calling system's webhook; DoesNotExist when it has none."""
+    principal.require(ACTION)
+    if principal.api_key is None:
+        raise CheckWebhook.DoesNotExist(_("只有接口密钥(系统)可以登记通知地址。"))
+    return CheckWebhook.objects.get(api_key=principal.api_key)
+
+
+@transaction.atomic
+def register_webhook(principal: Principal, url: str) -> CheckWebhook:
+    """Register (or change) the calling system's notification URL. Only a system key with
+    "checks.run" may; the URL must be http(s) with a host. A new webhook gets a random signing
+    secret (kept when the URL changes). Audited ("checks.webhook")."""
+    from pubcredit.accounts.audit import record_event, snapshot
+
+    principal.require(ACTION)
+    if principal.api_key is None:
+        raise PermissionDenied(_("只有接口密钥(系统)可以登记通知地址。"))
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise ValidationError({"url": [_("通知地址应为 http:// 或 https:// 开头的完整网址。")]})
+    hook = CheckWebhook.objects.select_for_update().filter(api_key=principal.api_key).first()
+    before = snapshot(hook, exclude=("secret",)) if hook else None
+    if hook is None:
+        hook = CheckWebhook(api_key=principal.api_key, secret=secrets.token_hex(32))
+    hook.url = url
+    hook.active = True
+    hook.save()
+    record_event(
+        principal, "checks.webhook", hook, before=before, after=snapshot(hook, exclude=("secret",))
+    )
+    return hook
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def payload(delivery: WebhookDelivery) -> dict:
+    note = delivery.notification
+    entry = note.entry
+    check = note.last_check
+    data = notification_json(note)
+    return {
+        "event": EVENT,
+        "delivery": delivery.pk,
+        "notification": note.pk,
+        "subject": data["subject"],
+        "entry": {
+            "list_type": entry.list_type.code,
+            "list_name": entry.list_type.name,
+            "decided_on": entry.decided_on.isoformat(),
+            "valid_from": entry.valid_from.isoformat(),
+            "valid_to": entry.valid_to.isoformat() if entry.valid_to else None,
+            "document_number": entry.document_number,
+        },
+        "last_check": {
+            "id": check.pk,
+            "number": check.number,
+            "checked_at": timezone.localtime(check.checked_at).isoformat(),
+            "matter": (check.result.get("matter") or {}).get("code"),
+        },
+        "message": note.message,
+    }
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> bool:
+    """Take the delivery for one attempt (so two workers never send it at the same time)."""
+    return bool(
+        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
+    )
+
+
+def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookDelivery | None:
+    """One attempt to POST a delivery that is due. Returns the delivery after recording the
+    attempt, or None when it was not due (delivered, failed for good, claimed elsewhere or
+    scheduled later). 2xx = delivered; anything else is recorded and retried after
+    RETRY_DELAYS until MAX_ATTEMPTS attempts have failed."""
+    now = now or timezone.now()
+    if not _claim(delivery_id, now):
+        return None
+    delivery = WebhookDelivery.objects.select_related(
+        "webhook", "notification__entry__list_type", "notification__last_check"
+    ).get(pk=delivery_id)
+    body = json.dumps(payload(delivery), ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        delivery.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "pubcredit-webhook/1",
+            "X-Pubcredit-Event": EVENT,
+            "X-Pubcredit-Delivery": str(delivery.pk),
+            "X-Pubcredit-Signature": signature(delivery.webhook.secret, body),
+        },
+    )
+    started = time.monotonic()
+    status_code, error = None, ""
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            status_code = response.status
+    except urllib.error.HTTPError as exc:
+        status_code, error = exc.code, f"HTTP {exc.code}"
+    except Exception as exc:  # network errors of every kind are recorded, never raised
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    elapsed = round((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    return _record_attempt(delivery_id, ok, status_code, error, elapsed)
+
+
+@transaction.atomic
+def _record_attempt(delivery_id, ok, status_code, error, elapsed_ms) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+    at = timezone.now()
+    delivery.attempts = [
+        *delivery.attempts,
+        {"at": at.isoformat(), "status_code": status_code, "error": error, "ms": elapsed_ms},
+    ]
+    delivery.attempt_count += 1
+    if ok:
+        delivery.status = WebhookDelivery.Status.DELIVERED
+        delivery.delivered_at = at
+        delivery.next_attempt_at = None
+    elif delivery.attempt_count >= MAX_ATTEMPTS:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delay = RETRY_DELAYS[min(delivery.attempt_count - 1, len(RETRY_DELAYS) - 1)]
+        delivery.next_attempt_at = at + dt.timedelta(seconds=delay)
+        retry_at = delivery.next_attempt_at
+        transaction.on_commit(lambda: _enqueue_deliveries([delivery_id], run_after=retry_at))
+    delivery.save()
+    if not ok:
+        log.warning("webhook delivery %s failed: %s", delivery_id, error or status_code)
+    return delivery
+
+
+def deliver_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Attempt every pending delivery whose time has come; returns how many were attempted."""
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in ids if deliver(pk, now=now) is not None)

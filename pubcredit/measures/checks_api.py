@@ -1,0 +1,311 @@
+"""Credit check API (mounted at /api/v1/checks): run a check, read it back, feed back which
+measures were applied, batch checks, and a system's notification webhook.
+
+Thin: parse, call `pubcredit.measures.checks` / `check_batch` / `check_notices`, serialise.
+Errors come in the project shape {"code", "message", "details"} from the handlers in
+pubcredit/api.py (an invalid 统一社会信用代码 or an unknown matter is a 422 whose message is
+the Chinese explanation). Auth: an API key (`Authorization: Bearer`) or a logged-in session; the
+role needs "checks.run" (窗口核查员, 金融机构用户, 信用中心工作人员, 平台管理员).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from pubcredit.measures import check_batch, check_notices, checks
+from pubcredit.measures.models import CheckChannel
+
+router = Router(tags=["信用核查"])
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: list = []
+
+
+class CheckIn(Schema):
+    uscc: str | None = Field(None, max_length=64, description="统一社会信用代码")
+    id_number: str | None = Field(None, max_length=64, description="身份证号码")
+    name: str | None = Field(
+        None, max_length=200, description="名称(仅名称时只返回候选主体,见说明)"
+    )
+    matter: str = Field(..., max_length=64, description="核查事项编码(GET /api/v1/checks/matters)")
+    client: str | None = Field(None, max_length=150, description="调用系统或窗口名称(可选)")
+
+
+class SubjectOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    name: str
+    uscc: str | None
+    id_masked: str | None
+    region: str
+    region_name: str
+
+
+class CandidateOut(Schema):
+    subject: SubjectOut
+    score: float
+    reason: str
+
+
+class HitOut(Schema):
+    ref: str
+    source: str
+    kind: str
+    kind_label: str
+    code: str
+    name: str
+    authority: str
+    decided_on: str | None
+    valid_from: str | None
+    valid_to: str | None
+    document_number: str
+    tier: str
+    tier_label: str
+    title: str
+
+
+class MeasureOut(Schema):
+    code: str
+    name: str
+    kind: str
+    measure_class: int | None
+    class_label: str
+    incentive_category: str
+    incentive_category_label: str
+    content: str
+    legal_basis: str
+    departments: list[str]
+    triggered_by: list[str]
+
+
+class MatterOut(Schema):
+    code: str
+    name: str
+
+
+class CheckOut(Schema):
+    id: int
+    number: str
+    checked_at: str
+    checked_on: str
+    channel: str
+    client: str
+    checked_by: str
+    matter: MatterOut
+    query: dict[str, str]
+    match: str = Field(description="uscc / id_number / name_exact / candidates / not_found")
+    subject: SubjectOut | None
+    candidates: list[CandidateOut]
+    hits: list[HitOut]
+    punishments: list[MeasureOut]
+    rewards: list[MeasureOut]
+    withheld_rewards: list[MeasureOut]
+    commitments: list[dict]
+    outcome: str
+    outcome_label: str
+    conclusion: str
+    rules_version: int
+
+
+class FeedbackItemIn(Schema):
+    measure: str = Field(..., max_length=64, description="措施编码")
+    applied: bool
+    note: str = Field("", max_length=512)
+
+
+class FeedbackIn(Schema):
+    items: list[FeedbackItemIn] = Field(..., max_length=100)
+
+
+class FeedbackItemOut(Schema):
+    measure: str
+    kind: str
+    applied: bool
+    note: str
+    by: str
+    at: str
+
+
+class FeedbackOut(Schema):
+    check: int
+    feedback: list[FeedbackItemOut]
+
+
+class WebhookIn(Schema):
+    url: str = Field(..., max_length=500, description="接收通知的 http(s) 地址")
+
+
+class WebhookOut(Schema):
+    url: str
+    active: bool
+    secret: str = Field(description="签名密钥:X-Pubcredit-Signature = sha256=HMAC(密钥, 请求体)")
+
+
+class BatchOut(Schema):
+    id: int
+    filename: str
+    status: str
+    status_label: str
+    progress: int
+    rows: int
+    counts: dict
+    error_message: str
+    result_url: str | None
+
+
+class NotificationOut(Schema):
+    id: int
+    subject: SubjectOut
+    message: str
+    list_name: str
+    decided_on: str
+    created_at: str
+    read: bool
+
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+def _client(request, given: str | None) -> str:
+    if given:
+        return given
+    principal = request.principal
+    if principal.api_key is not None:
+        return principal.api_key.name
+    user = principal.user
+    return getattr(user, "organisation", "") or ""
+
+
+@router.post("", response={200: CheckOut, **ERRORS}, summary="信用核查")
+def run_check(request, body: CheckIn):
+    """Check a subject for a matter. Exactly one of `uscc`, `id_number`, `name`. A name alone
+    identifies a subject only when it is the current name of exactly one organisation or
+    个体工商户; otherwise candidates with scores are returned and nothing is asserted about them."""
+    result = checks.run_check(
+        request.principal,
+        uscc=body.uscc,
+        id_number=body.id_number,
+        name=body.name,
+        matter=body.matter,
+        channel=CheckChannel.API,
+        client=_client(request, body.client),
+    )
+    return Status(200, result.data)
+
+
+@router.get("/matters", response={200: list[MatterOut], **ERRORS}, summary="核查事项目录")
+def matters(request):
+    from pubcredit.measures.services import matters_catalogue
+
+    request.principal.require(checks.ACTION)
+    return Status(200, matters_catalogue())
+
+
+@router.get("/{int:check_id}", response={200: CheckOut, **ERRORS}, summary="核查记录")
+def get_check(request, check_id: int):
+    check = checks.check_or_404(request.principal, check_id)
+    return Status(200, checks.check_json(check))
+
+
+@router.post(
+    "/{int:check_id}/feedback",
+    response={200: FeedbackOut, **ERRORS},
+    summary="反馈措施实施情况",
+)
+def feedback(request, check_id: int, body: FeedbackIn):
+    check = checks.check_or_404(request.principal, check_id)
+    rows = checks.record_feedback(
+        request.principal,
+        check,
+        [checks.FeedbackItem(i.measure, i.applied, i.note) for i in body.items],
+    )
+    return Status(200, {"check": check.pk, "feedback": checks.feedback_json(rows)})
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def _batch_out(request, batch) -> dict:
+    url = None
+    if batch.result_file:
+        url = request.build_absolute_uri(f"/api/v1/checks/batches/{batch.pk}/result")
+    return {
+        "id": batch.pk,
+        "filename": batch.filename,
+        "status": batch.status,
+        "status_label": str(batch.get_status_display()),
+        "progress": batch.progress,
+        "rows": batch.rows,
+        "counts": batch.counts or {},
+        "error_message": batch.error_message,
+        "result_url": url,
+    }
+
+
+@router.post("/batches", response={200: BatchOut, **ERRORS}, summary="批量核查:上传文件")
+def submit_batch(request, file: File[UploadedFile], matter: Form[str] = ""):
+    """A .xlsx/.xls/.csv file of at most 100,000 rows with a code column (统一社会信用代码 or
+    身份证号) or a name column, and a 事项 column or the `matter` form field. Processed in the
+    background; poll GET /batches/{id} and download the results file."""
+    batch = check_batch.submit_batch(
+        request.principal, file, filename=file.name or "upload", matter=matter or None
+    )
+    return Status(200, _batch_out(request, batch))
+
+
+@router.get("/batches/{int:batch_id}", response={200: BatchOut, **ERRORS}, summary="批量核查进度")
+def get_batch(request, batch_id: int):
+    batch = check_batch.get_batch(request.principal, batch_id)
+    return Status(200, _batch_out(request, batch))
+
+
+@router.get(
+    "/batches/{int:batch_id}/result",
+    response={200: None, **ERRORS},
+    summary="下载批量核查结果文件",
+)
+def batch_result(request, batch_id: int):
+    batch = check_batch.get_batch(request.principal, batch_id)
+    if not batch.result_file:
+        raise ValidationError(_("批量核查尚未完成,结果文件还不能下载。"))
+    return FileResponse(
+        batch.result_file.open("rb"),
+        as_attachment=True,
+        filename=check_batch.result_filename(batch),
+    )
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+@router.get(
+    "/notifications",
+    response={200: list[NotificationOut], **ERRORS},
+    summary="核查过的主体新列入严重失信主体名单的通知",
+)
+def notifications(request, unread: bool = False, limit: int = 50, offset: int = 0):
+    limit = max(1, min(limit, 200))
+    offset = max(0, min(offset, 1_000_000))
+    rows = check_notices.notifications_for(request.principal, unread_only=unread)
+    return Status(200, [check_notices.notification_json(n) for n in rows[offset : offset + limit]])
+
+
+@router.get("/webhook", response={200: WebhookOut, **ERRORS}, summary="查看本系统的通知地址")
+def get_webhook(request):
+    hook = check_notices.webhook_of(request.principal)
+    return Status(200, {"url": hook.url, "active": hook.active, "secret": hook.secret})
+
+
+@router.put("/webhook", response={200: WebhookOut, **ERRORS}, summary="登记本系统的通知地址")
+def put_webhook(request, body: WebhookIn):
+    hook = check_notices.register_webhook(request.principal, body.url)
+    return Status(200, {"url": hook.url, "active": hook.active, "secret": hook.secret})

@@ -1,0 +1,80 @@
+"""`pubcredit check (--uscc X | --id-number X | --name X) --matter CODE [--json]`: a credit check.
+
+Contract: with --json, prints on stdout the same JSON object as `POST /api/v1/checks` (the check
+is logged with channel 命令行, run as the platform itself); without it, the conclusion and the
+measures as text. An invalid 统一社会信用代码 / 身份证号 or an unknown matter exits 2 with one clear
+Chinese line on stderr.
+
+Without any of --uscc/--id-number/--name this is Django's own `check` (system checks), so
+`pubcredit check [--deploy] …` keeps working.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import CommandError
+from django.core.management.commands.check import Command as SystemCheckCommand
+
+
+class Command(SystemCheckCommand):
+    help = (
+        "信用核查:pubcredit check (--uscc 代码 | --id-number 身份证号 | --name 名称) "
+        "--matter 事项编码 [--json]。不带主体参数时执行 Django 系统检查。"
+    )
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        group = parser.add_argument_group("信用核查")
+        group.add_argument("--uscc", help="统一社会信用代码")
+        group.add_argument("--id-number", dest="id_number", help="身份证号码")
+        group.add_argument("--name", help="名称(仅名称时只在唯一且完全一致时作出结论)")
+        group.add_argument("--matter", help="核查事项编码(pubcredit matters 列出)")
+        group.add_argument("--json", action="store_true", help="输出与接口相同的 JSON")
+        group.add_argument("--client", default="", help="调用方名称(记入核查日志)")
+
+    def handle(self, *app_labels, **options):
+        subject_args = [options.get(k) for k in ("uscc", "id_number", "name")]
+        if not any(a is not None for a in subject_args) and not options.get("matter"):
+            return super().handle(*app_labels, **options)
+        if app_labels:
+            raise CommandError("信用核查不接受位置参数。", returncode=2)
+        if sum(a is not None for a in subject_args) != 1:
+            raise CommandError("请只提供 --uscc、--id-number、--name 中的一项。", returncode=2)
+        if not options.get("matter"):
+            raise CommandError("请用 --matter 指定核查事项编码。", returncode=2)
+
+        from pubcredit.accounts.permissions import Principal
+        from pubcredit.measures.checks import run_check
+        from pubcredit.measures.models import CheckChannel
+
+        try:
+            result = run_check(
+                Principal.system("cli"),
+                uscc=options.get("uscc"),
+                id_number=options.get("id_number"),
+                name=options.get("name"),
+                matter=options["matter"],
+                channel=CheckChannel.CLI,
+                client=options.get("client") or "cli",
+            )
+        except ValidationError as exc:
+            raise CommandError(_one_line(exc), returncode=2) from None
+        if options.get("json"):
+            self.stdout.write(json.dumps(result.data, ensure_ascii=False))
+            return
+        data = result.data
+        self.stdout.write(f"{data['number']}  {data['checked_at']}  {data['matter']['name']}")
+        self.stdout.write(data["conclusion"])
+        for title, key in (("惩戒措施", "punishments"), ("激励措施", "rewards")):
+            for m in data[key]:
+                self.stdout.write(f"[{title}] {m['name']} — 依据:{m['legal_basis']}")
+
+
+def _one_line(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        messages = [str(m) for msgs in exc.message_dict.values() for m in msgs]
+    else:
+        messages = [str(m) for m in exc.messages]
+    return ";".join(messages) or "输入无效"
