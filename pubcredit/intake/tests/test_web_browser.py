@@ -73,6 +73,7 @@ def test_clerk_uploads_a_messy_csv_and_gets_the_precise_report(
             }
         ],
     )
+    page.screenshot(path=f"{SCREENSHOTS}/pubcredit-intake-upload.png", full_page=True)
     with page.expect_navigation():
         page.click("form.intake-upload button[type=submit]")
 
