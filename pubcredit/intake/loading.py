@@ -672,15 +672,24 @@ def _insert_subjects(cursor, rows: pl.DataFrame, conflict_column: str, now) -> i
     return created
 
 
+def _missing_sql(column: str, where: str) -> str:
+    """Distinct values of the staged `column` that no subject has yet."""
+    if _pg():  # an index probe per value (see _classify), never a scan of the register
+        return f"""SELECT DISTINCT s.{column} FROM {STAGE} s
+            LEFT JOIN LATERAL (
+                SELECT 1 AS hit FROM subjects_subject j WHERE j.{column} = s.{column} LIMIT 1
+            ) x ON true
+            WHERE {where} AND x.hit IS NULL"""
+    return f"""SELECT DISTINCT s.{column} FROM {STAGE} s
+        WHERE {where}
+          AND NOT EXISTS (SELECT 1 FROM subjects_subject j WHERE j.{column} = s.{column})"""
+
+
 def _create_missing_subjects(cursor, rows: pl.DataFrame, now) -> int:
     """Register, in bulk, the organisations (by USCC) and persons (by document number) of the
     staged chunk that the register does not know yet."""
     created = 0
-    cursor.execute(
-        f"""SELECT DISTINCT s.uscc FROM {STAGE} s
-            WHERE s.uscc IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM subjects_subject j WHERE j.uscc = s.uscc)"""
-    )
+    cursor.execute(_missing_sql("uscc", "s.uscc IS NOT NULL"))
     new = [r[0] for r in cursor.fetchall()]
     if new:
         orgs = (
@@ -706,11 +715,7 @@ def _create_missing_subjects(cursor, rows: pl.DataFrame, now) -> int:
         )
         created += _insert_subjects(cursor, orgs, "uscc", now)
 
-    cursor.execute(
-        f"""SELECT DISTINCT s.id_index FROM {STAGE} s
-            WHERE s.id_index IS NOT NULL AND s.uscc IS NULL
-              AND NOT EXISTS (SELECT 1 FROM subjects_subject j WHERE j.id_index = s.id_index)"""
-    )
+    cursor.execute(_missing_sql("id_index", "s.id_index IS NOT NULL AND s.uscc IS NULL"))
     new = [r[0] for r in cursor.fetchall()]
     if new:
         people = rows.filter(pl.col("id_index").is_in(new)).unique(
@@ -889,18 +894,34 @@ def _classify(cursor, plan: LoadPlan) -> pl.DataFrame:
     (with that record's subject when the row has only a name). PostgreSQL streams the answer
     back through COPY straight into polars."""
     name_only = "s.uscc IS NULL AND s.id_index IS NULL"
+    record = f"""r.department_id = {int(plan.department_id)}
+         AND r.category_id = {int(plan.category_id)}
+         AND r.business_key = s.business_key"""
+    if _pg():
+        # LATERAL … LIMIT 1 keeps every look-up an index probe: the planner's statistics know
+        # nothing of the rows this transaction has written, and would otherwise hash-join whole
+        # tables once per chunk.
+        joins = f"""
+        LEFT JOIN LATERAL (SELECT id FROM subjects_subject WHERE uscc = s.uscc LIMIT 1) ju
+          ON true
+        LEFT JOIN LATERAL (
+            SELECT id FROM subjects_subject WHERE id_index = s.id_index AND s.uscc IS NULL LIMIT 1
+        ) ji ON true
+        LEFT JOIN LATERAL (
+            SELECT r.id, r.content_hash, r.subject_id, r.subject_name, r.subject_link
+            FROM records_record r WHERE {record} LIMIT 1
+        ) r ON true"""
+    else:
+        joins = f"""
+        LEFT JOIN subjects_subject ju ON ju.uscc = s.uscc
+        LEFT JOIN subjects_subject ji ON ji.id_index = s.id_index AND s.uscc IS NULL
+        LEFT JOIN records_record r ON {record}"""
     sql = f"""SELECT s.pos, COALESCE(ju.id, ji.id), r.id,
                CASE WHEN r.content_hash = s.content_hash THEN 1 ELSE 0 END,
                CASE WHEN {name_only} THEN r.subject_id END,
                CASE WHEN {name_only} THEN r.subject_name END,
                CASE WHEN {name_only} THEN r.subject_link END
-        FROM {STAGE} s
-        LEFT JOIN subjects_subject ju ON ju.uscc = s.uscc
-        LEFT JOIN subjects_subject ji ON ji.id_index = s.id_index AND s.uscc IS NULL
-        LEFT JOIN records_record r
-          ON r.department_id = {int(plan.department_id)}
-         AND r.category_id = {int(plan.category_id)}
-         AND r.business_key = s.business_key"""
+        FROM {STAGE} s {joins}"""
     if _pg():
         buffer = io.BytesIO()
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
@@ -977,6 +998,21 @@ def _write_records(cursor, table: str, rows: pl.DataFrame, constants: dict) -> i
     return _write(cursor, table, RECORD_COLUMNS, _record_columns(rows, constants))
 
 
+def _current_join() -> str:
+    """Join each staged update row `u` to its current record `r` (index probes on PostgreSQL,
+    see _classify)."""
+    if _pg():
+        return """JOIN LATERAL (
+                SELECT * FROM records_record x
+                WHERE x.department_id = u.department_id AND x.category_id = u.category_id
+                  AND x.business_key = u.business_key
+                LIMIT 1
+            ) r ON true"""
+    return """JOIN records_record r
+              ON r.department_id = u.department_id AND r.category_id = u.category_id
+             AND r.business_key = u.business_key"""
+
+
 def _archive_superseded(cursor, now) -> int:
     cursor.execute(
         f"""INSERT INTO records_recordversion
@@ -986,9 +1022,7 @@ def _archive_superseded(cursor, now) -> int:
             SELECT r.id, r.version, r.content_hash, r.data, r.original, r.sealed, r.subject_id,
                    r.subject_name, r.subject_kind, r.submission_id, r.source_row, r.received_at,
                    r.updated_at, %s
-            FROM records_record r JOIN {STAGE_UPDATE} u
-              ON r.department_id = u.department_id AND r.category_id = u.category_id
-             AND r.business_key = u.business_key
+            FROM {STAGE_UPDATE} u {_current_join()}
             WHERE r.content_hash <> u.content_hash""",
         [now],
     )
@@ -1161,7 +1195,7 @@ def load_accepted(
             upcoming = prepare(next(chunks, None))
             rows = rows.with_row_index("pos").with_columns(pl.col("pos").cast(pl.Int64))
 
-            cursor.execute(f"DELETE FROM {STAGE}")
+            cursor.execute(f"{'TRUNCATE' if _pg() else 'DELETE FROM'} {STAGE}")
             _write(cursor, STAGE, STAGE_COLUMNS, rows)
             if _pg():
                 cursor.execute(f"ANALYZE {STAGE}")
@@ -1193,7 +1227,7 @@ def load_accepted(
             lap("load_insert")
             updated = 0
             if changes.height:
-                cursor.execute(f"DELETE FROM {STAGE_UPDATE}")
+                cursor.execute(f"{'TRUNCATE' if _pg() else 'DELETE FROM'} {STAGE_UPDATE}")
                 _write_records(cursor, STAGE_UPDATE, changes, constants)
                 archived = _archive_superseded(cursor, ts)
                 updated = _upsert_changed(cursor)

@@ -255,3 +255,13 @@ def test_name_only_row_queued_and_resolved_by_staff(system, department, cf, medi
     record.refresh_from_db()
     assert record.version == 2 and record.subject == near
     assert record.subject_link == SubjectLink.MANUAL and MatchReview.objects.count() == 1
+
+
+def test_file_with_every_row_rejected_is_processed(system, department, cf, media):
+    rows = rows_for(department, 2)
+    for row in rows:
+        row["CF_JDRQ"] = "不详"
+    sub = submit(system, department, cf, cf_csv(rows))
+    assert sub.status == Submission.Status.DONE
+    assert (sub.rows, sub.accepted, sub.rejected, sub.inserted) == (2, 0, 2, 0)
+    assert Record.objects.count() == 0 and sub.error_count >= 2
