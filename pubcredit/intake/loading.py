@@ -1,8 +1,9 @@
 """Set-based loading of a submission's accepted rows into records.
 
-The engine (pubcredit.intake.engine) hands over `accepted_frame`: per accepted row the file row
-number (`__row__`), the cleaned value of each mapped catalogue field in a column named by the
-field code, and the cell as written in `<code>__orig`. `load_accepted` writes them without one
+The engine (pubcredit.intake.engine) hands over the accepted rows as a polars frame: per row the
+file row number (`__row__`), whether it was reported late (`__late__`), the cleaned value of each
+mapped catalogue field in a column named by the field code, and the cell as written in
+`<code>__original`. `load_accepted` writes them without one
 ORM save per row, inside the caller's transaction (one per submission: all or nothing), in
 chunks of CHUNK_ROWS rows so memory stays bounded whatever the file size:
 
@@ -102,7 +103,6 @@ _ADVISORY_NAMESPACE = 0x1C7A  # "intake" key space for pg_advisory_xact_lock
 
 STAGE = "intake_stage"
 STAGE_SUBJECT = "intake_stage_subject"
-STAGE_NAMES = "intake_stage_names"
 STAGE_UPDATE = "intake_stage_update"
 
 
@@ -572,7 +572,6 @@ def _create_temp_tables(cursor) -> None:
         STAGE_SUBJECT: ", ".join(
             f"{c} {t['bin'] if c == 'id_cipher' else t['text']}" for c in STAGE_SUBJECT_COLUMNS
         ),
-        STAGE_NAMES: f"subject_name {t['text']}, subject_kind {t['text']}, name_norm {t['text']}",
         STAGE_UPDATE: ", ".join(f"{c} {t[_RECORD_TYPES.get(c, 'text')]}" for c in RECORD_COLUMNS),
     }
     for table, columns in ddl.items():
@@ -581,7 +580,7 @@ def _create_temp_tables(cursor) -> None:
 
 
 def _drop_temp_tables(cursor) -> None:
-    for table in (STAGE, STAGE_SUBJECT, STAGE_NAMES, STAGE_UPDATE):
+    for table in (STAGE, STAGE_SUBJECT, STAGE_UPDATE):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
