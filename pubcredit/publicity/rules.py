@@ -310,22 +310,42 @@ def _months(expr: pl.Expr, months: pl.Expr) -> pl.Expr:
 
 
 def _penalty_types(text: pl.Expr) -> pl.Expr:
-    """A 处罚类别 value (JSON list text, or a plain text possibly holding several values) →
-    list of types; "其他-…" counts as 其他."""
+    """A 处罚类别 value (JSON list text, or a plain text possibly holding several values) → list
+    of types (possibly with empty strings, see `_candidates`). JSON is decoded only when it has
+    escapes (values stored with \\uXXXX); otherwise brackets and quotes are simply dropped,
+    which is several times faster and exact for the code list's values."""
     raw = text.str.strip_chars()
-    is_json = raw.str.starts_with("[")
-    decoded = pl.when(is_json).then(raw).otherwise(None).str.json_decode(pl.List(pl.String))
-    split = raw.str.replace_all(_TYPE_SEPARATORS, "|").str.split("|")
-    types = pl.when(is_json).then(decoded).otherwise(split)
-    element = pl.element().str.strip_chars()
-    cleaned = types.list.eval(
-        pl.when(element.str.starts_with("其他") | element.str.starts_with("其它"))
-        .then(pl.lit("其他"))
-        .otherwise(element)
-        .filter(element.is_not_null() & (element != ""))
+    escaped = raw.str.starts_with("[") & raw.str.contains("\\", literal=True)
+    decoded = (
+        pl.when(escaped)
+        .then(raw)
+        .otherwise(None)
+        .str.json_decode(pl.List(pl.String))
+        .list.join("|")
     )
-    # An empty list becomes null: exploding it must still leave the decision one candidate.
-    return pl.when(cleaned.list.len() > 0).then(cleaned).otherwise(None)
+    plain = pl.when(escaped).then(decoded).otherwise(raw.str.replace_all(r'[\[\]"]', ""))
+    return plain.str.replace_all(_TYPE_SEPARATORS, "|").str.split("|")
+
+
+def _candidates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """One row per (record, penalty type) from `_types` (a list column); "其他-…" counts as 其他;
+    a record without any type keeps one row with a null type (the default rules judge it)."""
+    exploded = frame.select(*columns, "_types").explode("_types").rename({"_types": "_type"})
+    t = pl.col("_type").str.strip_chars()
+    exploded = exploded.with_columns(
+        pl.when(t.str.starts_with("其他") | t.str.starts_with("其它"))
+        .then(pl.lit("其他"))
+        .when(t == "")
+        .then(None)
+        .otherwise(t)
+        .alias("_type")
+    )
+    typed = exploded.filter(pl.col("_type").is_not_null())
+    untyped = frame.select(*columns).join(typed.select("record_id"), on="record_id", how="anti")
+    return pl.concat(
+        [typed, untyped.with_columns(pl.lit(None, dtype=pl.String).alias("_type"))],
+        how="vertical_relaxed",
+    )
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -494,15 +514,10 @@ def _derive_penalties(
     frame = frame.with_columns(_first(sector_pairs, "").alias("sector"))
 
     # One candidate per penalty type (a decision without types gives one null candidate).
-    candidates = frame.select(
-        "record_id",
-        "subject_kind",
-        "_regime",
-        "_decider",
-        "sector",
-        "_amount",
-        _penalty_types(pl.col("_types_text")).alias("_type"),
-    ).explode("_type")
+    candidates = _candidates(
+        frame.with_columns(_penalty_types(pl.col("_types_text")).alias("_types")),
+        ["record_id", "subject_kind", "_regime", "_decider", "sector", "_amount"],
+    )
     tier_pairs = []
     for i, t in enumerate(rs.tiers):
         cond = pl.lit(True)
@@ -575,23 +590,29 @@ def _derive_penalties(
         },
         schema={"_period": pl.Int64, "_published": pl.Boolean, "_min": pl.Int64, "_max": pl.Int64},
     )
+    keep = ["record_id", "tier", "tier_source", "rule", "_published", "_min", "_max"]
     candidates = (
-        candidates.with_columns(
-            _first(period_pairs, None).cast(pl.Int64).alias("_period"),
-            pl.col("tier")
-            .replace_strict(TIER_RANK, default=0, return_dtype=pl.Int64)
-            .alias("_rank"),
-        )
+        candidates.with_columns(_first(period_pairs, None).cast(pl.Int64).alias("_period"))
         .join(period_table, on="_period", how="left")
         .with_columns(pl.col("_published").fill_null(False))
-        .sort(
-            ["record_id", "_published", "_max", "_min", "_rank"],
-            descending=[False, True, True, True, True],
-            nulls_last=True,
-        )
-        .unique("record_id", keep="first", maintain_order=True)
-        .select("record_id", "tier", "tier_source", "rule", "_published", "_min", "_max")
     )
+    # Most decisions have one candidate; only the others are ranked: published first, then the
+    # longest maximum, the longest minimum, the more serious tier.
+    several = candidates.get_column("record_id").is_duplicated()
+    ranked = (
+        candidates.filter(several)
+        .with_columns(
+            (
+                pl.col("_published").cast(pl.Int64) * 10**9
+                + pl.col("_max").fill_null(0) * 10**5
+                + pl.col("_min").fill_null(0) * 10
+                + pl.col("tier").replace_strict(TIER_RANK, default=0, return_dtype=pl.Int64)
+            ).alias("_score")
+        )
+        .sort(["record_id", "_score"], descending=[False, True])
+        .unique("record_id", keep="first")
+    )
+    candidates = pl.concat([candidates.filter(~several).select(keep), ranked.select(keep)])
     out = frame.join(candidates, on="record_id", how="left")
     start = pl.col("decision_date")
     return out.with_columns(

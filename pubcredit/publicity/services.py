@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import polars as pl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import DateField, F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,9 @@ from pubcredit.publicity.models import (
 )
 from pubcredit.records.models import Record
 
+# Stands for "no end" when comparing end dates.
+OPEN_END = dt.date(9999, 12, 31)
+
 
 def _today(today: dt.date | None) -> dt.date:
     return today or timezone.localdate()
@@ -53,10 +58,13 @@ def is_public_q(today: dt.date | None = None, *, prefix: str = "publicity__") ->
     or sweep decided; the date test keeps the answer right between two sweeps."""
     day = _today(today)
     p = prefix
+    # "no end or end after today" as one expression, not an OR: an OR on `end` tempts
+    # PostgreSQL into bitmap-ANDing indexes instead of walking the (…, start) index in order.
+    end = Coalesce(F(f"{p}end"), Value(OPEN_END), output_field=DateField())
     return (
         Q(**{f"{p}state__in": PUBLIC_STATES})
         & Q(**{f"{p}start__lte": day})
-        & (Q(**{f"{p}end__isnull": True}) | Q(**{f"{p}end__gt": day}))
+        & Q(GreaterThan(end, day))
     )
 
 
@@ -340,7 +348,13 @@ class RefreshResult:
     unchanged: int = 0
     events: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def lap(self, name: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[name] = round(self.timings.get(name, 0.0) + now - since, 3)
+        return now
 
     def as_dict(self) -> dict:
         return {
@@ -350,6 +364,7 @@ class RefreshResult:
             "unchanged": self.unchanged,
             "events": self.events,
             "states": dict(sorted(self.states.items())),
+            "timings": self.timings,
             "seconds": round(self.seconds, 3),
         }
 
@@ -431,18 +446,16 @@ def _apply(
         result.events += bulk_copy(PublicityEvent, list(_EVENT_COLUMNS), events)
 
 
-def _chunks_all(cursor, select: str, schema: dict, submission_id: int | None):
-    """Records in id order, CHUNK_ROWS at a time (keyset pagination), optionally of one
-    submission; yields (records, existing publicity rows)."""
+def _chunks_all(cursor, select: str, schema: dict):
+    """Every record in id order, CHUNK_ROWS at a time (keyset pagination on the primary key);
+    yields (records, existing publicity rows of the same id range)."""
     last = 0
-    where_sub = " AND r.submission_id = %s" if submission_id is not None else ""
     while True:
-        params = [last] + ([submission_id] if submission_id is not None else [])
         frame = _read(
             cursor,
-            f"SELECT {select} FROM records_record r WHERE r.id > %s{where_sub} "
+            f"SELECT {select} FROM records_record r WHERE r.id > %s "
             f"ORDER BY r.id LIMIT {CHUNK_ROWS}",
-            params,
+            [last],
             schema,
         )
         if frame.height == 0:
@@ -450,19 +463,9 @@ def _chunks_all(cursor, select: str, schema: dict, submission_id: int | None):
         ids = frame.get_column("record_id")
         lo, hi = int(ids.min()), int(ids.max())
         last = hi
-        if submission_id is None:
-            existing = _existing(cursor, "p.record_id BETWEEN %s AND %s", [lo, hi])
-        else:
-            existing = _existing_for(cursor, ids)
-        yield frame, existing
+        yield frame, _existing(cursor, "p.record_id BETWEEN %s AND %s", [lo, hi])
         if frame.height < CHUNK_ROWS:
             return
-
-
-def _existing_for(cursor, ids: pl.Series) -> pl.DataFrame:
-    cursor.execute(f"DELETE FROM {STAGE_IDS}")
-    _write_temp(cursor, STAGE_IDS, pl.DataFrame({"id": ids}))
-    return _existing(cursor, "1 = 1", [], join=f"JOIN {STAGE_IDS} t ON t.id = p.record_id")
 
 
 def _chunks_ids(cursor, select: str, schema: dict, ids: list[int]):
@@ -512,16 +515,25 @@ def refresh_publicity(
         _create_temp(cursor, STAGE_IDS, {"id": "int"})
         _create_temp(cursor, STAGE, {c: _STAGE_TYPES.get(c, "text") for c in _STAGE_COLUMNS})
         overrides, marks = _facts(cursor)
+        if record_ids is None and submission_id is not None:
+            # By the submission's index, not a scan of the records in id order.
+            record_ids = Record.objects.filter(submission_id=submission_id).values_list(
+                "pk", flat=True
+            )
         if record_ids is not None:
             ids = sorted({int(i) for i in record_ids})
             chunks = _chunks_ids(cursor, select, schema, ids)
         else:
-            chunks = _chunks_all(cursor, select, schema, submission_id)
+            chunks = _chunks_all(cursor, select, schema)
+        clock = time.perf_counter()
         for frame, existing in chunks:
+            clock = result.lap("read", clock)
             if frame.height == 0:
                 continue
             derived = rules.derive(frame, rs, day, overrides=overrides, marks=marks)
+            clock = result.lap("derive", clock)
             _apply(cursor, derived, existing, today=day, now=now, reason=reason, result=result)
+            clock = result.lap("write", clock)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE_IDS}")
     result.seconds = time.perf_counter() - started

@@ -274,3 +274,39 @@ def test_queries_for_the_portal(make_record, departments, categories, subject):
     assert all(p.start >= D(2026, 6, 2) for p in since)
     assert services.publicity_of(a).tier == Tier.GENERAL
     assert Publicity.objects.filter(services.is_public_q(TODAY, prefix="")).count() == 4
+
+
+def test_without_rules_penalties_are_not_published(catalogue, departments, categories, db):
+    """Before the rules are imported nothing breaks: penalties wait unpublished (no regime
+    applies), licences follow their validity."""
+    from pubcredit.intake.models import Submission
+    from pubcredit.records.models import Record
+
+    def make(code, n, **values):
+        now = dt.datetime.now(dt.UTC)
+        sub = Submission.objects.create(
+            department=departments["ZB-SCJG"],
+            category=categories[code],
+            channel=Submission.Channel.CLI,
+            filename=f"{code}.csv",
+            sha256=str(n) * 64,
+        )
+        return Record.objects.create(
+            category=categories[code],
+            department=departments["ZB-SCJG"],
+            business_key=f"k{n}",
+            subject_name="某公司",
+            content_hash="0" * 32,
+            submission=sub,
+            source_row=2,
+            received_at=now,
+            created_at=now,
+            updated_at=now,
+            **values,
+        )
+
+    penalty = make("CF", 1, data={"CF_CFLB": ["罚款"]}, decision_date=D(2026, 5, 6))
+    licence = make("XK", 2, data={}, decision_date=D(2026, 5, 6), valid_to=D(2027, 1, 1))
+    services.refresh_publicity(today=TODAY)
+    assert Publicity.objects.get(pk=penalty.pk).state == S.NOT_PUBLISHED
+    assert Publicity.objects.get(pk=licence.pk).state == S.PUBLIC
