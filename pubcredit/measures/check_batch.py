@@ -24,8 +24,10 @@ be run again (`run_batch` on a batch that is not done starts over).
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -199,10 +201,49 @@ def _fail(batch_id: int, message: str) -> None:
     )
 
 
+@dataclass
+class _Table:
+    frame: pl.DataFrame
+    headers: list[str]
+    columns: list[str]
+
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+
+def _read_simple(data: bytes, filename: str) -> _Table:
+    """A file whose header is its first row, read with polars. The intake reader wants a header
+    of at least two cells; a batch file is often one column (names, or codes)."""
+    if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        frame = pl.read_excel(io.BytesIO(data), engine="calamine", infer_schema_length=0)
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise UnreadableFile(_("无法识别文件的字符编码,请另存为 UTF-8 编码的 csv 文件"))
+        frame = pl.read_csv(text.encode(), infer_schema_length=0)
+    frame = frame.select(pl.all().cast(pl.String)).filter(
+        ~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))
+    )
+    headers = list(frame.columns)
+    frame = frame.with_row_index(ROW, offset=2).with_columns(pl.col(ROW).cast(pl.Int64))
+    return _Table(frame, headers, headers)
+
+
 def _read(batch: CheckBatch) -> tuple[pl.DataFrame, dict[str, str]]:
     with batch.upload.open("rb") as fh:
         data = fh.read()
-    table = read_table(data, batch.filename, header_score=_header_score)
+    try:
+        table = read_table(data, batch.filename, header_score=_header_score)
+    except UnreadableFile:
+        table = _read_simple(data, batch.filename)
+        if not _columns(table):
+            raise
     cols = _columns(table)
     if not ({"uscc", "id", "code", "name"} & cols.keys()):
         raise BatchError(
@@ -545,8 +586,6 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
 
 
 def _results_file(results: pl.DataFrame, filename: str) -> tuple[bytes, str]:
-    import io
-
     suffix = Path(filename).suffix.lower()
     buffer = io.BytesIO()
     if suffix in (".xlsx", ".xlsm", ".xls"):

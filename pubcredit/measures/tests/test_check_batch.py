@@ -1,0 +1,175 @@
+"""Batch checks: a file in, one result row per input row out, same rules as a single check,
+every real check logged, persons masked, limits enforced."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+import pytest
+from django.test import Client
+
+from pubcredit.measures import check_batch
+from pubcredit.measures.models import CheckBatch, CreditCheck
+from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+    accounts_fixture,
+    black_now,
+    person_fixture,
+    principal_of,
+)
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+
+def upload(client, clear, content: bytes, filename: str, matter: str = ""):
+    f = io.BytesIO(content)
+    f.name = filename
+    data = {"file": f}
+    if matter:
+        data["matter"] = matter
+    return client.post("/api/v1/checks/batches", data, HTTP_AUTHORIZATION=f"Bearer {clear}")
+
+
+def read_result(client, clear, batch_id) -> tuple[pl.DataFrame, str]:
+    response = client.get(
+        f"/api/v1/checks/batches/{batch_id}/result", HTTP_AUTHORIZATION=f"Bearer {clear}"
+    )
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    disposition = response["Content-Disposition"]
+    if content[:2] == b"PK":
+        return pl.read_excel(io.BytesIO(content), engine="calamine"), disposition
+    return pl.read_csv(io.BytesIO(content), infer_schema_length=0), disposition
+
+
+def test_csv_batch_checks_every_row_with_the_single_check_rules(
+    system, make_subject, person, accounts, django_capture_on_commit_callbacks
+):
+    from pubcredit.subjects.models import Subject
+
+    bad = make_subject(name="淄博批量失信测试有限公司")
+    black_now(system, bad)
+    clean = make_subject(name="淄博批量守信测试有限公司")
+    twin_a = make_subject(name="淄博批量同名有限公司")
+    twin_b = make_subject(name="淄博批量同名有限公司X")
+    Subject.objects.filter(pk=twin_b.pk).update(name=twin_a.name, name_norm=twin_a.name_norm)
+    somebody, ric = person(name="钱多多")
+    black_now(system, somebody)
+    wrong = clean.uscc[:-1] + ("0" if clean.uscc[-1] != "0" else "1")
+    csv = (
+        "统一社会信用代码,名称,事项\n"
+        f"{bad.uscc},,GOV_PROCUREMENT\n"
+        f"{clean.uscc},,政府采购\n"
+        f",淄博批量失信测试有限公司,GOV_PROCUREMENT\n"
+        f",淄博批量同名有限公司,GOV_PROCUREMENT\n"
+        f"{ric},,EXIT_ENTRY\n"
+        f"{wrong},,GOV_PROCUREMENT\n"
+        f"{clean.uscc},,NO_SUCH\n"
+        ",,GOV_PROCUREMENT\n"
+        f"{bad.uscc.lower()},,\n"
+    ).encode()
+    client, clear = Client(), accounts["bank"][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, clear, csv, "待核查.csv", matter="FINANCING")
+    assert response.status_code == 200, response.content
+    batch_id = response.json()["id"]
+    status = client.get(
+        f"/api/v1/checks/batches/{batch_id}", HTTP_AUTHORIZATION=f"Bearer {clear}"
+    ).json()
+    assert status["status"] == "done", status
+    assert status["rows"] == 9 and status["progress"] == 100
+    assert status["result_url"].endswith(f"/batches/{batch_id}/result")
+
+    result, disposition = read_result(client, clear, batch_id)
+    assert "attachment" in disposition
+    assert result.height == 9
+    rows = result.to_dicts()
+    assert [r["行号"] for r in rows] == [str(n) for n in range(2, 11)]
+    assert rows[0]["核查结论"] == "适用惩戒措施" and "限制参与政府采购" in rows[0]["惩戒措施"]
+    assert rows[0]["命中信息"].startswith("失信被执行人")
+    assert rows[1]["核查结论"] == "未发现失信信息" and rows[1]["核查事项"] == "政府采购"
+    assert rows[2]["匹配结果"] == "名称一致(唯一)" and rows[2]["核查结论"] == "适用惩戒措施"
+    assert rows[3]["核查结论"] == "名称未能唯一确定主体" and not rows[3]["惩戒措施"]
+    assert rows[4]["主体名称"] == "钱**"
+    assert rows[4]["查询内容"] == ric[:6] + "********" + ric[-4:]
+    assert "限制出境" in rows[4]["惩戒措施"] or rows[4]["惩戒措施"]
+    assert rows[5]["核查结论"] == "号码或事项无效" and not rows[5]["核查编号"]
+    assert rows[6]["核查结论"] == "号码或事项无效" and "NO_SUCH" in rows[6]["说明"]
+    assert rows[7]["核查结论"] == "号码或事项无效"
+    assert rows[8]["核查事项"] == "融资信贷"  # the batch's matter for a row without one
+    assert rows[8]["核查结论"] == "适用惩戒措施"
+    assert ric not in result.write_csv()
+
+    logged = CreditCheck.objects.filter(batch_id=batch_id)
+    assert logged.count() == 6  # rejected rows are reported, not logged as checks
+    assert {c.channel for c in logged} == {"batch"}
+    assert (
+        rows[0]["核查编号"]
+        == logged.get(subject_id=bad.pk, matter__code="GOV_PROCUREMENT", query_kind="uscc").number
+    )
+    assert ric not in "".join(logged.values_list("query_value", flat=True))
+    batch = CheckBatch.objects.get(pk=batch_id)
+    assert batch.counts["punish"] == 4 and batch.counts["invalid"] == 3
+
+
+def test_xlsx_batch_gives_an_xlsx_result(
+    system, make_subject, accounts, django_capture_on_commit_callbacks
+):
+    company = make_subject()
+    black_now(system, company)
+    buffer = io.BytesIO()
+    pl.DataFrame({"序号": ["1"], "代码": [company.uscc]}).write_excel(buffer)
+    client, clear = Client(), accounts["bank"][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, clear, buffer.getvalue(), "list.xlsx", matter="FINANCING")
+    batch_id = response.json()["id"]
+    result, disposition = read_result(client, clear, batch_id)
+    assert ".xlsx" in disposition
+    assert result.row(0, named=True)["核查结论"] == "适用惩戒措施"
+
+
+def test_bad_files_fail_with_a_clear_message(system, accounts, django_capture_on_commit_callbacks):
+    principal = principal_of(accounts["bank"][0])
+    cases = {
+        b"foo,bar\n1,2\n": "没有找到",
+        "统一社会信用代码\n91370303MA3C0000X1\n".encode(): "事项",
+    }
+    for content, message in cases.items():
+        with django_capture_on_commit_callbacks(execute=True):
+            batch = check_batch.submit_batch(principal, io.BytesIO(content), filename="x.csv")
+        batch.refresh_from_db()
+        assert batch.status == CheckBatch.Status.FAILED, batch.error_message
+        assert message in batch.error_message
+    with pytest.raises(Exception) as exc:
+        check_batch.submit_batch(principal, io.BytesIO(b"x"), filename="x.pdf")
+    assert "xlsx" in str(exc.value)
+
+
+def test_more_than_the_limit_is_refused(system, accounts, django_capture_on_commit_callbacks):
+    principal = principal_of(accounts["bank"][0])
+    content = ("名称\n" + "淄博某公司\n" * (check_batch.MAX_ROWS + 1)).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = check_batch.submit_batch(
+            principal, io.BytesIO(content), filename="big.csv", matter="FINANCING"
+        )
+    batch.refresh_from_db()
+    assert batch.status == CheckBatch.Status.FAILED
+    assert "100000" in batch.error_message.replace(",", "")
+    assert not CreditCheck.objects.exists()
+
+
+def test_batches_are_private_to_their_submitter(
+    system, accounts, django_capture_on_commit_callbacks
+):
+    principal = principal_of(accounts["bank"][0])
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = check_batch.submit_batch(
+            principal,
+            io.BytesIO("名称\n淄博某公司\n".encode()),
+            filename="x.csv",
+            matter="FINANCING",
+        )
+    response = Client().get(
+        f"/api/v1/checks/batches/{batch.pk}", HTTP_AUTHORIZATION=f"Bearer {accounts['system'][1]}"
+    )
+    assert response.status_code == 404
