@@ -108,10 +108,12 @@ from pubcredit.accounts.api import router as accounts_router  # noqa: E402
 from pubcredit.catalog.api import router as catalog_router  # noqa: E402
 from pubcredit.intake.api import router as intake_router  # noqa: E402
 from pubcredit.measures.checks_api import router as checks_router  # noqa: E402
+from pubcredit.portal.api import router as public_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402
 
 api.add_router("/accounts", accounts_router)
 api.add_router("/catalog", catalog_router)
+api.add_router("/public", public_router)
 api.add_router("/checks", checks_router)
 # Aggregation: /api/v1/submissions… and /api/v1/records (paths fixed by the exchange contract).
 api.add_router("", intake_router)

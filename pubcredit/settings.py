@@ -107,6 +107,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Public portal and its API: requests allowed per client address, "<requests>/<seconds>"
+# ("0" = unlimited), and how many reverse proxies in front of the site may be trusted to report
+# the client's address in X-Forwarded-For (0: use the connecting address).
+PUBCREDIT_PUBLIC_RATE = os.environ.get("PUBCREDIT_PUBLIC_RATE", "120/60")
+PUBCREDIT_TRUSTED_PROXIES = int(os.environ.get("PUBCREDIT_TRUSTED_PROXIES", "0"))
+
 # The city this deployment serves: shown as 信用<city> in the page header (English name for /en).
 PUBCREDIT_CITY_NAME = os.environ.get("PUBCREDIT_CITY_NAME", "淄博")
 PUBCREDIT_CITY_NAME_EN = os.environ.get("PUBCREDIT_CITY_NAME_EN", "Zibo")

@@ -31,6 +31,7 @@ class NavItem:
 GROUP_OVERVIEW = _("概览")
 GROUP_INTAKE = _("数据归集")
 GROUP_SUBJECTS = _("主体管理")
+GROUP_PORTAL = _("门户管理")
 GROUP_SYSTEM = _("系统管理")
 
 NAV_ITEMS: list[NavItem] = [
@@ -57,11 +58,18 @@ NAV_ITEMS: list[NavItem] = [
         GROUP_SUBJECTS,
         also_current=("console:subject_detail",),
     ),
+    NavItem(
+        _("新闻发布"),
+        "console:news_list",
+        "news.change",
+        GROUP_PORTAL,
+        also_current=("console:news_create", "console:news_edit"),
+    ),
     NavItem(_("管理后台"), "admin:index", "accounts.manage", GROUP_SYSTEM, needs_staff_flag=True),
 ]
 
 # Groups in display order; an item whose group is not listed here goes last.
-GROUP_ORDER = [GROUP_OVERVIEW, GROUP_INTAKE, GROUP_SUBJECTS, GROUP_SYSTEM]
+GROUP_ORDER = [GROUP_OVERVIEW, GROUP_INTAKE, GROUP_SUBJECTS, GROUP_PORTAL, GROUP_SYSTEM]
 
 
 @dataclass(frozen=True)

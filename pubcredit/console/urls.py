@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from pubcredit.console import subject_views, views
+from pubcredit.portal import console_views as news_views
 
 app_name = "console"
 urlpatterns = [
@@ -9,4 +10,10 @@ urlpatterns = [
     path("subjects/<int:pk>/", subject_views.subject_detail, name="subject_detail"),
     # Aggregation (归集): upload, mapping, submissions, review queue (pubcredit.intake.views).
     path("intake/", include("pubcredit.intake.urls")),
+    # Portal news (信用动态, 政策法规, 通知公告): pubcredit.portal.console_views.
+    path("news/", news_views.news_list, name="news_list"),
+    path("news/new/", news_views.news_create, name="news_create"),
+    path("news/<int:pk>/", news_views.news_edit, name="news_edit"),
+    path("news/<int:pk>/publish/", news_views.news_publish, name="news_publish"),
+    path("news/<int:pk>/withdraw/", news_views.news_withdraw, name="news_withdraw"),
 ]

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "pubcredit.portal"
     verbose_name = _("公众门户")
+
+    def ready(self):
+        from pubcredit.portal import signals  # noqa: F401 - connects the index receivers

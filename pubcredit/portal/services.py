@@ -1,10 +1,31 @@
-"""Figures the public portal shows. Read-only; nothing here writes."""
+"""What the public portal shows: headline figures, the credit search, a subject's tabs.
+Read-only (the search may index a few newly registered subjects, see portal.search)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.subjects.models import Subject
+from pubcredit.portal import disclosure, search
+from pubcredit.portal.public import (
+    PublicSubject,
+    mask_code,
+    public_subject,
+    redact_id_numbers,
+)
+from pubcredit.subjects.identifiers import (
+    check_identifier,
+    check_ric,
+    check_uscc,
+    normalize_identifier,
+)
+from pubcredit.subjects.models import FormerName, Subject
+from pubcredit.subjects.services import person_id_index
 
 HEADLINE_CACHE_KEY = "portal:headline-figures"
 # The home page is the most visited public page; a grouped count over the whole subject register
@@ -33,3 +54,242 @@ def headline_figures(*, use_cache: bool = True) -> dict:
     if use_cache:
         cache.set(HEADLINE_CACHE_KEY, figures, HEADLINE_CACHE_SECONDS)
     return figures
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass
+class SearchOutcome:
+    """What a public search found: `mode` is "name", "uscc", "id" (a person by full 身份证号) or
+    "" (nothing searched); `message` explains an unusable query in Chinese."""
+
+    query: str = ""
+    mode: str = ""
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    more: bool = False
+    offset: int = 0
+    limit: int = 20
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "query": self.query,
+            "mode": self.mode,
+            "total": self.total,
+            "more": self.more,
+            "offset": self.offset,
+            "limit": self.limit,
+            "message": self.message,
+            "items": [hit.as_dict() for hit in self.hits],
+        }
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    subject: PublicSubject
+    matched_former_name: str = ""
+
+    def as_dict(self) -> dict:
+        data = self.subject.as_dict()
+        if self.matched_former_name:
+            data["matched_former_name"] = self.matched_former_name
+        return data
+
+
+def _identifier_like(compact: str) -> bool:
+    """An 18-character code with enough digits, or a 15-digit old ID: searched as a number."""
+    if len(compact) == 15 and compact.isascii() and compact.isdigit():
+        return True
+    return (
+        len(compact) == 18
+        and compact.isascii()
+        and compact.isalnum()
+        and sum(c.isdigit() for c in compact) >= 8
+    )
+
+
+def is_person_query(query: str) -> bool:
+    """Whether a query has the shape of a 身份证号 (18 characters, 17 digits first, or 15
+    digits): such a query is never put into a URL."""
+    compact = normalize_identifier(query)
+    if len(compact) == 15:
+        return compact.isascii() and compact.isdigit()
+    shaped = (
+        len(compact) == 18
+        and compact[:17].isascii()
+        and compact[:17].isdigit()
+        and (compact[17].isdigit() or compact[17] == "X")
+    )
+    # An all-digit 统一社会信用代码 (机关 and 事业单位 often have one) is not a person's number.
+    return shaped and (check_ric(compact).valid or not check_uscc(compact).valid)
+
+
+def search_subjects(
+    query: str,
+    *,
+    district: str | None = None,
+    kind: str | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> SearchOutcome:
+    """The public credit search.
+
+    Guarantees: an 18-character 统一社会信用代码 finds that organisation exactly; a full, valid
+    身份证号 finds that natural person, shown masked (and never any other person); anything else
+    is a name search over organisations and 个体工商户 only (natural persons are never found by
+    name), by any substring of at least two characters of a current or former name, ranked
+    shortest name first, optionally filtered by district and kind; at most
+    search.RESULT_CAP results are counted and paged. Read-only, apart from indexing a few
+    subjects registered since the last refresh."""
+    query = (query or "").strip()[:100]
+    limit = max(1, min(int(limit), 50))
+    offset = max(0, int(offset))
+    outcome = SearchOutcome(query=query, offset=offset, limit=limit)
+    if not query:
+        return outcome
+    compact = normalize_identifier(query)
+    if _identifier_like(compact):
+        return _search_identifier(outcome, compact)
+    norm = search.normalize_query(query)
+    outcome.mode = "name"
+    if len(norm) < search.MIN_QUERY_CHARS:
+        outcome.message = _("请至少输入名称中连续的 2 个字。")
+        return outcome
+    if kind and kind not in search.SEARCHABLE_KINDS:
+        outcome.message = _("自然人不能按姓名查询,请输入完整的身份证号码。")
+        return outcome
+    matches = search.search_names(
+        norm, region=district or None, kind=kind or None, offset=offset, limit=limit
+    )
+    outcome.total, outcome.more = matches.total, matches.more
+    subjects = Subject.objects.in_bulk(matches.subject_ids)
+    formers: dict[int, list[str]] = {}
+    for sid, name, name_norm in FormerName.objects.filter(
+        subject_id__in=matches.subject_ids
+    ).values_list("subject_id", "name", "name_norm"):
+        formers.setdefault(sid, []).append((name, name_norm))
+    for sid in matches.subject_ids:
+        subject = subjects.get(sid)
+        if subject is None or subject.kind == SubjectKind.PERSON:
+            continue
+        former = formers.get(sid, [])
+        matched = ""
+        if norm not in subject.name_norm:
+            matched = next((name for name, n in former if norm in n), "")
+        outcome.hits.append(
+            SearchHit(public_subject(subject, former_names=[n for n, _ in former]), matched)
+        )
+    return outcome
+
+
+def _search_identifier(outcome: SearchOutcome, compact: str) -> SearchOutcome:
+    check = check_identifier(compact)
+    if not check.valid:
+        outcome.mode = "invalid"
+        if compact[:15].isdigit():  # possibly someone's ID number with a typo: do not echo it
+            outcome.query = mask_code(compact)
+        error = check.errors[0] if check.errors else ""
+        outcome.message = redact_id_numbers(
+            _("号码有误:%(error)s。请核对后重新输入。") % {"error": error}
+        )
+        return outcome
+    if check.kind == "ric":
+        outcome.mode = "id"
+        outcome.query = mask_code(check.normalized)  # never echo a full ID number
+        subject = (
+            Subject.objects.filter(
+                kind=SubjectKind.PERSON, id_index=person_id_index(check.normalized)
+            )
+            .only(*_SUBJECT_FIELDS)
+            .first()
+        )
+    else:
+        outcome.mode = "uscc"
+        subject = (
+            Subject.objects.filter(uscc=check.normalized)
+            .exclude(kind=SubjectKind.PERSON)
+            .only(*_SUBJECT_FIELDS)
+            .first()
+        )
+    if subject is not None:
+        former = (
+            []
+            if subject.kind == SubjectKind.PERSON
+            else list(subject.former_names.values_list("name", flat=True))
+        )
+        outcome.hits.append(SearchHit(public_subject(subject, former_names=former)))
+        outcome.total = 1
+    return outcome
+
+
+_SUBJECT_FIELDS = (
+    "id",
+    "kind",
+    "name",
+    "uscc",
+    "id_masked",
+    "id_type",
+    "region",
+    "legal_representative",
+    "established_on",
+)
+
+
+# --------------------------------------------------------------------------- subject page
+
+
+@dataclass(frozen=True)
+class Tab:
+    slug: str
+    label: str
+    categories: tuple[str, ...]  # catalogue category codes shown under this tab
+
+
+# 信用中国-style tabs. A list category (红名单, 严重失信主体名单) shows its records once the lists
+# are built; until then the tab says there is nothing to show.
+TABS: tuple[Tab, ...] = (
+    Tab("basic", gettext_lazy("基本信息"), ()),
+    Tab("licences", gettext_lazy("行政许可"), ("XK",)),
+    Tab("penalties", gettext_lazy("行政处罚"), ("CF",)),
+    Tab("red", gettext_lazy("守信激励(红名单)"), ("SXJL",)),
+    Tab("serious", gettext_lazy("严重失信主体名单"), ("YZSX",)),
+    Tab("commitments", gettext_lazy("信用承诺"), ("CN",)),
+)
+TAB_BY_SLUG = {tab.slug: tab for tab in TABS}
+
+
+def subject_tab_counts(subject_id: int, today=None) -> dict[str, int]:
+    """{tab slug: records public today} for every tab but 基本信息."""
+    counts = disclosure.subject_counts(subject_id, today)
+    return {
+        tab.slug: sum(counts.get(code, 0) for code in tab.categories)
+        for tab in TABS
+        if tab.categories
+    }
+
+
+def subject_tab_records(
+    subject_id: int, tab: Tab, *, today=None, offset: int = 0, limit: int = 20
+) -> disclosure.RecordPage:
+    """One page of what the tab shows: the subject's records of the tab's categories that are
+    public today (through the publicity rules), newest first."""
+    if not tab.categories:
+        return disclosure.RecordPage([], 0, offset, limit)
+    if len(tab.categories) == 1:
+        return disclosure.subject_records(
+            subject_id, tab.categories[0], today=today, offset=offset, limit=limit
+        )
+    items, total = [], 0
+    for code in tab.categories:  # several categories: small lists, concatenated
+        page = disclosure.subject_records(subject_id, code, today=today, offset=0, limit=200)
+        items += page.items
+        total += page.total
+    return disclosure.RecordPage(items[offset : offset + limit], total, offset, limit)
+
+
+def subject_former_names(subject: Subject) -> list[str]:
+    if subject.kind == SubjectKind.PERSON:
+        return []
+    return list(subject.former_names.order_by("-used_until").values_list("name", flat=True))

@@ -6,10 +6,15 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("subjects/<str:ref>/", views.subject, name="subject"),
+    # 信用公示: the 双公示 lists (行政许可, 行政处罚) and one record of them.
+    path("disclosure/", views.publicity, name="disclosure"),
+    path("disclosure/records/<int:pk>/", views.record, name="record"),
+    path("news/", views.news_section, {"section": "news"}, name="news"),
+    path("notices/", views.news_section, {"section": "notices"}, name="notices"),
+    path("policies/", views.news_section, {"section": "policies"}, name="policies"),
+    path("articles/<int:pk>/", views.article, name="article"),
     # Sections still under construction; replace the view when the section is built.
-    path("news/", views.section, {"section": "news"}, name="news"),
-    path("policies/", views.section, {"section": "policies"}, name="policies"),
-    path("disclosure/", views.section, {"section": "disclosure"}, name="disclosure"),
     path("measures/", views.section, {"section": "measures"}, name="measures"),
     path("services/", views.section, {"section": "services"}, name="services"),
 ]

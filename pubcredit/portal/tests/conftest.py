@@ -1,5 +1,6 @@
 import pytest
 
+from pubcredit.portal.tests.kit import platform  # noqa: F401 - fixture
 from pubcredit.testing.browser import (  # noqa: F401 - fixtures for test_browser.py
     browser_context,
     browser_log,
@@ -10,9 +11,13 @@ from pubcredit.testing.browser import (  # noqa: F401 - fixtures for test_browse
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Headline figures are cached; each test starts from an empty cache."""
+    """Headline figures, home lists and rate-limit counters live in the cache; each test starts
+    from an empty cache (and searches check for unindexed subjects at once)."""
     from django.core.cache import cache
 
+    from pubcredit.portal import search
+
     cache.clear()
+    search._CATCH_UP["at"] = 0.0
     yield
     cache.clear()

@@ -33,7 +33,8 @@ def test_home_page_loads_htmx_and_stays_local(page, live_server, browser_log):
     page.fill("#home-q", "淄博<测试>")
     with page.expect_navigation():
         page.press("#home-q", "Enter")
-    assert page.locator("#query-echo").inner_text() == "淄博<测试>"
+    assert page.locator("#search-q").input_value() == "淄博<测试>"
+    assert "没有找到符合条件的主体" in page.locator("#search-summary").inner_text()
 
     assert browser_log.requests, "no request was recorded"
     assert browser_log.foreign_requests(live_server.url) == []
@@ -97,3 +98,111 @@ def test_staff_dashboard_draws_the_chart(page, live_server, browser_log, django_
     assert page.url == f"{live_server.url}/"
     assert browser_log.foreign_requests(live_server.url) == []
     assert browser_log.js_errors == []
+
+
+# --------------------------------------------------------------------------- credit search
+
+
+def _city(system):
+    """A company with a current penalty and a person with one, through intake."""
+    from pubcredit.portal.tests.kit import make_ric, make_uscc, penalty, submit
+
+    uscc, number = make_uscc(501), make_ric(502, birth="19791224")
+    submit(
+        system,
+        "CF",
+        [
+            penalty(1, name="淄博宏达机械制造有限公司", uscc=uscc, facts="生产销售不合格产品"),
+            penalty(2, name="张三丰", kind="自然人", id_number=number),
+        ],
+    )
+    return uscc, number
+
+
+def test_search_a_company_see_its_penalty_then_see_it_end(
+    page, live_server, browser_log, platform, system
+):
+    import datetime as dt
+
+    from pubcredit.portal.tests.kit import today
+    from pubcredit.publicity.services import sweep_publicity
+
+    uscc, _number = _city(system)
+    page.goto("/")
+    page.fill("#home-q", "宏达")
+    with page.expect_navigation():
+        page.press("#home-q", "Enter")
+    assert "找到 1 个主体" in page.locator("#search-summary").inner_text()
+    result = page.locator("#results .result-name a")
+    assert result.inner_text() == "淄博宏达机械制造有限公司"
+    assert uscc in page.locator("#results").inner_text()
+    with page.expect_navigation():
+        result.click()
+    assert page.locator("#subject-uscc").inner_text() == uscc
+    assert page.locator("[data-tab=penalties] .count").inner_text() == "1"
+    with page.expect_navigation():
+        page.click("[data-tab=penalties]")
+    penalties = page.locator("#tab-penalties")
+    assert "淄市监罚〔2026〕1号" in penalties.inner_text()
+    page.click("#tab-penalties details summary")
+    assert "生产销售不合格产品" in penalties.inner_text()
+    page.screenshot(path=f"{SCREENSHOT_DIR}/pubcredit-subject.png", full_page=True)
+
+    # The clock moves past the end of its publicity; the daily sweep ends it.
+    sweep_publicity(today=today() + dt.timedelta(days=3 * 366))
+    page.reload()
+    assert "淄市监罚〔2026〕1号" not in page.locator("#tab-penalties").inner_text()
+    assert page.locator("#tab-empty").inner_text() == "暂无公示信息"
+    assert page.locator("[data-tab=penalties] .count").inner_text() == "0"
+
+    assert browser_log.foreign_requests(live_server.url) == []
+    assert browser_log.js_errors == []
+
+
+def test_a_person_is_found_by_id_number_only_and_shown_masked(
+    page, live_server, browser_log, platform, system
+):
+    _uscc, number = _city(system)
+    page.goto("/search/")
+    page.fill("#search-q", "张三丰")
+    with page.expect_navigation():
+        page.press("#search-q", "Enter")
+    assert "没有找到符合条件的主体" in page.locator("#search-summary").inner_text()
+
+    page.fill("#search-q", number)
+    with page.expect_navigation():
+        page.press("#search-q", "Enter")
+    assert number not in page.url  # posted, never in the address
+    masked = number[:6] + "********" + number[-4:]
+    results = page.locator("#results").inner_text()
+    assert "张**" in results and masked in results and number not in results
+    assert page.locator("#search-q").input_value() == masked
+    with page.expect_navigation():
+        page.click("#results .result-name a")
+    assert page.locator("#subject-name").inner_text().startswith("张**")
+    assert page.locator("#subject-id").inner_text() == masked
+    with page.expect_navigation():
+        page.click("[data-tab=penalties]")
+    html = page.content()
+    assert "淄市监罚〔2026〕2号" in html
+    assert number not in html and "张三丰" not in html
+    assert browser_log.foreign_requests(live_server.url) == []
+
+
+def test_portal_pages_fit_a_phone_screen(page, live_server, platform, system):
+    _city(system)
+    page.set_viewport_size({"width": 375, "height": 800})
+    for url in ["/", "/search/?q=%E5%AE%8F%E8%BE%BE", "/disclosure/", "/news/"]:
+        page.goto(url)
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, url
+    page.goto("/search/?q=%E5%AE%8F%E8%BE%BE")
+    with page.expect_navigation():
+        page.click("#results .result-name a")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    page.screenshot(path=f"{SCREENSHOT_DIR}/pubcredit-subject-phone.png", full_page=True)

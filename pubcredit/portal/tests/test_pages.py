@@ -1,4 +1,4 @@
-"""Public portal pages: language, content, navigation, search placeholder, error pages."""
+"""Public portal pages: language, content, navigation, the search form, error pages."""
 
 import re
 
@@ -15,7 +15,8 @@ from pubcredit.subjects.models import Subject
 
 pytestmark = pytest.mark.django_db
 
-NAV_SECTIONS = ["news", "policies", "disclosure", "measures", "services"]
+NAV_SECTIONS = ["news", "notices", "policies", "disclosure", "measures", "services"]
+UNDER_CONSTRUCTION = ["measures", "services"]
 
 
 def make_subject(kind, name, region="370303", uscc=None):
@@ -30,7 +31,7 @@ def test_home_is_chinese_by_default(client):
     assert "公共信用信息平台" in html
     assert "信用淄博" in html
     assert "<title>信用淄博</title>" in html
-    for label in ["首页", "信用动态", "政策法规", "信用公示", "联合奖惩", "信用服务"]:
+    for label in ["首页", "信用动态", "通知公告", "政策法规", "信用公示", "联合奖惩", "信用服务"]:
         assert f">{label}</a>" in html
 
 
@@ -114,7 +115,7 @@ def test_every_link_on_the_home_page_works(client):
             assert client.get(link).status_code == 200, link
 
 
-@pytest.mark.parametrize("section", NAV_SECTIONS)
+@pytest.mark.parametrize("section", UNDER_CONSTRUCTION)
 def test_sections_under_construction_say_so(client, section):
     response = client.get(reverse(f"portal:{section}"))
     html = response.content.decode()
@@ -123,25 +124,40 @@ def test_sections_under_construction_say_so(client, section):
     assert 'aria-current="page"' in html
 
 
-def test_search_placeholder_echoes_the_query_escaped(client):
+@pytest.mark.parametrize("section", ["news", "notices", "policies", "disclosure"])
+def test_built_sections_are_current_in_the_navigation(client, section):
+    html = client.get(reverse(f"portal:{section}")).content.decode()
+    assert f'href="/{section}/" aria-current="page"' in html
+    assert "本栏目正在建设中" not in html
+
+
+def test_search_echoes_the_query_escaped(client):
     response = client.get("/search/", {"q": '  <script>alert("x")</script>淄博  '})
     html = response.content.decode()
     assert response.status_code == 200
-    assert "搜索功能建设中" in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;淄博" in html
+    assert 'value="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;淄博"' in html
     assert "<script>alert" not in html
 
 
 def test_search_query_is_cut_to_100_characters(client):
     html = client.get("/search/", {"q": "淄" * 300}).content.decode()
-    echoed = re.search(r'<span class="query-echo" id="query-echo">([^<]*)</span>', html)
+    echoed = re.search(
+        r'id="search-q" type="search" name="q" maxlength="100" value="([^"]*)"', html
+    )
     assert echoed.group(1) == "淄" * 100
 
 
 def test_search_without_query_shows_the_form_only(client):
     html = client.get("/search/").content.decode()
-    assert "搜索功能建设中" in html
-    assert "query-echo" not in html
+    assert 'name="q"' in html
+    assert "search-summary" not in html and "search-message" not in html
+
+
+def test_home_search_form_posts_with_a_csrf_token(client):
+    html = client.get("/").content.decode()
+    form = re.search(r'<form class="search-box"[^>]*>', html).group(0)
+    assert 'method="post"' in form and 'action="/search/"' in form
+    assert 'name="csrfmiddlewaretoken"' in html
 
 
 def test_login_page_is_chinese_and_matches_the_site(client):

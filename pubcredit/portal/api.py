@@ -1,0 +1,332 @@
+"""The public read API (mounted at /api/v1/public): what the portal shows, as JSON.
+
+No authentication; every endpoint is rate-limited per client address (portal.ratelimit; HTTP 429
+with the API's error shape). Lists are paginated with `limit` (at most 50) and `offset`. Nothing
+here exports personal data in bulk: natural persons are never found by name, only by an exact,
+valid 身份证号 (POST /persons/lookup keeps the number out of URLs and logs), and are always shown
+masked; records are shown only while the publicity rules make them public.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from pubcredit.portal import disclosure, news, services
+from pubcredit.portal.models import ArticleSection
+from pubcredit.portal.public import (
+    RefExpired,
+    public_subject,
+    redact_id_numbers,
+    resolve_subject_ref,
+)
+from pubcredit.portal.ratelimit import PublicRateThrottle
+from pubcredit.portal.search import RESULT_CAP
+
+router = Router(tags=["公众查询"], auth=None, throttle=[PublicRateThrottle("api")])
+
+MAX_LIMIT = 50
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: list = []
+
+
+class Page(Schema):
+    limit: int = Field(20, ge=1, le=MAX_LIMIT, description="每页条数(不超过 50)")
+    offset: int = Field(0, ge=0, le=100_000, description="跳过的条数")
+
+
+class SubjectOut(Schema):
+    ref: str = Field(description="主体在门户和接口中的地址;自然人为有时效的签名引用")
+    kind: str
+    kind_label: str
+    name: str = Field(description="名称;自然人姓名脱敏(张*)")
+    region: str
+    region_name: str
+    uscc: str | None = None
+    legal_representative: str | None = None
+    established_on: str | None = None
+    former_names: list[str] | None = None
+    id_type: str | None = None
+    id_masked: str | None = Field(None, description="自然人证件号码,仅保留前 6 位和后 4 位")
+    matched_former_name: str | None = None
+
+
+class SearchOut(Schema):
+    query: str
+    mode: str = Field(description="name / uscc / id / invalid")
+    total: int
+    more: bool = Field(
+        description=f"匹配超过 {RESULT_CAP} 个时为 true(只计数和翻页前 {RESULT_CAP} 个)"
+    )
+    offset: int
+    limit: int
+    message: str
+    items: list[SubjectOut]
+
+
+class SearchQuery(Page):
+    q: str = Field(..., max_length=100, description="名称中任意连续 2 个字以上,或统一社会信用代码")
+    district: str | None = Field(None, max_length=6, description="区县行政区划代码")
+    kind: str | None = Field(None, description="org 法人及非法人组织 / ind 个体工商户")
+
+
+class RecordsQuery(Page):
+    tab: str = Field("penalties", description="licences / penalties / red / serious / commitments")
+
+
+class PublicityQuery(Page):
+    category: str = Field("CF", description="XK 行政许可 / CF 行政处罚")
+    department: str | None = Field(None, max_length=32, description="部门编码")
+    since: dt.date | None = Field(None, description="公示起始日期不早于(YYYY-MM-DD)")
+
+
+class NewsQuery(Page):
+    section: str | None = Field(None, description="news / policies / notices")
+
+
+class SearchIn(Schema):
+    q: str = Field(..., max_length=100, description="名称中任意连续 2 个字以上,或统一社会信用代码")
+    district: str | None = Field(None, max_length=6, description="区县行政区划代码")
+    kind: str | None = Field(None, description="org 法人及非法人组织 / ind 个体工商户")
+
+
+class PersonLookupIn(Schema):
+    id_number: str = Field(..., max_length=40, description="完整的 18 位居民身份证号码")
+
+
+class FieldOut(Schema):
+    code: str
+    label: str
+    value: str
+
+
+class RecordOut(Schema):
+    id: int
+    category: str
+    category_name: str
+    subject_name: str
+    subject_kind: str
+    subject_ref: str | None
+    department: str
+    decision_date: str | None
+    publicity_start: str | None
+    publicity_end: str | None
+    fields: list[FieldOut]
+
+
+class RecordPageOut(Schema):
+    total: int
+    offset: int
+    limit: int
+    items: list[RecordOut]
+
+
+class TabOut(Schema):
+    slug: str
+    label: str
+    categories: list[str]
+    count: int | None
+
+
+class SubjectPageOut(Schema):
+    subject: SubjectOut
+    tabs: list[TabOut]
+
+
+class ArticleOut(Schema):
+    id: int
+    section: str
+    section_label: str
+    title: str
+    summary: str
+    source: str
+    published_at: dt.datetime
+
+
+class ArticleDetailOut(ArticleOut):
+    body: str
+
+
+class ArticlePageOut(Schema):
+    total: int
+    offset: int
+    limit: int
+    items: list[ArticleOut]
+
+
+def _invalid(code: str, message: str, details: list) -> Status:
+    return Status(422, {"code": code, "message": message, "details": details})
+
+
+def _search(q: str, district: str | None, kind: str | None, page: Page) -> dict:
+    outcome = services.search_subjects(
+        q, district=district, kind=kind, offset=page.offset, limit=page.limit
+    )
+    return outcome.as_dict()
+
+
+@router.get("/search", response={200: SearchOut, 422: ErrorOut}, summary="查询主体")
+def search(request, query: Query[SearchQuery]):
+    """按名称(任意连续 2 个字以上)或统一社会信用代码查询法人及非法人组织、个体工商户。
+    自然人不能按姓名查询;凭完整身份证号查询请用 POST /persons/lookup。"""
+    if services.is_person_query(query.q):
+        return _invalid(
+            "use_post",
+            _("按身份证号码查询请使用 POST /api/v1/public/persons/lookup,避免号码出现在网址中。"),
+            [],
+        )
+    return Status(200, _search(query.q, query.district, query.kind, query))
+
+
+@router.post("/search", response=SearchOut, summary="查询主体(POST)")
+def search_post(request, body: SearchIn, page: Query[Page]):
+    """与 GET /search 相同,查询条件放在请求体中。"""
+    if services.is_person_query(body.q):
+        return _person(body.q)
+    return _search(body.q, body.district, body.kind, page)
+
+
+def _person(id_number: str) -> dict:
+    outcome = services.search_subjects(id_number, limit=1)
+    return outcome.as_dict()
+
+
+@router.post("/persons/lookup", response=SearchOut, summary="凭身份证号码查询自然人")
+def person_lookup(request, body: PersonLookupIn):
+    """只返回该号码对应的自然人(姓名和证件号码脱敏);号码有误或不存在时 items 为空。"""
+    return _person(body.id_number)
+
+
+def _subject(ref: str):
+    try:
+        subject = resolve_subject_ref(ref)
+    except RefExpired:
+        raise Http404(ref) from None
+    if subject is None:
+        raise Http404(ref)
+    return subject
+
+
+@router.get("/subjects/{ref}", response={200: SubjectPageOut, 404: ErrorOut}, summary="主体信息")
+def subject(request, ref: str):
+    """主体基本信息和各栏目当前公示的信息条数。"""
+    found = _subject(ref)
+    counts = services.subject_tab_counts(found.pk)
+    view = public_subject(found, former_names=services.subject_former_names(found))
+    return {
+        "subject": view.as_dict(),
+        "tabs": [
+            {
+                "slug": t.slug,
+                "label": str(t.label),
+                "categories": list(t.categories),
+                "count": counts.get(t.slug),
+            }
+            for t in services.TABS
+        ],
+    }
+
+
+@router.get(
+    "/subjects/{ref}/records",
+    response={200: RecordPageOut, 404: ErrorOut, 422: ErrorOut},
+    summary="主体的公示信息",
+)
+def subject_records(request, ref: str, query: Query[RecordsQuery]):
+    """某一栏目(licences 行政许可、penalties 行政处罚、red 红名单、serious 严重失信主体名单、
+    commitments 信用承诺)中当前仍在公示期内的信息,最新的在前。"""
+    found = _subject(ref)
+    tab = query.tab
+    chosen = services.TAB_BY_SLUG.get(tab)
+    if chosen is None or not chosen.categories:
+        return _invalid(
+            "invalid_tab",
+            _("栏目无效:%(tab)s") % {"tab": tab},
+            [t.slug for t in services.TABS if t.categories],
+        )
+    result = services.subject_tab_records(found.pk, chosen, offset=query.offset, limit=query.limit)
+    return _record_page(result)
+
+
+def _record_page(result: disclosure.RecordPage) -> dict:
+    return {
+        "total": result.total,
+        "offset": result.offset,
+        "limit": result.limit,
+        "items": [r.as_dict() for r in result.items],
+    }
+
+
+@router.get("/publicity", response={200: RecordPageOut, 422: ErrorOut}, summary="双公示信息")
+def publicity(request, query: Query[PublicityQuery]):
+    """行政许可(XK)或行政处罚(CF)当前公示的信息,按公示日期最新在前;可按部门编码和公示起始日期筛选。"""
+    if query.category not in ("XK", "CF"):
+        return _invalid("invalid_category", _("信息类别应为 XK(行政许可)或 CF(行政处罚)。"), [])
+    result = disclosure.publicity_list(
+        category=query.category,
+        department=query.department,
+        since=query.since,
+        offset=query.offset,
+        limit=query.limit,
+    )
+    return _record_page(result)
+
+
+@router.get(
+    "/publicity/{record_id}", response={200: RecordOut, 404: ErrorOut}, summary="一条公示信息"
+)
+def publicity_record(request, record_id: int):
+    found = disclosure.public_record_detail(record_id)
+    if found is None:
+        raise Http404(record_id)
+    return found.as_dict()
+
+
+def _article(a, *, body: bool = False) -> dict:
+    data = {
+        "id": a.pk,
+        "section": a.section,
+        "section_label": str(ArticleSection(a.section).label),
+        "title": redact_id_numbers(a.title),
+        "summary": redact_id_numbers(a.summary),
+        "source": redact_id_numbers(a.source),
+        "published_at": a.published_at,
+    }
+    if body:
+        data["body"] = redact_id_numbers(a.body)
+    return data
+
+
+@router.get("/news", response={200: ArticlePageOut, 422: ErrorOut}, summary="新闻列表")
+def news_list(request, query: Query[NewsQuery]):
+    """已发布的新闻,最新在前;section 为 news(信用动态)、policies(政策法规)或 notices(通知公告)。"""
+    section = query.section
+    if section and section not in ArticleSection.values:
+        return _invalid(
+            "invalid_section", _("栏目无效:%(s)s") % {"s": section}, list(ArticleSection.values)
+        )
+    items, total = news.published(section, offset=query.offset, limit=query.limit)
+    return {
+        "total": total,
+        "offset": query.offset,
+        "limit": query.limit,
+        "items": [_article(a) for a in items],
+    }
+
+
+@router.get(
+    "/news/{article_id}", response={200: ArticleDetailOut, 404: ErrorOut}, summary="新闻正文"
+)
+def news_detail(request, article_id: int):
+    found = news.published_article(article_id)
+    if found is None:
+        raise Http404(article_id)
+    return _article(found, body=True)

@@ -1,0 +1,14 @@
+"""Background work for the portal: the incremental search-index refresh (schedule it after bulk
+loads, or periodically; searches also catch up by themselves when only a few subjects are new)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def refresh_search_index_task() -> dict:
+    """Run `search.refresh_search_index` (idempotent) and return its summary."""
+    from pubcredit.portal.search import refresh_search_index
+
+    return refresh_search_index().as_dict()
