@@ -253,9 +253,21 @@ def main(argv=None) -> int:
                 Path(sys.executable).with_name("frictionless")
             )
             t = time.perf_counter()
+            # Relative path and working directory: frictionless refuses absolute paths unless
+            # "trusted"; no error limit, so that it reads the whole file like the engine does.
             proc = subprocess.run(
-                [exe, "validate", "--json", str(csv_path)], capture_output=True, text=True
+                [exe, "validate", "--json", "--limit-errors", "100000000", csv_path.name],
+                capture_output=True,
+                text=True,
+                cwd=csv_path.parent,
             )
+            try:
+                report = json.loads(proc.stdout)
+                task = report["tasks"][0]
+                out["frictionless_rows"] = task["stats"].get("rows")
+                out["frictionless_errors"] = task["stats"].get("errors")
+            except (ValueError, KeyError, IndexError):
+                out["frictionless_output"] = (proc.stdout or proc.stderr)[-300:]
             out["frictionless_s"] = round(time.perf_counter() - t, 2)
             out["frictionless_exit"] = proc.returncode
             out["speedup_vs_frictionless"] = round(out["frictionless_s"] / engine_s, 1)

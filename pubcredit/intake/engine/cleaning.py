@@ -68,6 +68,10 @@ __all__ = [
 ]
 
 LONG_TERM = dt.date(2099, 12, 31)
+# Bytes allowed in a clean identifier: 0-9 and A-Z.
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[48:58] = True
+_ALNUM[65:91] = True
 _LONG_TERM_WORDS = ["长期", "长期有效", "永久", "永久有效", "无固定期限", "无期限"]
 
 # Characters NFKC leaves alone (checked): printable ASCII and space, CJK unified ideographs,
@@ -179,13 +183,37 @@ def _by_distinct(raw: pl.Series, impl) -> dict[str, pl.Series | None]:
     for name, series in out.items():
         if series is None or (name != "clean" and series.null_count() == series.len()):
             result[name] = None
-        elif name == "clean" and series.dtype == raw.dtype and series.equals(distinct):
-            result[name] = raw
-        else:
+        elif name == "clean" and series.dtype == raw.dtype:
+            result[name] = _map_changes(raw, distinct, series)
+        elif name == "clean":
             result[name] = raw.replace_strict(
                 distinct, series, default=None, return_dtype=series.dtype
             )
+        else:
+            result[name] = _map_sparse(raw, distinct, series)
     return result
+
+
+def _map_changes(raw: pl.Series, distinct: pl.Series, clean: pl.Series) -> pl.Series:
+    """Per-distinct clean values → per row, touching only the rows whose value changed."""
+    changed = ~clean.eq_missing(distinct)
+    if not changed.any():
+        return raw
+    old, new = distinct.filter(changed), clean.filter(changed)
+    positions = raw.is_in(old.implode()).arg_true()
+    if positions.len() > raw.len() // 2:
+        return raw.replace_strict(distinct, clean, default=None, return_dtype=clean.dtype)
+    replaced = raw.gather(positions).replace_strict(old, new, return_dtype=clean.dtype)
+    return raw.clone().scatter(positions, replaced)
+
+
+def _map_sparse(raw: pl.Series, distinct: pl.Series, values: pl.Series) -> pl.Series:
+    """Per-distinct, mostly null values (issues) → per row, touching only the rows concerned."""
+    has = values.is_not_null()
+    old, new = distinct.filter(has), values.filter(has)
+    positions = raw.is_in(old.implode()).arg_true()
+    replaced = raw.gather(positions).replace_strict(old, new, return_dtype=values.dtype)
+    return _nulls(raw.len(), values.dtype).scatter(positions, replaced)
 
 
 def _full(result: dict, name: str, n: int, dtype=pl.String) -> pl.Series:
@@ -243,14 +271,11 @@ def _identifiers(raw: pl.Series) -> dict:
         )
         return _select(s, _non_empty(f))
 
-    # 18 bytes of digits and capitals (a typical USCC or 身份证号) are clean: checked in numpy;
-    # other values by a regular expression.
+    # 18 bytes of digits and capital letters (a typical USCC or 身份证号) are clean: checked in
+    # numpy; every other filled cell goes through the slow path (rare: passports, typos).
     matrix, ok18 = byte_matrix(raw)
-    clean18 = ok18.copy()
-    for column in np.ascontiguousarray(matrix.T):
-        clean18 &= ((column >= 48) & (column <= 57)) | ((column >= 65) & (column <= 90))
-    other = raw.is_not_null() & ~pl.Series(ok18)
-    todo = pl.Series(~clean18 & ok18) | (other & raw.str.contains(r"[^0-9A-Z]"))
+    clean18 = ok18 & _ALNUM[matrix].all(axis=1)
+    todo = raw.is_not_null() & ~pl.Series(clean18)
     return {"clean": _patch(raw, todo, slow, raw)}
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from pubcredit.intake.engine.cleaning import clean_frame
 from pubcredit.intake.engine.mapping import ColumnMatch, auto_map, make_header_score
@@ -243,15 +244,15 @@ def run_engine(
 # --------------------------------------------------------------------------- error reports
 
 _REPORT_HEADERS = {
-    "row": "行号",
-    "field": "字段编码",
-    "field_name": "字段",
-    "value": "原始值",
-    "rule": "规则",
-    "message": "说明",
-    "severity": "级别",
+    "row": gettext_noop("行号"),
+    "field": gettext_noop("字段编码"),
+    "field_name": gettext_noop("字段"),
+    "value": gettext_noop("原始值"),
+    "rule": gettext_noop("规则"),
+    "message": gettext_noop("说明"),
+    "severity": gettext_noop("级别"),
 }
-_SEVERITY = {"error": "错误", "warning": "警告"}
+_SEVERITY = {"error": gettext_noop("错误"), "warning": gettext_noop("警告")}
 
 
 def errors_as_json(errors: pl.DataFrame) -> list[dict]:

@@ -144,8 +144,8 @@ def condition_expr(cond, spec: CategorySpec, present: Iterable[str]) -> pl.Expr:
     """A boolean expression over the cleaned frame that holds where the catalogue condition
     holds, with the semantics of `catalog.conditions.evaluate` (values are canonical code-list
     values; a multi-value field matches `in` when any value is listed and `not_in` when none is;
-    an empty field matches `not_in` and never `in`). Also accepts {"any_of": [codes]}: at least
-    one of the fields is filled."""
+    an empty field matches `not_in` and never `in`). Also accepts {"any_of": [codes]} (at least
+    one of the fields is filled) and "contains_any" as another name for "in"."""
     present = set(present)
     if not cond:
         return pl.lit(False)
@@ -159,6 +159,8 @@ def condition_expr(cond, spec: CategorySpec, present: Iterable[str]) -> pl.Expr:
     if "filled" in cond:
         filled = _filled(code, spec, present)
         return filled if cond["filled"] else ~filled
+    if "contains_any" in cond:  # an alias of "in", read naturally for multi-value fields
+        cond = {"field": code, "in": cond["contains_any"]}
     values = list(cond.get("in", cond.get("not_in", [])))
     if code not in present:
         hit = pl.lit(False)

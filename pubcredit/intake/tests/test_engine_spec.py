@@ -146,6 +146,11 @@ def test_condition_language_extras(catalogue):
         False,
         False,
     ]
+    penalties = pl.DataFrame(
+        {"CF_CFLB": [["警告", "罚款"], ["警告"], None]}, schema={"CF_CFLB": pl.List(pl.String)}
+    )
+    contains = condition_expr({"field": "CF_CFLB", "contains_any": ["罚款"]}, spec, {"CF_CFLB"})
+    assert penalties.select(contains).to_series().to_list() == [True, False, False]
     # A field without a column is empty.
     missing = condition_expr({"field": "CF_CFLB", "not_in": ["罚款"]}, spec, present)
     assert frame.with_columns(c=missing)["c"].to_list() == [True, True, True]
