@@ -290,9 +290,7 @@ def main() -> None:
     import_rules(Principal.system("benchmark"))  # undo the rule change of a previous run
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {Publicity._meta.db_table}, {PublicityEvent._meta.db_table}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT split_part(pg_read_file('/proc/loadavg'), ' ', 1)")
-        out["load_average_before"] = cursor.fetchone()[0]
+    out["load_average_before"] = round(os.getloadavg()[0], 1)
     first, out["refresh_first_seconds"] = _timed(services.refresh_publicity, today=today)
     out["refresh_first"] = first
     with connection.cursor() as cursor:
@@ -341,6 +339,7 @@ def main() -> None:
         ),
     }
     out["states"] = dict(Publicity.objects.values_list("state").annotate(n=Count("pk")).order_by())
+    out["load_average_after"] = round(os.getloadavg()[0], 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     print(json.dumps(out, ensure_ascii=False, indent=2))
 

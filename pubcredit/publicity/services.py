@@ -8,6 +8,7 @@ and the records it points to by primary key; they never derive anything at read 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import time
@@ -25,7 +26,8 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
-from pubcredit.bulkload import bulk_copy
+from pubcredit.bulkload import bulk_copy, deferred_indexes, estimated_rows
+from pubcredit.catalog.models import Category, Department
 from pubcredit.publicity import rules
 from pubcredit.publicity.models import (
     PUBLIC_STATES,
@@ -80,7 +82,7 @@ def public_records(
         .order_by("-publicity__start", "-id")
     )
     if category_code:
-        qs = qs.filter(publicity__category__code=category_code)
+        qs = qs.filter(**{f"publicity__{k}": v for k, v in _pk(category_code, Category).items()})
     return qs
 
 
@@ -98,15 +100,19 @@ def public_counts(subject_id: int, today: dt.date | None = None) -> dict[str, in
     return counts
 
 
-def _pk(value, model_name: str):
-    """A Department/Category given as instance, id or code → filter kwargs."""
+def _pk(value, model) -> dict:
+    """A Department/Category given as instance, id or code → {"<name>_id": id}. A code is
+    resolved here (a small table) so that the planner sees a constant and walks the
+    (…, start) index in order instead of joining first and sorting."""
+    name = model._meta.model_name
     if value is None:
         return {}
     if hasattr(value, "pk"):
-        return {f"{model_name}_id": value.pk}
+        return {f"{name}_id": value.pk}
     if isinstance(value, int):
-        return {f"{model_name}_id": value}
-    return {f"{model_name}__code": str(value)}
+        return {f"{name}_id": value}
+    pk = model.objects.filter(code=str(value)).values_list("pk", flat=True).first()
+    return {f"{name}_id": pk if pk is not None else -1}
 
 
 def publicity_lists(
@@ -120,7 +126,7 @@ def publicity_lists(
     come with `record`, `category` and `department` joined in; slice the queryset to paginate
     (served by the partial indexes on start for state 公示中)."""
     qs = Publicity.objects.filter(is_public_q(today, prefix=""))
-    qs = qs.filter(**_pk(department, "department"), **_pk(category, "category"))
+    qs = qs.filter(**_pk(department, Department), **_pk(category, Category))
     if since is not None:
         qs = qs.filter(start__gte=since)
     return qs.select_related("record", "category", "department").order_by("-start", "-record_id")
@@ -483,6 +489,19 @@ def _chunks_ids(cursor, select: str, schema: dict, ids: list[int]):
         yield frame, existing
 
 
+# A full refresh into an (almost) empty read model over at least this many records defers the
+# read model's secondary indexes (PostgreSQL).
+INITIAL_FILL_RECORDS = 100_000
+
+
+def _initial_fill() -> bool:
+    return (
+        connection.vendor == "postgresql"
+        and estimated_rows(Publicity) < 1000
+        and estimated_rows(Record) >= INITIAL_FILL_RECORDS
+    )
+
+
 @transaction.atomic
 def refresh_publicity(
     record_ids: Iterable[int] | None = None,
@@ -525,15 +544,23 @@ def refresh_publicity(
             chunks = _chunks_ids(cursor, select, schema, ids)
         else:
             chunks = _chunks_all(cursor, select, schema)
+        stack = contextlib.ExitStack()
+        if record_ids is None and _initial_fill():
+            # The first fill of a large read model: build the secondary indexes once at the
+            # end instead of row by row (the table is empty, so its lock keeps nobody waiting).
+            stack.enter_context(deferred_indexes(Publicity))
+            stack.enter_context(deferred_indexes(PublicityEvent))
         clock = time.perf_counter()
-        for frame, existing in chunks:
-            clock = result.lap("read", clock)
-            if frame.height == 0:
-                continue
-            derived = rules.derive(frame, rs, day, overrides=overrides, marks=marks)
-            clock = result.lap("derive", clock)
-            _apply(cursor, derived, existing, today=day, now=now, reason=reason, result=result)
-            clock = result.lap("write", clock)
+        with stack:
+            for frame, existing in chunks:
+                clock = result.lap("read", clock)
+                if frame.height == 0:
+                    continue
+                derived = rules.derive(frame, rs, day, overrides=overrides, marks=marks)
+                clock = result.lap("derive", clock)
+                _apply(cursor, derived, existing, today=day, now=now, reason=reason, result=result)
+                clock = result.lap("write", clock)
+        result.lap("indexes", clock)
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE}")
         cursor.execute(f"DROP TABLE IF EXISTS {STAGE_IDS}")
     result.seconds = time.perf_counter() - started
