@@ -152,6 +152,7 @@ def run_engine(
     saved_mapping: Mapping[str, str | None] | None = None,
     mapping_override: Mapping[str, str | None] | None = None,
     workdays_between_many: Callable | None = None,
+    sha256: str | None = None,
 ) -> EngineResult:
     """Read, map, clean and validate one file for category `spec` (a CategorySpec or a code).
 
@@ -159,7 +160,8 @@ def run_engine(
     its bytes are never held in memory (a 1,000,000-row file stays well under 2 GB).
     `saved_mapping` is the department's saved header → field code (None: ignore the column)
     mapping; `mapping_override` the one the clerk just confirmed on the mapping screen (it wins
-    over the saved one). `allowed_source_usccs`: the submitting department's USCC and those it
+    over the saved one). `sha256`: the file's hash when the caller has it already (else it is
+    computed while the file is parsed). `allowed_source_usccs`: the submitting department's USCC and those it
     may submit for (None disables the check). Raises `UnreadableFile` for a file that cannot be
     read; every other problem is reported per row in `errors`.
     """
@@ -173,10 +175,13 @@ def run_engine(
 
     t = time.perf_counter()
     # The file's hash is computed in a thread while polars parses it (both release the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(_sha256, source)
+    if sha256 is None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            digest = pool.submit(_sha256, source)
+            table = read_table(source, filename, header_score=make_header_score(spec, saved))
+            sha256 = digest.result()
+    else:  # the caller stored the file and knows its hash
         table = read_table(source, filename, header_score=make_header_score(spec, saved))
-        sha256 = digest.result()
     timings["read"] = time.perf_counter() - t
 
     t = time.perf_counter()

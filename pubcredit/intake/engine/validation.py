@@ -35,6 +35,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -515,15 +516,22 @@ class _Clock:
 def _with_identifier_verdicts(
     frame: pl.DataFrame, spec: CategorySpec, present: set[str], today: dt.date
 ) -> pl.DataFrame:
-    extra = []
-    for f in spec.fields:
-        if f.code not in present or f.type not in ("uscc", "id_number"):
-            continue
+    fields = [f for f in spec.fields if f.code in present and f.type in ("uscc", "id_number")]
+    if not fields:
+        return frame
+
+    def verdicts(f: FieldSpec) -> pl.DataFrame:
         values = frame.get_column(f.code)
-        verdicts = uscc_verdicts(values) if f.type == "uscc" else ric_verdicts(values, today)
-        extra.append(verdicts["rule"].alias(f"{f.code}__id_rule"))
-        extra.append(verdicts["expected"].alias(f"{f.code}__id_expected"))
-    return frame.with_columns(extra) if extra else frame
+        return uscc_verdicts(values) if f.type == "uscc" else ric_verdicts(values, today)
+
+    # Columns in parallel threads: numpy and polars release the GIL.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(fields), pl.thread_pool_size()))) as pool:
+        results = list(pool.map(verdicts, fields))
+    extra = []
+    for f, found in zip(fields, results, strict=True):
+        extra.append(found["rule"].alias(f"{f.code}__id_rule"))
+        extra.append(found["expected"].alias(f"{f.code}__id_expected"))
+    return frame.with_columns(extra)
 
 
 def validate(
