@@ -205,6 +205,8 @@ def identify_entry(
     valid_from = valid_from or decided_on
     if valid_to is None:
         valid_to = default_valid_to(list_type, valid_from)
+    # Serialise identifications of one subject so two clerks cannot both pass the overlap check.
+    list(type(subject).objects.select_for_update().filter(pk=subject.pk).values_list("pk"))
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError({"valid_to": [_("有效期至不能早于有效期自。")]})
     _refuse_overlap(list_type, subject.pk, valid_from, valid_to)
