@@ -295,7 +295,7 @@ def _field_rules(
             "date_format",
             _format(
                 _(
-                    "%(field)s“%(value)s”不是有效日期(可写作 2024-03-05、2024/3/5、2024年3月5日 或 20240305)"
+                    "%(field)s的值“%(value)s”不是有效日期(可写作 2024-03-05、2024/3/5、2024年3月5日 或 20240305)"
                 ),
                 field=label,
                 value=orig,
@@ -305,7 +305,9 @@ def _field_rules(
             issue == "amount_format",
             "amount_format",
             _format(
-                _("%(field)s“%(value)s”不是有效金额(应填以万元为单位的数字,例如 0.2 表示 2000 元)"),
+                _(
+                    "%(field)s的值“%(value)s”不是有效金额(应填以万元为单位的数字,例如 0.2 表示 2000 元)"
+                ),
                 field=label,
                 value=orig,
             ),
@@ -313,7 +315,7 @@ def _field_rules(
         rules.add(
             issue == "integer_format",
             "integer_format",
-            _format(_("%(field)s“%(value)s”不是整数"), field=label, value=orig),
+            _format(_("%(field)s的值“%(value)s”不是整数"), field=label, value=orig),
         )
         if field.codelist is not None:
             allowed = "、".join(field.codelist.values[:20])
@@ -419,7 +421,7 @@ def _field_rules(
             value.is_not_null() & ~value.is_in(sorted(allowed_source_usccs)),
             "source_department",
             _format(
-                _("%(field)s“%(value)s”不是本部门或本部门可代为报送的单位的代码"),
+                _("%(field)s的值“%(value)s”不是本部门或本部门可代为报送的单位的代码"),
                 field=label,
                 value=orig,
             ),
@@ -579,7 +581,7 @@ def validate(
             )
             names[f"{f.code}__warn"] = ["amount_unit_converted"]
             messages[f"{f.code}__warn"] = _format(
-                _("%(field)s“%(value)s”按元填写,已换算为 %(amount)s 万元"),
+                _("%(field)s的值“%(value)s”按元填写,已换算为 %(amount)s 万元"),
                 field=_quoted(f.name),
                 value=_original(f.code, markers),
                 amount=pl.col(f.code),
@@ -728,7 +730,7 @@ def _conflicts(
     hits = with_key.join(groups, on="_key", how="inner")
     others = pl.col("_rows").list.set_difference(pl.concat_list(ROW)).list.sort()
     key_text = pl.concat_str(
-        [_original(c, present).fill_null("") for c in key_cols], separator=" / "
+        [_original(c, present) for c in key_cols], separator=" / ", ignore_nulls=True
     )
     return (
         hits.with_columns(others.alias("_others"))

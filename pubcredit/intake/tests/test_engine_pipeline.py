@@ -76,6 +76,16 @@ def test_result_facts():
         workdays_between_many=weekdays_between,
     )
     assert result.sha256 == hashlib.sha256(data).hexdigest()
+    known = run_engine(
+        data,
+        "a.csv",
+        CategorySpec.from_files("CF"),
+        receipt_date=messy.RECEIPT,
+        allowed_source_usccs=None,
+        workdays_between_many=weekdays_between,
+        sha256="0" * 64,
+    )
+    assert known.sha256 == "0" * 64  # a hash the caller already has is not computed again
     assert set(result.timings) >= {"read", "map", "clean", "validate", "late", "total"}
     summary = result.summary()
     json.dumps(summary, ensure_ascii=False)
