@@ -181,6 +181,11 @@ def main(argv=None) -> int:
     parser.add_argument("--frictionless", action="store_true")
     parser.add_argument("--keep", help="write the generated CSV here and keep it")
     parser.add_argument("--csv", help="use this CSV (made by --keep earlier) instead")
+    parser.add_argument(
+        "--known-sha256",
+        action="store_true",
+        help="pass the file's hash as the intake service does (it hashed the upload already)",
+    )
     parser.add_argument("--generate", help=argparse.SUPPRESS)  # child process: write and exit
     args = parser.parse_args(argv)
     if args.generate:
@@ -222,6 +227,12 @@ def main(argv=None) -> int:
             Path(str(csv_path) + ".json").write_text(json.dumps(facts))
         generate_s = time.perf_counter() - t
         spec = CategorySpec.from_files("CF")
+        known = None
+        if args.known_sha256:
+            import hashlib
+
+            with open(csv_path, "rb") as fh:
+                known = hashlib.file_digest(fh, "sha256").hexdigest()
         rss_before = _peak_rss_mb()
         t, cpu = time.perf_counter(), time.process_time()
         result = run_engine(
@@ -230,6 +241,7 @@ def main(argv=None) -> int:
             spec,
             receipt_date=dt.date.fromisoformat(facts["receipt_date"]),
             allowed_source_usccs={facts["source_uscc"]},
+            sha256=known,
         )
         engine_s, engine_cpu = time.perf_counter() - t, time.process_time() - cpu
         out = {
