@@ -263,7 +263,8 @@ class Publicity(models.Model):
         verbose_name=_("公示期规则"),
         null=True,
         blank=True,
-        on_delete=models.PROTECT,
+        on_delete=models.PROTECT,  # in the ORM; rules import refuses to drop a regime in use
+        db_constraint=False,  # no deferred check per row (see `record`)
         db_index=False,
         related_name="+",
     )

@@ -310,3 +310,24 @@ def test_without_rules_penalties_are_not_published(catalogue, departments, categ
     services.refresh_publicity(today=TODAY)
     assert Publicity.objects.get(pk=penalty.pk).state == S.NOT_PUBLISHED
     assert Publicity.objects.get(pk=licence.pk).state == S.PUBLIC
+
+
+def test_first_fill_rebuilds_the_indexes(make_record, monkeypatch):
+    """A full refresh into an empty read model defers its indexes (PostgreSQL) and leaves every
+    index in place afterwards, with the same rows as a refresh row by row."""
+    from django.db import connection
+
+    from pubcredit.publicity.models import Publicity as P
+
+    for i in range(3):
+        make_record(decision=D(2026, 5, 1 + i))
+    expected = sorted(P.objects.values_list("pk", "state", "end"))
+    P.objects.all().delete()
+    PublicityEvent.objects.all().delete()
+    monkeypatch.setattr(services, "INITIAL_FILL_RECORDS", 1)
+    result = services.refresh_publicity()
+    assert result["created"] == 3
+    assert sorted(P.objects.values_list("pk", "state", "end")) == expected
+    with connection.cursor() as cursor:
+        names = set(connection.introspection.get_constraints(cursor, P._meta.db_table))
+    assert {i.name for i in P._meta.indexes} <= names
