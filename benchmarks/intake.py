@@ -207,7 +207,12 @@ def main(argv=None) -> int:
     from intake_engine import make_penalty_csv
 
     tmp = Path(tempfile.mkdtemp(prefix="intake-bench-"))
-    out: dict = {"rows": args.rows, "bad_share": args.bad}
+    out: dict = {
+        "rows": args.rows,
+        "bad_share": args.bad,
+        # Other work on the machine skews every figure: say how busy it was.
+        "machine": {"cpus": os.cpu_count(), "load_average_start": os.getloadavg()},
+    }
     try:
         csv_dir = Path(args.keep) if args.keep else tmp
         csv_dir.mkdir(parents=True, exist_ok=True)
@@ -239,6 +244,7 @@ def main(argv=None) -> int:
         if not args.skip_frictionless:
             out["frictionless"] = _frictionless(csv_path)
 
+        out["machine"]["load_average_end"] = os.getloadavg()
         out["targets"] = _targets(out)
         print(json.dumps(out, ensure_ascii=False, indent=2))
     finally:

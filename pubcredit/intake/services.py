@@ -380,12 +380,20 @@ def process_submission(submission_id: int) -> Submission:
         _fail(submission_id, _("文件处理失败:%(e)s") % {"e": exc}, "engine")
         return Submission.objects.get(pk=submission_id)
     engine_seconds = time.perf_counter() - started
+    table = getattr(result, "table", None)
+    if table is not None and isinstance(getattr(table, "frame", None), pl.DataFrame):
+        table.frame = table.frame.clear()  # the raw cells are not needed any more: free them
     _update(submission_id, status=Submission.Status.LOADING, progress=60)
     try:
         _load(submission_id, result, engine_seconds)
     except Exception as exc:
         logger.exception("loading submission %s failed", submission_id)
-        message = str(exc) if isinstance(exc, loading.LoadError) else repr(exc)
+        if isinstance(exc, loading.LoadError):
+            message = str(exc)
+        else:  # the details are in the log; the clerk gets what to do
+            message = _("数据库处理出错(%(t)s),可重新处理;如仍失败请联系平台管理员。") % {
+                "t": type(exc).__name__
+            }
         _fail(submission_id, _("入库失败,未写入任何记录:%(e)s") % {"e": message}, "load")
     return Submission.objects.get(pk=submission_id)
 
