@@ -198,7 +198,7 @@ def run_engine(
     # A row with nothing in any mapped column (e.g. only a 序号) is blank, not a data row.
     mapped_cols = [m.field_code for m in mapping if m.field_code]
     if mapped_cols:
-        cleaned = cleaned.filter(
+        keep = cleaned.select(
             pl.any_horizontal(
                 [
                     (pl.col(c).list.len() > 0).fill_null(False)
@@ -212,7 +212,9 @@ def run_engine(
                     if f"{c}__issue" in cleaned.columns
                 ]
             )
-        )
+        ).to_series()
+        if not keep.all():  # copy the table only when there is something to drop
+            cleaned = cleaned.filter(keep)
     else:
         cleaned = cleaned.clear()
     timings["clean"] = time.perf_counter() - t

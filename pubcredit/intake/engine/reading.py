@@ -190,7 +190,10 @@ def _drop_blank(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     cells = [c for c in frame.columns if c != ROW]
     if not cells:
         return frame, 0
-    kept = frame.filter(pl.any_horizontal(pl.col(cells).is_not_null()))
+    keep = frame.select(pl.any_horizontal(pl.col(cells).is_not_null())).to_series()
+    if keep.all():  # the usual case: no copy of the whole table
+        return frame, 0
+    kept = frame.filter(keep)
     return kept, frame.height - kept.height
 
 
