@@ -176,6 +176,7 @@ class RuleSet:
     record_category_ids: tuple[int, ...]
     categories: dict[int, tuple[str, str]]  # id → (code, name) of record_categories
     list_category_ids: frozenset[int] = frozenset()  # categories carrying list entries
+    departments: dict[int, str] | None = None  # id → name (authority of record hits)
 
     def matter(self, code: str) -> CompiledMatter | None:
         return self.matters.get(code)
@@ -242,7 +243,7 @@ def build_rules(version: int) -> RuleSet:
                 sort_key=(m.kind, m.sort_order, m.code),
             )
         )
-    from pubcredit.catalog.models import Category
+    from pubcredit.catalog.models import Category, Department
 
     record_categories -= list_categories
     categories = {
@@ -257,6 +258,7 @@ def build_rules(version: int) -> RuleSet:
         record_category_ids=tuple(sorted(categories)),
         categories=categories,
         list_category_ids=frozenset(list_category_ids),
+        departments=dict(Department.objects.values_list("id", "name")),
     )
 
 
@@ -356,10 +358,12 @@ def _on_m2m_change(sender, action, **kwargs):
 def connect_invalidation() -> None:
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
+    from pubcredit.catalog.models import Category, Department
     from pubcredit.lists.models import ListType
     from pubcredit.measures.models import Matter, Measure
 
-    for model in (Measure, Matter, ListType):
+    # Department and category names are part of the compiled rules (hit authorities, names).
+    for model in (Measure, Matter, ListType, Department, Category):
         post_save.connect(_on_change, sender=model, dispatch_uid=f"rules-save-{model.__name__}")
         post_delete.connect(_on_change, sender=model, dispatch_uid=f"rules-del-{model.__name__}")
     for through in (

@@ -25,10 +25,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,7 +152,7 @@ def _within(day: dt.date, start, end) -> bool:
 
 
 def _hits(
-    flags: SubjectFlags | None, records: list[tuple], rules: rules_mod.RuleSet, day: dt.date
+    flags: _Flags | None, records: list[tuple], rules: rules_mod.RuleSet, day: dt.date
 ) -> list[Hit]:
     hits: list[Hit] = []
     for e in flags.entries if flags is not None else ():
@@ -173,7 +174,7 @@ def _hits(
                 list_type_id=lt.id,
             )
         )
-    for rid, _sid, category_id, tier, state, start, end, decided, dept, key in records:
+    for rid, _sid, category_id, tier, state, start, end, decided, dept_id, key in records:
         code, name = rules.categories.get(category_id, ("", ""))
         hits.append(
             Hit(
@@ -182,7 +183,7 @@ def _hits(
                 kind="negative",
                 code=code,
                 name=name,
-                authority=dept or "",
+                authority=rules.departments.get(dept_id, ""),
                 decided_on=decided,
                 valid_from=start,
                 valid_to=end - dt.timedelta(days=1) if end else None,
@@ -203,47 +204,81 @@ def _document_number(business_key: str) -> str:
     return first.replace("\\", "")[:128]
 
 
-_RECORD_COLUMNS = (
-    "record_id",
-    "subject_id",
-    "category_id",
-    "tier",
-    "state",
-    "start",
-    "end",
-    "record__decision_date",
-    "department__name",
-    "record__business_key",
-)
+class _Flags(NamedTuple):
+    subject_kind: str
+    entries: list
+
+
+def _fetch_flags(subject_ids: list[int]) -> dict[int, _Flags]:
+    """SubjectFlags rows by primary key, with hand-written SQL: a check is on the hot path and
+    the ORM's query compilation costs more than the indexed read itself."""
+    table = SubjectFlags._meta.db_table
+    marks = ", ".join(["%s"] * len(subject_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT subject_id, subject_kind, entries FROM {table} WHERE subject_id IN ({marks})",
+            subject_ids,
+        )
+        rows = cursor.fetchall()
+    out = {}
+    for sid, kind, entries in rows:
+        if isinstance(entries, str | bytes):
+            entries = json.loads(entries)
+        out[sid] = _Flags(kind, entries)
+    return out
 
 
 def _public_negative_records(
     subject_ids: list[int], rules: rules_mod.RuleSet, day: dt.date
 ) -> list[tuple]:
     """The subjects' records of the negative categories public on `day`, read from the
-    publicity read model (state 公示中/异议处理中, start ≤ day < end): repaired, ended,
-    withdrawn and not-yet-public records are never returned. One indexed query (subject,
-    state). Without the publicity app, nothing (logged once)."""
+    publicity read model (state 公示中/异议处理中, start ≤ day < end: the conditions of
+    `publicity.services.is_public_q`): repaired, ended, withdrawn and not-yet-public records are
+    never returned. One query served by the (subject, state) index, the record joined by primary
+    key. Rows: (record_id, subject_id, category_id, tier, state, start, end, decision_date,
+    department_id, business_key). Without the publicity app, nothing (logged once)."""
     global _publicity_warned
     if not rules.record_category_ids or not subject_ids:
         return []
     try:
-        from pubcredit.publicity.services import is_public_q
+        from pubcredit.publicity.models import PUBLIC_STATES, Publicity
     except ImportError:  # pragma: no cover - only before the publicity app exists
         if not _publicity_warned:
             log.warning("publicity app not installed: negative records never hit in checks")
             _publicity_warned = True
         return []
-    from pubcredit.publicity.models import Publicity
+    from pubcredit.records.models import Record
 
-    qs = Publicity.objects.filter(
-        is_public_q(day, prefix=""), category_id__in=rules.record_category_ids
+    qn = connection.ops.quote_name
+    subjects = ", ".join(["%s"] * len(subject_ids))
+    states = ", ".join(["%s"] * len(PUBLIC_STATES))
+    categories = ", ".join(["%s"] * len(rules.record_category_ids))
+    sql = (
+        f"SELECT p.record_id, p.subject_id, p.category_id, p.tier, p.state, p.start, "
+        f"p.{qn('end')}, r.decision_date, p.department_id, r.business_key "
+        f"FROM {Publicity._meta.db_table} p JOIN {Record._meta.db_table} r ON r.id = p.record_id "
+        f"WHERE p.subject_id IN ({subjects}) AND p.state IN ({states}) "
+        f"AND p.start <= %s AND (p.{qn('end')} IS NULL OR p.{qn('end')} > %s) "
+        f"AND p.category_id IN ({categories})"
     )
-    if len(subject_ids) == 1:
-        qs = qs.filter(subject_id=subject_ids[0])
-    else:
-        qs = qs.filter(subject_id__in=subject_ids)
-    return list(qs.values_list(*_RECORD_COLUMNS).order_by())
+    d = connection.ops.adapt_datefield_value(day)
+    params = [*subject_ids, *PUBLIC_STATES, d, d, *rules.record_category_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if rows and isinstance(rows[0][5], str):  # SQLite returns dates as text
+        to_date = dt.date.fromisoformat
+        rows = [
+            (
+                *r[:5],
+                to_date(r[5]),
+                to_date(r[6]) if r[6] else None,
+                to_date(r[7]) if r[7] else None,
+                *r[8:],
+            )
+            for r in rows
+        ]
+    return rows
 
 
 _publicity_warned = False
@@ -251,7 +286,7 @@ _publicity_warned = False
 
 def _evaluate(
     subject_id: int,
-    flags: SubjectFlags | None,
+    flags: _Flags | None,
     records: list[tuple],
     matter: rules_mod.CompiledMatter | None,
     day: dt.date,
@@ -334,7 +369,7 @@ def applicable_measures(
     rules = rules_mod.current_rules()
     matter = _matter(rules, matter_code)
     day = today or timezone.localdate()
-    flags = SubjectFlags.objects.filter(pk=subject_id).first()
+    flags = _fetch_flags([subject_id]).get(subject_id)
     records = _public_negative_records([subject_id], rules, day)
     return _evaluate(subject_id, flags, records, matter, day, rules, subject_kind)
 
@@ -356,7 +391,7 @@ def applicable_measures_many(
     out: dict[int, Applicability] = {}
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
-        found = SubjectFlags.objects.in_bulk(chunk)
+        found = _fetch_flags(chunk)
         by_subject: dict[int, list[tuple]] = {}
         for row in _public_negative_records(chunk, rules, day):
             by_subject.setdefault(row[1], []).append(row)
