@@ -1,7 +1,8 @@
 """`pubcredit setup [--demo-subjects N] [--site-url URL]`: make a fresh install usable.
 
 Run by `make run` after `migrate`. Idempotent: a second run changes nothing and is fast.
-1. imports the shipped catalogue when none is loaded;
+1. imports the shipped catalogue when none is loaded, and the list types and measures (联合奖惩
+   清单) when none are;
 2. creates the administrator `admin` once, with a random password saved in
    VAR_DIR/admin-password.txt;
 3. loads the demo city (N subjects, default 2000; 0 for none) and the demo staff accounts once,
@@ -53,6 +54,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         from pubcredit.catalog.services import catalogue_loaded, import_catalogue
         from pubcredit.holidays.services import calendar_known_through, seed_from_chinese_calendar
+        from pubcredit.lists.models import ListType
+        from pubcredit.lists.services import import_list_types
+        from pubcredit.measures.models import Measure
+        from pubcredit.measures.services import import_measures
         from pubcredit.subjects.models import Subject
 
         n = options["demo_subjects"]
@@ -66,6 +71,12 @@ class Command(BaseCommand):
             if not catalogue_loaded():
                 import_catalogue(system)
                 done.append("已导入信息目录(区划、部门、代码表、信息类别)")
+            if not ListType.objects.exists():
+                import_list_types(system)
+                done.append("已导入名单类型(守信激励、严重失信主体名单、重点关注名单)")
+            if not Measure.objects.exists():
+                import_measures(system)
+                done.append("已导入核查事项和联合奖惩措施清单")
             if calendar_known_through() is None:
                 seeded = seed_from_chinese_calendar(system)
                 done.append(
