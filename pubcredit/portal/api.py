@@ -246,11 +246,11 @@ def subject_records(request, ref: str, query: Query[RecordsQuery]):
     found = _subject(ref)
     tab = query.tab
     chosen = services.TAB_BY_SLUG.get(tab)
-    if chosen is None or not chosen.categories:
+    if chosen is None or not chosen.has_items:
         return _invalid(
             "invalid_tab",
             _("栏目无效:%(tab)s") % {"tab": tab},
-            [t.slug for t in services.TABS if t.categories],
+            [t.slug for t in services.TABS if t.has_items],
         )
     result = services.subject_tab_records(found.pk, chosen, offset=query.offset, limit=query.limit)
     return _record_page(result)

@@ -8,9 +8,12 @@ the same questions the same way, and render what they get with `portal.public`.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 
+from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pubcredit.portal.public import PublicRecord, public_record
 
@@ -45,9 +48,49 @@ def _render(record, *, include_subject: bool) -> PublicRecord:
     )
 
 
+def _category_codes() -> dict[int, str]:
+    now = time.monotonic()
+    if now - _CATEGORIES["at"] > 300 or not _CATEGORIES["codes"]:
+        from pubcredit.catalog.models import Category
+
+        _CATEGORIES["codes"] = dict(Category.objects.values_list("pk", "code"))
+        _CATEGORIES["at"] = now
+    return _CATEGORIES["codes"]
+
+
+_CATEGORIES: dict = {"at": 0.0, "codes": {}}
+
+
+def _category_id(code: str) -> int | None:
+    found = next((pk for pk, c in _category_codes().items() if c == code), None)
+    if found is None:  # a category created since the map was read
+        _CATEGORIES["at"] = 0.0
+        found = next((pk for pk, c in _category_codes().items() if c == code), None)
+    return found
+
+
+def clear_caches() -> None:
+    """Forget the process-level catalogue caches (tests; after a catalogue import)."""
+    _CATEGORIES["at"] = 0.0
+    _CATEGORIES["codes"] = {}
+
+
 def subject_counts(subject_id: int, today: dt.date | None = None) -> dict[str, int]:
-    """{category code: records of the subject public today}."""
-    return _services().public_counts(subject_id, today=today_or(today))
+    """{category code: records of the subject public today}: one grouped count over the
+    publicity read model, filtered by the publicity service's own "public on a day" test."""
+    from pubcredit.publicity.models import Publicity
+
+    rows = (
+        Publicity.objects.filter(
+            _services().is_public_q(today_or(today), prefix=""), subject_id=subject_id
+        )
+        .order_by()
+        .values("category_id")
+        .annotate(n=Count("pk"))
+        .values_list("category_id", "n")
+    )
+    codes = _category_codes()
+    return {codes.get(category_id, str(category_id)): n for category_id, n in rows}
 
 
 def subject_records(
@@ -59,7 +102,12 @@ def subject_records(
     limit: int = 20,
 ) -> RecordPage:
     """One page of the subject's records of a category that are public today, newest first."""
-    qs = _services().public_records(subject_id, category_code, today=today_or(today))
+    category_id = _category_id(category_code)
+    if category_id is None:
+        return RecordPage([], 0, offset, limit)
+    # The category by id (not by code through a join): the read model carries it.
+    qs = _services().public_records(subject_id, today=today_or(today))
+    qs = qs.filter(publicity__category_id=category_id)
     total = qs.count()
     rows = list(qs[offset : offset + limit]) if offset < total else []
     return RecordPage([_render(r, include_subject=False) for r in rows], total, offset, limit)
@@ -102,3 +150,92 @@ def public_record_detail(record_id: int, today: dt.date | None = None) -> Public
         .first()
     )
     return _render(record, include_subject=True) if record else None
+
+
+# --------------------------------------------------------------------------- credit lists
+
+
+def _lists():
+    from pubcredit.lists import services
+
+    return services
+
+
+def subject_list_counts(subject_id: int, today: dt.date | None = None) -> dict[str, int]:
+    """{list kind (red / black / watch): the subject's entries in force today}."""
+    from pubcredit.lists.models import ListEntry
+
+    rows = (
+        ListEntry.objects.filter(_lists().active_entries_q(today_or(today)), subject_id=subject_id)
+        .order_by()
+        .values("list_type__kind")
+        .annotate(n=Count("pk"))
+        .values_list("list_type__kind", "n")
+    )
+    return dict(rows)
+
+
+def subject_list_entries(
+    subject_id: int,
+    kind: str,
+    *,
+    today: dt.date | None = None,
+    offset: int = 0,
+    limit: int = 20,
+) -> RecordPage:
+    """One page of the subject's entries in force today on lists of `kind` (red 守信激励 /
+    black 严重失信主体名单), newest decision first, rendered like records."""
+    from pubcredit.lists.models import ListEntry
+
+    qs = (
+        ListEntry.objects.filter(
+            _lists().active_entries_q(today_or(today)),
+            subject_id=subject_id,
+            list_type__kind=kind,
+        )
+        .select_related("list_type", "identified_by", "subject")
+        .order_by("-decided_on", "-id")
+    )
+    total = qs.count()
+    rows = list(qs[offset : offset + limit]) if offset < total else []
+    return RecordPage([public_list_entry(e) for e in rows], total, offset, limit)
+
+
+def public_list_entry(entry) -> PublicRecord:
+    """A list entry as the public sees it (a person's name masked, text scrubbed)."""
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.portal.public import PublicField, redact_id_numbers
+    from pubcredit.subjects.names import mask_person_name
+
+    person = entry.subject.kind == SubjectKind.PERSON
+    authority = entry.identified_by.name if entry.identified_by else entry.list_type.authority_name
+    values = [
+        ("list_type", _("名单名称"), entry.list_type.name),
+        ("document_number", _("认定文书号"), entry.document_number),
+        ("authority", _("认定部门"), authority),
+        ("decided_on", _("认定日期"), entry.decided_on.isoformat()),
+        ("valid_from", _("有效期自"), entry.valid_from.isoformat()),
+        ("valid_to", _("有效期至"), entry.valid_to.isoformat() if entry.valid_to else _("长期")),
+        ("basis", _("认定依据"), entry.basis),
+        ("legal_basis", _("名单依据"), entry.list_type.legal_basis),
+    ]
+    fields = [
+        PublicField(code, str(label), redact_id_numbers(str(v))) for code, label, v in values if v
+    ]
+    summary = [
+        f for f in fields if f.code in ("list_type", "document_number", "decided_on", "valid_to")
+    ]
+    return PublicRecord(
+        id=entry.pk,
+        category=entry.list_type.code,
+        category_name=entry.list_type.name,
+        subject_name=mask_person_name(entry.subject_name) if person else entry.subject_name,
+        subject_kind=entry.subject.kind,
+        subject_ref=None if person else str(entry.subject_id),
+        department=authority or "",
+        decision_date=entry.decided_on.isoformat(),
+        summary=summary,
+        fields=fields,
+        publicity_start=entry.valid_from.isoformat(),
+        publicity_end=entry.valid_to.isoformat() if entry.valid_to else "",
+    )

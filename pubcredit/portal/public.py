@@ -120,13 +120,30 @@ def region_names() -> dict[str, str]:
     return _REGION_CACHE["names"]
 
 
+_DISTRICTS: dict = {"at": 0.0, "choices": {}}
+
+
 def district_choices(city: str = SEED_CITY) -> list[tuple[str, str]]:
-    """The city's districts and counties (GB/T 2260 codes), for the search filter."""
-    return list(
-        Region.objects.filter(parent_id=city, level=Region.Level.COUNTY, valid_to__isnull=True)
-        .order_by("code")
-        .values_list("code", "name")
-    )
+    """The city's districts and counties (GB/T 2260 codes), for the search filter; cached in
+    the process for a few minutes."""
+    now = time.monotonic()
+    hit = _DISTRICTS["choices"].get(city)
+    if hit is None or now - _DISTRICTS["at"] > _REGION_TTL:
+        hit = list(
+            Region.objects.filter(parent_id=city, level=Region.Level.COUNTY, valid_to__isnull=True)
+            .order_by("code")
+            .values_list("code", "name")
+        )
+        _DISTRICTS["choices"][city] = hit
+        _DISTRICTS["at"] = now
+    return hit
+
+
+def clear_caches() -> None:
+    """Forget the process-level caches of regions, districts and category fields."""
+    _REGION_CACHE.update(at=0.0, names={})
+    _DISTRICTS.update(at=0.0, choices={})
+    _FIELDS_CACHE.clear()
 
 
 # --------------------------------------------------------------------------- subjects

@@ -244,29 +244,38 @@ _SUBJECT_FIELDS = (
 class Tab:
     slug: str
     label: str
-    categories: tuple[str, ...]  # catalogue category codes shown under this tab
+    categories: tuple[str, ...] = ()  # catalogue category codes whose public records it shows
+    list_kind: str = ""  # or: the kind of credit list whose entries in force it shows
+
+    @property
+    def has_items(self) -> bool:
+        return bool(self.categories or self.list_kind)
 
 
-# 信用中国-style tabs. A list category (红名单, 严重失信主体名单) shows its records once the lists
-# are built; until then the tab says there is nothing to show.
+# 信用中国-style tabs. Records come through the publicity rules (pubcredit.publicity); the
+# 红名单 and 严重失信主体名单 tabs show the list entries in force (pubcredit.lists), which is where
+# records of their carrier categories (SXJL, YZSX) end up.
 TABS: tuple[Tab, ...] = (
-    Tab("basic", gettext_lazy("基本信息"), ()),
+    Tab("basic", gettext_lazy("基本信息")),
     Tab("licences", gettext_lazy("行政许可"), ("XK",)),
     Tab("penalties", gettext_lazy("行政处罚"), ("CF",)),
-    Tab("red", gettext_lazy("守信激励(红名单)"), ("SXJL",)),
-    Tab("serious", gettext_lazy("严重失信主体名单"), ("YZSX",)),
+    Tab("red", gettext_lazy("守信激励(红名单)"), list_kind="red"),
+    Tab("serious", gettext_lazy("严重失信主体名单"), list_kind="black"),
     Tab("commitments", gettext_lazy("信用承诺"), ("CN",)),
 )
 TAB_BY_SLUG = {tab.slug: tab for tab in TABS}
 
 
 def subject_tab_counts(subject_id: int, today=None) -> dict[str, int]:
-    """{tab slug: records public today} for every tab but 基本信息."""
+    """{tab slug: items public today} for every tab but 基本信息."""
     counts = disclosure.subject_counts(subject_id, today)
+    lists = disclosure.subject_list_counts(subject_id, today)
     return {
-        tab.slug: sum(counts.get(code, 0) for code in tab.categories)
+        tab.slug: lists.get(tab.list_kind, 0)
+        if tab.list_kind
+        else sum(counts.get(code, 0) for code in tab.categories)
         for tab in TABS
-        if tab.categories
+        if tab.has_items
     }
 
 
@@ -275,6 +284,10 @@ def subject_tab_records(
 ) -> disclosure.RecordPage:
     """One page of what the tab shows: the subject's records of the tab's categories that are
     public today (through the publicity rules), newest first."""
+    if tab.list_kind:
+        return disclosure.subject_list_entries(
+            subject_id, tab.list_kind, today=today, offset=offset, limit=limit
+        )
     if not tab.categories:
         return disclosure.RecordPage([], 0, offset, limit)
     if len(tab.categories) == 1:

@@ -104,6 +104,34 @@ def demo_city(platform, system, settings):
     submit(system, "XK", xk)
     submit(system, "CN", cn)
 
+    # Credit lists: a person on a 严重失信主体名单 (ID number in the basis), an organisation on a
+    # 红名单.
+    from pubcredit.lists.models import ListType
+    from pubcredit.lists.services import identify_entry, import_list_types
+
+    import_list_types(system)
+    types = list(ListType.objects.filter(active=True).order_by("code"))
+    black = next(t for t in types if t.kind == "black" and t.accepts_kind("person"))
+    red = next(t for t in types if t.kind == "red" and t.accepts_kind("org"))
+    decided = today() - dt.timedelta(days=5)
+    for person in chosen[:3]:
+        identify_entry(
+            system,
+            list_type=black,
+            subject=person,
+            basis=f"被执行人{person.name}(身份证号{ids[person.pk]})拒不履行",
+            decided_on=decided,
+            department=department,
+        )
+    identify_entry(
+        system,
+        list_type=red,
+        subject=orgs[0],
+        basis="纳税信用A级",
+        decided_on=decided,
+        department=department,
+    )
+
     article = news.save_article(
         system,
         section="notices",
@@ -232,6 +260,7 @@ def test_no_public_page_or_api_response_shows_an_id_number(client, demo_city):
     assert len(crawler.seen) > 100, len(crawler.seen)
     assert any("/disclosure/records/" in url for url in crawler.seen)
     assert any("tab=commitments" in url for url in crawler.seen)
+    assert any("tab=serious" in url for url in crawler.seen)
 
 
 def test_the_detector_finds_a_planted_id_number(demo_city):

@@ -211,3 +211,46 @@ def test_every_link_on_a_subject_page_works(client, city):
             continue
         url = link if link.startswith("/") else f"/subjects/{subject.pk}/{link}"
         assert client.get(url.replace("&amp;", "&")).status_code == 200, link
+
+
+def test_red_and_serious_list_tabs_show_entries_in_force(client, city, system):
+    import datetime as dt
+
+    from pubcredit.catalog.models import Department
+    from pubcredit.lists.models import ListType
+    from pubcredit.lists.services import identify_entry, import_list_types
+    from pubcredit.portal.tests.kit import today
+    from pubcredit.subjects.models import Subject
+
+    import_list_types(system)
+    subject = subject_of(ACME)
+    types = list(ListType.objects.filter(active=True).order_by("code"))
+    red = next(t for t in types if t.kind == "red" and t.accepts_kind("org"))
+    black = next(t for t in types if t.kind == "black" and t.accepts_kind("person"))
+    department = Department.objects.get(code="ZB-SCJG")
+    identify_entry(
+        system,
+        list_type=red,
+        subject=subject,
+        basis="年度纳税信用评价为A级",
+        decided_on=today() - dt.timedelta(days=30),
+        document_number="淄税信〔2026〕1号",
+        department=department,
+    )
+    person = Subject.objects.get(kind="person")
+    identify_entry(
+        system,
+        list_type=black,
+        subject=person,
+        basis=f"拒不履行(身份证号{PERSON_ID})",
+        decided_on=today() - dt.timedelta(days=10),
+        department=department,
+    )
+    html = client.get(f"/subjects/{subject.pk}/?tab=red").content.decode()
+    assert red.name in html and "淄税信〔2026〕1号" in html
+    assert re.search(r'data-tab="red">守信激励\(红名单\) <span class="count">1</span>', html)
+    assert "暂无公示信息" in client.get(f"/subjects/{subject.pk}/?tab=serious").content.decode()
+    page = client.post("/search/", {"q": PERSON_ID}).content.decode()
+    ref = re.search(r'href="/subjects/(p-[^/"]+)/"', page).group(1)
+    serious = client.get(f"/subjects/{ref}/?tab=serious").content.decode()
+    assert black.name in serious and PERSON_ID not in serious and "张三丰" not in serious
