@@ -31,6 +31,7 @@ class NavItem:
 GROUP_OVERVIEW = _("概览")
 GROUP_INTAKE = _("数据归集")
 GROUP_SUBJECTS = _("主体管理")
+GROUP_CHECKS = _("联合奖惩")
 GROUP_PORTAL = _("门户管理")
 GROUP_SYSTEM = _("系统管理")
 
@@ -59,6 +60,16 @@ NAV_ITEMS: list[NavItem] = [
         also_current=("console:subject_detail",),
     ),
     NavItem(
+        _("信用核查"),
+        "console:checks:window",
+        "checks.run",
+        GROUP_CHECKS,
+        also_current=("console:checks:result",),
+    ),
+    NavItem(_("批量核查"), "console:checks:batches", "checks.run", GROUP_CHECKS),
+    NavItem(_("核查对象变动通知"), "console:checks:notifications", "checks.run", GROUP_CHECKS),
+    NavItem(_("联合奖惩案例统计"), "console:checks:stats", "checks.run", GROUP_CHECKS),
+    NavItem(
         _("新闻发布"),
         "console:news_list",
         "news.change",
@@ -69,7 +80,14 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 # Groups in display order; an item whose group is not listed here goes last.
-GROUP_ORDER = [GROUP_OVERVIEW, GROUP_INTAKE, GROUP_SUBJECTS, GROUP_PORTAL, GROUP_SYSTEM]
+GROUP_ORDER = [
+    GROUP_OVERVIEW,
+    GROUP_INTAKE,
+    GROUP_SUBJECTS,
+    GROUP_CHECKS,
+    GROUP_PORTAL,
+    GROUP_SYSTEM,
+]
 
 
 @dataclass(frozen=True)

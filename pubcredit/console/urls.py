@@ -10,6 +10,8 @@ urlpatterns = [
     path("subjects/<int:pk>/", subject_views.subject_detail, name="subject_detail"),
     # Aggregation (归集): upload, mapping, submissions, review queue (pubcredit.intake.views).
     path("intake/", include("pubcredit.intake.urls")),
+    # Credit checks (信用核查): window, results, batches, notifications, statistics.
+    path("checks/", include("pubcredit.measures.check_urls")),
     # Portal news (信用动态, 政策法规, 通知公告): pubcredit.portal.console_views.
     path("news/", news_views.news_list, name="news_list"),
     path("news/new/", news_views.news_create, name="news_create"),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.bulkload import bulk_copy, reserve_ids
@@ -47,14 +49,13 @@ from pubcredit.measures.checks import (
     ALL_CHECKS_ROLES,
     NAME_KINDS,
     conclusion_for,
-    subject_json,
 )
 from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
 from pubcredit.measures.services import applicable_measures_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 from pubcredit.subjects.models import Subject
-from pubcredit.subjects.names import normalize_names
+from pubcredit.subjects.names import mask_person_name, normalize_names
 from pubcredit.subjects.services import person_id_index
 
 log = logging.getLogger(__name__)
@@ -75,12 +76,12 @@ HEADERS = {
 _LOOKUP = {normalise_header(s): role for role, spellings in HEADERS.items() for s in spellings}
 
 OUTCOME_SHORT = {
-    "uscc": _("统一社会信用代码一致"),
-    "id_number": _("证件号码一致"),
-    "name_exact": _("名称一致(唯一)"),
-    "ambiguous": _("名称未能唯一确定主体"),
-    "not_found": _("未找到主体"),
-    "invalid": _("号码或事项无效"),
+    "uscc": gettext_lazy("统一社会信用代码一致"),
+    "id_number": gettext_lazy("证件号码一致"),
+    "name_exact": gettext_lazy("名称一致(唯一)"),
+    "ambiguous": gettext_lazy("名称未能唯一确定主体"),
+    "not_found": gettext_lazy("未找到主体"),
+    "invalid": gettext_lazy("号码或事项无效"),
 }
 
 
@@ -95,11 +96,11 @@ def submit_batch(
     Guarantees: requires "checks.run"; the file is .xlsx/.xls/.csv, not empty, at most 50 MB;
     `matter`, when given, is an active matter (it applies to rows without their own). The file
     is kept untouched with its sha256. Raises ValidationError (Chinese)."""
-    from pubcredit.measures.checks import resolve_matter
+    from pubcredit.measures.checks import plain_text, resolve_matter
     from pubcredit.measures.tasks import run_batch_task
 
     principal.require(ACTION)
-    filename = Path(filename or "upload").name[:255] or "upload"
+    filename = Path(plain_text(filename, 255) or "upload").name or "upload"
     if Path(filename).suffix.lower() not in SUFFIXES:
         raise ValidationError({"file": [_("请上传 xlsx、xls 或 csv 文件。")]})
     data = upload.read() if hasattr(upload, "read") else bytes(upload)
@@ -380,8 +381,10 @@ def _run(batch: CheckBatch, day) -> None:
     for i in range(n):
         if subject_of[i] is not None and matter_ids[i] is not None:
             wanted.setdefault(matter_ids[i], set()).add(subject_of[i]["id"])
+    kinds = {s["id"]: s["kind"] for s in subject_of if s is not None}
     for mid, sids in wanted.items():
-        for sid, app in applicable_measures_many(sids, matter_by_id[mid].code, day).items():
+        found = applicable_measures_many(sids, matter_by_id[mid].code, day, subject_kinds=kinds)
+        for sid, app in found.items():
             apps[(sid, mid)] = app
     timings["evaluate"] = round(time.perf_counter() - t, 3)
     _progress(batch.pk, 65)
@@ -392,7 +395,7 @@ def _run(batch: CheckBatch, day) -> None:
     )
     counts = {"invalid": n - len(check_rows)}
     for row in check_rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
+        counts[row[4]] = counts.get(row[4], 0) + 1
     timings["results"] = round(time.perf_counter() - t, 3)
     _progress(batch.pk, 75)
 
@@ -400,53 +403,38 @@ def _run(batch: CheckBatch, day) -> None:
     now = timezone.now()
     with transaction.atomic():
         ids = _new_ids(len(check_rows))
-        for row, pk in zip(check_rows, ids, strict=True):
-            row["id"] = pk
-        numbers = [
-            CreditCheck(pk=ids[j], checked_at=now).number if j is not None else ""
-            for j in check_of_row
-        ]
-        results = pl.DataFrame(out_rows).with_columns(
-            pl.Series(_("核查编号"), numbers, dtype=pl.String)
-        )
+        day_text = f"{timezone.localtime(now):%Y%m%d}"
+        numbers = [f"HC{day_text}{ids[j]:010d}" if j is not None else "" for j in check_of_row]
+        results = pl.DataFrame(out_rows, orient="row", schema=list(_labels()["columns"]))
+        results = results.with_columns(pl.Series(_("核查编号"), numbers, dtype=pl.String))
         content, suffix = _results_file(results, batch.filename)
-        columns = [
-            "id",
-            "checked_at",
-            "checked_on",
-            "channel",
-            "client",
-            "user_id",
-            "api_key_id",
-            "actor_label",
-            "department_id",
-            "matter_id",
-            "query_kind",
-            "query_value",
-            "subject_id",
-            "outcome",
-            "hit_count",
-            "punishment_count",
-            "reward_count",
-            "result",
-            "batch_id",
-        ]
-        common = {
-            "checked_at": now,
-            "checked_on": day,
-            "channel": CheckChannel.BATCH.value,
-            "client": batch.filename[:150],
-            "user_id": batch.user_id,
-            "api_key_id": batch.api_key_id,
-            "actor_label": batch.actor_label,
-            "department_id": batch.department_id,
-            "batch_id": batch.pk,
-        }
-        bulk_copy(
-            CreditCheck,
-            columns,
-            (tuple({**common, **row}.get(c) for c in columns) for row in check_rows),
+        log = pl.DataFrame(
+            check_rows,
+            orient="row",
+            schema={
+                "matter_id": pl.Int64,
+                "query_kind": pl.String,
+                "query_value": pl.String,
+                "subject_id": pl.Int64,
+                "outcome": pl.String,
+                "hit_count": pl.Int32,
+                "punishment_count": pl.Int32,
+                "reward_count": pl.Int32,
+                "result": pl.String,
+            },
+        ).with_columns(
+            id=pl.Series(ids, dtype=pl.Int64),
+            checked_at=pl.lit(now),
+            checked_on=pl.lit(day),
+            channel=pl.lit(CheckChannel.BATCH.value),
+            client=pl.lit(batch.filename[:150]),
+            user_id=pl.lit(batch.user_id, dtype=pl.Int64),
+            api_key_id=pl.lit(batch.api_key_id, dtype=pl.Int64),
+            actor_label=pl.lit(batch.actor_label),
+            department_id=pl.lit(batch.department_id, dtype=pl.Int64),
+            batch_id=pl.lit(batch.pk, dtype=pl.Int64),
         )
+        bulk_copy(CreditCheck, list(log.columns), log)
         name = f"{Path(batch.filename).stem[:80] or 'batch'}-results{suffix}"
         batch.result_file.save(name, ContentFile(content), save=False)
         timings["write"] = round(time.perf_counter() - t, 3)
@@ -476,8 +464,42 @@ def _new_ids(n: int) -> list[int]:
     return list(reserve_ids(CreditCheck, n))
 
 
+def _labels() -> dict:
+    """Column names and labels of the results file, translated once per batch."""
+    columns = (
+        _("行号"),
+        _("查询内容"),
+        _("核查事项"),
+        _("匹配结果"),
+        _("主体名称"),
+        _("统一社会信用代码/证件号码"),
+        _("核查结论"),
+        _("命中信息"),
+        _("惩戒措施"),
+        _("激励措施"),
+        _("说明"),
+    )
+    return {
+        "columns": columns,
+        "outcome": {value: str(label) for value, label in CheckOutcome.choices},
+        "match": {k: str(v) for k, v in OUTCOME_SHORT.items()},
+        "unknown_matter": _("未知的核查事项:%(m)s"),
+        "invalid": _("号码既不是有效的统一社会信用代码,也不是有效的身份证号:%(c)s"),
+        "empty": _("该行没有填写代码或名称。"),
+        "ambiguous": _(
+            "名称与多个主体相同,未能唯一确定主体,未作核查结论;请以统一社会信用代码核查。"
+        ),
+        "not_found": _("主体库中未找到该主体,平台未归集到其信用信息,无法作出核查结论。"),
+    }
+
+
 def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
-    """(results-file rows, CreditCheck column dicts), in input order."""
+    """(results-file rows as tuples, CreditCheck rows as tuples, index of each input row's check
+    or None), in input order. Strings are translated once; a conclusion is built once per
+    distinct (matter, hits, measures)."""
+    labels = _labels()
+    outcome_label, match_label = labels["outcome"], labels["match"]
+    invalid = CheckOutcome.INVALID.value
     row_numbers = frame.get_column(ROW).to_list()
     qkinds = frame.get_column("qkind").to_list()
     codes = frame.get_column("code").to_list()
@@ -486,101 +508,97 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
     matter_ids = frame.get_column("matter_id").to_list()
     conclusions: dict[tuple, tuple[str, str]] = {}
     out_rows, check_rows, check_of_row = [], [], []
+    dumps = json.dumps
     for i in range(frame.height):
         k = qkinds[i]
-        shown = (
-            codes[i]
-            if k == "uscc"
-            else crypto.mask_id(codes[i])
-            if k == "id"
-            else (names_in[i] or "")
-            if k == "name"
-            else (codes[i] or names_in[i] or "")
-        )
-        matter = matter_by_id.get(matter_ids[i]) if matter_ids[i] is not None else None
+        if k == "uscc":
+            shown = codes[i]
+        elif k == "id":
+            shown = crypto.mask_id(codes[i])
+        elif k == "name":
+            shown = names_in[i] or ""
+        else:
+            shown = codes[i] or names_in[i] or ""
+        mid = matter_ids[i]
+        matter = matter_by_id.get(mid) if mid is not None else None
         subject = subject_of[i]
-        shown_subject = subject_json(subject) if subject else None
-        app = apps.get((subject["id"], matter.id)) if subject and matter else None
         hits = punish = rewards = ()
         if matter is None:
-            outcome = CheckOutcome.INVALID.value
-            conclusion = _("未知的核查事项:%(m)s") % {"m": matter_cells[i] or "—"}
+            outcome = invalid
+            conclusion = labels["unknown_matter"] % {"m": matter_cells[i] or "—"}
         elif k == "invalid":
-            outcome = CheckOutcome.INVALID.value
-            conclusion = _("号码既不是有效的统一社会信用代码,也不是有效的身份证号:%(c)s") % {
-                "c": shown
-            }
+            outcome, conclusion = invalid, labels["invalid"] % {"c": shown}
         elif k == "empty":
-            outcome = CheckOutcome.INVALID.value
-            conclusion = _("该行没有填写代码或名称。")
+            outcome, conclusion = invalid, labels["empty"]
         elif subject is None:
-            outcome = (
-                CheckOutcome.CANDIDATES.value
-                if match_of[i] == "ambiguous"
-                else CheckOutcome.NOT_FOUND.value
-            )
-            conclusion = (
-                _("名称与多个主体相同,未能唯一确定主体,未作核查结论;请以统一社会信用代码核查。")
-                if match_of[i] == "ambiguous"
-                else _("主体库中未找到该主体,平台未归集到其信用信息,无法作出核查结论。")
-            )
+            ambiguous = match_of[i] == "ambiguous"
+            outcome = CheckOutcome.CANDIDATES.value if ambiguous else CheckOutcome.NOT_FOUND.value
+            conclusion = labels["ambiguous" if ambiguous else "not_found"]
         else:
+            app = apps[(subject["id"], matter.id)]
             hits, punish, rewards = app.hits, app.punishments, app.rewards
-            key = (
-                matter.id,
-                tuple(h.ref for h in hits),
-                tuple(m.code for m in punish),
-                tuple(m.code for m in rewards),
-            )
-            if key not in conclusions:
-                conclusions[key] = conclusion_for(app, matter.name)
-            outcome, conclusion = conclusions[key]
-            outcome = str(outcome)
+            if not hits:
+                key = (matter.id,)
+            else:
+                key = (
+                    matter.id,
+                    tuple(h.ref for h in hits),
+                    tuple(m.code for m in punish),
+                    tuple(m.code for m in rewards),
+                    tuple(m.code for m in app.withheld_rewards),
+                )
+            found = conclusions.get(key)
+            if found is None:
+                found = conclusions[key] = tuple(map(str, conclusion_for(app, matter.name)))
+            outcome, conclusion = found
+        if subject is not None:
+            person = subject["kind"] == "person"
+            subject_name = mask_person_name(subject["name"]) if person else subject["name"]
+            subject_code = subject["id_masked"] if person else (subject["uscc"] or "")
+        else:
+            subject_name = subject_code = ""
         out_rows.append(
-            {
-                _("行号"): row_numbers[i],
-                _("查询内容"): shown,
-                _("核查事项"): matter.name if matter else (matter_cells[i] or ""),
-                _("匹配结果"): str(OUTCOME_SHORT.get(match_of[i], match_of[i])),
-                _("主体名称"): shown_subject["name"] if shown_subject else "",
-                _("统一社会信用代码/证件号码"): (
-                    (shown_subject["uscc"] or shown_subject["id_masked"] or "")
-                    if shown_subject
-                    else ""
-                ),
-                _("核查结论"): str(CheckOutcome(outcome).label),
-                _("命中信息"): "、".join(f"{h.name}({h.authority})" for h in hits),
-                _("惩戒措施"): "、".join(m.name for m in punish),
-                _("激励措施"): "、".join(m.name for m in rewards),
-                _("说明"): conclusion,
-            }
+            (
+                row_numbers[i],
+                shown,
+                matter.name if matter else (matter_cells[i] or ""),
+                match_label.get(match_of[i], match_of[i]),
+                subject_name,
+                subject_code,
+                outcome_label[outcome],
+                "、".join(f"{h.name}({h.authority})" for h in hits),
+                "、".join(m.name for m in punish),
+                "、".join(m.name for m in rewards),
+                conclusion,
+            )
         )
-        if outcome == CheckOutcome.INVALID.value:
+        if outcome == invalid:
             # Rejected input (invalid code, unknown matter, empty row) is reported in the
             # results file but is not a check, so it is not logged as one.
             check_of_row.append(None)
             continue
         check_of_row.append(len(check_rows))
+        result = {
+            "row": row_numbers[i],
+            "match": match_of[i],
+            "matter": matter.code,
+            "hits": [h.ref for h in hits],
+            "punishments": [m.code for m in punish],
+            "rewards": [m.code for m in rewards],
+            "conclusion": conclusion,
+        }
         check_rows.append(
-            {
-                "matter_id": matter.id,
-                "query_kind": k,
-                "query_value": (shown or "")[:200],
-                "subject_id": subject["id"] if subject else None,
-                "outcome": outcome,
-                "hit_count": len(hits),
-                "punishment_count": len(punish),
-                "reward_count": len(rewards),
-                "result": {
-                    "row": row_numbers[i],
-                    "match": match_of[i],
-                    "matter": matter.code if matter else None,
-                    "hits": [h.ref for h in hits],
-                    "punishments": [m.code for m in punish],
-                    "rewards": [m.code for m in rewards],
-                    "conclusion": conclusion,
-                },
-            }
+            (
+                matter.id,
+                k,
+                (shown or "")[:200],
+                subject["id"] if subject else None,
+                outcome,
+                len(hits),
+                len(punish),
+                len(rewards),
+                dumps(result, ensure_ascii=False),
+            )
         )
     return out_rows, check_rows, check_of_row
 

@@ -280,8 +280,17 @@ def register_webhook(principal: Principal, url: str) -> CheckWebhook:
     if principal.api_key is None:
         raise PermissionDenied(_("只有接口密钥(系统)可以登记通知地址。"))
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+    try:
+        parts = urlsplit(url)
+        valid = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port or 0) >= 0
+            and not any(c.isspace() or not c.isprintable() for c in url)
+        )
+    except ValueError:  # e.g. "http://[::1" or a port out of range
+        valid = False
+    if not valid:
         raise ValidationError({"url": [_("通知地址应为 http:// 或 https:// 开头的完整网址。")]})
     hook = CheckWebhook.objects.select_for_update().filter(api_key=principal.api_key).first()
     before = snapshot(hook, exclude=("secret",)) if hook else None

@@ -29,6 +29,8 @@ is a read, so no AuditEvent is written. Feedback (`record_feedback`), a write, i
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -73,6 +75,21 @@ SUBJECT_FIELDS = ("id", "kind", "name", "uscc", "id_masked", "region")
 # --------------------------------------------------------------------------- input
 
 
+def _bad_char(text: str) -> bool:
+    """Control characters (NUL …) and lone surrogates: no identifier or name contains them,
+    and PostgreSQL refuses NUL in text."""
+    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r" for c in text)
+
+
+def plain_text(value: str | None, limit: int) -> str:
+    """`value` without control characters and lone surrogates, cut to `limit` (for free text
+    such as a client name or a note, which is kept, not rejected)."""
+    text = "".join(
+        c for c in (value or "") if unicodedata.category(c) not in ("Cc", "Cs") or c == " "
+    )
+    return " ".join(text.split())[:limit]
+
+
 @dataclass(frozen=True)
 class CheckQuery:
     """A validated request: `kind` uscc / id / name, `value` the normalised identifier or the
@@ -99,6 +116,8 @@ def parse_query(
             }
         )
     field, raw = next(iter(given.items()))
+    if _bad_char(raw):
+        raise ValidationError({field: [_("输入中含有控制字符等无效字符,请重新输入。")]})
     if field == "uscc":
         result = identifiers.check_uscc(raw)
         if not result.valid:
@@ -122,6 +141,8 @@ def resolve_matter(code: str | None) -> rules_mod.CompiledMatter:
     code = (code or "").strip()
     if not code:
         raise ValidationError({"matter": [_("请选择核查事项(matter)。")]})
+    if _bad_char(code):
+        code = plain_text(code, 64)
     matter = rules_mod.current_rules().matter(code)
     if matter is None or not matter.active:
         raise ValidationError(
@@ -138,6 +159,11 @@ def resolve_matter(code: str | None) -> rules_mod.CompiledMatter:
 # --------------------------------------------------------------------------- rendering
 
 
+@functools.lru_cache(maxsize=4096)
+def _region_name(code: str) -> str:
+    return region_label(code) if code else ""
+
+
 def subject_json(subject: Subject | dict) -> dict:
     """A subject as checks show it: persons masked (name 张*, 身份证号 first 6 + last 4)."""
     get = subject.get if isinstance(subject, dict) else lambda k: getattr(subject, k)
@@ -152,7 +178,7 @@ def subject_json(subject: Subject | dict) -> dict:
         "uscc": None if is_person else get("uscc"),
         "id_masked": get("id_masked") if is_person else None,
         "region": region,
-        "region_name": region_label(region) if region else "",
+        "region_name": _region_name(region),
     }
 
 
@@ -281,16 +307,15 @@ class CheckResult:
 
 def _find(query: CheckQuery) -> tuple[dict | None, list[dict], str]:
     """(subject row or None, candidates, match kind)."""
-    if query.kind == "uscc":
-        row = Subject.objects.filter(uscc=query.value).values(*SUBJECT_FIELDS).first()
-        return row, [], "uscc" if row else "not_found"
-    if query.kind == "id":
-        row = (
-            Subject.objects.filter(id_index=person_id_index(query.value))
-            .values(*SUBJECT_FIELDS)
-            .first()
+    if query.kind in ("uscc", "id"):
+        lookup = (
+            {"uscc": query.value}
+            if query.kind == "uscc"
+            else {"id_index": person_id_index(query.value)}
         )
-        return row, [], "id_number" if row else "not_found"
+        rows = list(Subject.objects.filter(**lookup).values(*SUBJECT_FIELDS)[:1])
+        match = "uscc" if query.kind == "uscc" else "id_number"
+        return (rows[0] if rows else None), [], match if rows else "not_found"
     match = find_subject(name=query.value, kinds=NAME_KINDS, limit=CANDIDATE_LIMIT)
     norm = normalize_name(query.value)[:200]
     exact = match.subject
@@ -342,7 +367,7 @@ def build_result(
     """The JSON answer (without the log's id and time) for an identified subject or not."""
     app = None
     if subject is not None:
-        app = applicable_measures(subject["id"], matter.code, day)
+        app = applicable_measures(subject["id"], matter.code, day, subject_kind=subject["kind"])
         lead = ""
         if match == "name_exact":
             shown = subject_json(subject)
@@ -413,7 +438,7 @@ def run_check(
         checked_at=timezone.now(),
         checked_on=day,
         channel=channel,
-        client=(client or "")[:150],
+        client=plain_text(client, 150),
         user=principal.user,
         api_key=principal.api_key,
         actor_label=principal.label[:150],
@@ -428,8 +453,8 @@ def run_check(
         reward_count=len(data["rewards"]),
         result=data,
     )
-    with transaction.atomic():
-        check.save(force_insert=True)
+    # One INSERT in autocommit: atomic by itself, and one round trip less than BEGIN … COMMIT.
+    check.save(force_insert=True)
     return CheckResult(check, check_json(check))
 
 
@@ -545,7 +570,7 @@ def record_feedback(
         row = existing.get(mid) or CheckFeedback(credit_check=check, measure_id=mid)
         row.measure_kind = returned[item.measure]
         row.applied = bool(item.applied)
-        row.note = (item.note or "").strip()[:512]
+        row.note = plain_text(item.note, 512)
         row.department_id = principal.department_id or check.department_id
         row.unit = unit_of(principal)
         row.user = principal.user
@@ -559,7 +584,9 @@ def record_feedback(
         "checks.feedback",
         check,
         before=before or None,
-        after={i.measure: {"applied": bool(i.applied), "note": i.note} for i in items},
+        after={
+            i.measure: {"applied": bool(i.applied), "note": plain_text(i.note, 512)} for i in items
+        },
     )
     return out
 

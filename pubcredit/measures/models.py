@@ -414,9 +414,14 @@ class CreditCheck(models.Model):
 
     @property
     def number(self) -> str:
-        """The check number printed on the 核查结果 sheet: HC + date + zero-padded id."""
-        local = timezone.localtime(self.checked_at) if self.checked_at else None
-        return f"HC{local:%Y%m%d}{self.pk or 0:010d}" if local else f"HC{self.pk or 0:010d}"
+        return check_number(self.pk, self.checked_at)
+
+
+def check_number(pk: int | None, checked_at) -> str:
+    """The check number printed on the 核查结果 sheet: HC + local date + zero-padded id."""
+    if checked_at is None:
+        return f"HC{pk or 0:010d}"
+    return f"HC{timezone.localtime(checked_at):%Y%m%d}{pk or 0:010d}"
 
 
 class CheckFeedback(models.Model):

@@ -18,15 +18,22 @@ pytestmark = pytest.mark.usefixtures("seeded")
 
 
 def cli(capsys, *args):
-    """Run the console entry point in-process as a caller would: (exit status, stdout, stderr)."""
+    """Run the console entry point in-process as a caller would: (exit status, stdout, stderr).
+    Django's command runner closes every database connection when a command ends; here that
+    would end the test's transaction, so closing is suspended for the call."""
     from django.core.management import execute_from_command_line
+    from django.db import connections
 
     capsys.readouterr()
+    close_all = connections.close_all
+    connections.close_all = lambda: None
     code = 0
     try:
         execute_from_command_line(["pubcredit", "check", *args])
     except SystemExit as exc:
         code = exc.code
+    finally:
+        connections.close_all = close_all
     out = capsys.readouterr()
     return code, out.out, out.err
 

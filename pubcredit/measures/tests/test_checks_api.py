@@ -233,7 +233,8 @@ def test_schemathesis_finds_no_server_error(accounts, make_subject, system):
     """Fuzz every checks operation in-process (WSGI) with a valid key: no response is a 5xx and
     every JSON error keeps the project shape {"code", "message", "details"}."""
     import schemathesis
-    from hypothesis import HealthCheck, Phase, given, settings
+    from django.core import signals
+    from django.db import close_old_connections
 
     from pubcredit.wsgi import application
 
@@ -242,12 +243,29 @@ def test_schemathesis_finds_no_server_error(accounts, make_subject, system):
     clear = accounts["bank"][1]
     post(Client(), {"uscc": company.uscc, "matter": "FINANCING"}, clear)
 
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).include(
-        path_regex=r"^/api/v1/checks"
-    )
-    operations = [op.ok() for op in schema.get_all_operations()]
-    assert len(operations) >= 8
     failures, calls = [], []
+    # The WSGI handler closes the database connection after each request; the test client
+    # does not, and neither may this in-process run (the test's transaction lives on it).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).include(
+            path_regex=r"^/api/v1/checks"
+        )
+        operations = [op.ok() for op in schema.get_all_operations()]
+        assert len(operations) >= 8
+        _fuzz(operations, clear, failures, calls)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+    assert failures == []
+    assert len(calls) >= 5 * len(operations)
+    assert 200 in calls  # some generated requests were valid, not only rejected
+
+
+def _fuzz(operations, clear, failures, calls):
+    from hypothesis import HealthCheck, Phase, given, settings
+
     for operation in operations:
 
         @given(case=operation.as_strategy())
@@ -271,6 +289,3 @@ def test_schemathesis_finds_no_server_error(accounts, make_subject, system):
                 assert {"code", "message", "details"} <= set(response.json())
 
         fuzz()
-    assert failures == []
-    assert len(calls) >= 5 * len(operations)
-    assert 200 in calls  # some generated requests were valid, not only rejected

@@ -1,0 +1,555 @@
+"""Benchmark: credit checks under load on a city-sized PostgreSQL database, beside a bare indexed
+SQL lookup of the same subjects, and a batch check of 100,000 subjects.
+
+    .venv/bin/python benchmarks/checks.py                  # 1,000,000 subjects, 5,000,000 records
+    .venv/bin/python benchmarks/checks.py --reuse          # keep the loaded database, drive again
+    .venv/bin/python benchmarks/checks.py --subjects 100000 --records 500000 --duration 10
+
+Steps:
+1. a fresh database, `pubcredit migrate`, `pubcredit demo --subjects N` (the demo city), list
+   types and measures imported (`pubcredit lists import`, `pubcredit measures import`);
+2. R records with their publicity rows written with COPY (benchmarks/portal.py's generator:
+   行政许可 and 行政处罚, skewed, penalties public for 1 or 3 years), and E list entries written
+   with COPY (black / red / watch lists, a fifth of them already past their validity), then the
+   check read model rebuilt (`measures.services.rebuild_subject_flags`) and the tables analysed;
+3. the site started as a real WSGI server in its own process (gunicorn gthread when installed,
+   else `pubcredit runserver`), DEBUG off;
+4. load from a second process: `wrk` (Debian) POSTs /api/v1/checks with a bank's API key for D
+   seconds from C connections, a random 统一社会信用代码 per request (a quarter of them subjects
+   with list entries or public penalties, so checks return hits and measures); p50/p95/p99 and
+   checks/s come from wrk's own latency histogram. Without wrk, Python threads drive instead;
+5. the bare lookup in the same run: C threads in a second process send
+   `SELECT id, kind, name FROM subjects_subject WHERE uscc = $1` (prepared, on the unique
+   index) for the same codes through psycopg, same duration;
+6. a batch check of B subjects (CSV with codes and names, two matters) through
+   `check_batch.run_batch`, timed end to end (read, lookups, evaluation, COPY of the check log,
+   results file).
+The machine's load average is recorded before and after (it is shared). Results go to
+benchmarks/out/checks-*.json (gitignored) and are printed as a table.
+
+Targets (2 cores): server p99 ≤ 20 ms, ≥ 1,000 checks/s, within 3× of the bare lookup; batch
+check of 100,000 ≤ 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from demo_load import _pubcredit, fresh_database  # noqa: E402
+from portal import (  # noqa: E402
+    _percentile,
+    _setup_django,
+    free_port,
+    load_records,
+    start_server,
+    stop_server,
+)
+
+OUT = ROOT / "benchmarks" / "out"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_checks_bench"
+TARGETS = {"p99_ms": 20.0, "checks_per_second": 1000.0, "ratio_to_bare": 3.0, "batch_s": 60.0}
+
+WRK_SCRIPT = r"""
+local codes = {}
+local key = os.getenv("BENCH_KEY")
+local matters = {"GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOURS"}
+for line in io.lines(os.getenv("BENCH_CODES")) do codes[#codes + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  local code = codes[math.random(#codes)]
+  local matter = matters[(n % #matters) + 1]
+  local body = '{"uscc":"' .. code .. '","matter":"' .. matter .. '"}'
+  return wrk.format("POST", "/api/v1/checks", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. key,
+  }, body)
+end
+local errors = 0
+response = function(status, headers, body)
+  if status ~= 200 then errors = errors + 1 end
+end
+done = function(summary, latency, requests)
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "duration_us": %d, "non2xx": %d, "socket_errors": %d, ' ..
+    '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
+    latency.mean))
+end
+"""
+
+
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _run(cmd: list[str], env: dict) -> str:
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_entries(n_entries: int, seed: int = 17) -> dict:
+    """Write `n_entries` list entries with COPY (organisations and 个体工商户 drawn at random;
+    black 40%, red 45%, watch 15%; a fifth already past their validity)."""
+    import numpy as np
+    import polars as pl
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from pubcredit.bulkload import bulk_copy
+    from pubcredit.catalog.models import Department
+    from pubcredit.lists.models import ListType
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, name FROM subjects_subject WHERE kind IN ('org', 'ind') ORDER BY id"
+        )
+        rows = cursor.fetchall()
+    ids = np.array([r[0] for r in rows])
+    names = [r[1] for r in rows]
+    picks = rng.choice(len(ids), size=min(n_entries, len(ids)), replace=False)
+    types = {
+        k: list(ListType.objects.filter(kind=k, active=True)) for k in ("black", "red", "watch")
+    }
+    kinds = rng.choice(["black", "red", "watch"], size=len(picks), p=[0.4, 0.45, 0.15])
+    dept = Department.objects.order_by("code").first()
+    today = timezone.localdate()
+    epoch = dt.date(1970, 1, 1)
+    today_days = (today - epoch).days
+    decided = today_days - rng.integers(30, 3 * 365, len(picks))
+    expired = rng.random(len(picks)) < 0.2
+    # Expired entries ended halfway between their decision and today.
+    valid_to = np.where(
+        expired,
+        decided + (today_days - decided) // 2,
+        today_days + rng.integers(30, 700, len(picks)),
+    )
+    list_type_ids = [types[k][rng.integers(0, len(types[k]))].pk for k in kinds]
+    now = timezone.now()
+    frame = pl.DataFrame(
+        {
+            "list_type_id": list_type_ids,
+            "subject_id": ids[picks],
+            "subject_name": [names[i] for i in picks],
+            "identified_by_id": [dept.pk] * len(picks),
+            "basis": ["基准测试认定依据"] * len(picks),
+            "document_number": [f"淄信认〔2026〕{i}号" for i in range(len(picks))],
+            "decided_on": pl.Series(decided).cast(pl.Int32).cast(pl.Date),
+            "valid_from": pl.Series(decided).cast(pl.Int32).cast(pl.Date),
+            "valid_to": pl.Series(valid_to).cast(pl.Int32).cast(pl.Date),
+            "status": ["published"] * len(picks),
+            "status_changed_at": [now] * len(picks),
+            "source": ["console"] * len(picks),
+            "created_by": ["benchmark"] * len(picks),
+        }
+    )
+    from pubcredit.lists.models import ListEntry
+
+    with transaction.atomic():
+        bulk_copy(ListEntry, list(frame.columns), frame)
+    return {"entries": len(picks), "seconds": round(time.perf_counter() - started, 1)}
+
+
+def prepare(url: str, var_dir: Path, args) -> dict:
+    env = os.environ | {"DATABASE_URL": url, "PUBCREDIT_VAR_DIR": str(var_dir)}
+    timings: dict = {}
+    t = time.perf_counter()
+    fresh_database(url)
+    _run([*_pubcredit(), "migrate", "--noinput"], env)
+    timings["migrate_s"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    _run([*_pubcredit(), "demo", "--subjects", str(args.subjects), "--json"], env)
+    timings["demo_s"] = round(time.perf_counter() - t, 1)
+    _run([*_pubcredit(), "lists", "import"], env)
+    _run([*_pubcredit(), "measures", "import"], env)
+    _setup_django(url, var_dir)
+    print("records …", file=sys.stderr, flush=True)
+    timings["records"] = load_records(args.records)
+    print("entries …", file=sys.stderr, flush=True)
+    timings["entries"] = load_entries(args.entries)
+    print("check read model …", file=sys.stderr, flush=True)
+    t = time.perf_counter()
+    from pubcredit.measures.services import rebuild_subject_flags
+
+    timings["flags_rows"] = rebuild_subject_flags()
+    timings["flags_s"] = round(time.perf_counter() - t, 1)
+    analyse()
+    return timings
+
+
+def analyse() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in (
+            "subjects_subject",
+            "records_record",
+            "publicity_publicity",
+            "lists_listentry",
+            "measures_subjectflags",
+            "measures_creditcheck",
+        ):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def workload(n: int = 20_000, seed: int = 5) -> list[str]:
+    """Codes to check: three quarters random organisations / 个体工商户, one quarter subjects
+    that have something in the check read model (hits)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT uscc FROM subjects_subject TABLESAMPLE SYSTEM (5) "
+            "WHERE uscc IS NOT NULL LIMIT %s",
+            [n * 3 // 4],
+        )
+        plain = [r[0] for r in cursor.fetchall()]
+        cursor.execute(
+            "SELECT s.uscc FROM measures_subjectflags f JOIN subjects_subject s "
+            "ON s.id = f.subject_id WHERE s.uscc IS NOT NULL ORDER BY random() LIMIT %s",
+            [n // 4],
+        )
+        flagged = [r[0] for r in cursor.fetchall()]
+    codes = plain + flagged
+    random.Random(seed).shuffle(codes)
+    return codes
+
+
+def bench_key() -> str:
+    from pubcredit.accounts.models import ApiKey, Role
+    from pubcredit.accounts.permissions import Principal
+    from pubcredit.accounts.services import issue_api_key
+
+    ApiKey.objects.filter(name="benchmark bank").update(active=False)
+    _key, clear = issue_api_key(
+        Principal.system("benchmark"), name="benchmark bank", role=Role.BANK_USER
+    )
+    return clear
+
+
+# --------------------------------------------------------------------------- load
+
+
+def drive_wrk(port: int, codes_file: Path, key: str, seconds: int, connections: int) -> dict:
+    script = Path(tempfile.mkstemp(suffix=".lua")[1])
+    script.write_text(WRK_SCRIPT)
+    env = os.environ | {"BENCH_KEY": key, "BENCH_CODES": str(codes_file)}
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+    ]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    script.unlink(missing_ok=True)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
+    raw = json.loads(line[len("WRKJSON ") :])
+    duration = raw["duration_us"] / 1e6
+    return {
+        "driver": f"wrk -t2 -c{connections}",
+        "requests": raw["requests"],
+        "errors": raw["non2xx"] + raw["socket_errors"],
+        "checks_per_second": round(raw["requests"] / duration, 1),
+        "p50_ms": round(raw["p50_us"] / 1000, 2),
+        "p95_ms": round(raw["p95_us"] / 1000, 2),
+        "p99_ms": round(raw["p99_us"] / 1000, 2),
+        "max_ms": round(raw["max_us"] / 1000, 2),
+    }
+
+
+def drive_threads(port: int, codes: list[str], key: str, seconds: float, n: int) -> dict:
+    from http.client import HTTPConnection
+
+    matters = ["GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOURS"]
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker(i):
+        conn = HTTPConnection("127.0.0.1", port, timeout=30)
+        rnd = random.Random(i)
+        local = []
+        while time.perf_counter() < stop_at:
+            body = json.dumps({"uscc": rnd.choice(codes), "matter": rnd.choice(matters)})
+            t0 = time.perf_counter()
+            conn.request(
+                "POST",
+                "/api/v1/checks",
+                body=body,
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+            )
+            response = conn.getresponse()
+            response.read()
+            local.append(time.perf_counter() - t0)
+            if response.status != 200:
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    values = sorted(latencies)
+    return {
+        "driver": f"python threads x{n}",
+        "requests": len(values),
+        "errors": errors[0],
+        "checks_per_second": round(len(values) / seconds, 1),
+        "p50_ms": round(_percentile(values, 50), 2),
+        "p95_ms": round(_percentile(values, 95), 2),
+        "p99_ms": round(_percentile(values, 99), 2),
+        "max_ms": round(values[-1] * 1000, 2) if values else 0.0,
+    }
+
+
+def bare_lookup(url: str, codes: list[str], seconds: float, n: int) -> dict:
+    """The floor: the same subjects looked up by their code on the unique index, from threads of
+    a second process over psycopg (prepared statement), no application in between."""
+    import psycopg
+
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+    dsn = url.replace("postgres://", "postgresql://", 1)
+
+    def worker(i):
+        rnd = random.Random(100 + i)
+        local = []
+        with psycopg.connect(dsn, prepare_threshold=0) as conn:
+            while time.perf_counter() < stop_at:
+                t0 = time.perf_counter()
+                conn.execute(
+                    "SELECT id, kind, name FROM subjects_subject WHERE uscc = %s",
+                    [rnd.choice(codes)],
+                ).fetchone()
+                local.append(time.perf_counter() - t0)
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    values = sorted(latencies)
+    return {
+        "driver": f"psycopg threads x{n}",
+        "lookups": len(values),
+        "lookups_per_second": round(len(values) / seconds, 1),
+        "p50_ms": round(_percentile(values, 50), 3),
+        "p95_ms": round(_percentile(values, 95), 3),
+        "p99_ms": round(_percentile(values, 99), 3),
+    }
+
+
+def batch_check(codes: list[str], rows: int) -> dict:
+    """A batch of `rows` subjects (codes, some names, two matters) through run_batch."""
+    import io
+
+    from django.db import connection
+
+    from pubcredit.accounts.permissions import Principal
+    from pubcredit.measures import check_batch
+    from pubcredit.measures.models import CheckBatch
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT uscc, name FROM subjects_subject TABLESAMPLE SYSTEM (20) "
+            "WHERE uscc IS NOT NULL LIMIT %s",
+            [rows],
+        )
+        sample = cursor.fetchall()
+    lines = ["统一社会信用代码,名称,事项"]
+    for i in range(rows):
+        uscc, name = sample[i % len(sample)]
+        matter = "GOV_PROCUREMENT" if i % 2 else "FINANCING"
+        if i % 20 == 0:
+            lines.append(f",{name.replace(',', ' ')},{matter}")
+        else:
+            lines.append(f"{uscc},,{matter}")
+    content = ("\n".join(lines) + "\n").encode()
+    from django.test import override_settings
+
+    # The upload is stored and run here, not by a worker: the job itself is what is timed.
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    ):
+        batch = check_batch.submit_batch(
+            Principal.system("benchmark"), io.BytesIO(content), filename="bench.csv"
+        )
+    t = time.perf_counter()
+    batch = check_batch.run_batch(batch.pk)
+    seconds = round(time.perf_counter() - t, 2)
+    assert batch.status == CheckBatch.Status.DONE, batch.error_message
+    return {
+        "rows": batch.rows,
+        "seconds": seconds,
+        "timings": batch.timings,
+        "counts": batch.counts,
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--records", type=int, default=5_000_000)
+    parser.add_argument("--entries", type=int, default=60_000)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=100_000)
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--reuse", action="store_true", help="use the loaded database as it is")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+
+    url = args.database_url
+    # One var dir for every run, so a --reuse run has the keys the data was loaded with.
+    var_dir = ROOT / "var" / "bench-checks"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    result: dict = {
+        "benchmark": "checks",
+        "at": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "load_average_before": _loadavg(),
+        "subjects": args.subjects,
+        "records": args.records,
+        "entries": args.entries,
+        "targets": TARGETS,
+    }
+    if not args.reuse:
+        result["prepare"] = prepare(url, var_dir, args)
+    else:
+        _setup_django(url, var_dir)
+    codes = workload()
+    codes_file = var_dir / "codes.txt"
+    codes_file.write_text("\n".join(codes) + "\n")
+    key = bench_key()
+
+    kind = "gunicorn" if Path(sys.executable).with_name("gunicorn").exists() else "runserver"
+    port = free_port()
+    server = _start(url, var_dir, port, kind, args)
+    try:
+        warm = min(5, args.duration)
+        if shutil.which("wrk"):
+            drive_wrk(port, codes_file, key, warm, args.connections)
+            result["checks"] = drive_wrk(port, codes_file, key, args.duration, args.connections)
+        else:
+            drive_threads(port, codes, key, warm, args.connections)
+            result["checks"] = drive_threads(port, codes, key, args.duration, args.connections)
+        result["load_average_during"] = _loadavg()
+    finally:
+        stop_server(server)
+    result["server"] = f"{kind} ({args.workers} workers x {args.threads} threads)"
+    result["bare_lookup"] = bare_lookup(url, codes, args.duration, args.connections)
+    result["batch"] = batch_check(codes, args.batch)
+    result["load_average_after"] = _loadavg()
+    checks, bare = result["checks"], result["bare_lookup"]
+    result["ratio_p99_to_bare"] = round(checks["p99_ms"] / max(bare["p99_ms"], 1e-3), 1)
+    result["ratio_rate_bare_to_checks"] = round(
+        bare["lookups_per_second"] / max(checks["checks_per_second"], 1e-3), 2
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = OUT / f"checks-{args.subjects}-{stamp}.json"
+    path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    _print(result, path)
+    return 0
+
+
+def _start(url, var_dir, port, kind, args):
+    """gunicorn with the requested workers and threads (DEBUG off, persistent connections), or
+    portal.start_server's runserver fallback."""
+    if kind != "gunicorn":
+        return start_server(url, var_dir, port, kind)
+    from http.client import HTTPConnection
+
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "PUBCREDIT_VAR_DIR": str(var_dir),
+        "PUBCREDIT_DEBUG": "0",
+        "PUBCREDIT_CONN_MAX_AGE": "600",
+        "DJANGO_SETTINGS_MODULE": "pubcredit.settings",
+    }
+    cmd = [
+        str(Path(sys.executable).with_name("gunicorn")),
+        "pubcredit.wsgi:application",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        "gthread" if args.threads > 1 else "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError("server did not start")
+
+
+def _print(result: dict, path: Path) -> None:
+    c, b, batch = result["checks"], result["bare_lookup"], result["batch"]
+    print(f"\ncredit checks — {result['subjects']:,} subjects, {result['records']:,} records")
+    print(f"server: {result['server']}; driver: {c['driver']}")
+    print(f"load average before/during/after: {result['load_average_before']} / "
+          f"{result.get('load_average_during')} / {result['load_average_after']}")  # fmt: skip
+    print(f"{'':24}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'per s':>10}")
+    print(f"{'POST /api/v1/checks':24}{c['p50_ms']:>9}{c['p95_ms']:>9}{c['p99_ms']:>9}"
+          f"{c['checks_per_second']:>10}  errors {c['errors']}")  # fmt: skip
+    print(f"{'bare SQL lookup':24}{b['p50_ms']:>9}{b['p95_ms']:>9}{b['p99_ms']:>9}"
+          f"{b['lookups_per_second']:>10}")  # fmt: skip
+    print(f"batch check: {batch['rows']:,} rows in {batch['seconds']} s {batch['timings']}")
+    print(f"written to {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
