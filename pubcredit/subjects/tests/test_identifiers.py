@@ -28,7 +28,9 @@ from pubcredit.subjects.identifiers import (
     uscc_check_char,
 )
 
-REAL_USCC = Path(__file__).resolve().parents[4] / "shared" / "testdata" / "real-uscc.txt"
+# A copy of ../shared/testdata/real-uscc.txt (codes from python-stdnum's test suite), kept in the
+# repository so the tests do not depend on what lies beside the checkout.
+REAL_USCC = Path(__file__).resolve().parent / "data" / "real-uscc.txt"
 
 
 def real_codes() -> list[str]:
