@@ -657,69 +657,67 @@ def _with_names(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _insert_subjects(cursor, rows: pl.DataFrame, conflict_column: str, now) -> int:
+def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl.DataFrame]:
+    """Register `rows` (STAGE_SUBJECT columns) unless a subject with the same `key` (uscc or
+    id_index) exists by now (another load may have registered it meanwhile: ON CONFLICT DO
+    NOTHING). Returns (subjects created, frame of key → subject id for every row)."""
     _write(cursor, STAGE_SUBJECT, STAGE_SUBJECT_COLUMNS, _with_names(rows))
     cols = ", ".join(STAGE_SUBJECT_COLUMNS)
     cursor.execute(
         f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
             SELECT {cols}, %s, %s FROM {STAGE_SUBJECT} WHERE 1 = 1
-            ON CONFLICT ({conflict_column}) DO NOTHING""",
+            ON CONFLICT ({key}) DO NOTHING""",
         [now, now],
     )
     created = max(cursor.rowcount, 0)
-    cursor.execute(f"DELETE FROM {STAGE_SUBJECT}")
-    return created
+    if _pg():
+        join = f"""JOIN LATERAL (
+            SELECT id FROM subjects_subject j WHERE j.{key} = s.{key} LIMIT 1) j ON true"""
+    else:
+        join = f"JOIN subjects_subject j ON j.{key} = s.{key}"
+    ids = _fetch_frame(
+        cursor,
+        f"SELECT s.{key}, j.id FROM {STAGE_SUBJECT} s {join}",
+        [],
+        {key: pl.String, "_new_subject": pl.Int64},
+    )
+    cursor.execute(f"{'TRUNCATE' if _pg() else 'DELETE FROM'} {STAGE_SUBJECT}")
+    return created, ids
 
 
-def _missing_sql(column: str, where: str) -> str:
-    """Distinct values of the staged `column` that no subject has yet."""
-    if _pg():  # an index probe per value (see _classify), never a scan of the register
-        return f"""SELECT DISTINCT s.{column} FROM {STAGE} s
-            LEFT JOIN LATERAL (
-                SELECT 1 AS hit FROM subjects_subject j WHERE j.{column} = s.{column} LIMIT 1
-            ) x ON true
-            WHERE {where} AND x.hit IS NULL"""
-    return f"""SELECT DISTINCT s.{column} FROM {STAGE} s
-        WHERE {where}
-          AND NOT EXISTS (SELECT 1 FROM subjects_subject j WHERE j.{column} = s.{column})"""
-
-
-def _create_missing_subjects(cursor, rows: pl.DataFrame, now) -> int:
-    """Register, in bulk, the organisations (by USCC) and persons (by document number) of the
-    staged chunk that the register does not know yet."""
+def _register_new_subjects(cursor, rows: pl.DataFrame, now) -> tuple[pl.DataFrame, int]:
+    """Rows carrying an identifier that the register does not know yet (subject_id still null
+    after the classification): register those organisations (by USCC) and persons (by document
+    number) in bulk and fill in their subject ids. Returns (rows, subjects created)."""
     created = 0
-    cursor.execute(_missing_sql("uscc", "s.uscc IS NOT NULL"))
-    new = [r[0] for r in cursor.fetchall()]
-    if new:
-        orgs = (
-            rows.filter(pl.col("uscc").is_in(new))
-            .unique("uscc", keep="first", maintain_order=True)
-            .select(
-                pl.when(pl.col("subject_kind").is_in(["org", "ind"]))
-                .then(pl.col("subject_kind"))
-                .when(pl.col("uscc").str.slice(0, 2) == "92")
-                .then(pl.lit("ind"))
-                .otherwise(pl.lit("org"))
-                .alias("kind"),
-                pl.col("uscc").str.slice(0, 2).alias("org_category"),
-                pl.col("subject_name").alias("name"),
-                pl.col("uscc"),
-                pl.lit(None, dtype=pl.Binary).alias("id_cipher"),
-                pl.lit(None, dtype=pl.String).alias("id_index"),
-                pl.lit("").alias("id_masked"),
-                pl.lit("").alias("id_type"),
-                pl.col("uscc").str.slice(2, 6).alias("region"),
-                pl.col("_legal").alias("legal_representative"),
-            )
+    orgs = rows.filter(pl.col("subject_id").is_null() & pl.col("uscc").is_not_null())
+    if orgs.height:
+        orgs = orgs.unique("uscc", keep="first", maintain_order=True).select(
+            pl.when(pl.col("subject_kind").is_in(["org", "ind"]))
+            .then(pl.col("subject_kind"))
+            .when(pl.col("uscc").str.slice(0, 2) == "92")
+            .then(pl.lit("ind"))
+            .otherwise(pl.lit("org"))
+            .alias("kind"),
+            pl.col("uscc").str.slice(0, 2).alias("org_category"),
+            pl.col("subject_name").alias("name"),
+            pl.col("uscc"),
+            pl.lit(None, dtype=pl.Binary).alias("id_cipher"),
+            pl.lit(None, dtype=pl.String).alias("id_index"),
+            pl.lit("").alias("id_masked"),
+            pl.lit("").alias("id_type"),
+            pl.col("uscc").str.slice(2, 6).alias("region"),
+            pl.col("_legal").alias("legal_representative"),
         )
-        created += _insert_subjects(cursor, orgs, "uscc", now)
+        n, ids = _insert_subjects(cursor, orgs, "uscc", now)
+        created += n
+        rows = _fill_subject(rows, ids, "uscc")
 
-    cursor.execute(_missing_sql("id_index", "s.id_index IS NOT NULL AND s.uscc IS NULL"))
-    new = [r[0] for r in cursor.fetchall()]
-    if new:
-        people = rows.filter(pl.col("id_index").is_in(new)).unique(
-            "id_index", keep="first", maintain_order=True
-        )
+    people = rows.filter(
+        pl.col("subject_id").is_null() & pl.col("uscc").is_null() & pl.col("id_index").is_not_null()
+    )
+    if people.height:
+        people = people.unique("id_index", keep="first", maintain_order=True)
         numbers = people.get_column("_id_number").to_list()
         types = people.get_column("_id_type").to_list()
         people = people.select(
@@ -738,8 +736,18 @@ def _create_missing_subjects(cursor, rows: pl.DataFrame, now) -> int:
             ),
             pl.lit("").alias("legal_representative"),
         )
-        created += _insert_subjects(cursor, people, "id_index", now)
-    return created
+        n, ids = _insert_subjects(cursor, people, "id_index", now)
+        created += n
+        rows = _fill_subject(rows, ids, "id_index")
+    return rows, created
+
+
+def _fill_subject(rows: pl.DataFrame, ids: pl.DataFrame, key: str) -> pl.DataFrame:
+    return (
+        rows.join(ids, on=key, how="left", maintain_order="left")
+        .with_columns(pl.coalesce("subject_id", "_new_subject").alias("subject_id"))
+        .drop("_new_subject")
+    )
 
 
 @dataclass
@@ -888,39 +896,49 @@ _CLASSIFY_SCHEMA = {
 }
 
 
-def _classify(cursor, plan: LoadPlan) -> pl.DataFrame:
-    """Per staged row: its subject by identifier, and the current record of its key if any
-    (with that record's subject when the row has only a name). PostgreSQL streams the answer
-    back through COPY straight into polars."""
+def _classify(cursor, plan: LoadPlan, probe_records: bool) -> pl.DataFrame:
+    """Per staged row: the current record of its key if any (with that record's subject when
+    the row has only a name) and, for rows that will be written, its subject by identifier.
+    `probe_records` False skips the record look-ups (the key space was empty when the load
+    began). PostgreSQL streams the answer back through COPY straight into polars."""
     name_only = "s.uscc IS NULL AND s.id_index IS NULL"
+    written = "(r.id IS NULL OR r.content_hash <> s.content_hash)"
     record = f"""r.department_id = {int(plan.department_id)}
          AND r.category_id = {int(plan.category_id)}
          AND r.business_key = s.business_key"""
-    if _pg():
-        # LATERAL … LIMIT 1 keeps every look-up an index probe: the planner's statistics know
-        # nothing of the rows this transaction has written, and would otherwise hash-join whole
-        # tables once per chunk.
-        joins = f"""
-        LEFT JOIN LATERAL (SELECT id FROM subjects_subject WHERE uscc = s.uscc LIMIT 1) ju
-          ON true
-        LEFT JOIN LATERAL (
-            SELECT id FROM subjects_subject WHERE id_index = s.id_index AND s.uscc IS NULL LIMIT 1
-        ) ji ON true
-        LEFT JOIN LATERAL (
+    if not probe_records:
+        records = """LEFT JOIN (SELECT NULL AS id, NULL AS content_hash, NULL AS subject_id,
+                   NULL AS subject_name, NULL AS subject_link) r ON false"""
+    elif _pg():
+        records = f"""LEFT JOIN LATERAL (
             SELECT r.id, r.content_hash, r.subject_id, r.subject_name, r.subject_link
             FROM records_record r WHERE {record} LIMIT 1
         ) r ON true"""
     else:
-        joins = f"""
-        LEFT JOIN subjects_subject ju ON ju.uscc = s.uscc
+        records = f"LEFT JOIN records_record r ON {record}"
+    if _pg():
+        # LATERAL … LIMIT 1 keeps every look-up an index probe: the planner's statistics know
+        # nothing of the rows this transaction has written, and would otherwise hash-join whole
+        # tables once per chunk. A row whose content is unchanged probes nothing more.
+        subjects = f"""
+        LEFT JOIN LATERAL (
+            SELECT id FROM subjects_subject WHERE uscc = s.uscc AND {written} LIMIT 1
+        ) ju ON true
+        LEFT JOIN LATERAL (
+            SELECT id FROM subjects_subject
+            WHERE id_index = s.id_index AND s.uscc IS NULL AND {written} LIMIT 1
+        ) ji ON true"""
+    else:
+        subjects = f"""
+        LEFT JOIN subjects_subject ju ON ju.uscc = s.uscc AND {written}
         LEFT JOIN subjects_subject ji ON ji.id_index = s.id_index AND s.uscc IS NULL
-        LEFT JOIN records_record r ON {record}"""
+             AND {written}"""
     sql = f"""SELECT s.pos, COALESCE(ju.id, ji.id), r.id,
                CASE WHEN r.content_hash = s.content_hash THEN 1 ELSE 0 END,
                CASE WHEN {name_only} THEN r.subject_id END,
                CASE WHEN {name_only} THEN r.subject_name END,
                CASE WHEN {name_only} THEN r.subject_link END
-        FROM {STAGE} s {joins}"""
+        FROM {STAGE} s {records} {subjects}"""
     if _pg():
         buffer = io.BytesIO()
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
@@ -1184,6 +1202,14 @@ def load_accepted(
         if _pg():
             cursor.execute("SET LOCAL jit = off")  # compiling the joins costs more than it saves
         _create_temp_tables(cursor)
+        # A key space with no records yet (a department's first submission of a category, often
+        # its backlog) needs no look-ups: every key of the file is new, and the lock above keeps
+        # it so until this transaction ends.
+        cursor.execute(
+            "SELECT 1 FROM records_record WHERE department_id = %s AND category_id = %s LIMIT 1",
+            [plan.department_id, plan.category_id],
+        )
+        probe_records = cursor.fetchone() is not None
         lap("load_setup")
         chunks = _chunks(accepted)
         upcoming = prepare(next(chunks, None))
@@ -1196,14 +1222,16 @@ def load_accepted(
 
             cursor.execute(f"{'TRUNCATE' if _pg() else 'DELETE FROM'} {STAGE}")
             _write(cursor, STAGE, STAGE_COLUMNS, rows)
-            if _pg():
-                cursor.execute(f"ANALYZE {STAGE}")
             lap("load_stage")
-            result.subjects_created += _create_missing_subjects(cursor, rows, ts)
-            lap("load_subjects")
-            found = _classify(cursor, plan)
+            found = _classify(cursor, plan, probe_records)
             lap("load_classify")
-            rows = rows.join(found, on="pos", how="left").with_columns(
+            rows = rows.join(found, on="pos", how="left")
+            unchanged = int((rows.get_column("same") == 1).sum())
+            rows = rows.filter(pl.col("same") != 1)
+            rows, created = _register_new_subjects(cursor, rows, ts)
+            result.subjects_created += created
+            lap("load_subjects")
+            rows = rows.with_columns(
                 pl.when(pl.col("subject_id").is_null())
                 .then(None)
                 .when(pl.col("uscc").is_not_null())
@@ -1211,8 +1239,6 @@ def load_accepted(
                 .otherwise(pl.lit(SubjectLink.ID_NUMBER.value))
                 .alias("subject_link")
             )
-            unchanged = int((rows.get_column("same") == 1).sum())
-            rows = rows.filter(pl.col("same") != 1)
             rows, created = _link_names(rows, reviews)
             result.subjects_created += created
             lap("load_link_names")
