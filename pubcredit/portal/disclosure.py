@@ -100,15 +100,18 @@ def subject_records(
     today: dt.date | None = None,
     offset: int = 0,
     limit: int = 20,
+    total: int | None = None,
 ) -> RecordPage:
-    """One page of the subject's records of a category that are public today, newest first."""
+    """One page of the subject's records of a category that are public today, newest first.
+    `total`, when the caller already counted them (subject_counts), saves a second count."""
     category_id = _category_id(category_code)
     if category_id is None:
         return RecordPage([], 0, offset, limit)
     # The category by id (not by code through a join): the read model carries it.
     qs = _services().public_records(subject_id, today=today_or(today))
     qs = qs.filter(publicity__category_id=category_id)
-    total = qs.count()
+    if total is None:
+        total = qs.count()
     rows = list(qs[offset : offset + limit]) if offset < total else []
     return RecordPage([_render(r, include_subject=False) for r in rows], total, offset, limit)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core import signing
 from django.utils.translation import gettext as _
@@ -162,7 +162,7 @@ class PublicSubject:
     region_name: str
     legal_representative: str
     established_on: str
-    former_names: list[str] = field(default_factory=list)
+    former_names: list[str] | None = None  # None: not looked up (search results)
 
     @property
     def is_person(self) -> bool:
@@ -184,8 +184,9 @@ class PublicSubject:
                 "uscc": self.uscc,
                 "legal_representative": self.legal_representative,
                 "established_on": self.established_on or None,
-                "former_names": self.former_names,
             }
+            if self.former_names is not None:
+                data["former_names"] = self.former_names
         return data
 
 
@@ -206,7 +207,7 @@ def public_subject(subject: Subject, *, former_names: list[str] | None = None) -
         region_name=region_names().get(subject.region or "", ""),
         legal_representative="" if person else redact_id_numbers(subject.legal_representative),
         established_on=subject.established_on.isoformat() if subject.established_on else "",
-        former_names=[] if person else list(former_names or []),
+        former_names=None if person or former_names is None else list(former_names),
     )
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -103,23 +104,41 @@ def _bigram_pairs(names: list[str], docs: np.ndarray) -> tuple[np.ndarray, np.nd
 
 
 def _postings(entries: pl.DataFrame, former: pl.DataFrame) -> pl.DataFrame:
-    """The distinct (gram, doc, kind, region) rows for `entries` (doc, kind, region, name_norm)
-    and their former names (doc, name_norm), sorted by (gram, doc)."""
+    """The distinct (gram, doc, kind, region) rows for `entries` (doc, kind, region, name_norm;
+    docs consecutive from the first row's) and their former names (doc, name_norm), sorted by
+    (gram, doc): numpy sorts and drops adjacent duplicates, kind and region are gathered by
+    position (no hash join or hash-unique over millions of rows)."""
     names = entries["name_norm"].to_list() + former["name_norm"].to_list()
     docs = np.concatenate(
         [entries["doc"].to_numpy().astype(np.int32), former["doc"].to_numpy().astype(np.int32)]
     )
-    parts = []
+    gram_parts, doc_parts = [], []
     for start in range(0, len(names), REBUILD_CHUNK):
         grams, gram_docs = _bigram_pairs(
             names[start : start + REBUILD_CHUNK], docs[start : start + REBUILD_CHUNK]
         )
-        parts.append(pl.DataFrame({"gram": grams, "doc": gram_docs}))
-    pairs = pl.concat(parts) if parts else pl.DataFrame(schema={"gram": pl.Int64, "doc": pl.Int32})
-    return (
-        pairs.unique()
-        .join(entries.select("doc", "kind", "region"), on="doc", how="left")
-        .sort("gram", "doc")
+        gram_parts.append(grams)
+        doc_parts.append(gram_docs)
+    if not gram_parts or not sum(len(g) for g in gram_parts):
+        return pl.DataFrame(
+            schema={"gram": pl.Int64, "doc": pl.Int32, "kind": pl.String, "region": pl.String}
+        )
+    grams = np.concatenate(gram_parts)
+    gram_docs = np.concatenate(doc_parts)
+    order = np.lexsort((gram_docs, grams))
+    grams, gram_docs = grams[order], gram_docs[order]
+    keep = np.ones(len(grams), dtype=bool)
+    keep[1:] = (grams[1:] != grams[:-1]) | (gram_docs[1:] != gram_docs[:-1])
+    grams, gram_docs = grams[keep], gram_docs[keep]
+    first_doc = int(entries["doc"][0])
+    positions = pl.Series(gram_docs - first_doc, dtype=pl.Int64)
+    return pl.DataFrame(
+        {
+            "gram": grams,
+            "doc": gram_docs,
+            "kind": entries["kind"].gather(positions),
+            "region": entries["region"].gather(positions),
+        }
     )
 
 
@@ -276,6 +295,35 @@ class IndexSummary:
         }
 
 
+@contextmanager
+def _deferred_primary_key(model):
+    """PostgreSQL, inside the rebuild's transaction, on a table just emptied: drop the primary
+    key for the bulk write and add it back afterwards (one sorted index build instead of
+    millions of insertions). The table stays locked until commit; a failure rolls it all back."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'p'",
+            [table],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            yield
+            return
+        name, definition = row
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+        )
+
+
 @transaction.atomic
 def rebuild_search_index() -> IndexSummary:
     """Rebuild the whole name-search index from the subject register.
@@ -303,7 +351,7 @@ def rebuild_search_index() -> IndexSummary:
     entries, former = _entries(subjects, former, first_doc=1)
     postings = _postings(entries, former)
     t_grams = time.perf_counter()
-    with deferred_indexes(NameGram):
+    with deferred_indexes(NameGram), _deferred_primary_key(NameGram):
         _write(entries, postings)
     state.max_subject_id = top
     state.next_doc = entries.height + 1

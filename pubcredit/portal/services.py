@@ -164,23 +164,22 @@ def search_subjects(
         norm, region=district or None, kind=kind or None, offset=offset, limit=limit
     )
     outcome.total, outcome.more = matches.total, matches.more
-    subjects = Subject.objects.in_bulk(matches.subject_ids)
-    formers: dict[int, list[str]] = {}
-    for sid, name, name_norm in FormerName.objects.filter(
-        subject_id__in=matches.subject_ids
-    ).values_list("subject_id", "name", "name_norm"):
-        formers.setdefault(sid, []).append((name, name_norm))
+    subjects = Subject.objects.only(*_SUBJECT_FIELDS, "name_norm").in_bulk(matches.subject_ids)
+    # Former names only for hits found through one (a result list shows the matched one; the
+    # subject page lists them all): most searches need no second query.
+    via_former = [sid for sid, s in subjects.items() if norm not in s.name_norm]
+    formers: dict[int, list[tuple[str, str]]] = {}
+    if via_former:
+        for sid, name, name_norm in FormerName.objects.filter(
+            subject_id__in=via_former
+        ).values_list("subject_id", "name", "name_norm"):
+            formers.setdefault(sid, []).append((name, name_norm))
     for sid in matches.subject_ids:
         subject = subjects.get(sid)
         if subject is None or subject.kind == SubjectKind.PERSON:
             continue
-        former = formers.get(sid, [])
-        matched = ""
-        if norm not in subject.name_norm:
-            matched = next((name for name, n in former if norm in n), "")
-        outcome.hits.append(
-            SearchHit(public_subject(subject, former_names=[n for n, _ in former]), matched)
-        )
+        matched = next((name for name, n in formers.get(sid, []) if norm in n), "")
+        outcome.hits.append(SearchHit(public_subject(subject), matched))
     return outcome
 
 
@@ -280,10 +279,17 @@ def subject_tab_counts(subject_id: int, today=None) -> dict[str, int]:
 
 
 def subject_tab_records(
-    subject_id: int, tab: Tab, *, today=None, offset: int = 0, limit: int = 20
+    subject_id: int,
+    tab: Tab,
+    *,
+    today=None,
+    offset: int = 0,
+    limit: int = 20,
+    total: int | None = None,
 ) -> disclosure.RecordPage:
     """One page of what the tab shows: the subject's records of the tab's categories that are
-    public today (through the publicity rules), newest first."""
+    public today (through the publicity rules), or its list entries in force, newest first.
+    `total`: the tab's count from subject_tab_counts, if the caller has it."""
     if tab.list_kind:
         return disclosure.subject_list_entries(
             subject_id, tab.list_kind, today=today, offset=offset, limit=limit
@@ -292,7 +298,7 @@ def subject_tab_records(
         return disclosure.RecordPage([], 0, offset, limit)
     if len(tab.categories) == 1:
         return disclosure.subject_records(
-            subject_id, tab.categories[0], today=today, offset=offset, limit=limit
+            subject_id, tab.categories[0], today=today, offset=offset, limit=limit, total=total
         )
     items, total = [], 0
     for code in tab.categories:  # several categories: small lists, concatenated

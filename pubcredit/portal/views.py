@@ -176,7 +176,7 @@ def subject(request, ref: str):
     page = _page_number(request)
     counts = services.subject_tab_counts(found.pk)
     records = services.subject_tab_records(
-        found.pk, tab, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
+        found.pk, tab, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, total=counts.get(tab.slug)
     )
     view = public_subject(found, former_names=services.subject_former_names(found))
     tabs = [
