@@ -134,10 +134,6 @@ class Record(models.Model):
     def __str__(self) -> str:
         return f"{self.subject_name} {self.business_key}"
 
-    @property
-    def business_key_parts(self) -> list[str]:
-        return self.business_key.split(KEY_SEPARATOR)
-
     def original_value(self, code: str):
         """The value as written in the file (the cleaned value when they did not differ)."""
         if code in self.original:
@@ -145,8 +141,9 @@ class Record(models.Model):
         return self.data.get(code)
 
 
-# Business keys of several fields join their cleaned values with this separator; a "|" inside a
-# value is escaped as "\|" so the joined key stays unambiguous.
+# Business keys of several fields join their cleaned values with this separator; a "|" or "\"
+# inside a value is escaped with "\" so the joined key stays unambiguous. A document number
+# (证件号码) in a key is replaced by its blind index. A one-field key is the value itself.
 KEY_SEPARATOR = "|"
 
 
