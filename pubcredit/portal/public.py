@@ -90,7 +90,7 @@ def resolve_subject_ref(ref: str) -> Subject | None:
     """The subject a public reference names, or None. A plain id never resolves to a person.
     Raises RefExpired for a person's link past PERSON_REF_SECONDS."""
     ref = (ref or "").strip()
-    if ref.isdigit() and len(ref) <= 18:
+    if ref.isascii() and ref.isdigit() and len(ref) <= 18:
         return Subject.objects.filter(pk=int(ref)).exclude(kind=SubjectKind.PERSON).first()
     if ref.startswith("p-"):
         try:

@@ -78,6 +78,8 @@ def test_references_never_expose_a_person_by_id():
     assert resolve_subject_ref(ref + "x") is None
     assert resolve_subject_ref("p-garbage") is None
     assert resolve_subject_ref("../../etc") is None
+    assert resolve_subject_ref("³") is None  # a digit to str.isdigit, not to int()
+    assert resolve_subject_ref("9" * 30) is None
 
 
 def test_sliding_window_counts_the_previous_window_partly(settings):
