@@ -5,6 +5,15 @@ import os
 
 import pytest
 
+# The browser fixtures are defined once, here: a session-scoped Playwright imported into two test
+# modules would start twice, and the second sync start fails inside the first one's event loop.
+from pubcredit.testing.browser import (  # noqa: F401 - fixtures
+    browser_context,
+    browser_log,
+    chromium_browser,
+    page,
+)
+
 
 def pytest_report_header(config):
     from django.conf import settings

@@ -28,13 +28,7 @@ from pubcredit.intake.tests.webkit import (  # noqa: F401 (fixtures)
     received_on_messy_date,
     zhangdian,
 )
-from pubcredit.testing.browser import (  # noqa: F401 (fixtures)
-    browser_context,
-    browser_log,
-    chromium_browser,
-    log_in,
-    page,
-)
+from pubcredit.testing.browser import log_in
 
 pytestmark = pytest.mark.browser
 

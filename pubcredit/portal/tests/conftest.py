@@ -1,12 +1,6 @@
 import pytest
 
 from pubcredit.portal.tests.kit import platform  # noqa: F401 - fixture
-from pubcredit.testing.browser import (  # noqa: F401 - fixtures for test_browser.py
-    browser_context,
-    browser_log,
-    chromium_browser,
-    page,
-)
 
 
 @pytest.fixture(autouse=True)
