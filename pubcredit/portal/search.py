@@ -225,13 +225,18 @@ def _lock_writers() -> SearchIndexState:
     return state
 
 
-def _write(entries: pl.DataFrame, postings: pl.DataFrame) -> None:
+def _write(entries: pl.DataFrame, postings: pl.DataFrame, *, fresh: bool = False) -> None:
+    """Write entries and postings and count them into GramStat (`fresh`: the tables were just
+    emptied, so the counts are copied in rather than added to existing rows)."""
     if entries.height:
         bulk_copy(SearchEntry, ["doc", "subject_id", "kind", "region", "text"], entries)
     if postings.height:
         bulk_copy(NameGram, ["gram", "doc", "kind", "region"], postings)
         counts = postings.group_by("gram").len("df")
-        _add_df(counts)
+        if fresh:
+            bulk_copy(GramStat, ["gram", "df"], counts)
+        else:
+            _add_df(counts)
 
 
 def _add_df(counts: pl.DataFrame) -> None:
@@ -352,7 +357,7 @@ def rebuild_search_index() -> IndexSummary:
     postings = _postings(entries, former)
     t_grams = time.perf_counter()
     with deferred_indexes(NameGram), _deferred_primary_key(NameGram):
-        _write(entries, postings)
+        _write(entries, postings, fresh=True)
     state.max_subject_id = top
     state.next_doc = entries.height + 1
     state.refreshed_at = now
