@@ -343,7 +343,9 @@ def prepare_rows(
         orig = originals.get(f.code)
         if orig is not None:
             text = _as_text(pl.col(f.code), dtype)
-            differs = pl.col(orig).is_not_null() & (text.is_null() | (pl.col(orig) != text))
+            # An empty cell (cleaned value null) is no information worth keeping.
+            written = pl.col(orig).str.strip_chars().str.len_bytes() > 0
+            differs = written.fill_null(False) & (text.is_null() | (pl.col(orig) != text))
             original_members.append(
                 pl.when(differs).then(_json_member(pl.col(orig), pl.String, f.code, fast))
             )

@@ -130,8 +130,8 @@ def test_id_numbers_never_stored_in_clear(make_submission):
 
 
 def test_originals_kept_where_they_differ(make_submission):
-    rows = [cf_row(1), cf_row(2)]
-    originals = {0: {"CF_JDRQ": "2024年3月5日", "CF_CFJG": "淄博市市场监督管理局"}}
+    rows = [cf_row(1) | {"BZ": None}, cf_row(2) | {"BZ": None}]
+    originals = {0: {"CF_JDRQ": "2024年3月5日", "CF_CFJG": "淄博市市场监督管理局", "BZ": " "}}
     load(make_submission(), rows, originals=originals)
     first = Record.objects.get(source_row=2)
     assert first.original == {"CF_JDRQ": "2024年3月5日"}
