@@ -1177,6 +1177,12 @@ def load_accepted(
 
     if not connection.in_atomic_block:
         raise RuntimeError("load_accepted must run inside the submission's transaction")
+    if connection.vendor == "sqlite" and connection.Database.sqlite_version_info < (3, 35):
+        # INSERT … ON CONFLICT DO UPDATE … WHERE and RETURNING (bulk_create ids).
+        raise LoadError(
+            _("SQLite 版本过旧(%(v)s),入库需要 3.35 或更高版本。")
+            % {"v": connection.Database.sqlite_version}
+        )
     plan = plan or LoadPlan.for_submission(submission)
     result = LoadResult()
     timings = result.timings
