@@ -366,9 +366,10 @@ def import_rules(principal: Principal, path: str | Path | None = None) -> dict:
         principal,
         "publicity.import_rules",
         object_type="publicity.rules",
-        object_id=str(Path(path) if path else DATA_FILE.name),
+        # The column holds an identifier, not a path: a temporary upload's path can be long.
+        object_id=Path(path).name if path else DATA_FILE.name,
         object_repr=_("公示期规则"),
-        after=counts,
+        after=counts | {"path": str(path) if path else str(DATA_FILE)},
     )
     return counts
 

@@ -44,6 +44,9 @@ def test_export_round_trip(rules, system, tmp_path):
     assert [r["code"] for r in doc["regimes"]] == [r["code"] for r in shipped["regimes"]]
     # Importing the export changes nothing; importing the shipped file restores the value.
     assert rulefile.import_rules(system, path)["changed"] is False
+    # The audit event names the file; its full path (any length) is kept in the snapshot.
+    event = AuditEvent.objects.filter(action="publicity.import_rules").latest("id")
+    assert (event.object_id, event.after["path"]) == ("rules.json", str(path))
     assert rulefile.import_rules(system)["tier_rules"]["updated"] == 1
 
 
