@@ -26,10 +26,16 @@ lock:
 	.lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^pubcredit' > requirements.lock
 	rm -rf .lockenv
 
+# Serves with the task worker (db_worker) and the scheduler beside runserver (`pubcredit serve`):
+# Ctrl-C, or any of the three stopping, stops all three.
 run: install
 	$(BIN)/pubcredit migrate --noinput
 	$(BIN)/pubcredit setup --demo-subjects $(DEMO_SUBJECTS)
-	$(BIN)/pubcredit runserver $(HOST):$(PORT)
+	$(BIN)/pubcredit serve $(HOST):$(PORT)
+
+# The same three processes without migrate/setup.
+serve: install
+	$(BIN)/pubcredit serve $(HOST):$(PORT)
 
 test: install
 	$(BIN)/pytest

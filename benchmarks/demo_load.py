@@ -6,9 +6,10 @@
 
 Steps: create a fresh database (PostgreSQL: DROP/CREATE DATABASE through the server's
 `postgres` database; SQLite: a new file), `pubcredit migrate`, then time
-`pubcredit demo --subjects N --seed S --json` as a child process. Reported: wall time of the
-demo command (process start to exit, Django start-up and catalogue import included), the
-child's peak RSS (from wait4's rusage, so only that process), rows per second, the phase
+`pubcredit demo --subjects N --seed S --json` as a child process (subjects, their licences,
+penalties, list entries and commitments, publicity, the check flags and the search index).
+Reported: wall time of the demo command (process start to exit, Django start-up and catalogue
+import included), the child's peak RSS (from wait4's rusage, so only that process), rows per second, the phase
 timings the command reports, row counts and the table size on disk. The result is written as
 JSON to benchmarks/out/ (gitignored) and printed as a short table. The database is dropped
 afterwards unless --keep.
@@ -193,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         "migrate_seconds": round(migrate_seconds, 2),
         "phases_seconds": summary["seconds"],
         "stats": stats,
+        # Licences, penalties, list entries (pubcredit.demo.records) and the search index.
+        "records": summary.get("records"),
+        "search_index": summary.get("search_index"),
         "targets": {"wall_seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_RSS_MB},
         "machine": {
             "cpus": os.cpu_count(),
@@ -225,6 +229,14 @@ def main(argv: list[str] | None = None) -> int:
             ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds"].items()),
         ),
         ("former names", f"{stats['former_names']:,}"),
+        (
+            "records",
+            ", ".join(
+                f"{k} {v:,}"
+                for k, v in ((summary.get("records") or {}).get("records") or {}).items()
+            )
+            or "-",
+        ),
     ]
     if "table_total_bytes" in stats:
         rows.append(

@@ -106,6 +106,7 @@ def health(request):
 
 from pubcredit.accounts.api import router as accounts_router  # noqa: E402
 from pubcredit.catalog.api import router as catalog_router  # noqa: E402
+from pubcredit.commitments.api import router as commitments_router  # noqa: E402
 from pubcredit.intake.api import router as intake_router  # noqa: E402
 from pubcredit.lists.api import router as lists_router  # noqa: E402
 from pubcredit.measures.api import router as measures_router  # noqa: E402
@@ -116,6 +117,7 @@ from pubcredit.subjects.api import router as subjects_router  # noqa: E402
 api.add_router("/accounts", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/checks", checks_router)
+api.add_router("/commitments", commitments_router)
 # Aggregation: /api/v1/submissions… and /api/v1/records (paths fixed by the exchange contract).
 api.add_router("", intake_router)
 api.add_router("/lists", lists_router)

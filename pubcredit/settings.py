@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "pubcredit.publicity",
     "pubcredit.lists",
     "pubcredit.measures",
+    "pubcredit.commitments",
+    "pubcredit.repair",
     "pubcredit.portal",
     "pubcredit.console",
     "pubcredit.demo",

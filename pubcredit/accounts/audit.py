@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import models, transaction
+from django.db.models.fields.files import FieldFile
 
 from pubcredit.accounts.models import AuditEvent
 from pubcredit.accounts.permissions import Principal
@@ -24,6 +25,8 @@ def _jsonable(value):
         return str(value)
     if isinstance(value, bytes | memoryview):
         return None
+    if isinstance(value, FieldFile):  # a stored file: its name under MEDIA_ROOT
+        return value.name or ""
     return value
 
 

@@ -36,6 +36,10 @@ ACTIONS: dict[str, str] = {
     "lists.identify": gettext_lazy("认定和移出信用名单条目(部门报送员限本部门)"),
     "lists.change": gettext_lazy("维护名单类型(管理后台)"),
     "measures.change": gettext_lazy("维护联合奖惩措施和核查事项(管理后台)"),
+    "commitments.assess": gettext_lazy("认定信用承诺履行情况(部门报送员限本部门受理的承诺)"),
+    "repair.view": gettext_lazy("查看信用修复、异议和信用承诺的办理情况(部门、区县限本范围)"),
+    "repair.handle": gettext_lazy("受理、决定信用修复和异议申请,组织修复培训(信用中心)"),
+    "repair.review": gettext_lazy("核实信用修复和异议申请(部门报送员限本部门的记录)"),
     "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
     "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
 }
@@ -59,6 +63,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "lists.identify",
             "lists.change",
             "measures.change",
+            "commitments.assess",
+            "repair.view",
+            "repair.handle",
+            "repair.review",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -78,6 +86,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "lists.identify",
             "lists.change",
             "measures.change",
+            "commitments.assess",
+            "repair.view",
+            "repair.handle",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -88,10 +99,20 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "records.view",
             "console.view",
             "lists.identify",
+            "commitments.assess",
+            "repair.view",
+            "repair.review",
         }
     ),
     Role.DISTRICT_ADMIN: frozenset(
-        {"catalog.view", "subjects.view", "subjects.view_person", "records.view", "console.view"}
+        {
+            "catalog.view",
+            "subjects.view",
+            "subjects.view_person",
+            "records.view",
+            "console.view",
+            "repair.view",
+        }
     ),
     Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view"}),
     # Banks call the API (credit checks); they have no console and never see persons unmasked.
@@ -135,6 +156,8 @@ ADMIN_PERMISSIONS: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] 
     # List entries change only through the lists services (认定/移出 with history); the admin
     # shows them read-only to whoever maintains the list types.
     "lists.change": ("lists", frozenset({"view", "add", "change"}), frozenset({"listtype"})),
+    # The repair rules (time limits, conditions) are catalogue-like configuration.
+    "repair.handle": ("repair", frozenset({"view", "add", "change"}), frozenset({"repairrule"})),
     "measures.change": (
         "measures",
         frozenset({"view", "add", "change"}),

@@ -340,17 +340,25 @@ def validate_purpose(purpose: str) -> str:
 
 @transaction.atomic
 def log_person_access(
-    principal: Principal, subject, *, purpose: str, what: str = "", client_address=None
+    principal: Principal,
+    subject,
+    *,
+    purpose: str,
+    what: str = "",
+    client_address=None,
+    action: str = "subjects.view_person",
 ) -> AccessLog:
     """Record that a staff member or system looked at a natural person's data, and why.
-    Refuses (and logs nothing) unless the principal holds "subjects.view_person", the subject is
-    a natural person within the principal's scope, and the purpose says why."""
+    Refuses (and logs nothing) unless the principal holds `action` ("subjects.view_person", or
+    the action of the procedure that shows the data, e.g. "repair.view" for an applicant's
+    materials), the subject is a natural person within the principal's scope, and the purpose
+    says why."""
     from pubcredit.subjects.models import Subject
 
-    principal.require("subjects.view_person")
+    principal.require(action)
     if not subject.is_person:
         raise ValueError("log_person_access is for natural persons only")
-    in_scope = restrict(Subject.objects.filter(pk=subject.pk), principal, "subjects.view_person")
+    in_scope = restrict(Subject.objects.filter(pk=subject.pk), principal, action)
     if not in_scope.exists():
         raise PermissionDenied(_("该自然人不在您的管辖范围内。"))
     purpose = validate_purpose(purpose)

@@ -32,6 +32,8 @@ GROUP_OVERVIEW = _("概览")
 GROUP_INTAKE = _("数据归集")
 GROUP_SUBJECTS = _("主体管理")
 GROUP_CHECKS = _("联合奖惩")
+# Credit services: commitments (信用承诺), repair (信用修复) and objections (异议).
+GROUP_SERVICES = _("信用服务")
 GROUP_PORTAL = _("门户管理")
 GROUP_SYSTEM = _("系统管理")
 
@@ -60,6 +62,14 @@ NAV_ITEMS: list[NavItem] = [
         also_current=("console:subject_detail",),
     ),
     NavItem(
+        _("信用名单"),
+        "console:lists:entry_list",
+        "lists.identify",
+        GROUP_CHECKS,
+        also_current=("console:lists:entry_detail",),
+    ),
+    NavItem(_("认定名单"), "console:lists:identify", "lists.identify", GROUP_CHECKS),
+    NavItem(
         _("信用核查"),
         "console:checks:window",
         "checks.run",
@@ -69,6 +79,28 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("批量核查"), "console:checks:batches", "checks.run", GROUP_CHECKS),
     NavItem(_("核查对象变动通知"), "console:checks:notifications", "checks.run", GROUP_CHECKS),
     NavItem(_("联合奖惩案例统计"), "console:checks:stats", "checks.run", GROUP_CHECKS),
+    NavItem(
+        _("信用承诺"),
+        "console:commitments:list",
+        "repair.view",
+        GROUP_SERVICES,
+        also_current=("console:commitments:detail", "console:commitments:assess"),
+    ),
+    NavItem(
+        _("修复与异议办理"),
+        "console:repair:queue",
+        "repair.view",
+        GROUP_SERVICES,
+        also_current=("console:repair:application", "console:repair:objection"),
+    ),
+    NavItem(
+        _("修复培训"),
+        "console:repair:training",
+        "repair.handle",
+        GROUP_SERVICES,
+        also_current=("console:repair:session",),
+    ),
+    NavItem(_("办理统计"), "console:repair:stats", "repair.view", GROUP_SERVICES),
     NavItem(
         _("新闻发布"),
         "console:news_list",
@@ -85,6 +117,7 @@ GROUP_ORDER = [
     GROUP_INTAKE,
     GROUP_SUBJECTS,
     GROUP_CHECKS,
+    GROUP_SERVICES,
     GROUP_PORTAL,
     GROUP_SYSTEM,
 ]

@@ -12,6 +12,11 @@ urlpatterns = [
     path("intake/", include("pubcredit.intake.urls")),
     # Credit checks (信用核查): window, results, batches, notifications, statistics.
     path("checks/", include("pubcredit.measures.check_urls")),
+    path("lists/", include("pubcredit.lists.urls")),
+    # Credit commitments (信用承诺): register, fulfilment assessment.
+    path("commitments/", include("pubcredit.commitments.urls")),
+    # Credit repair (信用修复), objections (异议) and repair training: queues, decisions, statistics.
+    path("repair/", include("pubcredit.repair.urls")),
     # Portal news (信用动态, 政策法规, 通知公告): pubcredit.portal.console_views.
     path("news/", news_views.news_list, name="news_list"),
     path("news/new/", news_views.news_create, name="news_create"),

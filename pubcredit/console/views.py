@@ -14,4 +14,11 @@ def dashboard(request):
     principal = Principal.of(request.user)
     if not principal.can("console.view"):
         raise PermissionDenied(_("您的账号没有使用工作台的权限。如需开通,请联系平台管理员。"))
-    return render(request, "console/dashboard.html", {"stats": dashboard_stats(principal)})
+    context = {"stats": dashboard_stats(principal)}
+    if principal.can("repair.view"):
+        from pubcredit.repair.queries import overdue_count
+
+        # Two counts on the (status, due_on) indexes: open repair applications and objections
+        # past their deadline, as far as the principal may see them.
+        context["repair_overdue"] = overdue_count(principal)
+    return render(request, "console/dashboard.html", context)

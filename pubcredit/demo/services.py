@@ -8,6 +8,7 @@ bounded by the chunk size whatever the number of subjects.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import queue
 import secrets
@@ -42,6 +43,11 @@ from pubcredit.demo.generate import (
     generate_subjects,
 )
 from pubcredit.demo.models import DemoLoad
+from pubcredit.demo.records import (
+    load_demo_records,
+    rebuild_demo_search_index,
+    remove_demo_records,
+)
 from pubcredit.subjects import crypto, names
 from pubcredit.subjects.models import FormerName, Subject
 
@@ -232,6 +238,13 @@ def _references_outside_demo(first_id: int, last_id: int) -> list[str]:
 
 
 def _remove_load(principal: Principal, load: DemoLoad) -> int:
+    from pubcredit.commitments.demo import remove_demo_commitments
+
+    # The demo's own commitments (and their watch-list entries) go with the demo subjects;
+    # anything else referring to them still blocks the removal below.
+    remove_demo_commitments(load.first_id, load.last_id)
+    # Likewise the demo's records, list entries and their read models (pubcredit.demo.records).
+    remove_demo_records(load.first_id, load.last_id)
     refs = _references_outside_demo(load.first_id, load.last_id)
     if refs:
         raise ValidationError(
@@ -362,6 +375,8 @@ def load_demo(
     replace: bool = False,
     chunk_size: int = CHUNK_SIZE,
     progress=None,
+    records: bool = True,
+    as_of: dt.date | None = None,
 ) -> dict:
     """Load the demo city: `subjects` generated subjects (see pubcredit.demo.generate) with their
     former names, plus the demo staff accounts.
@@ -375,7 +390,13 @@ def load_demo(
     - natural persons' 身份证号 are stored only encrypted, as blind index and masked;
     - one "demo.load" audit event (and "demo.remove" for a replaced load; account creation
       writes its own events);
-    - memory bounded by `chunk_size` rows of generated data, not by `subjects`.
+    - memory bounded by `chunk_size` rows of generated data, not by `subjects`;
+    - credit commitments for every 8th demo subject, a few breached with their watch-list
+      entries (pubcredit.commitments.demo; the list types are imported when none are).
+    - with `records`: licences, penalties and red/black list entries of the demo subjects,
+      their publicity and the check read model, judged on `as_of` (default today), and the
+      name-search index rebuilt (pubcredit.demo.records; the publicity rules and list types are
+      imported when none are).
 
     Returns a summary: counts by kind and district, former names, accounts, timings (seconds).
     `progress`, if given, is called with (rows written, total) after each chunk.
@@ -444,6 +465,31 @@ def load_demo(
         if dropped:
             t = timer.add("indexes", t)
 
+    # Credit commitments of some demo subjects, a few of them breached (pubcredit.commitments).
+    from pubcredit.commitments.demo import load_demo_commitments
+
+    commitments = load_demo_commitments(
+        principal,
+        first_id=ids.start,
+        last_id=ids.stop - 1,
+        seed=seed,
+        as_of=as_of or timezone.localdate(),
+    )
+    t = timer.add("commitments", t)
+
+    # Licences, penalties, list entries and their read models (pubcredit.demo.records).
+    demo_records = None
+    if records:
+        demo_records = load_demo_records(
+            principal,
+            first_id=ids.start,
+            last_id=ids.stop - 1,
+            seed=seed,
+            as_of=as_of,
+            timer=timer,
+        )
+    search_index = rebuild_demo_search_index(timer)
+
     seconds = round(time.perf_counter() - started, 3)
     load = DemoLoad.objects.create(
         seed=seed,
@@ -468,6 +514,9 @@ def load_demo(
             for code, n in sorted(by_district.items())
         },
         "former_names": former_total,
+        "commitments": commitments,
+        "records": demo_records,
+        "search_index": search_index,
         "accounts": accounts,
         "database": connection.vendor,
         "seconds": {k: round(v, 3) for k, v in timer.phases.items()} | {"total": seconds},

@@ -15,14 +15,23 @@ entries (e.g. SXBZXR 失信被执行人信息, YZSX 严重失信主体名单, SX
 category are loaded, `entries_from_records(record_ids)` turns each into (or updates) one entry:
 - list type: the one whose `record_match` condition holds for the record's data; else the only
   active list type of the category; else the list type whose code or name equals the value of
-  the record's field with role "list_type" (名单类型); records matching none are skipped;
+  the record's field with role "list_type" (名单类型); records matching none, and records whose
+  subject kind the list type does not accept, are skipped;
 - subject, name, 认定部门 (= the submitting department), decided_on (= decision date),
   valid_from (record's valid_from or decision date), valid_to (record's valid_to, else the list
   type's default validity);
 - basis from the fields with role legal_basis / reason / content, document number from the
   field with role document_number (else the business key);
-- a withdrawn or expired record removes its published entry; an entry removed in the console
-  stays removed when the record is submitted again.
+- 移出 through intake: a record whose field with role "removal_date" (移出日期) is filled ends
+  its entry: valid_to becomes at most the day before the removal date, and once that date has
+  come (removal date ≤ today) the published entry is removed, its reason the field with role
+  "removal_reason" (移出原因) and the date;
+- the status follows the record's dates at every (re)submission: an entry whose (new) valid_to
+  lies before today is expired at once; an expired entry whose validity a resubmission extends
+  past today is published again (both with their events);
+- a withdrawn or expired record removes its published entry; a removed entry (in the console,
+  by a removal date or by a withdrawal) stays removed when the record is submitted again: to
+  list the subject again, submit a new 认定 (a new document number, i.e. a new record).
 """
 
 from __future__ import annotations
@@ -417,6 +426,32 @@ def _record_basis(record, roles: dict[str, str], category_name: str) -> str:
     }
 
 
+def _record_date(value) -> dt.date | None:
+    """A date as intake stores it in a record's JSON ("YYYY-MM-DD"); None when empty or not a
+    date."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        return None
+
+
+def _removal(data: dict, roles: dict[str, str]) -> tuple[dt.date | None, str]:
+    """(removal date, removal reason as stored on the entry) of a record's data."""
+    day = _record_date(data.get(roles.get("removal_date", "")))
+    if day is None:
+        return None, ""
+    reason = str(data.get(roles.get("removal_reason", ""), "") or "").strip()
+    text = _("%(reason)s(移出日期 %(day)s)") % {
+        "reason": reason or _("报送单位报送移出"),
+        "day": day.isoformat(),
+    }
+    return day, text[:512]
+
+
 @transaction.atomic
 def entries_from_records(
     record_ids, *, principal: Principal | None = None, today: dt.date | None = None
@@ -425,7 +460,8 @@ def entries_from_records(
     mapping). Records of categories no list type carries are ignored; records without a linked
     subject (awaiting review) are skipped and counted. Set-based: bulk inserts and updates, one
     audit event per call. Returns counts {"created", "updated", "removed", "unchanged",
-    "skipped"}."""
+    "skipped"} ("removed": published entries this call removed, by a withdrawal or a removal
+    date)."""
     from pubcredit.records.models import Record, RecordStatus
 
     principal = principal or Principal.system("lists intake")
@@ -449,32 +485,32 @@ def entries_from_records(
     now = timezone.now()
     by = principal.label[:150]
     to_create: list[ListEntry] = []
+    # What each new entry becomes right after its creation: (status, reason) or None.
+    create_status: dict[int, tuple[str, str]] = {}
     to_update: list[ListEntry] = []
     events: list[ListEntryEvent] = []
-    removed: list[ListEntry] = []
+    ended: dict[str, list[ListEntry]] = {EntryStatus.REMOVED: [], EntryStatus.EXPIRED: []}
+    republished: list[ListEntry] = []
     touched_subjects: set[int] = set()
+
+    def transition(entry: ListEntry, to_status: str, reason: str) -> None:
+        events.append(_event(entry, entry.status, to_status, by, reason, now))
+        entry.status = to_status
+        entry.status_reason = reason[:512]
+        entry.status_changed_at = now
+
     for record in records:
         entry = existing.get(record.pk)
         live = record.status == RecordStatus.ACTIVE
         if not live:
             if entry is not None and entry.status == EntryStatus.PUBLISHED:
-                entry.status = EntryStatus.REMOVED
-                entry.status_reason = _("来源记录已%(status)s") % {
-                    "status": record.get_status_display()
-                }
-                entry.status_changed_at = now
-                to_update.append(entry)
-                removed.append(entry)
-                events.append(
-                    _event(
-                        entry,
-                        EntryStatus.PUBLISHED,
-                        EntryStatus.REMOVED,
-                        by,
-                        entry.status_reason,
-                        now,
-                    )
+                transition(
+                    entry,
+                    EntryStatus.REMOVED,
+                    _("来源记录已%(status)s") % {"status": record.get_status_display()},
                 )
+                to_update.append(entry)
+                ended[EntryStatus.REMOVED].append(entry)
                 touched_subjects.add(entry.subject_id)
                 counts["removed"] += 1
             else:
@@ -484,16 +520,28 @@ def entries_from_records(
             counts["skipped"] += 1
             continue
         cat_roles = roles.get(record.category_id, {})
-        lt = _match_list_type(by_category[record.category_id], record.data or {}, cat_roles)
-        if lt is None:
+        data = record.data or {}
+        lt = _match_list_type(by_category[record.category_id], data, cat_roles)
+        if lt is None or (record.subject_kind and not lt.accepts_kind(record.subject_kind)):
             counts["skipped"] += 1
             continue
         decided_on = record.decision_date or record.valid_from or record.received_at.date()
         valid_from = record.valid_from or decided_on
         valid_to = record.valid_to or default_valid_to(lt, valid_from)
+        removal_on, removal_reason = _removal(data, cat_roles)
+        if removal_on is not None:
+            last_day = removal_on - dt.timedelta(days=1)
+            valid_to = last_day if valid_to is None else min(valid_to, last_day)
         if valid_to is not None and valid_to < valid_from:
             valid_to = valid_from
-        docno = str(record.data.get(cat_roles.get("document_number", ""), "") or "")
+        # The status the record's dates call for today.
+        if removal_on is not None and removal_on <= day:
+            target = (EntryStatus.REMOVED, removal_reason)
+        elif valid_to is not None and valid_to < day:
+            target = (EntryStatus.EXPIRED, _("有效期已届满"))
+        else:
+            target = (EntryStatus.PUBLISHED, "")
+        docno = str(data.get(cat_roles.get("document_number", ""), "") or "")
         values = {
             "list_type_id": lt.pk,
             "subject_id": record.subject_id,
@@ -516,18 +564,32 @@ def entries_from_records(
             )
             entry._list_type = lt
             to_create.append(entry)
+            if target[0] != EntryStatus.PUBLISHED:
+                create_status[record.pk] = target
             touched_subjects.add(record.subject_id)
             counts["created"] += 1
             continue
         changed = {k: v for k, v in values.items() if getattr(entry, k) != v}
-        if not changed:
-            counts["unchanged"] += 1
-            continue
-        touched_subjects.update({entry.subject_id, record.subject_id})
+        previous_subject = entry.subject_id
         for k, v in changed.items():
             setattr(entry, k, v)
+        # Removed stays removed; otherwise the status follows the dates.
+        moved = None
+        if entry.status == EntryStatus.PUBLISHED and target[0] != EntryStatus.PUBLISHED:
+            moved = target[0]
+            transition(entry, *target)
+            ended[moved].append(entry)
+        elif entry.status == EntryStatus.EXPIRED and target[0] == EntryStatus.PUBLISHED:
+            moved = EntryStatus.PUBLISHED
+            transition(entry, EntryStatus.PUBLISHED, _("有效期已变更,恢复公示"))
+            entry.list_type = lt
+            republished.append(entry)
+        if not changed and moved is None:
+            counts["unchanged"] += 1
+            continue
         to_update.append(entry)
-        counts["updated"] += 1
+        touched_subjects.update({previous_subject, record.subject_id})
+        counts["removed" if moved == EntryStatus.REMOVED else "updated"] += 1
 
     if to_create:
         ListEntry.objects.bulk_create(to_create, batch_size=2000)
@@ -541,13 +603,9 @@ def entries_from_records(
                 e.pk = pks[e.record_id]
         for e in to_create:
             events.append(_event(e, "", EntryStatus.PUBLISHED, by, _("归集报送"), now))
-            if e.valid_to is not None and e.valid_to < day:
-                e.status = EntryStatus.EXPIRED
-                e.status_reason = _("有效期已届满")
+            if e.record_id in create_status:
+                transition(e, *create_status[e.record_id])
                 to_update.append(e)
-                events.append(
-                    _event(e, EntryStatus.PUBLISHED, EntryStatus.EXPIRED, by, e.status_reason, now)
-                )
     if to_update:
         for e in to_update:
             e.updated_at = now
@@ -583,8 +641,9 @@ def entries_from_records(
     published = [e for e in to_create if e.status == EntryStatus.PUBLISHED]
     for e in published:
         e.list_type = e._list_type
-    _announce_published(published)
-    _announce_ended([e.pk for e in removed], [e.subject_id for e in removed], EntryStatus.REMOVED)
+    _announce_published(published + republished)
+    for status, gone in ended.items():
+        _announce_ended([e.pk for e in gone], [e.subject_id for e in gone], status)
     return counts
 
 

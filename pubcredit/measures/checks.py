@@ -43,6 +43,7 @@ from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.commitments.services import commitments_in_force
 from pubcredit.lists.models import ListKind
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import (
@@ -356,6 +357,10 @@ def _not_identified_conclusion(query: CheckQuery, match: str, candidates: list) 
     ) % {"name": query.value}
 
 
+def _commitments(subject_id: int, day: dt.date) -> list[dict]:
+    return commitments_in_force([subject_id], day).get(subject_id, [])
+
+
 def build_result(
     query: CheckQuery,
     matter: rules_mod.CompiledMatter,
@@ -393,8 +398,8 @@ def build_result(
         "punishments": [_measure_json(m) for m in app.punishments] if app else [],
         "rewards": [_measure_json(m) for m in app.rewards] if app else [],
         "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards] if app else [],
-        # Credit commitments (信用承诺) in force: filled once commitments are managed (issue 6).
-        "commitments": [],
+        # Credit commitments (信用承诺) in force on the day (not breached): one indexed query.
+        "commitments": _commitments(subject["id"], day) if subject is not None else [],
         "outcome": str(outcome),
         "outcome_label": str(CheckOutcome(outcome).label),
         "conclusion": conclusion,

@@ -87,6 +87,16 @@ class MeasureOut(Schema):
     triggered_by: list[str]
 
 
+class CommitmentOut(Schema):
+    code: str = Field(description="承诺编码")
+    commitment_type: str = Field(description="承诺类型")
+    reason: str = Field(description="承诺事由")
+    made_on: str = Field(description="承诺作出日期")
+    valid_to: str | None = Field(description="承诺有效期至(为空表示长期)")
+    department: str = Field(description="承诺受理单位")
+    performance: str = Field(description="承诺履行状态(待认定 / 全部履行)")
+
+
 class MatterOut(Schema):
     code: str
     name: str
@@ -109,7 +119,7 @@ class CheckOut(Schema):
     punishments: list[MeasureOut]
     rewards: list[MeasureOut]
     withheld_rewards: list[MeasureOut]
-    commitments: list[dict]
+    commitments: list[CommitmentOut] = Field(description="核查日在有效期内、未违诺的信用承诺")
     outcome: str
     outcome_label: str
     conclusion: str

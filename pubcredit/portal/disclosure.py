@@ -45,6 +45,8 @@ def _render(record, *, include_subject: bool) -> PublicRecord:
         department_name=getattr(department, "name", "") if department else "",
         publicity_start=getattr(publicity, "start", None),
         publicity_end=getattr(publicity, "end", None),
+        repair_from=getattr(publicity, "repair_from", None),
+        publicity_state=getattr(publicity, "state", ""),
     )
 
 
@@ -241,4 +243,78 @@ def public_list_entry(entry) -> PublicRecord:
         fields=fields,
         publicity_start=entry.valid_from.isoformat(),
         publicity_end=entry.valid_to.isoformat() if entry.valid_to else "",
+    )
+
+
+# --------------------------------------------------------------------------- credit commitments
+
+
+def subject_commitment_count(subject_id: int, today: dt.date | None = None) -> int:
+    """The subject's commitments in the public register today (可向社会公开, made by today)."""
+    from pubcredit.commitments.services import public_commitments
+
+    return public_commitments(subject_id, today_or(today)).order_by().count()
+
+
+def subject_commitments(
+    subject_id: int,
+    *,
+    today: dt.date | None = None,
+    offset: int = 0,
+    limit: int = 20,
+    total: int | None = None,
+) -> RecordPage:
+    """One page of the subject's public commitments, newest first, rendered like records."""
+    from pubcredit.commitments.services import public_commitments
+
+    qs = public_commitments(subject_id, today_or(today))
+    if total is None:
+        total = qs.count()
+    rows = list(qs[offset : offset + limit]) if offset < total else []
+    return RecordPage([public_commitment(c) for c in rows], total, offset, limit)
+
+
+def public_commitment(commitment) -> PublicRecord:
+    """A commitment as the public sees it: a person's name masked (张*), the committer's own
+    identifiers left to the subject's header, no signer, every text scrubbed of 身份证号."""
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.portal.public import PublicField, redact_id_numbers
+    from pubcredit.subjects.names import mask_person_name
+
+    c = commitment
+    person = c.committer_kind == SubjectKind.PERSON
+    values = [
+        ("CN_CNBM", _("承诺编码"), c.code),
+        ("CN_CNLX", _("承诺类型"), c.get_commitment_type_display()),
+        ("CN_CNSY", _("承诺事由"), c.reason),
+        ("CN_CNNR", _("承诺内容"), c.content),
+        ("CN_WNZR", _("违诺责任"), c.liability),
+        ("CN_ZCRQ", _("承诺作出日期"), c.made_on.isoformat()),
+        ("CN_YXQ", _("承诺有效期"), c.valid_to.isoformat() if c.valid_to else _("长期")),
+        ("CN_SLDW", _("承诺受理单位"), c.department.name),
+        ("MATTER", _("替代的审批事项"), c.matter.name if c.matter_id else ""),
+        ("CN_LXZT", _("承诺履行状态"), c.get_performance_display()),
+        ("CN_WLXNR", _("未履行的承诺内容"), c.unfulfilled_content),
+        ("CN_ZJNR", _("违诺责任追究内容"), c.liability_enforced),
+        ("CN_RDRQ", _("履行状态认定日期"), c.assessed_on.isoformat() if c.assessed_on else ""),
+        ("CN_RDDW", _("履行状态认定单位"), c.assessor.name if c.assessor_id else ""),
+        ("BZ", _("备注"), c.remark),
+    ]
+    fields = [
+        PublicField(code, str(label), redact_id_numbers(str(v))) for code, label, v in values if v
+    ]
+    summary = [f for f in fields if f.code in ("CN_CNLX", "CN_CNBM", "CN_ZCRQ", "CN_LXZT")]
+    return PublicRecord(
+        id=c.pk,
+        category="CN",
+        category_name=str(_("信用承诺")),
+        subject_name=mask_person_name(c.committer_name) if person else c.committer_name,
+        subject_kind=c.committer_kind,
+        subject_ref=None if person else str(c.subject_id),
+        department=c.department.name,
+        decision_date=c.made_on.isoformat(),
+        summary=summary,
+        fields=fields,
+        publicity_start=c.made_on.isoformat(),
+        publicity_end=c.valid_to.isoformat() if c.valid_to else "",
     )

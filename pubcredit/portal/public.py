@@ -278,6 +278,11 @@ class PublicRecord:
     fields: list[PublicField]
     publicity_start: str = ""
     publicity_end: str = ""
+    # For the repair and objection links of a penalty: the first day a repair may be applied
+    # for (ISO date, "" when there is no minimum period) and the publicity state ("objection"
+    # while an objection is verified: shown with the flag 异议处理中).
+    repair_from: str = ""
+    publicity_state: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -352,6 +357,8 @@ def public_record(
     department_name: str = "",
     publicity_start=None,
     publicity_end=None,
+    repair_from=None,
+    publicity_state: str = "",
 ) -> PublicRecord:
     """The public view of one record (`include_subject`: keep the subject's own fields, for
     lists that show records of many subjects)."""
@@ -378,4 +385,6 @@ def public_record(
         fields=rendered,
         publicity_start=publicity_start.isoformat() if publicity_start else "",
         publicity_end=publicity_end.isoformat() if publicity_end else "",
+        repair_from=repair_from.isoformat() if repair_from else "",
+        publicity_state=publicity_state or "",
     )

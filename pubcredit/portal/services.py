@@ -245,22 +245,28 @@ class Tab:
     label: str
     categories: tuple[str, ...] = ()  # catalogue category codes whose public records it shows
     list_kind: str = ""  # or: the kind of credit list whose entries in force it shows
+    # or: a register kept by another app that it shows instead of records ("commitments": the
+    # commitment register of pubcredit.commitments, which CN records arriving through intake
+    # feed, so the category's records are not shown a second time)
+    register: str = ""
 
     @property
     def has_items(self) -> bool:
-        return bool(self.categories or self.list_kind)
+        return bool(self.categories or self.list_kind or self.register)
 
 
 # 信用中国-style tabs. Records come through the publicity rules (pubcredit.publicity); the
 # 红名单 and 严重失信主体名单 tabs show the list entries in force (pubcredit.lists), which is where
-# records of their carrier categories (SXJL, YZSX) end up.
+# records of their carrier categories (SXJL, YZSX) end up; the 信用承诺 tab shows the commitment
+# register (pubcredit.commitments: signed online, at a window, or received as CN records),
+# those 可向社会公开 and made by today.
 TABS: tuple[Tab, ...] = (
     Tab("basic", gettext_lazy("基本信息")),
     Tab("licences", gettext_lazy("行政许可"), ("XK",)),
     Tab("penalties", gettext_lazy("行政处罚"), ("CF",)),
     Tab("red", gettext_lazy("守信激励(红名单)"), list_kind="red"),
     Tab("serious", gettext_lazy("严重失信主体名单"), list_kind="black"),
-    Tab("commitments", gettext_lazy("信用承诺"), ("CN",)),
+    Tab("commitments", gettext_lazy("信用承诺"), ("CN",), register="commitments"),
 )
 TAB_BY_SLUG = {tab.slug: tab for tab in TABS}
 
@@ -269,13 +275,17 @@ def subject_tab_counts(subject_id: int, today=None) -> dict[str, int]:
     """{tab slug: items public today} for every tab but 基本信息."""
     counts = disclosure.subject_counts(subject_id, today)
     lists = disclosure.subject_list_counts(subject_id, today)
-    return {
-        tab.slug: lists.get(tab.list_kind, 0)
-        if tab.list_kind
-        else sum(counts.get(code, 0) for code in tab.categories)
-        for tab in TABS
-        if tab.has_items
-    }
+    out = {}
+    for tab in TABS:
+        if not tab.has_items:
+            continue
+        if tab.register == "commitments":
+            out[tab.slug] = disclosure.subject_commitment_count(subject_id, today)
+        elif tab.list_kind:
+            out[tab.slug] = lists.get(tab.list_kind, 0)
+        else:
+            out[tab.slug] = sum(counts.get(code, 0) for code in tab.categories)
+    return out
 
 
 def subject_tab_records(
@@ -290,6 +300,10 @@ def subject_tab_records(
     """One page of what the tab shows: the subject's records of the tab's categories that are
     public today (through the publicity rules), or its list entries in force, newest first.
     `total`: the tab's count from subject_tab_counts, if the caller has it."""
+    if tab.register == "commitments":
+        return disclosure.subject_commitments(
+            subject_id, today=today, offset=offset, limit=limit, total=total
+        )
     if tab.list_kind:
         return disclosure.subject_list_entries(
             subject_id, tab.list_kind, today=today, offset=offset, limit=limit

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from pubcredit.portal import views
 
@@ -14,6 +14,9 @@ urlpatterns = [
     path("notices/", views.news_section, {"section": "notices"}, name="notices"),
     path("policies/", views.news_section, {"section": "policies"}, name="policies"),
     path("articles/<int:pk>/", views.article, name="article"),
+    # 信用服务: credit commitments (信用承诺), credit repair (信用修复) and objections (异议).
+    path("commitments/", include("pubcredit.commitments.portal_urls")),
+    path("repair/", include("pubcredit.repair.portal_urls")),
     # Sections still under construction; replace the view when the section is built.
     path("measures/", views.section, {"section": "measures"}, name="measures"),
     path("services/", views.section, {"section": "services"}, name="services"),

@@ -46,10 +46,13 @@ def test_me_with_a_bearer_key(client, world, admin_principal):
         "district": None,
         "actions": [
             "catalog.view",
+            "commitments.assess",
             "console.view",
             "lists.identify",
             "records.submit",
             "records.view",
+            "repair.review",
+            "repair.view",
             "subjects.view",
         ],
     }

@@ -34,6 +34,9 @@ EXPECTED = {
         "lists.identify",
         "lists.change",
         "measures.change",
+        "commitments.assess",
+        "repair.view",
+        "repair.handle",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -42,6 +45,9 @@ EXPECTED = {
         "records.view",
         "console.view",
         "lists.identify",
+        "commitments.assess",
+        "repair.view",
+        "repair.review",
     },
     Role.DISTRICT_ADMIN: {
         "catalog.view",
@@ -49,6 +55,7 @@ EXPECTED = {
         "subjects.view_person",
         "records.view",
         "console.view",
+        "repair.view",
     },
     Role.WINDOW_CLERK: {"subjects.view", "checks.run", "console.view"},
     Role.BANK_USER: {"subjects.view", "checks.run"},
@@ -79,6 +86,10 @@ def test_role_action_matrix(role, action):
         (Role.CENTRE_STAFF, "accounts.manage", False),
         (Role.CENTRE_STAFF, "accounts.view_audit", False),
         (Role.DISTRICT_ADMIN, "subjects.view_person", True),
+        # 谁认定、谁修复: the centre accepts and decides, the deciding department verifies.
+        (Role.CENTRE_STAFF, "repair.review", False),
+        (Role.DEPARTMENT_CLERK, "repair.handle", False),
+        (Role.WINDOW_CLERK, "repair.view", False),
         (Role.PUBLIC, "subjects.view", False),
     ],
 )

@@ -23,10 +23,20 @@ def test_categories_list_and_filters(client, catalogue):
     assert {"XK", "CF", "CN", "ML01", "ML11", "YZSX"} <= set(by_code)
     assert by_code["CF"]["field_count"] == 30 and by_code["CF"]["fields_complete"]
     assert by_code["CF"]["parent"] == "ML03"
-    assert by_code["YZSX"]["field_count"] == 0
+    assert by_code["YZSX"]["field_count"] == 20 and by_code["YZSX"]["fields_complete"]
+    assert by_code["GGXYPJ"]["field_count"] == 0 and not by_code["GGXYPJ"]["fields_complete"]
     assert [r["catalogue_class"] for r in rows] == sorted(r["catalogue_class"] for r in rows)
     complete = client.get(f"{BASE}/categories", {"complete": "true"}).json()
-    assert sorted(r["code"] for r in complete) == ["CF", "CN", "XK"]
+    assert sorted(r["code"] for r in complete) == [
+        "CF",
+        "CN",
+        "JYYC",
+        "SXBZXR",
+        "SXJL",
+        "XK",
+        "XZGXF",
+        "YZSX",
+    ]
     class3 = client.get(f"{BASE}/categories", {"catalogue_class": 3}).json()
     assert {"XK", "CF", "ML03"} <= {r["code"] for r in class3}
     assert all(r["catalogue_class"] == 3 for r in class3)
@@ -63,7 +73,7 @@ def test_codelists(client, catalogue):
     body = resp.json()
     assert [i["value"] for i in body["items"]][-2:] == ["主动型", "其他"]
     assert "主动公示型" in body["items"][5]["synonyms"]
-    assert len(client.get(f"{BASE}/codelists").json()) == 8
+    assert len(client.get(f"{BASE}/codelists").json()) == 13  # 8 + 名单类型 of 5 list categories
 
 
 def test_catalogue_api_is_read_only(client, catalogue):

@@ -93,7 +93,7 @@ def test_catalog_import_export_check(db, tmp_path):
     counts = json.loads(out)
     assert all(c["created"] == 0 and c["updated"] == 0 for c in counts.values())
     out, _ = run("catalog", "export", "--dir", str(tmp_path))
-    assert len(out.splitlines()) == 7
+    assert len(out.splitlines()) == 12  # 4 files + 8 categories with fields
     for rel in ("regions.json", "categories/CF.json", "departments.json"):
         assert (tmp_path / rel).read_bytes() == (DATA_DIR / rel).read_bytes()
 

@@ -23,6 +23,11 @@ FILES = [
     "categories/XK.json",
     "categories/CF.json",
     "categories/CN.json",
+    "categories/SXJL.json",
+    "categories/YZSX.json",
+    "categories/SXBZXR.json",
+    "categories/XZGXF.json",
+    "categories/JYYC.json",
 ]
 
 
@@ -151,13 +156,13 @@ def test_admin_edit_survives_export_and_reimport_into_fresh_database(catalogue, 
 
 
 def test_category_with_first_fields_moves_to_its_own_file(catalogue, tmp_path):
-    yzsx = Category.objects.get(code="YZSX")
-    Field.objects.create(category=yzsx, code="YZSX_MC", name="主体名称", sort_order=1)
+    rating = Category.objects.get(code="GGXYPJ")
+    Field.objects.create(category=rating, code="PJ_MC", name="主体名称", sort_order=1)
     services.export_catalogue(tmp_path)
-    own = json.loads((tmp_path / "categories/YZSX.json").read_text(encoding="utf-8"))
-    assert [f["code"] for f in own["fields"]] == ["YZSX_MC"]
+    own = json.loads((tmp_path / "categories/GGXYPJ.json").read_text(encoding="utf-8"))
+    assert [f["code"] for f in own["fields"]] == ["PJ_MC"]
     rest = json.loads((tmp_path / "categories/_catalogue.json").read_text(encoding="utf-8"))
-    assert "YZSX" not in {c["code"] for c in rest["categories"]}
+    assert "GGXYPJ" not in {c["code"] for c in rest["categories"]}
     assert datafiles.read_catalogue(tmp_path).categories  # still a valid catalogue
 
 

@@ -306,6 +306,13 @@ def test_setup_reports_a_changed_or_missing_admin_password(settings, tmp_path):
 def test_setup_reloads_when_the_demo_rows_were_deleted_by_hand(settings, tmp_path, system):
     settings.VAR_DIR = tmp_path
     load_demo(system, subjects=100, seed=1)
+    # By hand, what refers to the subjects first (commitments, records, list entries).
+    from pubcredit.commitments.demo import remove_demo_commitments
+    from pubcredit.demo.records import remove_demo_records
+
+    load = DemoLoad.objects.get()
+    remove_demo_commitments(load.first_id, load.last_id)
+    remove_demo_records(load.first_id, load.last_id)
     FormerName.objects.all().delete()
     Subject.objects.all().delete()  # the DemoLoad marker stays behind
     call_command("setup", demo_subjects=150, stdout=io.StringIO())

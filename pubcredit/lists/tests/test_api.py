@@ -24,7 +24,7 @@ def bearer(role, department_code=None) -> dict:
 
 def test_public_catalogue_endpoints(seeded, client):
     types = client.get("/api/v1/lists/types").json()
-    assert len(types) == 22
+    assert len(types) == 23
     tax = next(t for t in types if t["code"] == "RED_TAX_A")
     assert tax["authority"] == "国家税务总局淄博市税务局" and tax["legal_basis"]
     assert len(client.get("/api/v1/lists/types?kind=black").json()) == 7

@@ -61,10 +61,55 @@ def _fact(label, value) -> str:
     return format_html("<div><dt>{}</dt><dd>{}</dd></div>", label, value)
 
 
+# Categories whose records get the 在线申请修复 / 异议申诉 links (penalties: 信用修复 applies to
+# 行政处罚 information only; list entries and commitments are rendered as records too, with
+# ids that are not record ids, so the links go nowhere else).
+REPAIRABLE_CATEGORIES = frozenset({"CF"})
+
+
+def _repair_actions(record, today) -> str:
+    """The 信用中国-style buttons of a penalty: 在线申请修复 (grey, with the date it opens, until
+    the minimum publicity period is over) and 异议申诉. Needs no query: the publicity row
+    carries `repair_from`."""
+    if record.category not in REPAIRABLE_CATEGORIES:
+        return ""
+    day = today.isoformat() if hasattr(today, "isoformat") else str(today or "")
+    if not record.repair_from or (day and record.repair_from <= day):
+        apply = format_html(
+            '<a class="button button-small repair-link" href="{}">{}</a>',
+            reverse("portal:repair:apply", args=[record.id]),
+            _("在线申请修复"),
+        )
+    else:
+        apply = format_html(
+            '<span class="button button-small repair-link disabled" aria-disabled="true">{}</span>'
+            '<span class="record-note">{}</span>',
+            _("在线申请修复"),
+            _("自 %(d)s 起可申请") % {"d": record.repair_from},
+        )
+    objection = format_html(
+        '<a class="button button-small button-secondary objection-link" href="{}">{}</a>',
+        reverse("portal:repair:objection", args=[record.id]),
+        _("异议申诉"),
+    )
+    return format_html('<div class="record-actions">{}{}</div>', apply, objection)
+
+
 @register.simple_tag
-def record_block(record, show_subject=False):
-    """One public record (portal.public.PublicRecord): summary line and every field."""
+def repair_actions(record, today=None):
+    """A penalty's 在线申请修复 / 异议申诉 links on their own (the record page)."""
+    from django.utils import timezone
+
+    return _repair_actions(record, today or timezone.localdate())
+
+
+@register.simple_tag
+def record_block(record, show_subject=False, actions=False, today=None):
+    """One public record (portal.public.PublicRecord): summary line and every field; with
+    `actions`, a penalty's repair and objection links (as of `today`)."""
     head = []
+    if getattr(record, "publicity_state", "") == "objection":
+        head.append(format_html('<span class="flag flag-objection">{}</span>', _("异议处理中")))
     if show_subject:
         if record.subject_ref:
             name = format_html(
@@ -100,10 +145,11 @@ def record_block(record, show_subject=False):
     if record.department:
         fields.append(format_html("<dt>{}</dt><dd>{}</dd>", _("报送部门"), record.department))
     return format_html(
-        '<article class="record" id="record-{}"><header class="record-head">{}</header>'
+        '<article class="record" id="record-{}"><header class="record-head">{}</header>{}'
         '<details><summary>{}</summary><dl class="record-fields">{}</dl></details></article>',
         record.id,
         mark_safe("".join(head)),
+        _repair_actions(record, today) if actions else "",
         _("查看详情"),
         mark_safe("".join(fields)),
     )

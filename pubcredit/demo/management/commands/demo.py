@@ -1,4 +1,6 @@
-"""`pubcredit demo --subjects N --seed S [--replace] [--json]`: load the demo city.
+"""`pubcredit demo --subjects N --seed S [--replace] [--json] [--as-of DATE] [--no-records]`: load
+the demo city (subjects, and unless --no-records their licences, penalties and list entries, the
+records judged on --as-of, default today).
 
 Prints a Chinese summary (or, with --json, the summary as JSON on stdout). A second load without
 --replace is refused with one line on stderr and exit status 1; bad arguments exit 2. The command
@@ -7,6 +9,8 @@ acts as the platform itself (Principal.system): whoever can run it already holds
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
 import sys
 
@@ -27,7 +31,49 @@ PHASE_LABELS = {
     "prepare": "规范化与加密",
     "write": "写入数据库",
     "indexes": "重建索引",
+    "commitments": "信用承诺",
+    "records_generate": "生成信用记录",
+    "records_write": "写入信用记录",
+    "publicity": "计算公示状态",
+    "lists": "名单与核查标识",
+    "search_index": "重建名称检索索引",
 }
+RECORD_LABELS = {"XK": "行政许可", "CF": "行政处罚"}
+STATE_LABELS = {
+    "public": "公示中",
+    "ended": "公示期满",
+    "expired": "已失效",
+    "not_published": "不予公示",
+    "pending": "待公示",
+}
+ENTRY_LABELS = {"red": "守信激励名单", "black": "严重失信主体名单", "watch": "重点关注名单"}
+
+
+def _records_lines(records: dict | None) -> list[str]:
+    """The licences, penalties and list entries of a load, in Chinese."""
+    if not records:
+        return []
+    counts = ",".join(f"{RECORD_LABELS.get(k, k)} {n:,} 条" for k, n in records["records"].items())
+    states = ",".join(f"{STATE_LABELS.get(k, k)} {n:,}" for k, n in records["publicity"].items())
+    entries: dict[str, dict[str, int]] = {}
+    for key, n in records["list_entries"].items():
+        kind, _, status = key.partition("_")
+        entries.setdefault(kind, {})[status] = n
+    lists = ",".join(
+        f"{ENTRY_LABELS.get(k, k)} {sum(v.values()):,} 条(已到期 {v.get('expired', 0):,})"
+        for k, v in entries.items()
+    )
+    return [
+        f"  信用记录:{counts}(按 {records['as_of']} 计算公示状态:{states})",
+        f"  名单条目:{lists or '无'}",
+    ]
+
+
+def _iso_date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD:{value}") from None
 
 
 def _message(exc: ValidationError) -> str:
@@ -46,6 +92,13 @@ def format_summary(summary: dict) -> str:
     districts = ",".join(f"{k.split(' ')[-1]} {n:,}" for k, n in summary["by_district"].items())
     lines.append(f"  区县分布:{districts}")
     lines.append(f"  曾用名:{summary['former_names']:,} 条")
+    commitments = summary.get("commitments") or {}
+    if commitments.get("commitments"):
+        lines.append(
+            f"  信用承诺:{commitments['commitments']:,} 条"
+            f"(其中违诺 {commitments['breaches']:,} 条,已列入违背信用承诺重点关注对象名单)"
+        )
+    lines += _records_lines(summary.get("records"))
     phases = ",".join(
         f"{PHASE_LABELS.get(k, k)} {v:.1f} 秒"
         for k, v in summary["seconds"].items()
@@ -70,6 +123,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--replace", action="store_true", help="删除已有演示数据后重新生成")
         parser.add_argument("--json", action="store_true", help="以 JSON 输出摘要")
+        parser.add_argument(
+            "--as-of",
+            type=_iso_date,
+            metavar="DATE",
+            default=None,
+            help="信用记录和名单按该日期生成并计算公示状态(YYYY-MM-DD,默认今天)",
+        )
+        parser.add_argument(
+            "--no-records", action="store_true", help="只加载主体,不生成信用记录和名单条目"
+        )
 
     def handle(self, *args, **options):
         n = options["subjects"]
@@ -88,6 +151,8 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 replace=options["replace"],
                 progress=progress,
+                records=not options["no_records"],
+                as_of=options["as_of"],
             )
         except ValidationError as exc:
             raise CommandError(_message(exc), returncode=1) from None

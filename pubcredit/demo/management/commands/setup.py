@@ -1,12 +1,13 @@
 """`pubcredit setup [--demo-subjects N] [--site-url URL]`: make a fresh install usable.
 
 Run by `make run` after `migrate`. Idempotent: a second run changes nothing and is fast.
-1. imports the shipped catalogue when none is loaded, and the list types and measures (联合奖惩
-   清单) when none are;
+1. imports the shipped catalogue when none is loaded, and the list types, measures (联合奖惩
+   清单), publicity rules (公示期规则) and credit repair rules when none are;
 2. creates the administrator `admin` once, with a random password saved in
    VAR_DIR/admin-password.txt;
-3. loads the demo city (N subjects, default 2000; 0 for none) and the demo staff accounts once,
-   when the subject register is empty;
+3. loads the demo city (N subjects, default 2000; 0 for none: subjects, licences, penalties,
+   list entries, commitments, with their publicity and read models) and the demo staff
+   accounts once, when the subject register is empty;
 4. every time, prints the site address, the admin login and the demo accounts, in Chinese.
 """
 
@@ -37,6 +38,31 @@ def default_site_url() -> str:
     host = os.environ.get("HOST") or "127.0.0.1"
     port = os.environ.get("PORT") or "8000"
     return f"http://{host}:{port}/"
+
+
+def _import_rules(system: Principal) -> list[str]:
+    """The publicity rules (公示期规则) and the credit repair rules, each imported when none are
+    loaded: a second run changes nothing, and rules an administrator edited in the admin are
+    not overwritten (`pubcredit publicity rules import` re-imports the shipped file on
+    purpose). Publicity is recomputed when records exist that were judged without rules."""
+    from pubcredit.publicity.models import PublicityRegime
+    from pubcredit.publicity.rulefile import import_rules
+    from pubcredit.publicity.services import refresh_publicity
+    from pubcredit.records.models import Record
+    from pubcredit.repair.models import RepairRule
+    from pubcredit.repair.services import import_rules as import_repair_rules
+
+    done = []
+    if not PublicityRegime.objects.exists():
+        import_rules(system)
+        done.append("已导入公示期规则(行政处罚信息公示期限、严重程度认定)")
+        if Record.objects.exists():
+            refresh_publicity(reason="rules")
+            done.append("已按公示期规则重新计算公示状态")
+    if not RepairRule.objects.exists():
+        import_repair_rules(system)
+        done.append("已导入信用修复规则")
+    return done
 
 
 class Command(BaseCommand):
@@ -77,6 +103,7 @@ class Command(BaseCommand):
             if not Measure.objects.exists():
                 import_measures(system)
                 done.append("已导入核查事项和联合奖惩措施清单")
+            done += _import_rules(system)
             if calendar_known_through() is None:
                 seeded = seed_from_chinese_calendar(system)
                 done.append(
@@ -94,6 +121,15 @@ class Command(BaseCommand):
                     f"已加载演示数据 {summary['subjects']:,} 个主体"
                     f"(用时 {summary['seconds']['total']:.1f} 秒)"
                 )
+                records = summary.get("records") or {}
+                if records:
+                    counts = records["records"]
+                    entries = sum(records["list_entries"].values())
+                    done.append(
+                        f"演示信用记录:行政许可 {counts.get('XK', 0):,} 条、"
+                        f"行政处罚 {counts.get('CF', 0):,} 条(公示中 "
+                        f"{records['publicity'].get('public', 0):,} 条),名单条目 {entries:,} 条"
+                    )
         except ValidationError as exc:
             raise CommandError(";".join(str(m) for m in exc.messages)) from None
 

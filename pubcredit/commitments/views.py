@@ -1,0 +1,200 @@
+"""Console pages of the commitments app (under /console/commitments/): the register, scoped
+and filterable, and one commitment with its history and the fulfilment assessment form.
+
+Thin: rows come from `restrict(…, "repair.view")` (a 部门报送员 sees the commitments its
+department accepted, a 区县管理员 those of its district's subjects), the assessment goes
+through `services.assess_commitment`. Lists show natural persons masked; the signer's name and
+telephone are shown only to whoever may assess the commitment (the accepting department)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import Department
+from pubcredit.commitments import services
+from pubcredit.commitments.forms import AssessForm
+from pubcredit.commitments.models import (
+    BREACHES,
+    Commitment,
+    CommitmentType,
+    Performance,
+)
+from pubcredit.portal.public import public_name
+
+PER_PAGE = 30
+
+
+def _viewer(request) -> Principal:
+    principal = Principal.of(request.user)
+    if not (principal.can("console.view") and principal.can(services.VIEW_ACTION)):
+        raise PermissionDenied(_("您的账号没有查看信用承诺的权限。如需开通,请联系平台管理员。"))
+    return principal
+
+
+def _visible(principal: Principal):
+    return services.visible_commitments(principal).select_related(
+        "department", "assessor", "matter"
+    )
+
+
+def _get(principal: Principal, pk: int) -> Commitment:
+    found = _visible(principal).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("信用承诺不存在或无权查看。"))
+    return found
+
+
+@login_required
+def commitment_list(request):
+    principal = _viewer(request)
+    qs = _visible(principal)
+    ctype = request.GET.get("type", "")
+    performance = request.GET.get("performance", "")
+    department = request.GET.get("department", "")
+    code = request.GET.get("code", "").strip()[:20]
+    if ctype in CommitmentType.values:
+        qs = qs.filter(commitment_type=ctype)
+    if performance == "breach":
+        qs = qs.filter(performance__in=BREACHES)
+    elif performance in Performance.values:
+        qs = qs.filter(performance=performance)
+    departments = None
+    if not principal.is_department_scoped:
+        departments = list(Department.objects.filter(active=True).order_by("level", "code"))
+        if department:
+            qs = qs.filter(department__code=department)
+    if code:
+        qs = qs.filter(code__startswith=code)
+    paginator = Paginator(qs.order_by("-made_on", "-id"), PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [
+        {"c": c, "name": public_name(c.committer_name, c.committer_kind)} for c in page.object_list
+    ]
+    query = urlencode(
+        {
+            k: v
+            for k, v in {
+                "type": ctype,
+                "performance": performance,
+                "department": department,
+                "code": code,
+            }.items()
+            if v
+        }
+    )
+    return render(
+        request,
+        "commitments/console/list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "types": CommitmentType.choices,
+            "performances": [*Performance.choices, ("breach", _("违诺(部分履行或全部未履行)"))],
+            "departments": departments,
+            "scope_department": principal.department if principal.is_department_scoped else None,
+            "scope_district": principal.district if principal.is_district_scoped else None,
+            "filters": {
+                "type": ctype,
+                "performance": performance,
+                "department": department,
+                "code": code,
+            },
+            "query": query,
+        },
+    )
+
+
+def _detail_context(principal: Principal, commitment: Commitment, form=None) -> dict:
+    may_assess = services.can_assess(principal, commitment)
+    allowed = services.allowed_transitions(commitment) if may_assess else ()
+    if may_assess and allowed and form is None:
+        form = AssessForm(allowed=allowed)
+    return {
+        "commitment": commitment,
+        "committer_name": public_name(commitment.committer_name, commitment.committer_kind),
+        "events": list(commitment.events.order_by("at", "id")),
+        "may_assess": may_assess,
+        "form": form if allowed else None,
+        "show_signer": may_assess,
+    }
+
+
+@login_required
+def commitment_detail(request, pk: int):
+    principal = _viewer(request)
+    commitment = _get(principal, pk)
+    response = render(
+        request,
+        "commitments/console/detail.html",
+        _detail_context(principal, commitment),
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_POST
+def commitment_assess(request, pk: int):
+    principal = _viewer(request)
+    commitment = _get(principal, pk)
+    if not services.can_assess(principal, commitment):
+        raise PermissionDenied(_("只能认定本部门受理的信用承诺的履行情况。"))
+    allowed = services.allowed_transitions(commitment)
+    form = AssessForm(request.POST, allowed=allowed)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.assess_commitment(
+                principal,
+                commitment,
+                data["performance"],
+                unfulfilled_content=data["unfulfilled_content"],
+                liability_enforced=data["liability_enforced"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("已认定履行状态。"))
+            return redirect("console:commitments:detail", pk=commitment.pk)
+    commitment.refresh_from_db()
+    response = render(
+        request,
+        "commitments/console/detail.html",
+        _detail_context(principal, commitment, form),
+        status=422,
+    )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+def commitment_letter(request, pk: int):
+    principal = _viewer(request)
+    commitment = _get(principal, pk)
+    if not commitment.letter:
+        raise Http404(_("该承诺没有在线生成的承诺书。"))
+    try:
+        handle = commitment.letter.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("承诺书文件不存在。")) from None
+    response = FileResponse(
+        handle,
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"信用承诺书-{commitment.code}.pdf",
+    )
+    add_never_cache_headers(response)
+    return response
