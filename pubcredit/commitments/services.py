@@ -985,7 +985,7 @@ def commitments_from_records(
                         actor,
                         at=now,
                         reason=record.status_reason
-                        or _("来源记录已%(s)s") % {"s": record.get_status_display()},
+                        or _("来源记录%(s)s") % {"s": record.get_status_display()},
                         details={"record": record.pk},
                     )
                 )

@@ -75,6 +75,10 @@ ROLE_KIND = "subject_kind"
 ROLE_USCC = "subject_uscc"
 ROLE_ID_NUMBER = "subject_id_number"
 ROLE_ID_TYPE = "subject_id_type"
+# One column holding the USCC of an organisation or the document number of a person, as the
+# national 信用承诺 template's 承诺人代码 does: split by the row's subject kind, and sealed like a
+# document number on the rows of natural persons.
+ROLE_CODE = "subject_code"
 ROLE_LEGAL_REP = "legal_representative"
 ROLE_DECISION_DATE = "decision_date"
 ROLE_VALID_FROM = "valid_from"
@@ -320,8 +324,27 @@ def prepare_rows(
     # the key and the hash (never the clear value: a hash of known fields plus an 18-digit number
     # with a guessable birth date would be reversible).
     sealed = [f.code for f in present if f.type == Field.Type.ID_NUMBER]
+    mixed = plan.roles.get(ROLE_CODE)
+    kind_field = plan.roles.get(ROLE_KIND)
+    if mixed in cleaned.schema and kind_field in cleaned.schema and mixed not in sealed:
+        person_row = (
+            pl.col(kind_field)
+            .cast(pl.String)
+            .str.strip_chars()
+            .replace_strict(KIND_BY_LABEL, default=None, return_dtype=pl.String)
+            == SubjectKind.PERSON.value
+        ).fill_null(False)
+        code_text = pl.col(mixed).cast(pl.String).str.strip_chars().str.to_uppercase()
+        cleaned = cleaned.with_columns(
+            pl.when(person_row).then(code_text).alias("__code_person"),
+            pl.when(~person_row).then(code_text).alias("__code_org"),
+        )
+        sealed.append(mixed)
+    else:
+        mixed = None
     for code in sealed:
-        lookup = _sealed_lookup(cleaned.get_column(code).cast(pl.String)).rename(
+        source = "__code_person" if code == mixed else code
+        lookup = _sealed_lookup(cleaned.get_column(source).cast(pl.String)).rename(
             {
                 "clear": code,
                 "masked": f"{code}__masked",
@@ -329,7 +352,9 @@ def prepare_rows(
                 "cipher": f"{code}__cipher",
             }
         )
-        cleaned = cleaned.join(lookup, on=code, how="left", maintain_order="left")
+        if code == mixed:
+            lookup = lookup.rename({code: source})
+        cleaned = cleaned.join(lookup, on=source, how="left", maintain_order="left")
 
     fast = not _has_control_characters(cleaned, [f.code for f in present])
     data_members, original_members = [], []
@@ -337,6 +362,8 @@ def prepare_rows(
         dtype = cleaned.schema[f.code]
         if f.code in sealed:
             masked = pl.col(f"{f.code}__masked")
+            if f.code == mixed:  # an organisation's USCC is public: kept as it is
+                masked = pl.coalesce(masked, pl.col("__code_org"))
             data_members.append(_json_member(masked, pl.String, f.code, fast))
             continue  # a document number's original is not kept in clear either
         data_members.append(_json_member(pl.col(f.code), dtype, f.code, fast))
@@ -364,7 +391,9 @@ def prepare_rows(
     # Several key fields are joined with "|"; an empty part stays empty (CF's key is 文号 +
     # 统一社会信用代码 + 证件号码, of which a row has one of the last two).
     key_exprs = [
-        pl.col(f"{c}__index")
+        pl.coalesce(pl.col(f"{c}__index"), pl.col("__code_org"))
+        if c == mixed
+        else pl.col(f"{c}__index")
         if c in sealed
         else (
             _as_text(pl.col(c), cleaned.schema[c])
@@ -388,6 +417,8 @@ def prepare_rows(
 
     def role(name: str) -> pl.Expr:
         code = plan.roles.get(name)
+        if code is None and mixed is not None and name in (ROLE_USCC, ROLE_ID_NUMBER):
+            return pl.col("__code_org" if name == ROLE_USCC else "__code_person")
         if code is None or code not in cleaned.schema:
             return pl.lit(None, dtype=pl.String)
         return _as_text(pl.col(code), cleaned.schema[code])

@@ -507,7 +507,7 @@ def entries_from_records(
                 transition(
                     entry,
                     EntryStatus.REMOVED,
-                    _("来源记录已%(status)s") % {"status": record.get_status_display()},
+                    _("来源记录%(status)s") % {"status": record.get_status_display()},
                 )
                 to_update.append(entry)
                 ended[EntryStatus.REMOVED].append(entry)

@@ -869,6 +869,16 @@ def revoke_repair(
     return True
 
 
+def centre_name() -> str:
+    """The issuing credit centre of the city this platform runs for (PUBCREDIT_CITY_NAME)."""
+    from django.conf import settings
+    from django.utils.translation import get_language
+
+    english = (get_language() or "").startswith("en")
+    city = settings.PUBCREDIT_CITY_NAME_EN if english else settings.PUBCREDIT_CITY_NAME
+    return _("%(city)s市社会信用中心") % {"city": city}
+
+
 def decision_letter(app: RepairApplication) -> letters.Letter:
     record = app.record
     granted = app.status == S.GRANTED
@@ -906,7 +916,7 @@ def decision_letter(app: RepairApplication) -> letters.Letter:
     return letters.Letter(
         title=_("信用修复决定书"),
         number=app.decision_number,
-        issuer=_("淄博市社会信用中心"),
+        issuer=centre_name(),
         issued_on=app.decided_on,
         addressee=public_subject_name(app),
         facts=facts,
@@ -1223,7 +1233,7 @@ def _issue_reply(obj: Objection) -> None:
     letter = letters.Letter(
         title=_("异议处理结果告知书"),
         number=obj.reply_number,
-        issuer=_("淄博市社会信用中心"),
+        issuer=centre_name(),
         issued_on=obj.decided_on,
         addressee=public_subject_name(obj),
         facts=[

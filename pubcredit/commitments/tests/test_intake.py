@@ -105,6 +105,21 @@ def test_cn_rows_become_commitments(parties):
     assert person.committer_code == ric[:6] + "********" + ric[-4:]
     assert ric not in person.content
     assert person.publicity_type == PublicityType.RESTRICTED
+    # The CN records themselves: 承诺人代码 is a person's document number on the person's row,
+    # so it is stored masked with its ciphertext sealed, and links the subject like CF's 证件号码;
+    # an organisation's USCC is kept as it is and links by USCC.
+    import base64
+
+    from pubcredit.subjects import crypto
+
+    person_record, org_record = person.record, org.record
+    assert person_record.data["CN_CNRDM"] == ric[:6] + "********" + ric[-4:]
+    assert ric not in str(person_record.original)
+    sealed = base64.urlsafe_b64decode(person_record.sealed["CN_CNRDM"])
+    assert crypto.decrypt_id(sealed) == ric
+    assert (person_record.subject_id, person_record.subject_link) == (parties["person"].pk, "id")
+    assert org_record.data["CN_CNRDM"] == parties["org"].uscc
+    assert (org_record.subject_id, org_record.subject_link) == (parties["org"].pk, "uscc")
     assert AuditEvent.objects.filter(action="commitments.intake").count() == 1
     # Resubmitting the same rows changes nothing.
     submit(_system(), "CN", rows)
@@ -211,9 +226,17 @@ def test_a_withdrawn_record_withdraws_its_commitment(parties):
     assert services.commitments_in_force([org.pk]) == {}
 
 
-def test_rows_without_a_known_subject_are_skipped(parties):
+def test_an_unknown_person_is_registered_by_the_document_number(parties):
+    from pubcredit.subjects.models import Subject
+
     d = parties["department"]
     unknown_person = make_ric(7999)
     rows = [cn_row(5, name="李四", kind="自然人", code=unknown_person, department=d)]
     submit(_system(), "CN", rows)
-    assert not Commitment.objects.exists()
+    # As for a penalty: intake registers the person (blind index, masked number), and the
+    # commitment is linked to it.
+    commitment = Commitment.objects.get()
+    subject = Subject.objects.get(pk=commitment.subject_id)
+    assert (subject.kind, subject.name) == (SubjectKind.PERSON, "李四")
+    assert subject.id_masked == unknown_person[:6] + "********" + unknown_person[-4:]
+    assert commitment.record.subject_id == subject.pk
