@@ -19,5 +19,5 @@ urlpatterns = [
     path("repair/", include("pubcredit.repair.portal_urls")),
     # Sections still under construction; replace the view when the section is built.
     path("measures/", views.section, {"section": "measures"}, name="measures"),
-    path("services/", views.section, {"section": "services"}, name="services"),
+    path("services/", views.credit_services, name="services"),
 ]

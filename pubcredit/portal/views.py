@@ -29,7 +29,6 @@ from pubcredit.portal.search import RESULT_CAP
 # "under construction" page so no navigation link is broken.
 SECTIONS = {
     "measures": gettext_lazy("联合奖惩"),
-    "services": gettext_lazy("信用服务"),
 }
 SEARCH_QUERY_MAX_LENGTH = 100
 PER_PAGE = 20
@@ -115,6 +114,11 @@ def section(request, section: str):
     if section not in SECTIONS:
         raise Http404(section)
     return render(request, "portal/placeholder.html", {"section_title": SECTIONS[section]})
+
+
+def credit_services(request):
+    """信用服务: the entry to credit commitments, credit repair, objections and progress."""
+    return render(request, "portal/services.html")
 
 
 # --------------------------------------------------------------------------- search

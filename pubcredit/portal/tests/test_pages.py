@@ -16,7 +16,7 @@ from pubcredit.subjects.models import Subject
 pytestmark = pytest.mark.django_db
 
 NAV_SECTIONS = ["news", "notices", "policies", "disclosure", "measures", "services"]
-UNDER_CONSTRUCTION = ["measures", "services"]
+UNDER_CONSTRUCTION = ["measures"]
 
 
 def make_subject(kind, name, region="370303", uscc=None):
@@ -124,7 +124,14 @@ def test_sections_under_construction_say_so(client, section):
     assert 'aria-current="page"' in html
 
 
-@pytest.mark.parametrize("section", ["news", "notices", "policies", "disclosure"])
+def test_credit_services_lead_to_commitments_repair_and_progress(client):
+    html = client.get(reverse("portal:services")).content.decode()
+    for name in ("portal:commitments:sign", "portal:repair:index", "portal:repair:progress"):
+        assert f'href="{reverse(name)}"' in html
+    assert "本栏目正在建设中" not in html
+
+
+@pytest.mark.parametrize("section", ["news", "notices", "policies", "disclosure", "services"])
 def test_built_sections_are_current_in_the_navigation(client, section):
     html = client.get(reverse(f"portal:{section}")).content.decode()
     assert f'href="/{section}/" aria-current="page"' in html
