@@ -17,7 +17,9 @@ Steps:
 4. load from a second process: `wrk` (Debian) POSTs /api/v1/checks with a bank's API key for D
    seconds from C connections, a random 统一社会信用代码 per request (a quarter of them subjects
    with list entries or public penalties, so checks return hits and measures); p50/p95/p99 and
-   checks/s come from wrk's own latency histogram. Without wrk, Python threads drive instead;
+   checks/s come from wrk's own latency histogram, a non-2xx response counts as an error
+   (benchmarks/wrk.py, shared with benchmarks/portal.py). Without wrk, Python threads drive
+   instead;
 5. the bare lookup in the same run: C threads in a second process send
    `SELECT id, kind, name FROM subjects_subject WHERE uscc = $1` (prepared, on the unique
    index) for the same codes through psycopg, same duration;
@@ -39,16 +41,15 @@ import json
 import os
 import platform
 import random
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import wrk  # noqa: E402
 from demo_load import _pubcredit, fresh_database  # noqa: E402
 from portal import (  # noqa: E402
     _percentile,
@@ -63,36 +64,7 @@ OUT = ROOT / "benchmarks" / "out"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_checks_bench"
 TARGETS = {"p99_ms": 20.0, "checks_per_second": 1000.0, "ratio_to_bare": 3.0, "batch_s": 60.0}
 
-WRK_SCRIPT = r"""
-local codes = {}
-local key = os.getenv("BENCH_KEY")
-local matters = {"GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOURS"}
-for line in io.lines(os.getenv("BENCH_CODES")) do codes[#codes + 1] = line end
-local n = 0
-request = function()
-  n = n + 1
-  local code = codes[math.random(#codes)]
-  local matter = matters[(n % #matters) + 1]
-  local body = '{"uscc":"' .. code .. '","matter":"' .. matter .. '"}'
-  return wrk.format("POST", "/api/v1/checks", {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. key,
-  }, body)
-end
-local errors = 0
-response = function(status, headers, body)
-  if status ~= 200 then errors = errors + 1 end
-end
-done = function(summary, latency, requests)
-  io.write(string.format(
-    'WRKJSON {"requests": %d, "duration_us": %d, "non2xx": %d, "socket_errors": %d, ' ..
-    '"p50_us": %d, "p95_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f}\n',
-    summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
-    latency.mean))
-end
-"""
+MATTERS = ["GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOURS"]
 
 
 def _loadavg() -> list[float]:
@@ -253,44 +225,33 @@ def bench_key() -> str:
 # --------------------------------------------------------------------------- load
 
 
-def drive_wrk(port: int, codes_file: Path, key: str, seconds: int, connections: int) -> dict:
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(WRK_SCRIPT)
-    env = os.environ | {"BENCH_KEY": key, "BENCH_CODES": str(codes_file)}
-    cmd = [
-        "wrk",
-        "-t2",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--timeout",
-        "10s",
-        "-s",
-        str(script),
-        f"http://127.0.0.1:{port}",
+def drive_wrk(port: int, requests_file: Path, key: str, seconds: int, connections: int) -> dict:
+    """POST the checks in `requests_file` (benchmarks/wrk.py's format), one at random per
+    request, with the bank's key."""
+    out = wrk.run(
+        port,
+        requests_file,
+        seconds,
+        connections,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        order="random",
+        digits=2,
+    )
+    out["checks_per_second"] = out.pop("requests_per_second")
+    return out
+
+
+def check_requests(codes: list[str]) -> list[tuple[str, str, str]]:
+    """The checks wrk sends: each code with one of the matters in turn."""
+    return [
+        ("POST", "/api/v1/checks", json.dumps({"uscc": code, "matter": MATTERS[i % len(MATTERS)]}))
+        for i, code in enumerate(codes)
     ]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    script.unlink(missing_ok=True)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
-    raw = json.loads(line[len("WRKJSON ") :])
-    duration = raw["duration_us"] / 1e6
-    return {
-        "driver": f"wrk -t2 -c{connections}",
-        "requests": raw["requests"],
-        "errors": raw["non2xx"] + raw["socket_errors"],
-        "checks_per_second": round(raw["requests"] / duration, 1),
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p95_ms": round(raw["p95_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "max_ms": round(raw["max_us"] / 1000, 2),
-    }
 
 
 def drive_threads(port: int, codes: list[str], key: str, seconds: float, n: int) -> dict:
     from http.client import HTTPConnection
 
-    matters = ["GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOURS"]
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -301,7 +262,7 @@ def drive_threads(port: int, codes: list[str], key: str, seconds: float, n: int)
         rnd = random.Random(i)
         local = []
         while time.perf_counter() < stop_at:
-            body = json.dumps({"uscc": rnd.choice(codes), "matter": rnd.choice(matters)})
+            body = json.dumps({"uscc": rnd.choice(codes), "matter": rnd.choice(MATTERS)})
             t0 = time.perf_counter()
             conn.request(
                 "POST",
@@ -459,8 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _setup_django(url, var_dir)
     codes = workload()
-    codes_file = var_dir / "codes.txt"
-    codes_file.write_text("\n".join(codes) + "\n")
+    requests_file = wrk.write_requests(var_dir / "checks.txt", check_requests(codes))
     key = bench_key()
 
     kind = "gunicorn" if Path(sys.executable).with_name("gunicorn").exists() else "runserver"
@@ -468,9 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     server = _start(url, var_dir, port, kind, args)
     try:
         warm = min(5, args.duration)
-        if shutil.which("wrk"):
-            drive_wrk(port, codes_file, key, warm, args.connections)
-            result["checks"] = drive_wrk(port, codes_file, key, args.duration, args.connections)
+        if wrk.available():
+            drive_wrk(port, requests_file, key, warm, args.connections)
+            result["checks"] = drive_wrk(port, requests_file, key, args.duration, args.connections)
         else:
             drive_threads(port, codes, key, warm, args.connections)
             result["checks"] = drive_threads(port, codes, key, args.duration, args.connections)

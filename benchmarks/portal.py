@@ -15,13 +15,26 @@ Steps:
 3. the name-search index rebuilt (`portal.search.rebuild_search_index`) and the tables analysed;
 4. the site started as a real WSGI server in its own process (gunicorn, 2 workers × 4 threads,
    when installed; else `pubcredit runserver --noreload`), DEBUG off, rate limit off;
-5. a second process (this script with --drive) sends requests from C threads on keep-alive
-   connections for D seconds per scenario and reports p50/p95/p99 and requests/s:
+5. load from a second process for D seconds per run, on keep-alive connections, every request
+   with `Accept-Language: zh-CN`, any response that is not 2xx counted as an error:
    - search: the search page for substrings of real names — 2 characters (half the queries),
      3 to 6 characters, and 18-character 统一社会信用代码;
    - subject: a subject's page (基本信息 or 行政处罚 tab), subjects drawn by record count
      ("by-records": the heavy tail) and uniformly among organisations ("uniform");
    - api-search / api-records: the same through /api/v1/public.
+   With `wrk` installed (Debian's, the default `--driver auto`; `--driver wrk` to insist), wrk
+   runs with -t2 -c<C> (benchmarks/wrk.py, shared with benchmarks/checks.py), one path per
+   line from a file, taken round-robin. wrk's Lua `done()` gives one latency histogram per run,
+   so each scenario is: a warm-up run of W seconds over all its paths, then a mixed run of D
+   seconds over all its paths (the kinds in their sampled proportions) — the scenario's
+   overall row (requests/s, p50/p95/p99, errors) is that run's, measured, not combined from the
+   kinds — then one D-second run per kind over that kind's paths alone: the per-kind rows,
+   with their own requests/s (a kind alone, not its share of the mix). p50/p95/p99 are wrk's
+   (from request written to response read). So a scenario takes W + (1 + kinds) × D seconds.
+   Without wrk (or `--driver threads`), this script with --drive sends the paths round-robin
+   from C Python threads for W + D seconds per scenario and takes the per-kind rows from the
+   same mixed run; on a 2-core machine those client threads compete with the server for CPU
+   and understate it.
 Results go to benchmarks/out/portal-*.json (gitignored) with the machine's load average, which
 matters on a shared machine.
 
@@ -49,6 +62,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import wrk  # noqa: E402
 from demo_load import _pubcredit, fresh_database  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
@@ -511,6 +525,29 @@ def drive(port: int, paths: list, seconds: float, concurrency: int, warmup: floa
     return summarise(results, seconds)
 
 
+def drive_wrk(
+    port: int, paths: list, seconds: float, concurrency: int, warmup: float, work_dir: Path
+) -> dict:
+    """The scenario with wrk: a warm-up over all its paths, a mixed run over all its paths (the
+    overall row), then one run per kind over that kind's paths (the per-kind rows); the same
+    shape as `summarise`'s, plus each kind's own requests/s."""
+    headers = {"Accept-Language": "zh-CN"}
+    every = wrk.write_requests(work_dir / "portal-wrk-all.txt", [p for _k, p in paths])
+    if warmup > 0:
+        wrk.run(port, every, warmup, concurrency, headers=headers)
+    out = wrk.run(port, every, seconds, concurrency, headers=headers)
+    out["by_kind"] = {}
+    for kind in sorted({k for k, _p in paths}):
+        own = wrk.write_requests(
+            work_dir / "portal-wrk-kind.txt", [p for k, p in paths if k == kind]
+        )
+        ks = wrk.run(port, own, seconds, concurrency, headers=headers)
+        out["by_kind"][kind] = {k: v for k, v in ks.items() if k != "driver"}
+    every.unlink(missing_ok=True)
+    (work_dir / "portal-wrk-kind.txt").unlink(missing_ok=True)
+    return out
+
+
 def _percentile(sorted_values: list[float], p: float) -> float:
     if not sorted_values:
         return 0.0
@@ -548,6 +585,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--server", choices=["auto", "gunicorn", "runserver"], default="auto")
+    parser.add_argument(
+        "--driver",
+        choices=["auto", "wrk", "threads"],
+        default="auto",
+        help="load generator: wrk (when installed, the default) or Python threads",
+    )
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: the load generator
     args = parser.parse_args(argv)
 
@@ -558,6 +601,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(result))
         return 0
+
+    driver = args.driver
+    if driver == "auto":
+        driver = "wrk" if wrk.available() else "threads"
+    if driver == "wrk" and not wrk.available():
+        parser.error("--driver wrk: wrk is not installed (apt-get install wrk)")
 
     url = args.database_url
     var_dir = OUT / "var"
@@ -613,35 +662,50 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     try:
         for name, paths in workload.items():
-            spec = OUT / "portal-drive.json"
-            spec.write_text(
-                json.dumps(
-                    {
-                        "port": port,
-                        "paths": paths,
-                        "seconds": args.duration,
-                        "concurrency": args.concurrency,
-                        "warmup": args.warmup,
-                    }
-                ),
-                encoding="utf-8",
+            runs = 1 + len({k for k, _p in paths}) if driver == "wrk" else 1
+            print(
+                f"driving {name} with {driver} for {args.warmup:.0f} + {runs} × "
+                f"{args.duration:.0f} s",
+                file=sys.stderr,
             )
-            print(f"driving {name} for {args.duration:.0f} s", file=sys.stderr)
-            out = subprocess.run(
-                [sys.executable, __file__, "--drive", str(spec)],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            scenarios[name] = json.loads(out) | {"load_average": os.getloadavg()}
+            if driver == "wrk":
+                out = drive_wrk(port, paths, args.duration, args.concurrency, args.warmup, OUT)
+            else:
+                spec = OUT / "portal-drive.json"
+                spec.write_text(
+                    json.dumps(
+                        {
+                            "port": port,
+                            "paths": paths,
+                            "seconds": args.duration,
+                            "concurrency": args.concurrency,
+                            "warmup": args.warmup,
+                        }
+                    ),
+                    encoding="utf-8",
+                )
+                out = json.loads(
+                    subprocess.run(
+                        [sys.executable, __file__, "--drive", str(spec)],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    ).stdout
+                )
+                out = {"driver": f"python threads x{args.concurrency}"} | out
+            scenarios[name] = out | {"load_average": os.getloadavg()}
     finally:
         stop_server(server)
 
+    driver_label = next(iter(scenarios.values()))["driver"] + (
+        " (per scenario: a mixed run, then one run per kind)" if driver == "wrk" else ""
+    )
     result = {
         "benchmark": "portal",
         "at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "database_url": url,
         "server": kind + (" (2 workers x 4 threads)" if kind == "gunicorn" else ""),
+        "driver": driver_label,
         "concurrency": args.concurrency,
         "duration_seconds": args.duration,
         "data": {
@@ -665,19 +729,21 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     print(
         f"\n{subjects:,} subjects, {records:,} records ({public:,} public); server {kind}, "
-        f"{args.concurrency} clients, load average before {load_before[0]:.2f}"
+        f"{args.concurrency} clients, driver {driver_label}, load average before "
+        f"{load_before[0]:.2f}"
     )
     print(
-        f"{'scenario':<12} {'kind':<6} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}"
+        f"{'scenario':<12} {'kind':<10} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}"
     )
     for name, s in scenarios.items():
         print(
-            f"{name:<12} {'all':<6} {s['requests_per_second']:>7} {s['p50_ms']:>7} "
+            f"{name:<12} {'all':<10} {s['requests_per_second']:>7} {s['p50_ms']:>7} "
             f"{s['p95_ms']:>7} {s['p99_ms']:>7} {s['errors']:>6}"
         )
         for k, ks in sorted(s["by_kind"].items()):
             print(
-                f"{'':<12} {k:<6} {'':>7} {ks['p50_ms']:>7} {ks['p95_ms']:>7} "
+                f"{'':<12} {k:<10} {ks.get('requests_per_second', ''):>7} {ks['p50_ms']:>7} "
+                f"{ks['p95_ms']:>7} "
                 f"{ks['p99_ms']:>7} {ks['errors']:>6}"
             )
     print(f"written to {path}")
