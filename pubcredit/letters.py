@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from xml.sax.saxutils import escape
 
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
 FONT = "STSong-Light"
 
 
@@ -103,3 +106,27 @@ def render_letter(letter: Letter) -> bytes:
     )
     doc.build(story)
     return out.getvalue()
+
+
+def pdf_download(data: bytes, filename: str) -> HttpResponse:
+    """A rendered letter as a PDF download, never cached."""
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    add_never_cache_headers(response)
+    return response
+
+
+def stored_pdf_download(file, filename: str, missing: str | None = None) -> FileResponse:
+    """A stored letter (a FieldFile) as a PDF download, never cached. With `missing`, a file
+    gone from the storage is a 404 with that text."""
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        if missing is None:
+            raise
+        raise Http404(missing) from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=filename, content_type="application/pdf"
+    )
+    add_never_cache_headers(response)
+    return response

@@ -15,6 +15,7 @@ from pubcredit.commitments.services import (
     STANDARD_LIABILITY,
     TEXT_MAX,
 )
+from pubcredit.portal.forms import phone_field
 
 
 class NoEchoInput(forms.TextInput):
@@ -114,12 +115,7 @@ class SignForm(forms.Form):
         help_text=_("签署人姓名和联系电话仅供承诺受理单位联系核实,不予公开。"),
         error_messages={"required": _("请填写签署人姓名。")},
     )
-    signer_contact = forms.CharField(
-        label=_("签署人联系电话"),
-        max_length=32,
-        error_messages={"required": _("请填写签署人联系电话。")},
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    signer_contact = phone_field(_("签署人联系电话"), _("请填写签署人联系电话。"))
     agree = forms.BooleanField(
         label=_(
             "本人已阅读并理解上述承诺内容和违诺责任,承诺所填信息真实、准确,自愿签署本信用承诺书。"

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from pubcredit import letters
 from pubcredit.accounts.permissions import PUBLIC
 from pubcredit.commitments import services
 from pubcredit.commitments.forms import SignForm
@@ -120,14 +121,7 @@ def letter(request, token: str):
     commitment = _by_token(token)
     if not commitment.letter:
         raise Http404(_("承诺书不存在"))
-    try:
-        handle = commitment.letter.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("承诺书不存在")) from None
-    response = FileResponse(
-        handle,
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"信用承诺书-{commitment.code}.pdf",
+    response = letters.stored_pdf_download(
+        commitment.letter, f"信用承诺书-{commitment.code}.pdf", missing=_("承诺书不存在")
     )
     return _private(response)

@@ -820,7 +820,8 @@ def _intake_values(record, departments_by_uscc: dict, subject_id: int) -> dict |
     }
 
 
-_CORE_FIELDS = (
+# A commitment's own fields (what a 承诺 record sets) and its assessment (履约) fields.
+CORE_FIELDS = (
     "subject_id",
     "committer_name",
     "committer_kind",
@@ -835,7 +836,7 @@ _CORE_FIELDS = (
     "publicity_type",
     "remark",
 )
-_PERFORMANCE_FIELDS = (
+PERFORMANCE_FIELDS = (
     "performance",
     "unfulfilled_content",
     "liability_enforced",
@@ -1021,17 +1022,17 @@ def commitments_from_records(
             counts["conflicts"] += 1
             continue
         own = current.source == CommitmentSource.INTAKE
-        fields = (_CORE_FIELDS if own else ()) + _PERFORMANCE_FIELDS
+        fields = (CORE_FIELDS if own else ()) + PERFORMANCE_FIELDS
         changed = {k: values[k] for k in fields if getattr(current, k) != values[k]}
         previous = current.performance
         if "performance" in changed:
             if values["performance"] not in TRANSITIONS.get(previous, ()):
                 counts["refused"] += 1
-                for k in _PERFORMANCE_FIELDS:
+                for k in PERFORMANCE_FIELDS:
                     changed.pop(k, None)
         elif previous in BREACHES or values["performance"] == Performance.PENDING:
             # The fulfilment stands as assessed; only its wording would change.
-            for k in _PERFORMANCE_FIELDS:
+            for k in PERFORMANCE_FIELDS:
                 changed.pop(k, None)
         if current.record_id is None:
             changed["record_id"] = record.pk
@@ -1089,8 +1090,8 @@ def commitments_from_records(
     if to_update:
         Commitment.objects.bulk_update(
             list(to_update.values()),
-            [*(f.removesuffix("_id") for f in _CORE_FIELDS), "record", "withdrawn_at"]
-            + [f.removesuffix("_id") for f in _PERFORMANCE_FIELDS]
+            [*(f.removesuffix("_id") for f in CORE_FIELDS), "record", "withdrawn_at"]
+            + [f.removesuffix("_id") for f in PERFORMANCE_FIELDS]
             + ["updated_at"],
             batch_size=500,
         )

@@ -14,12 +14,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from pubcredit import letters
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department
 from pubcredit.commitments import services
@@ -186,15 +187,6 @@ def commitment_letter(request, pk: int):
     commitment = _get(principal, pk)
     if not commitment.letter:
         raise Http404(_("该承诺没有在线生成的承诺书。"))
-    try:
-        handle = commitment.letter.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("承诺书文件不存在。")) from None
-    response = FileResponse(
-        handle,
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"信用承诺书-{commitment.code}.pdf",
+    return letters.stored_pdf_download(
+        commitment.letter, f"信用承诺书-{commitment.code}.pdf", missing=_("承诺书文件不存在。")
     )
-    add_never_cache_headers(response)
-    return response

@@ -1096,6 +1096,53 @@ def _subject_columns(prefix: str) -> list[pl.Expr]:
     ]
 
 
+def _per_template(templates, values, dtype=pl.String) -> pl.Expr:
+    """The value of each row's template (`_tpl`), from one value per template."""
+    return pl.col("_tpl").replace_strict(
+        list(range(len(templates))), list(values), return_dtype=dtype
+    )
+
+
+def _numbered_documents(
+    frame: pl.DataFrame, templates, rng: np.random.Generator, **extra: list[str]
+) -> pl.DataFrame:
+    """`frame` with each row's `department`, document `_prefix`, `_year` and `_seq` (numbered
+    per prefix and year in decision order); `extra` names further sequences: alias → groups."""
+    frame = frame.with_columns(
+        _per_template(templates, (t.department for t in templates)).alias("department"),
+        _per_template(templates, (t.prefix for t in templates)).alias("_prefix"),
+        pl.col("_decided").dt.year().alias("_year"),
+    )
+    return frame.with_columns(
+        _numbered(frame, ["_prefix", "_year"], ["_decided"], rng).alias("_seq"),
+        *(_numbered(frame, groups, ["_decided"], rng).alias(a) for a, groups in extra.items()),
+    )
+
+
+def _document_number() -> pl.Expr:
+    """The decision's document number: prefix〔year〕seq号."""
+    return pl.concat_str(
+        [
+            pl.col("_prefix"),
+            pl.lit("〔"),
+            pl.col("_year").cast(pl.String),
+            pl.lit("〕"),
+            pl.col("_seq").cast(pl.String),
+            pl.lit("号"),
+        ]
+    )
+
+
+def _department_columns(departments: dict, name: str, code: str) -> list[pl.Expr]:
+    """The row's department as its name (`name`) and its USCC (`code`)."""
+    names = {c: d[0] for c, d in departments.items()}
+    usccs = {c: d[1] for c, d in departments.items()}
+    return [
+        pl.col("department").replace_strict(names, return_dtype=pl.String).alias(name),
+        pl.col("department").replace_strict(usccs, return_dtype=pl.String).alias(code),
+    ]
+
+
 def _penalties(
     rng: np.random.Generator, subj: pl.DataFrame, as_of: dt.date, departments: dict
 ) -> pl.DataFrame:
@@ -1139,9 +1186,7 @@ def _penalties(
     ).filter(pl.col("_tpl") >= 0)
 
     def per_template(values) -> pl.Expr:
-        return pl.col("_tpl").replace_strict(
-            list(range(len(templates))), list(values), return_dtype=pl.String
-        )
+        return _per_template(templates, values)
 
     types = c_types.gather(frame["_combo"])
     has = {
@@ -1167,17 +1212,7 @@ def _penalties(
         .then(pl.col("_gains"))
         .otherwise(pl.when(flag["没收非法财物"]).then(pl.col("_goods")))
     )
-    dept_code = per_template(t.department for t in templates)
-    frame = frame.with_columns(
-        dept_code.alias("department"),
-        per_template(t.prefix for t in templates).alias("_prefix"),
-        pl.col("_decided").dt.year().alias("_year"),
-    )
-    frame = frame.with_columns(
-        _numbered(frame, ["_prefix", "_year"], ["_decided"], rng).alias("_seq")
-    )
-    names = {code: d[0] for code, d in departments.items()}
-    usccs = {code: d[1] for code, d in departments.items()}
+    frame = _numbered_documents(frame, templates, rng)
     parts = [
         pl.when(flag["警告"]).then(pl.lit("警告")),
         pl.when(flag["通报批评"]).then(pl.lit("通报批评")),
@@ -1226,16 +1261,7 @@ def _penalties(
         pl.col("department"),
         pl.col("kind"),
         *_subject_columns("CF"),
-        pl.concat_str(
-            [
-                pl.col("_prefix"),
-                pl.lit("〔"),
-                pl.col("_year").cast(pl.String),
-                pl.lit("〕"),
-                pl.col("_seq").cast(pl.String),
-                pl.lit("号"),
-            ]
-        ).alias("CF_WSH"),
+        _document_number().alias("CF_WSH"),
         per_template(t.violation for t in templates).alias("CF_WFXW"),
         facts.alias("CF_SY"),
         per_template(t.basis for t in templates).alias("CF_YJ"),
@@ -1246,10 +1272,8 @@ def _penalties(
         licence_affected.alias("CF_NR_ZKDX"),
         pl.col("_decided").alias("CF_JDRQ"),
         pl.col("_decided").dt.offset_by("1y").alias("CF_YXQ"),
-        pl.col("department").replace_strict(names, return_dtype=pl.String).alias("CF_CFJG"),
-        pl.col("department").replace_strict(usccs, return_dtype=pl.String).alias("CF_CFJGDM"),
-        pl.col("department").replace_strict(names, return_dtype=pl.String).alias("CF_SJLY"),
-        pl.col("department").replace_strict(usccs, return_dtype=pl.String).alias("CF_SJLYDM"),
+        *_department_columns(departments, "CF_CFJG", "CF_CFJGDM"),
+        *_department_columns(departments, "CF_SJLY", "CF_SJLYDM"),
         pl.col("__late__"),
         serious.alias("serious"),
     )
@@ -1275,19 +1299,9 @@ def _licences(
     ).filter(pl.col("_tpl") >= 0)
 
     def per_template(values, dtype=pl.String) -> pl.Expr:
-        return pl.col("_tpl").replace_strict(
-            list(range(len(templates))), list(values), return_dtype=dtype
-        )
+        return _per_template(templates, values, dtype)
 
-    frame = frame.with_columns(
-        per_template(t.department for t in templates).alias("department"),
-        per_template(t.prefix for t in templates).alias("_prefix"),
-        pl.col("_decided").dt.year().alias("_year"),
-    )
-    frame = frame.with_columns(
-        _numbered(frame, ["_prefix", "_year"], ["_decided"], rng).alias("_seq"),
-        _numbered(frame, ["_tpl"], ["_decided"], rng).alias("_nseq"),
-    )
+    frame = _numbered_documents(frame, templates, rng, _nseq=["_tpl"])
     # Contents: one of the template's variants.
     contents = pl.Series([list(t.contents) for t in templates], dtype=pl.List(pl.String))
     n_contents = pl.Series([len(t.contents) for t in templates], dtype=pl.Int64)
@@ -1318,24 +1332,13 @@ def _licences(
             - pl.duration(days=1)
         )
     )
-    names = {code: d[0] for code, d in departments.items()}
-    usccs = {code: d[1] for code, d in departments.items()}
     return frame.select(
         pl.col("subject_id"),
         pl.col("department"),
         pl.col("kind"),
         *_subject_columns("XK"),
         per_template(t.title for t in templates).alias("XK_XKWS"),
-        pl.concat_str(
-            [
-                pl.col("_prefix"),
-                pl.lit("〔"),
-                pl.col("_year").cast(pl.String),
-                pl.lit("〕"),
-                pl.col("_seq").cast(pl.String),
-                pl.lit("号"),
-            ]
-        ).alias("XK_WSH"),
+        _document_number().alias("XK_WSH"),
         per_template(t.category for t in templates).alias("XK_XKLB"),
         per_template(t.certificate for t in templates).alias("XK_XKZS"),
         number.alias("XK_XKBH"),
@@ -1343,11 +1346,9 @@ def _licences(
         pl.col("_decided").alias("XK_JDRQ"),
         pl.col("_decided").alias("XK_YXQZ"),
         valid_to.cast(pl.Date).alias("XK_YXQZI"),
-        pl.col("department").replace_strict(names, return_dtype=pl.String).alias("XK_XKJG"),
-        pl.col("department").replace_strict(usccs, return_dtype=pl.String).alias("XK_XKJGDM"),
+        *_department_columns(departments, "XK_XKJG", "XK_XKJGDM"),
         pl.when(pl.col("_inactive")).then(pl.lit("无效")).otherwise(pl.lit("有效")).alias("XK_ZT"),
-        pl.col("department").replace_strict(names, return_dtype=pl.String).alias("XK_LYDW"),
-        pl.col("department").replace_strict(usccs, return_dtype=pl.String).alias("XK_LYDWDM"),
+        *_department_columns(departments, "XK_LYDW", "XK_LYDWDM"),
         pl.col("__late__"),
     )
 
@@ -1623,34 +1624,6 @@ def ensure_rules(principal: Principal) -> list[str]:
     return done
 
 
-RECORD_COLUMNS = (
-    "id",
-    "category_id",
-    "department_id",
-    "business_key",
-    "subject_id",
-    "subject_link",
-    "subject_name",
-    "subject_kind",
-    "version",
-    "content_hash",
-    "data",
-    "original",
-    "sealed",
-    "decision_date",
-    "valid_from",
-    "valid_to",
-    "late",
-    "status",
-    "status_reason",
-    "submission_id",
-    "source_row",
-    "received_at",
-    "created_at",
-    "updated_at",
-)
-
-
 def _submissions(category, frame: pl.DataFrame, dept_ids: dict, now) -> dict[str, int]:
     """One finished demo Submission per department of `frame` (bulk_create: no signals, the
     records do not exist yet), counted as intake counts them. Returns department code → id."""
@@ -1698,7 +1671,7 @@ def _write_records(generated: DemoRecords, dept_ids: dict, now) -> tuple[range, 
     category. Returns the reserved id range and counts per category."""
     from pubcredit.bulkload import bulk_copy, reserve_ids
     from pubcredit.catalog.models import Category
-    from pubcredit.intake.loading import ROW_COLUMN, LoadPlan, prepare_rows
+    from pubcredit.intake.loading import RECORD_COLUMNS, ROW_COLUMN, LoadPlan, prepare_rows
     from pubcredit.intake.models import Submission
     from pubcredit.records.models import Record
 
@@ -1753,29 +1726,13 @@ def _write_records(generated: DemoRecords, dept_ids: dict, now) -> tuple[range, 
             pl.lit(stamp).alias("created_at"),
             pl.lit(stamp).alias("updated_at"),
         )
-        bulk_copy(Record, list(RECORD_COLUMNS), rows)
+        # The columns intake writes, with the ids reserved up front.
+        bulk_copy(Record, ["id", *RECORD_COLUMNS], rows)
         offset += staged.height
         counts[code] = staged.height
     return ids, counts
 
 
-ENTRY_COLUMNS = (
-    "id",
-    "list_type_id",
-    "subject_id",
-    "subject_name",
-    "identified_by_id",
-    "basis",
-    "document_number",
-    "decided_on",
-    "valid_from",
-    "valid_to",
-    "status",
-    "status_reason",
-    "status_changed_at",
-    "source",
-    "created_by",
-)
 EVENT_COLUMNS = ("entry_id", "from_status", "to_status", "at", "by", "reason")
 
 
@@ -1786,6 +1743,7 @@ def _write_entries(
     Returns counts by list kind and status ("red_published", "black_expired"…)."""
     from pubcredit.bulkload import bulk_copy, reserve_ids
     from pubcredit.lists.models import ListEntry, ListEntryEvent
+    from pubcredit.lists.services import ENTRY_DECISION_FIELDS
 
     if entries.height == 0:
         return {}
@@ -1813,7 +1771,7 @@ def _write_entries(
         pl.lit("console").alias("source"),
         pl.lit(DEMO_LABEL).alias("created_by"),
     )
-    bulk_copy(ListEntry, list(ENTRY_COLUMNS), rows)
+    bulk_copy(ListEntry, ["id", *ENTRY_DECISION_FIELDS, "source", "created_by"], rows)
     created = rows.select(
         pl.col("id").alias("entry_id"),
         pl.lit("").alias("from_status"),

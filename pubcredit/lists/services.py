@@ -63,6 +63,21 @@ from pubcredit.lists.models import (
 
 ENTRY_ACTION = "lists.identify"
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# What an entry's 认定 and its status set (written together by intake and the demo loader).
+ENTRY_DECISION_FIELDS = (
+    "list_type_id",
+    "subject_id",
+    "subject_name",
+    "identified_by_id",
+    "basis",
+    "document_number",
+    "decided_on",
+    "valid_from",
+    "valid_to",
+    "status",
+    "status_reason",
+    "status_changed_at",
+)
 LIST_TYPES_FILE = DATA_DIR / "list_types.json"
 
 
@@ -610,23 +625,7 @@ def entries_from_records(
         for e in to_update:
             e.updated_at = now
         ListEntry.objects.bulk_update(
-            to_update,
-            [
-                "list_type_id",
-                "subject_id",
-                "subject_name",
-                "identified_by_id",
-                "basis",
-                "document_number",
-                "decided_on",
-                "valid_from",
-                "valid_to",
-                "status",
-                "status_reason",
-                "status_changed_at",
-                "updated_at",
-            ],
-            batch_size=1000,
+            to_update, [*ENTRY_DECISION_FIELDS, "updated_at"], batch_size=1000
         )
     ListEntryEvent.objects.bulk_create(events, batch_size=2000)
     if counts["created"] or counts["updated"] or counts["removed"]:

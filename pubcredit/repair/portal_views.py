@@ -20,7 +20,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,8 +32,9 @@ from pubcredit import letters
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.portal import disclosure, ratelimit
+from pubcredit.portal.forms import phone_field
 from pubcredit.records.models import Record
-from pubcredit.repair import services
+from pubcredit.repair import queries, services
 from pubcredit.repair.models import (
     Material,
     ObjectionTarget,
@@ -68,6 +69,13 @@ def _limited(request, scope: str = "repair"):
     return response
 
 
+def _private_page(request, template: str, context: dict):
+    """A page that shows what a subject filed or may file: never cached."""
+    response = render(request, template, context)
+    add_never_cache_headers(response)
+    return response
+
+
 def add_service_errors(form: forms.Form, exc: ValidationError, aliases: dict | None = None):
     """Put a service's ValidationError next to the form's fields (by key; `aliases` maps a
     service key to a field), the rest above the form."""
@@ -86,21 +94,6 @@ def _public_record(record_id: int):
     if found is None:
         raise Http404(_("该信息不存在或已不在公示期内"))
     return found
-
-
-def _pdf(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    add_never_cache_headers(response)
-    return response
-
-
-def _file_pdf(field, filename: str):
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=filename, content_type="application/pdf"
-    )
-    add_never_cache_headers(response)
-    return response
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -164,18 +157,20 @@ def index(request):
 MATERIAL_INPUTS = {f"material_{kind}": kind for kind in Material.Kind.values}
 
 
-class ApplicationForm(forms.Form):
-    applicant_name = forms.CharField(
+def _applicant_name_field() -> forms.CharField:
+    return forms.CharField(
         label=gettext_lazy("经办人"),
         max_length=64,
         error_messages={"required": gettext_lazy("请填写经办人姓名。")},
     )
-    applicant_phone = forms.CharField(
-        label=gettext_lazy("联系电话"),
-        max_length=32,
-        error_messages={"required": gettext_lazy("请填写联系电话。")},
+
+
+class ApplicationForm(forms.Form):
+    applicant_name = _applicant_name_field()
+    applicant_phone = phone_field(
+        gettext_lazy("联系电话"),
+        gettext_lazy("请填写联系电话。"),
         help_text=gettext_lazy("用于联系和撤回申请,请如实填写。"),
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     statement = forms.CharField(
         label=gettext_lazy("整改和履行义务情况说明"),
@@ -257,7 +252,7 @@ def apply(request, record_id: int):
                     return redirect("portal:repair:submitted", code=app.query_code)
         else:
             form = ApplicationForm()
-    response = render(
+    return _private_page(
         request,
         "repair/portal/apply.html",
         {
@@ -269,8 +264,6 @@ def apply(request, record_id: int):
             "nav_current": NAV,
         },
     )
-    add_never_cache_headers(response)
-    return response
 
 
 # --------------------------------------------------------------------------- objection
@@ -297,17 +290,8 @@ class ObjectionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    applicant_name = forms.CharField(
-        label=gettext_lazy("经办人"),
-        max_length=64,
-        error_messages={"required": gettext_lazy("请填写经办人姓名。")},
-    )
-    applicant_phone = forms.CharField(
-        label=gettext_lazy("联系电话"),
-        max_length=32,
-        error_messages={"required": gettext_lazy("请填写联系电话。")},
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
+    applicant_name = _applicant_name_field()
+    applicant_phone = phone_field(gettext_lazy("联系电话"), gettext_lazy("请填写联系电话。"))
     material_proof = MultipleFileField(
         label=gettext_lazy("证明材料"), help_text=gettext_lazy("能证明信息有误的材料(选填)。")
     )
@@ -378,7 +362,7 @@ def objection(request, record_id: int):
                 add_service_errors(form, exc, {"materials": "material_proof"})
             else:
                 return redirect("portal:repair:submitted", code=obj.query_code)
-    response = render(
+    return _private_page(
         request,
         "repair/portal/objection.html",
         {
@@ -390,8 +374,6 @@ def objection(request, record_id: int):
             "nav_current": NAV,
         },
     )
-    add_never_cache_headers(response)
-    return response
 
 
 # --------------------------------------------------------------------------- progress
@@ -419,7 +401,7 @@ def submitted(request, code: str):
     proc = _procedure(code)
     if proc is None:
         raise Http404(_("查询码不存在"))
-    response = render(
+    return _private_page(
         request,
         "repair/portal/submitted.html",
         {
@@ -428,8 +410,6 @@ def submitted(request, code: str):
             "nav_current": NAV,
         },
     )
-    add_never_cache_headers(response)
-    return response
 
 
 def progress(request):
@@ -454,18 +434,13 @@ def progress(request):
                     "is_application": is_application,
                     "subject_name": services.public_subject_name(proc),
                     "document_number": services.document_number(proc.record),
-                    "steps": [
-                        {"step": s, "label": s.get_action_display()}
-                        for s in proc.steps.select_related("department")
-                    ],
+                    "steps": queries.steps(proc),
                     "is_open": proc.status in open_states,
                     "overdue": proc.is_overdue(timezone.localdate()),
                     "has_letter": _letter_field(proc) is not None,
                 }
             )
-    response = render(request, "repair/portal/progress.html", context)
-    add_never_cache_headers(response)
-    return response
+    return _private_page(request, "repair/portal/progress.html", context)
 
 
 def letter(request, code: str):
@@ -474,7 +449,7 @@ def letter(request, code: str):
     field = _letter_field(proc) if proc is not None else None
     if field is None:
         raise Http404(_("尚未出具文书"))
-    return _file_pdf(field, f"{proc.query_code}.pdf")
+    return letters.stored_pdf_download(field, f"{proc.query_code}.pdf")
 
 
 def withdraw(request, code: str):
@@ -532,12 +507,7 @@ class RegistrationForm(forms.Form):
         max_length=64,
         error_messages={"required": gettext_lazy("请填写参训人姓名。")},
     )
-    phone = forms.CharField(
-        label=gettext_lazy("联系电话"),
-        max_length=32,
-        error_messages={"required": gettext_lazy("请填写联系电话。")},
-        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
-    )
+    phone = phone_field(gettext_lazy("联系电话"), gettext_lazy("请填写联系电话。"))
 
     def __init__(self, *args, sessions=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -619,13 +589,9 @@ def training(request):
     rows = list(sessions)
     for session in rows:
         session.remaining = max(0, session.capacity - session.registered)
-    response = render(
-        request,
-        "repair/portal/training.html",
-        {"sessions": rows, "form": form, "nav_current": NAV},
+    return _private_page(
+        request, "repair/portal/training.html", {"sessions": rows, "form": form, "nav_current": NAV}
     )
-    add_never_cache_headers(response)
-    return response
 
 
 class CertificateForm(forms.Form):
@@ -665,7 +631,7 @@ def certificate(request):
                 form.add_error(None, _("未找到该结业证明,请核对编号和联系电话。"))
             else:
                 pdf = letters.render_letter(services.certificate_letter(reg))
-                return _pdf(pdf, f"{reg.certificate_number}.pdf")
-    response = render(request, "repair/portal/certificate.html", {"form": form, "nav_current": NAV})
-    add_never_cache_headers(response)
-    return response
+                return letters.pdf_download(pdf, f"{reg.certificate_number}.pdf")
+    return _private_page(
+        request, "repair/portal/certificate.html", {"form": form, "nav_current": NAV}
+    )

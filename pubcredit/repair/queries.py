@@ -90,6 +90,14 @@ def public_name(subject) -> str:
     return mask_person_name(subject.name) if subject.kind == SubjectKind.PERSON else subject.name
 
 
+def steps(proc) -> list[dict]:
+    """A procedure's history: each step with the label of its action."""
+    return [
+        {"step": s, "label": s.get_action_display()}
+        for s in proc.steps.select_related("department")
+    ]
+
+
 def overdue_workdays(proc, today: dt.date) -> int:
     """Working days the current stage is past its deadline (0 when it is not overdue)."""
     if not proc.is_overdue(today):

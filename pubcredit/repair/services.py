@@ -546,6 +546,28 @@ def _lock(model, proc, principal: Principal, action: str):
     return locked
 
 
+def _new_procedure(
+    model, record: Record, rule, day, stage: str, *, name: str, phone: str, **fields
+):
+    """A new (unsaved) procedure of `record` by the applicant `name`/`phone`, 待受理 from `day`
+    with the deadline of its first `stage`; `fields` are the model's own."""
+    return model(
+        query_code=_new_code(model),
+        record=record,
+        subject_id=record.subject_id,
+        department=record.department,
+        rule=rule,
+        applicant_name=name,
+        applicant_phone=phone,
+        status=S.SUBMITTED,
+        stage_started_on=day,
+        due_on=add_workdays(day, rule.days(stage)),
+        created_at=timezone.now(),
+        updated_at=timezone.now(),
+        **fields,
+    )
+
+
 def _open(proc, principal: Principal, materials, note: str, day, busy: str) -> None:
     """Save a new procedure (one open per record: the partial unique index refuses a second
     one, even a concurrent one), keep its materials, write its first step and audit event."""
@@ -565,6 +587,51 @@ def _check_phone(proc, phone: str | None) -> None:
     digits = "".join(c for c in phone or "" if c.isdigit())
     if digits != "".join(c for c in proc.applicant_phone if c.isdigit()):
         raise PermissionDenied(_("联系电话与申请时填写的不一致。"))
+
+
+def _refuse(model, proc, principal: Principal, reason: str, today):
+    """The credit centre does not accept a procedure (不予受理), with a reason."""
+    reason = _text(reason, "reason", _("不予受理的理由"), 2000)
+    proc = _lock(model, proc, principal, "repair.handle")
+    proc.result_reason = reason
+    return _move(
+        proc,
+        principal,
+        "refuse",
+        (S.SUBMITTED,),
+        S.REFUSED,
+        note=reason,
+        today=today,
+        terminal=True,
+        label=_("不予受理"),
+    )
+
+
+def _withdraw(model, proc, principal: Principal, phone: str, allowed, note: str, today):
+    """The applicant withdraws an open procedure (proved by the query code it holds and the
+    phone number given with it)."""
+    proc = model.objects.select_for_update().get(pk=proc.pk)
+    _check_phone(proc, phone)
+    return _move(
+        proc,
+        principal,
+        "withdraw",
+        allowed,
+        S.WITHDRAWN,
+        note=note,
+        today=today,
+        terminal=True,
+        label=_("撤回"),
+    )
+
+
+def _issue_letter(proc, number_field: str, file_field: str, number_format: str, letter) -> None:
+    """Number a decided procedure's letter (`number_format` with its year and id), render the
+    letter `letter(proc)` and keep it as `<query code>.pdf`."""
+    setattr(proc, number_field, number_format % {"y": proc.decided_on.year, "n": f"{proc.pk:06d}"})
+    pdf = letters.render_letter(letter(proc))
+    getattr(proc, file_field).save(f"{proc.query_code}.pdf", ContentFile(pdf), save=False)
+    proc.save(update_fields=[number_field, file_field])
 
 
 def visible_applications(principal: Principal):
@@ -629,22 +696,17 @@ def apply_for_repair(
             {"record": [c.explanation for c in check.unmet]},
         )
     rule = check.rule
-    app = RepairApplication(
-        query_code=_new_code(RepairApplication),
-        record=record,
-        subject_id=record.subject_id,
-        department=record.department,
-        rule=rule,
-        applicant_name=name,
-        applicant_phone=phone,
+    app = _new_procedure(
+        RepairApplication,
+        record,
+        rule,
+        day,
+        "repair_accept",
+        name=name,
+        phone=phone,
         statement=statement,
         obligations_declared=bool(obligations_declared),
         eligibility=[c.as_json() for c in check.conditions],
-        status=S.SUBMITTED,
-        stage_started_on=day,
-        due_on=add_workdays(day, rule.days("repair_accept")),
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
     )
     _open(
         app,
@@ -710,20 +772,7 @@ def refuse_application(
     principal: Principal, app: RepairApplication, reason: str, *, today=None
 ) -> RepairApplication:
     """The credit centre does not accept the application (不予受理), with a reason."""
-    reason = _text(reason, "reason", _("不予受理的理由"), 2000)
-    app = _lock(RepairApplication, app, principal, "repair.handle")
-    app.result_reason = reason
-    return _move(
-        app,
-        principal,
-        "refuse",
-        (S.SUBMITTED,),
-        S.REFUSED,
-        note=reason,
-        today=today,
-        terminal=True,
-        label=_("不予受理"),
-    )
+    return _refuse(RepairApplication, app, principal, reason, today)
 
 
 @transaction.atomic
@@ -787,13 +836,9 @@ def decide_application(
     )
     if grant:
         _grant_effects(app)
-    app.decision_number = _("修复决字〔%(y)s〕第%(n)s号") % {
-        "y": app.decided_on.year,
-        "n": f"{app.pk:06d}",
-    }
-    pdf = letters.render_letter(decision_letter(app))
-    app.decision_letter.save(f"{app.query_code}.pdf", ContentFile(pdf), save=False)
-    app.save(update_fields=["decision_number", "decision_letter"])
+    _issue_letter(
+        app, "decision_number", "decision_letter", _("修复决字〔%(y)s〕第%(n)s号"), decision_letter
+    )
     return app
 
 
@@ -815,18 +860,8 @@ def withdraw_application(
 ) -> RepairApplication:
     """The applicant withdraws an open application (proved by the query code it holds and the
     phone number given with it)."""
-    app = RepairApplication.objects.select_for_update().get(pk=app.pk)
-    _check_phone(app, phone)
-    return _move(
-        app,
-        principal,
-        "withdraw",
-        OPEN_REPAIR,
-        S.WITHDRAWN,
-        note=_("申请人撤回申请。"),
-        today=today,
-        terminal=True,
-        label=_("撤回"),
+    return _withdraw(
+        RepairApplication, app, principal, phone, OPEN_REPAIR, _("申请人撤回申请。"), today
     )
 
 
@@ -1041,23 +1076,18 @@ def file_objection(
         if publicity is None or not publicity.is_public_on(day):
             raise ValidationError({"record": [_("该记录当前未在公示,无需提出异议。")]})
     rule = rule_on(day)
-    obj = Objection(
-        query_code=_new_code(Objection),
-        record=record,
-        subject_id=record.subject_id,
-        department=record.department,
-        rule=rule,
+    obj = _new_procedure(
+        Objection,
+        record,
+        rule,
+        day,
+        "objection_accept",
+        name=name,
+        phone=phone,
         target=target,
         reason=reason,
         requested_correction=correction,
         repair_application=repair_application,
-        applicant_name=name,
-        applicant_phone=phone,
-        status=S.SUBMITTED,
-        stage_started_on=day,
-        due_on=add_workdays(day, rule.days("objection_accept")),
-        created_at=timezone.now(),
-        updated_at=timezone.now(),
     )
     _open(
         obj,
@@ -1102,20 +1132,7 @@ def accept_objection(principal: Principal, obj: Objection, note: str = "", *, to
 
 @transaction.atomic
 def refuse_objection(principal: Principal, obj: Objection, reason: str, *, today=None):
-    reason = _text(reason, "reason", _("不予受理的理由"), 2000)
-    obj = _lock(Objection, obj, principal, "repair.handle")
-    obj.result_reason = reason
-    obj = _move(
-        obj,
-        principal,
-        "refuse",
-        (S.SUBMITTED,),
-        S.REFUSED,
-        note=reason,
-        today=today,
-        terminal=True,
-        label=_("不予受理"),
-    )
+    obj = _refuse(Objection, obj, principal, reason, today)
     _issue_reply(obj)
     return obj
 
@@ -1208,29 +1225,20 @@ def _lift_objection_mark(obj: Objection, why: str) -> None:
 
 @transaction.atomic
 def withdraw_objection(principal: Principal, obj: Objection, *, phone: str, today=None):
-    obj = Objection.objects.select_for_update().get(pk=obj.pk)
-    _check_phone(obj, phone)
-    obj = _move(
-        obj,
-        principal,
-        "withdraw",
-        OPEN_OBJECTION,
-        S.WITHDRAWN,
-        note=_("申请人撤回异议。"),
-        today=today,
-        terminal=True,
-        label=_("撤回"),
-    )
+    obj = _withdraw(Objection, obj, principal, phone, OPEN_OBJECTION, _("申请人撤回异议。"), today)
     _lift_objection_mark(obj, _("申请人撤回异议。"))
     return obj
 
 
 def _issue_reply(obj: Objection) -> None:
-    obj.reply_number = _("异议告字〔%(y)s〕第%(n)s号") % {
-        "y": obj.decided_on.year,
-        "n": f"{obj.pk:06d}",
-    }
-    letter = letters.Letter(
+    _issue_letter(
+        obj, "reply_number", "reply_letter", _("异议告字〔%(y)s〕第%(n)s号"), reply_letter
+    )
+
+
+def reply_letter(obj: Objection) -> letters.Letter:
+    """The 异议处理结果告知书 of a settled objection (numbered)."""
+    return letters.Letter(
         title=_("异议处理结果告知书"),
         number=obj.reply_number,
         issuer=centre_name(),
@@ -1248,9 +1256,6 @@ def _issue_reply(obj: Objection) -> None:
             _("理由:%(r)s") % {"r": obj.result_reason},
         ],
     )
-    pdf = letters.render_letter(letter)
-    obj.reply_letter.save(f"{obj.query_code}.pdf", ContentFile(pdf), save=False)
-    obj.save(update_fields=["reply_number", "reply_letter"])
 
 
 # --------------------------------------------------------------------------- training

@@ -23,7 +23,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -69,9 +69,9 @@ def _report(request, exc: Exception) -> None:
         messages.error(request, str(exc))
 
 
-def _pdf(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+def _private_page(request, template: str, context: dict):
+    """A console page naming subjects: never cached."""
+    response = render(request, template, context)
     add_never_cache_headers(response)
     return response
 
@@ -109,7 +109,7 @@ def queue(request):
     departments = Department.objects.filter(active=True).order_by("code")
     if principal.is_department_scoped:
         departments = departments.filter(pk=principal.department_id)
-    response = render(
+    return _private_page(
         request,
         "repair/console/queue.html",
         {
@@ -124,8 +124,6 @@ def queue(request):
             "overdue_total": queries.overdue_count(principal, today),
         },
     )
-    add_never_cache_headers(response)
-    return response
 
 
 # --------------------------------------------------------------------------- details
@@ -155,11 +153,15 @@ def _record_context(principal: Principal, proc) -> dict:
     }
 
 
-def _steps(proc) -> list[dict]:
-    return [
-        {"step": s, "label": s.get_action_display()}
-        for s in proc.steps.select_related("department")
-    ]
+def _detail_context(principal: Principal, proc) -> dict:
+    """What the application and the objection pages both show of their procedure."""
+    return {
+        "proc": proc,
+        "materials": proc.materials.all(),
+        "steps": queries.steps(proc),
+        "can_accept": proc.status == S.SUBMITTED and principal.can("repair.handle"),
+        **_record_context(principal, proc),
+    }
 
 
 @login_required
@@ -172,57 +174,57 @@ def application_detail(request, pk: int):
         pk=pk,
     )
     if request.method == "POST":
-        _application_action(request, principal, app)
+        _act(request, principal, app, _application_action)
         return redirect("console:repair:application", pk=app.pk)
-    can_handle = principal.can("repair.handle")
     context = {
-        "proc": app,
+        **_detail_context(principal, app),
         "app": app,
-        "materials": app.materials.all(),
-        "steps": _steps(app),
         "objections": app.objections.all(),
-        "can_accept": app.status == S.SUBMITTED and can_handle,
         "can_review": app.status == S.ACCEPTED and principal.can("repair.review"),
-        "can_decide": app.status == S.REVIEWED and can_handle,
-        **_record_context(principal, app),
+        "can_decide": app.status == S.REVIEWED and principal.can("repair.handle"),
     }
-    response = render(request, "repair/console/application.html", context)
-    add_never_cache_headers(response)
-    return response
+    return _private_page(request, "repair/console/application.html", context)
 
 
 def _yes_no(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-def _application_action(request, principal: Principal, app: RepairApplication) -> None:
-    action = request.POST.get("action", "")
-    text = request.POST.get("text", "")
+def _act(request, principal: Principal, proc, do) -> None:
+    """Do the POSTed action on `proc`: `do(request, principal, proc, action, text)` does it and
+    returns the message to show; a refusal is shown as error messages."""
     try:
-        if action == "accept":
-            services.accept_application(principal, app, text)
-            done = _("已受理,转认定部门核实。")
-        elif action == "refuse":
-            services.refuse_application(principal, app, text)
-            done = _("已作出不予受理决定。")
-        elif action == "review":
-            agrees = _yes_no(request.POST.get("agrees"))
-            if agrees is None:
-                raise ValidationError(_("请选择核实意见:同意修复或不同意修复。"))
-            services.review_application(principal, app, agrees=agrees, opinion=text)
-            done = _("核实意见已提交信用中心。")
-        elif action == "decide":
-            grant = _yes_no(request.POST.get("grant"))
-            if grant is None:
-                raise ValidationError(_("请选择决定:准予修复或不予修复。"))
-            services.decide_application(principal, app, grant=grant, reason=text)
-            done = _("已作出信用修复决定,决定书已生成。")
-        else:
-            raise ValidationError(_("未知的操作。"))
+        done = do(
+            request, principal, proc, request.POST.get("action", ""), request.POST.get("text", "")
+        )
     except (ValidationError, PermissionDenied) as exc:
         _report(request, exc)
     else:
         messages.success(request, done)
+
+
+def _application_action(
+    request, principal: Principal, app: RepairApplication, action: str, text: str
+) -> str:
+    if action == "accept":
+        services.accept_application(principal, app, text)
+        return _("已受理,转认定部门核实。")
+    if action == "refuse":
+        services.refuse_application(principal, app, text)
+        return _("已作出不予受理决定。")
+    if action == "review":
+        agrees = _yes_no(request.POST.get("agrees"))
+        if agrees is None:
+            raise ValidationError(_("请选择核实意见:同意修复或不同意修复。"))
+        services.review_application(principal, app, agrees=agrees, opinion=text)
+        return _("核实意见已提交信用中心。")
+    if action == "decide":
+        grant = _yes_no(request.POST.get("grant"))
+        if grant is None:
+            raise ValidationError(_("请选择决定:准予修复或不予修复。"))
+        services.decide_application(principal, app, grant=grant, reason=text)
+        return _("已作出信用修复决定,决定书已生成。")
+    raise ValidationError(_("未知的操作。"))
 
 
 @login_required
@@ -235,45 +237,30 @@ def objection_detail(request, pk: int):
         pk=pk,
     )
     if request.method == "POST":
-        _objection_action(request, principal, obj)
+        _act(request, principal, obj, _objection_action)
         return redirect("console:repair:objection", pk=obj.pk)
-    can_handle = principal.can("repair.handle")
     context = {
-        "proc": obj,
+        **_detail_context(principal, obj),
         "obj": obj,
-        "materials": obj.materials.all(),
-        "steps": _steps(obj),
-        "can_accept": obj.status == S.SUBMITTED and can_handle,
         "can_verify": obj.status == S.VERIFYING and principal.can("repair.review"),
         "outcomes": [(s, S(s).label) for s in services.VERIFY_OUTCOMES],
-        **_record_context(principal, obj),
     }
-    response = render(request, "repair/console/objection.html", context)
-    add_never_cache_headers(response)
-    return response
+    return _private_page(request, "repair/console/objection.html", context)
 
 
-def _objection_action(request, principal: Principal, obj: Objection) -> None:
-    action = request.POST.get("action", "")
-    text = request.POST.get("text", "")
-    try:
-        if action == "accept":
-            services.accept_objection(principal, obj, text)
-            done = _("已受理,该信息在公示时标注“异议处理中”,转信息提供单位核实。")
-        elif action == "refuse":
-            services.refuse_objection(principal, obj, text)
-            done = _("已作出不予受理决定,告知书已生成。")
-        elif action == "verify":
-            services.verify_objection(
-                principal, obj, outcome=request.POST.get("outcome", ""), reason=text
-            )
-            done = _("核实结果已办结,告知书已生成。")
-        else:
-            raise ValidationError(_("未知的操作。"))
-    except (ValidationError, PermissionDenied) as exc:
-        _report(request, exc)
-    else:
-        messages.success(request, done)
+def _objection_action(request, principal: Principal, obj: Objection, action: str, text: str) -> str:
+    if action == "accept":
+        services.accept_objection(principal, obj, text)
+        return _("已受理,该信息在公示时标注“异议处理中”,转信息提供单位核实。")
+    if action == "refuse":
+        services.refuse_objection(principal, obj, text)
+        return _("已作出不予受理决定,告知书已生成。")
+    if action == "verify":
+        services.verify_objection(
+            principal, obj, outcome=request.POST.get("outcome", ""), reason=text
+        )
+        return _("核实结果已办结,告知书已生成。")
+    raise ValidationError(_("未知的操作。"))
 
 
 @login_required
@@ -290,36 +277,25 @@ def material(request, pk: int):
     return response
 
 
+def _issued_letter(file, query_code: str, not_yet: str):
+    """A procedure's letter, named by its 查询码; 404 with `not_yet` before it is issued."""
+    if not file:
+        raise Http404(not_yet)
+    return letters.stored_pdf_download(file, f"{query_code}.pdf")
+
+
 @login_required
 def application_letter(request, pk: int):
     principal = _principal(request)
     app = get_object_or_404(services.visible_applications(principal), pk=pk)
-    if not app.decision_letter:
-        raise Http404(_("尚未出具信用修复决定书。"))
-    response = FileResponse(
-        app.decision_letter.open("rb"),
-        as_attachment=True,
-        filename=f"{app.query_code}.pdf",
-        content_type="application/pdf",
-    )
-    add_never_cache_headers(response)
-    return response
+    return _issued_letter(app.decision_letter, app.query_code, _("尚未出具信用修复决定书。"))
 
 
 @login_required
 def objection_letter(request, pk: int):
     principal = _principal(request)
     obj = get_object_or_404(services.visible_objections(principal), pk=pk)
-    if not obj.reply_letter:
-        raise Http404(_("尚未出具异议处理结果告知书。"))
-    response = FileResponse(
-        obj.reply_letter.open("rb"),
-        as_attachment=True,
-        filename=f"{obj.query_code}.pdf",
-        content_type="application/pdf",
-    )
-    add_never_cache_headers(response)
-    return response
+    return _issued_letter(obj.reply_letter, obj.query_code, _("尚未出具异议处理结果告知书。"))
 
 
 @login_required
@@ -337,7 +313,7 @@ def notice(request, record_id: int):
     except ValidationError as exc:
         _report(request, exc)
         return redirect("console:repair:queue")
-    return _pdf(letters.render_letter(letter), f"repair-notice-{record.pk}.pdf")
+    return letters.pdf_download(letters.render_letter(letter), f"repair-notice-{record.pk}.pdf")
 
 
 # --------------------------------------------------------------------------- training
@@ -459,7 +435,7 @@ def certificate(request, pk: int):
     if not (reg.attended and reg.certificate_number):
         raise Http404(_("该报名尚未登记参训,没有结业证明。"))
     pdf = letters.render_letter(services.certificate_letter(reg))
-    return _pdf(pdf, f"{reg.certificate_number}.pdf")
+    return letters.pdf_download(pdf, f"{reg.certificate_number}.pdf")
 
 
 # --------------------------------------------------------------------------- statistics
