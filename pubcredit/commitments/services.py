@@ -845,41 +845,12 @@ PERFORMANCE_FIELDS = (
 )
 
 
-def _resolve_subjects(records, kinds: dict[int, str]) -> dict[int, int]:
-    """record id → subject id: the record's own link, else the subject whose USCC (or, for a
-    person, the blind index of the 身份证号) is the record's 承诺人代码. Two queries."""
-    from pubcredit.subjects.models import Subject
-    from pubcredit.subjects.services import person_id_index
-
-    out: dict[int, int] = {}
-    by_uscc: dict[str, list[int]] = {}
-    by_index: dict[str, list[int]] = {}
-    for r in records:
-        if r.subject_id:
-            out[r.pk] = r.subject_id
-            continue
-        code = identifiers.normalize_identifier(str((r.data or {}).get("CN_CNRDM") or ""))
-        if not code or "*" in code:
-            continue
-        if kinds.get(r.pk) == SubjectKind.PERSON:
-            by_index.setdefault(person_id_index(code), []).append(r.pk)
-        else:
-            by_uscc.setdefault(code, []).append(r.pk)
-    if by_uscc:
-        for uscc, sid in (
-            Subject.objects.filter(uscc__in=list(by_uscc))
-            .exclude(kind=SubjectKind.PERSON)
-            .values_list("uscc", "pk")
-        ):
-            for rid in by_uscc[uscc]:
-                out[rid] = sid
-    if by_index:
-        for index, sid in Subject.objects.filter(
-            id_index__in=list(by_index), kind=SubjectKind.PERSON
-        ).values_list("id_index", "pk"):
-            for rid in by_index[index]:
-                out[rid] = sid
-    return out
+def _resolve_subjects(records) -> dict[int, int]:
+    """record id → subject id. Intake links a CN record's subject by its 承诺人代码 like any
+    other category's identifier (the USCC, or a person's document number through its blind
+    index; pubcredit.intake.loading), so the record's own link is the answer; records still
+    waiting in the name-review queue have none yet."""
+    return {r.pk: r.subject_id for r in records if r.subject_id}
 
 
 @transaction.atomic
@@ -891,7 +862,7 @@ def commitments_from_records(
     Set-based: a handful of queries and bulk writes whatever the number of records; one audit
     event per call that changed anything. Rules:
     - a new code becomes a commitment (source 部门归集, the record as provenance): subject from
-      the record's link, else by the 承诺人代码 (USCC, or a person's blind index); the accepting
+      the record's link (intake links it by the 承诺人代码); the accepting
       department by 承诺受理单位代码, else the submitting department; a person's code masked;
     - an existing code is refreshed when the record comes from its accepting department (or a
       department allowed to submit for it) and names the same subject; otherwise the row is
@@ -948,13 +919,8 @@ def commitments_from_records(
         "from_department_id", "to_department_id"
     ):
         allowed_for.setdefault(dept_id, set()).add(other)
-    kinds = {
-        r.pk: _KIND_BY_LABEL.get(str((r.data or {}).get("CN_CNRLB") or "").strip())
-        or r.subject_kind
-        for r in records
-    }
     live = [r for r in records if r.status == RecordStatus.ACTIVE]
-    subjects = _resolve_subjects(live, kinds)
+    subjects = _resolve_subjects(live)
 
     now = timezone.now()
     actor = principal.label[:150]

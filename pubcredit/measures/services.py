@@ -37,6 +37,7 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import Measure, SubjectFlags
+from pubcredit.records.models import document_number
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ def _hits(
                 decided_on=decided,
                 valid_from=start,
                 valid_to=end - dt.timedelta(days=1) if end else None,
-                document_number=_document_number(key),
+                document_number=document_number(key),
                 tier=tier,
                 state=state,
             )
@@ -195,13 +196,6 @@ def _hits(
     order = {"black": 0, "watch": 1, "negative": 2, "red": 3}
     hits.sort(key=lambda h: (order.get(h.kind, 9), -(h.decided_on or dt.date.min).toordinal()))
     return hits
-
-
-def _document_number(business_key: str) -> str:
-    """The first part of a record's business key: the document number (文书号) for the
-    categories whose key starts with it (CF, XK)."""
-    first = (business_key or "").split("|", 1)[0]
-    return first.replace("\\", "")[:128]
 
 
 class _Flags(NamedTuple):

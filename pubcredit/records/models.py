@@ -147,6 +147,13 @@ class Record(models.Model):
 KEY_SEPARATOR = "|"
 
 
+def document_number(business_key: str) -> str:
+    """The first part of a record's business key: the document number (文书号) for the
+    categories whose key starts with it (CF, XK)."""
+    first = (business_key or "").split(KEY_SEPARATOR, 1)[0]
+    return first.replace("\\", "")[:128]
+
+
 class RecordVersion(models.Model):
     """A version of a record that a later submission replaced. Written once, never changed:
     together with the record's current row they form the full history."""

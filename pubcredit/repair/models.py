@@ -74,6 +74,11 @@ class RepairRule(models.Model):
     def days(self, stage: str) -> int:
         return int(self.deadlines[stage])
 
+    @property
+    def title(self) -> str:
+        """The instrument's title without its 《》 and number, as letters cite it."""
+        return self.name.strip("《》").split("》")[0]
+
 
 class ProcedureStatus(models.TextChoices):
     """The states of both procedures (each uses its own subset; see the module docstring)."""

@@ -33,9 +33,10 @@ from pubcredit import letters
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.holidays.services import add_workdays
-from pubcredit.publicity.models import PUBLIC_STATES, Publicity, PublicityMark, PublicityState
-from pubcredit.publicity.services import add_mark, lift_mark
+from pubcredit.publicity.models import Publicity, PublicityMark, PublicityState
+from pubcredit.publicity.services import add_mark, is_public_q, lift_mark
 from pubcredit.records.models import Record
+from pubcredit.records.models import document_number as record_document_number
 from pubcredit.repair.models import (
     OPEN_OBJECTION,
     OPEN_REPAIR,
@@ -228,10 +229,16 @@ class Eligibility:
 
 
 def _is_penalty(record: Record) -> bool:
-    from pubcredit.publicity import rules as publicity_rules
+    """A penalty record: its category is public and carries 处罚类别 (the publicity rules'
+    penalty mode), asked of the catalogue in one query."""
+    from pubcredit.catalog.models import Field, PublicityClass
+    from pubcredit.publicity.rules import ROLE_PENALTY
 
-    spec = publicity_rules.RuleSet.load().categories.get(record.category_id)
-    return spec is not None and spec.mode == publicity_rules.MODE_PENALTY
+    return Field.objects.filter(
+        category_id=record.category_id,
+        role=ROLE_PENALTY,
+        category__publicity_class=PublicityClass.PUBLIC,
+    ).exists()
 
 
 def training_completed(subject_id: int, since: dt.date, today: dt.date, months: int):
@@ -932,7 +939,7 @@ def decision_letter(app: RepairApplication) -> letters.Letter:
                 "经审核,你(单位)已纠正失信行为、履行法定义务并作出信用承诺,符合《%(rule)s》规定的"
                 "信用修复条件,决定对上述行政处罚信息予以信用修复。"
             )
-            % {"rule": app.rule.name.strip("《》").split("》")[0]},
+            % {"rule": app.rule.title},
             _(
                 "自本决定作出之日起,本平台及信用网站终止公示上述信息,停止共享,相关失信惩戒措施"
                 "依法解除。"
@@ -987,7 +994,7 @@ def repair_notice(record: Record, today: dt.date | None = None) -> letters.Lette
             "根据《%(rule)s》,上述行政处罚信息将在信用网站公示。你(单位)纠正失信行为、履行法定"
             "义务并作出信用承诺后,可在最短公示期届满后申请信用修复。"
         )
-        % {"rule": rule.name.strip("《》").split("》")[0]},
+        % {"rule": rule.title},
         _(
             "申请途径:登录本市信用网站“信用修复”栏目在线申请,或到政务服务大厅信用窗口办理。"
             "信用修复不收取任何费用。"
@@ -1008,9 +1015,7 @@ def repair_notice(record: Record, today: dt.date | None = None) -> letters.Lette
 
 def document_number(record: Record) -> str:
     """The decision's document number (文书号): the record's first business-key field."""
-    from pubcredit.measures.services import _document_number
-
-    return _document_number(record.business_key)
+    return record_document_number(record.business_key)
 
 
 def public_subject_name(proc) -> str:
@@ -1360,19 +1365,29 @@ def lookup(query_code: str):
 
 def public_records_shown(record_ids, today=None) -> set[int]:
     """Of `record_ids`, those shown on the portal today (for tests and pages)."""
-    day = _today(today)
-    rows = Publicity.objects.filter(
-        pk__in=list(record_ids), state__in=PUBLIC_STATES, start__lte=day
-    ).filter(Q(end__isnull=True) | Q(end__gt=day))
+    rows = Publicity.objects.filter(pk__in=list(record_ids)).filter(
+        is_public_q(_today(today), prefix="")
+    )
     return set(rows.values_list("pk", flat=True))
+
+
+def workdays_past(due_dates, day: dt.date) -> list[int]:
+    """For each deadline, the working days `day` is past it (0 when not past, or none): one
+    vectorised count for a whole queue (pubcredit.holidays.workdays_between_many)."""
+    from pubcredit.holidays.services import workdays_between_many
+
+    past = [d is not None and d < day for d in due_dates]
+    if not any(past):
+        return [0] * len(past)
+    starts = [d if p else day for d, p in zip(due_dates, past, strict=True)]
+    counts = workdays_between_many(starts, [day] * len(starts))
+    return [int(c) if p else 0 for c, p in zip(counts, past, strict=True)]
 
 
 def overdue_items(today: dt.date | None = None, principal: Principal | None = None) -> list[dict]:
     """Open applications and objections past their stage deadline (for the console's alerts and
     `pubcredit repair overdue`), oldest deadline first; restricted to what `principal` may see
     when given."""
-    from pubcredit.holidays.services import workdays_between
-
     day = _today(today)
     out = []
     for model, open_states, kind in (
@@ -1382,7 +1397,8 @@ def overdue_items(today: dt.date | None = None, principal: Principal | None = No
         qs = model.objects.filter(status__in=open_states, due_on__lt=day)
         if principal is not None:
             qs = restrict(qs, principal, "repair.view")
-        for proc in qs.select_related("department").order_by("due_on", "id"):
+        procs = list(qs.select_related("department").order_by("due_on", "id"))
+        for proc, late in zip(procs, workdays_past([p.due_on for p in procs], day), strict=True):
             out.append(
                 {
                     "kind": kind,
@@ -1392,7 +1408,7 @@ def overdue_items(today: dt.date | None = None, principal: Principal | None = No
                     "status_name": str(proc.get_status_display()),
                     "department": proc.department.name,
                     "due_on": proc.due_on.isoformat(),
-                    "overdue_workdays": workdays_between(proc.due_on, day),
+                    "overdue_workdays": late,
                 }
             )
     return out
