@@ -114,6 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # the client's address in X-Forwarded-For (0: use the connecting address).
 PUBCREDIT_PUBLIC_RATE = os.environ.get("PUBCREDIT_PUBLIC_RATE", "120/60")
 PUBCREDIT_TRUSTED_PROXIES = int(os.environ.get("PUBCREDIT_TRUSTED_PROXIES", "0"))
+# Seconds an authenticated API key is served from the process cache (0: read it every request).
+PUBCREDIT_API_KEY_CACHE_SECONDS = float(os.environ.get("PUBCREDIT_API_KEY_CACHE_SECONDS", "10"))
 
 # The city this deployment serves: shown as 信用<city> in the page header (English name for /en).
 PUBCREDIT_CITY_NAME = os.environ.get("PUBCREDIT_CITY_NAME", "淄博")

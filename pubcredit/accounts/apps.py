@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class AccountsConfig(AppConfig):
     name = "pubcredit.accounts"
     verbose_name = _("账号与审计")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from pubcredit.accounts.models import ApiKey
+        from pubcredit.accounts.services import clear_api_key_cache
+
+        # A key saved through the ORM (revoked, re-scoped, expiry changed) is re-read at once.
+        for signal in (post_save, post_delete):
+            signal.connect(clear_api_key_cache, sender=ApiKey, dispatch_uid=f"apikey-{signal}")

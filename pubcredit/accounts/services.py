@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -300,24 +302,59 @@ def revoke_api_key(principal: Principal, key: ApiKey, reason: str = "") -> ApiKe
     return key
 
 
+# Keys seen recently, by the SHA-256 of the whole key: systems authenticate every request (a
+# credit check is a few milliseconds of work) and reading the key with its scope costs more than
+# that. A key revoked, expired, deactivated or re-scoped through the ORM (services, admin) is
+# dropped from this process's cache at once (signals below); a change made any other way, or in
+# another process, takes effect within API_KEY_CACHE_SECONDS.
+_key_cache: dict[str, tuple[float, ApiKey]] = {}
+_KEY_CACHE_MAX = 10_000
+
+
+def _key_cache_seconds() -> float:
+    return float(getattr(settings, "PUBCREDIT_API_KEY_CACHE_SECONDS", 10))
+
+
+def clear_api_key_cache(*_args, **_kwargs) -> None:
+    """Forget every cached key (connected to ApiKey's post_save / post_delete)."""
+    _key_cache.clear()
+
+
 def authenticate_api_key(clear: str) -> ApiKey | None:
-    """The active, unexpired key whose hash matches, or None. Constant-time on the hash."""
+    """The active, unexpired key whose hash matches, or None. Constant-time on the hash.
+    Served from a per-process cache for up to PUBCREDIT_API_KEY_CACHE_SECONDS (default 10);
+    active and expiry are checked on every call."""
     if not clear or not clear.startswith("pc_"):
         return None
     parts = clear.split("_", 2)
     if len(parts) != 3:
         return None
-    key = (
-        ApiKey.objects.select_related("department", "district")
-        .filter(prefix=parts[1], active=True)
-        .first()
-    )
-    if key is None or not secrets.compare_digest(key.key_hash, _hash_key(clear)):
+    digest = _hash_key(clear)
+    ttl = _key_cache_seconds()
+    tick = time.monotonic()
+    cached = _key_cache.get(digest)
+    if cached is not None and tick - cached[0] < ttl:
+        key = cached[1]
+    else:
+        key = (
+            ApiKey.objects.select_related("department", "district")
+            .filter(prefix=parts[1], active=True)
+            .first()
+        )
+        if key is None or not secrets.compare_digest(key.key_hash, digest):
+            _key_cache.pop(digest, None)
+            return None
+        if ttl > 0:
+            if len(_key_cache) >= _KEY_CACHE_MAX:
+                _key_cache.clear()
+            _key_cache[digest] = (tick, key)
+    if not key.active:
         return None
     now = timezone.now()
     if key.expires_at is not None and key.expires_at <= now:
         return None
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        key.last_used_at = now
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key
 

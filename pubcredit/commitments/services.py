@@ -1118,6 +1118,63 @@ def public_commitments(subject_id: int, today: dt.date | None = None) -> QuerySe
     )
 
 
+COMMITMENT_COLUMNS = (
+    "subject_id",
+    "code",
+    "commitment_type",
+    "reason",
+    "made_on",
+    "valid_to",
+    "department_id",
+    "performance",
+    "id",
+)
+
+
+def commitments_sql(subject_condition: str, day: dt.date) -> tuple[str, list]:
+    """The SELECT (COMMITMENT_COLUMNS) of the commitments in force on `day` (made on or before
+    it, valid through it or long-term, not breached, not withdrawn) of the subjects matching
+    `subject_condition` (SQL on the commitments table, e.g. "subject_id = s.id"), with its
+    parameters. Served by the (subject, made_on) index."""
+    table = connection.ops.quote_name(Commitment._meta.db_table)
+    sql = (
+        f"SELECT {', '.join(COMMITMENT_COLUMNS)} FROM {table} WHERE {subject_condition} "
+        f"AND made_on <= %s AND (valid_to IS NULL OR valid_to >= %s) "
+        f"AND performance NOT IN (%s, %s) AND withdrawn_at IS NULL"
+    )
+    d = connection.ops.adapt_datefield_value(day)
+    return sql, [d, d, *BREACHES]
+
+
+def _iso_text(value) -> str | None:
+    if not value:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def commitment_dicts(rows) -> dict[int, list[dict]]:
+    """{subject id: [commitment]} from rows of `commitments_sql`, newest first, department
+    names from the rules cache."""
+    if not rows:
+        return {}
+    names = _department_names({r[6] for r in rows})
+    rows = sorted(rows, key=lambda r: (r[0], _iso_text(r[4]) or "", r[8]), reverse=True)
+    out: dict[int, list[dict]] = {}
+    for sid, code, ctype, reason, made, until, dept, perf, _pk in rows:
+        out.setdefault(sid, []).append(
+            {
+                "code": code,
+                "commitment_type": ctype,
+                "reason": reason,
+                "made_on": _iso_text(made),
+                "valid_to": _iso_text(until),
+                "department": names.get(dept, ""),
+                "performance": perf,
+            }
+        )
+    return out
+
+
 def commitments_in_force(subject_ids, today: dt.date | None = None) -> dict[int, list[dict]]:
     """{subject id: [commitment in force on `today`]} for credit checks: each with code, type,
     reason, made_on, valid_to (ISO dates; None = long-term), accepting department and
@@ -1126,38 +1183,12 @@ def commitments_in_force(subject_ids, today: dt.date | None = None) -> dict[int,
     ids = sorted({int(s) for s in subject_ids if s is not None})
     if not ids:
         return {}
-    day = today or timezone.localdate()
-    table = connection.ops.quote_name(Commitment._meta.db_table)
-    marks = ", ".join(["%s"] * len(ids))
-    sql = (
-        f"SELECT subject_id, code, commitment_type, reason, made_on, valid_to, department_id, "
-        f"performance FROM {table} WHERE subject_id IN ({marks}) AND made_on <= %s "
-        f"AND (valid_to IS NULL OR valid_to >= %s) AND performance NOT IN (%s, %s) "
-        f"AND withdrawn_at IS NULL ORDER BY subject_id, made_on DESC, id DESC"
+    sql, params = commitments_sql(
+        f"subject_id IN ({', '.join(['%s'] * len(ids))})", today or timezone.localdate()
     )
-    d = connection.ops.adapt_datefield_value(day)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, d, d, *BREACHES])
-        rows = cursor.fetchall()
-    if not rows:
-        return {}
-    names = _department_names({r[6] for r in rows})
-    out: dict[int, list[dict]] = {}
-    for sid, code, ctype, reason, made, until, dept, perf in rows:
-        out.setdefault(sid, []).append(
-            {
-                "code": code,
-                "commitment_type": ctype,
-                "reason": reason,
-                "made_on": made if isinstance(made, str) else made.isoformat(),
-                "valid_to": (until if isinstance(until, str) else until.isoformat())
-                if until
-                else None,
-                "department": names.get(dept, ""),
-                "performance": perf,
-            }
-        )
-    return out
+        cursor.execute(sql, [*ids, *params])
+        return commitment_dicts(cursor.fetchall())
 
 
 def _department_names(ids: set[int]) -> dict[int, str]:

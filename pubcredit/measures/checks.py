@@ -3,8 +3,10 @@ and punishment measures apply to the matter at hand, in plain Chinese, and a log
 
 `run_check` is the one path for a single check (API, window page, CLI); `check_batch.run_batch`
 checks a file set-based with the same rules. Both read only narrow indexed tables: the subject
-register by 统一社会信用代码 / blind index, and the `SubjectFlags` read model through
-`services.applicable_measures` (one primary-key read plus rules cached in memory).
+register by 统一社会信用代码 / blind index, the `SubjectFlags` read model, the publicity read model
+and the commitments, with the rules cached in memory. A single check is two statements: one
+read (`services.read_subject_facts`: the subject and all it needs, four index probes in one
+prepared statement, pubcredit.hotpath) and the INSERT of its log row.
 
 How a subject is identified, and what a check will assert:
 - by 统一社会信用代码 or 身份证号: the identifier is validated first (an invalid one is an error,
@@ -30,20 +32,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit import hotpath
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.commitments.services import commitments_in_force
+from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
 from pubcredit.lists.models import ListKind
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import (
@@ -55,7 +59,12 @@ from pubcredit.measures.models import (
     Measure,
     MeasureClass,
 )
-from pubcredit.measures.services import Applicability, applicable_measures
+from pubcredit.measures.services import (
+    Applicability,
+    SubjectFacts,
+    applicability_of,
+    read_subject_facts,
+)
 from pubcredit.publicity.models import Tier
 from pubcredit.subjects import crypto, identifiers
 from pubcredit.subjects.identifiers import region_label
@@ -160,6 +169,21 @@ def resolve_matter(code: str | None) -> rules_mod.CompiledMatter:
 # --------------------------------------------------------------------------- rendering
 
 
+# Choice labels by value, built once (an enum's `.values` builds a new list on every call); the
+# labels are lazy and translated when shown.
+_SUBJECT_KIND_LABELS = dict(SubjectKind.choices)
+_TIER_LABELS = dict(Tier.choices)
+_CLASS_LABELS = dict(MeasureClass.choices)
+_INCENTIVE_LABELS = dict(IncentiveCategory.choices)
+_OUTCOME_LABELS = dict(CheckOutcome.choices)
+_CHANNELS = frozenset(CheckChannel.values)
+
+
+def _label(labels: dict, value, default: str = "") -> str:
+    label = labels.get(value)
+    return default if label is None else str(label)
+
+
 @functools.lru_cache(maxsize=4096)
 def _region_name(code: str) -> str:
     return region_label(code) if code else ""
@@ -174,7 +198,7 @@ def subject_json(subject: Subject | dict) -> dict:
     return {
         "id": get("id"),
         "kind": kind,
-        "kind_label": str(SubjectKind(kind).label) if kind in SubjectKind.values else kind,
+        "kind_label": _label(_SUBJECT_KIND_LABELS, kind, kind),
         "name": mask_person_name(get("name")) if is_person else get("name"),
         "uscc": None if is_person else get("uscc"),
         "id_masked": get("id_masked") if is_person else None,
@@ -209,7 +233,7 @@ def _hit_json(hit) -> dict:
         "valid_to": _iso(hit.valid_to),
         "document_number": hit.document_number,
         "tier": hit.tier,
-        "tier_label": str(Tier(hit.tier).label) if hit.tier in Tier.values else "",
+        "tier_label": _label(_TIER_LABELS, hit.tier),
         "title": hit.title,
     }
 
@@ -222,11 +246,9 @@ def _measure_json(m) -> dict:
         "name": m.name,
         "kind": m.kind,
         "measure_class": cls,
-        "class_label": str(MeasureClass(cls).label) if cls in MeasureClass.values else "",
+        "class_label": _label(_CLASS_LABELS, cls),
         "incentive_category": cat,
-        "incentive_category_label": (
-            str(IncentiveCategory(cat).label) if cat in IncentiveCategory.values else ""
-        ),
+        "incentive_category_label": _label(_INCENTIVE_LABELS, cat),
         "content": m.content,
         "legal_basis": m.legal_basis,
         "departments": list(m.departments),
@@ -306,25 +328,34 @@ class CheckResult:
         return self.check.outcome
 
 
-def _find(query: CheckQuery) -> tuple[dict | None, list[dict], str]:
-    """(subject row or None, candidates, match kind)."""
+def _facts(column: str, value, day: dt.date) -> SubjectFacts | None:
+    """The subject and everything a check says about it, in one query (services docstring)."""
+    sql, params = commitments_sql("subject_id = s.id", day)
+    return read_subject_facts(
+        column, value, SUBJECT_FIELDS, day, extra=[(sql, params, COMMITMENT_COLUMNS)]
+    )
+
+
+def _find(query: CheckQuery, day: dt.date) -> tuple[SubjectFacts | None, list[dict], str]:
+    """(the subject's facts or None, candidates, match kind)."""
     if query.kind in ("uscc", "id"):
-        lookup = (
-            {"uscc": query.value}
+        column, value = (
+            ("uscc", query.value)
             if query.kind == "uscc"
-            else {"id_index": person_id_index(query.value)}
+            else ("id_index", person_id_index(query.value))
         )
-        rows = list(Subject.objects.filter(**lookup).values(*SUBJECT_FIELDS)[:1])
+        facts = _facts(column, value, day)
         match = "uscc" if query.kind == "uscc" else "id_number"
-        return (rows[0] if rows else None), [], match if rows else "not_found"
+        return facts, [], match if facts is not None else "not_found"
     match = find_subject(name=query.value, kinds=NAME_KINDS, limit=CANDIDATE_LIMIT)
     norm = normalize_name(query.value)[:200]
     exact = match.subject
     if exact is not None and exact.name_norm == norm:
         # Unique equal current name (find_subject sets `subject` only when unique); a former
         # name or a near name is never asserted.
-        row = {f: getattr(exact, f) for f in SUBJECT_FIELDS}
-        return row, [], "name_exact"
+        facts = _facts("id", exact.pk, day)
+        if facts is not None:
+            return facts, [], "name_exact"
     candidates = [
         {
             "subject": subject_json(c.subject),
@@ -357,22 +388,19 @@ def _not_identified_conclusion(query: CheckQuery, match: str, candidates: list) 
     ) % {"name": query.value}
 
 
-def _commitments(subject_id: int, day: dt.date) -> list[dict]:
-    return commitments_in_force([subject_id], day).get(subject_id, [])
-
-
 def build_result(
     query: CheckQuery,
     matter: rules_mod.CompiledMatter,
     day: dt.date,
-    subject: dict | None,
+    facts: SubjectFacts | None,
     candidates: list[dict],
     match: str,
 ) -> tuple[dict, Applicability | None]:
     """The JSON answer (without the log's id and time) for an identified subject or not."""
     app = None
-    if subject is not None:
-        app = applicable_measures(subject["id"], matter.code, day, subject_kind=subject["kind"])
+    subject = facts.subject if facts is not None else None
+    if facts is not None:
+        app = applicability_of(facts, matter.code, day, subject_kind=subject["kind"])
         lead = ""
         if match == "name_exact":
             shown = subject_json(subject)
@@ -399,9 +427,11 @@ def build_result(
         "rewards": [_measure_json(m) for m in app.rewards] if app else [],
         "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards] if app else [],
         # Credit commitments (信用承诺) in force on the day (not breached): one indexed query.
-        "commitments": _commitments(subject["id"], day) if subject is not None else [],
+        "commitments": (
+            commitment_dicts(facts.extra[0]).get(subject["id"], []) if facts is not None else []
+        ),
         "outcome": str(outcome),
-        "outcome_label": str(CheckOutcome(outcome).label),
+        "outcome_label": _label(_OUTCOME_LABELS, outcome),
         "conclusion": conclusion,
         "rules_version": app.rules_version if app else rules_mod.current_rules().version,
     }
@@ -432,13 +462,14 @@ def run_check(
     persons are masked. One CreditCheck row is written (in its own transaction) whatever the
     outcome, with the answer as shown; its id and number are in the result."""
     principal.require(ACTION)
-    if channel not in CheckChannel.values:
+    if channel not in _CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     query = parse_query(uscc=uscc, id_number=id_number, name=name)
     compiled = resolve_matter(matter)
     day = today or timezone.localdate()
-    subject, candidates, match = _find(query)
-    data, _app = build_result(query, compiled, day, subject, candidates, match)
+    facts, candidates, match = _find(query, day)
+    subject = facts.subject if facts is not None else None
+    data, _app = build_result(query, compiled, day, facts, candidates, match)
     check = CreditCheck(
         checked_at=timezone.now(),
         checked_on=day,
@@ -458,9 +489,66 @@ def run_check(
         reward_count=len(data["rewards"]),
         result=data,
     )
-    # One INSERT in autocommit: atomic by itself, and one round trip less than BEGIN … COMMIT.
-    check.save(force_insert=True)
+    _insert_check(check)
     return CheckResult(check, check_json(check))
+
+
+_LOG_COLUMNS = (
+    "checked_at",
+    "checked_on",
+    "channel",
+    "client",
+    "user_id",
+    "api_key_id",
+    "actor_label",
+    "department_id",
+    "matter_id",
+    "query_kind",
+    "query_value",
+    "subject_id",
+    "outcome",
+    "hit_count",
+    "punishment_count",
+    "reward_count",
+    "result",
+    "batch_id",
+)
+
+
+def _insert_check(check: CreditCheck) -> None:
+    """Write the check's log row: one INSERT … RETURNING id in autocommit (atomic by itself, one
+    round trip less than BEGIN … COMMIT), by hand because Model.save costs more than the rest of
+    a check. Sets `check.pk`; the row is then what the ORM would have written."""
+    ops = connection.ops
+    values = [
+        ops.adapt_datetimefield_value(check.checked_at),
+        ops.adapt_datefield_value(check.checked_on),
+        check.channel,
+        check.client,
+        check.user_id,
+        check.api_key_id,
+        check.actor_label,
+        check.department_id,
+        check.matter_id,
+        check.query_kind,
+        check.query_value,
+        check.subject_id,
+        check.outcome,
+        check.hit_count,
+        check.punishment_count,
+        check.reward_count,
+        json.dumps(check.result, ensure_ascii=False, separators=(",", ":")),
+        check.batch_id,
+    ]
+    check.pk = hotpath.fetchone(_INSERT_SQL, values)[0]
+    check._state.adding = False
+    check._state.db = connection.alias
+
+
+_INSERT_SQL = (
+    f"INSERT INTO {CreditCheck._meta.db_table} ({', '.join(_LOG_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(_LOG_COLUMNS))}) RETURNING id"
+)
 
 
 def check_json(check: CreditCheck) -> dict:

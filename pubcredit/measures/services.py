@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit import hotpath
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.measures import rules as rules_mod
@@ -222,6 +223,57 @@ def _fetch_flags(subject_ids: list[int]) -> dict[int, _Flags]:
     return out
 
 
+def negative_records_sql(
+    subject_condition: str, rules: rules_mod.RuleSet, day: dt.date
+) -> tuple[str, list] | None:
+    """The SELECT of public negative records (columns as `_public_negative_records` returns
+    them) for the publicity rows `p` matching `subject_condition` (SQL, e.g. "p.subject_id =
+    s.id"), with its parameters; None when no category can hit or without the publicity app."""
+    global _publicity_warned
+    if not rules.record_category_ids:
+        return None
+    try:
+        from pubcredit.publicity.models import PUBLIC_STATES, Publicity
+    except ImportError:  # pragma: no cover - only before the publicity app exists
+        if not _publicity_warned:
+            log.warning("publicity app not installed: negative records never hit in checks")
+            _publicity_warned = True
+        return None
+    from pubcredit.records.models import Record
+
+    qn = connection.ops.quote_name
+    states = ", ".join(["%s"] * len(PUBLIC_STATES))
+    categories = ", ".join(["%s"] * len(rules.record_category_ids))
+    sql = (
+        f"SELECT p.record_id, p.subject_id, p.category_id, p.tier, p.state, p.start, "
+        f"p.{qn('end')}, r.decision_date, p.department_id, r.business_key "
+        f"FROM {Publicity._meta.db_table} p JOIN {Record._meta.db_table} r ON r.id = p.record_id "
+        f"WHERE {subject_condition} AND p.state IN ({states}) "
+        f"AND p.start <= %s AND (p.{qn('end')} IS NULL OR p.{qn('end')} > %s) "
+        f"AND p.category_id IN ({categories})"
+    )
+    d = connection.ops.adapt_datefield_value(day)
+    return sql, [*PUBLIC_STATES, d, d, *rules.record_category_ids]
+
+
+def negative_record_rows(rows: list) -> list[tuple]:
+    """Rows of `negative_records_sql` with dates as dates (SQLite, and JSON aggregates, return
+    them as text)."""
+    if not rows or not isinstance(rows[0][5], str):
+        return [tuple(r) for r in rows]
+    to_date = dt.date.fromisoformat
+    return [
+        (
+            *r[:5],
+            to_date(r[5]),
+            to_date(r[6]) if r[6] else None,
+            to_date(r[7]) if r[7] else None,
+            *r[8:],
+        )
+        for r in rows
+    ]
+
+
 def _public_negative_records(
     subject_ids: list[int], rules: rules_mod.RuleSet, day: dt.date
 ) -> list[tuple]:
@@ -231,48 +283,17 @@ def _public_negative_records(
     never returned. One query served by the (subject, state) index, the record joined by primary
     key. Rows: (record_id, subject_id, category_id, tier, state, start, end, decision_date,
     department_id, business_key). Without the publicity app, nothing (logged once)."""
-    global _publicity_warned
-    if not rules.record_category_ids or not subject_ids:
+    if not subject_ids:
         return []
-    try:
-        from pubcredit.publicity.models import PUBLIC_STATES, Publicity
-    except ImportError:  # pragma: no cover - only before the publicity app exists
-        if not _publicity_warned:
-            log.warning("publicity app not installed: negative records never hit in checks")
-            _publicity_warned = True
+    marks = ", ".join(["%s"] * len(subject_ids))
+    query = negative_records_sql(f"p.subject_id IN ({marks})", rules, day)
+    if query is None:
         return []
-    from pubcredit.records.models import Record
-
-    qn = connection.ops.quote_name
-    subjects = ", ".join(["%s"] * len(subject_ids))
-    states = ", ".join(["%s"] * len(PUBLIC_STATES))
-    categories = ", ".join(["%s"] * len(rules.record_category_ids))
-    sql = (
-        f"SELECT p.record_id, p.subject_id, p.category_id, p.tier, p.state, p.start, "
-        f"p.{qn('end')}, r.decision_date, p.department_id, r.business_key "
-        f"FROM {Publicity._meta.db_table} p JOIN {Record._meta.db_table} r ON r.id = p.record_id "
-        f"WHERE p.subject_id IN ({subjects}) AND p.state IN ({states}) "
-        f"AND p.start <= %s AND (p.{qn('end')} IS NULL OR p.{qn('end')} > %s) "
-        f"AND p.category_id IN ({categories})"
-    )
-    d = connection.ops.adapt_datefield_value(day)
-    params = [*subject_ids, *PUBLIC_STATES, d, d, *rules.record_category_ids]
+    sql, params = query
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*subject_ids, *params])
         rows = cursor.fetchall()
-    if rows and isinstance(rows[0][5], str):  # SQLite returns dates as text
-        to_date = dt.date.fromisoformat
-        rows = [
-            (
-                *r[:5],
-                to_date(r[5]),
-                to_date(r[6]) if r[6] else None,
-                to_date(r[7]) if r[7] else None,
-                *r[8:],
-            )
-            for r in rows
-        ]
-    return rows
+    return negative_record_rows(rows)
 
 
 _publicity_warned = False
@@ -366,6 +387,105 @@ def applicable_measures(
     flags = _fetch_flags([subject_id]).get(subject_id)
     records = _public_negative_records([subject_id], rules, day)
     return _evaluate(subject_id, flags, records, matter, day, rules, subject_kind)
+
+
+RECORD_COLUMNS = (
+    "record_id",
+    "subject_id",
+    "category_id",
+    "tier",
+    "state",
+    "start",
+    "end",
+    "decision_date",
+    "department_id",
+    "business_key",
+)
+
+
+def json_rows_sql(select_sql: str, columns: Iterable[str]) -> str:
+    """A scalar subquery giving the rows of `select_sql` (whose columns are `columns`) as one
+    JSON array of arrays (NULL on PostgreSQL, [] on SQLite when there are none)."""
+    qn = connection.ops.quote_name
+    cols = ", ".join(f"x.{qn(c)}" for c in columns)
+    if connection.vendor == "postgresql":
+        agg = f"json_agg(json_build_array({cols}))"
+    else:
+        agg = f"json_group_array(json_array({cols}))"
+    return f"(SELECT {agg} FROM ({select_sql}) x)"
+
+
+def json_value(value):
+    """A JSON column or aggregate as Python (drivers return it parsed or as text)."""
+    if isinstance(value, str | bytes):
+        return json.loads(value)
+    return value
+
+
+@dataclass
+class SubjectFacts:
+    """What a check needs about one subject, read in one round trip by `read_subject_facts`:
+    the subject's register row, its SubjectFlags entries, its public negative records, and the
+    rows of the extra aggregates asked for (e.g. commitments in force)."""
+
+    subject: dict
+    flags: _Flags | None
+    records: list[tuple]
+    extra: list[list]
+
+
+def read_subject_facts(
+    column: str,
+    value,
+    fields: tuple[str, ...],
+    day: dt.date,
+    extra: Iterable[tuple[str, list, tuple[str, ...]]] = (),
+) -> SubjectFacts | None:
+    """The subject whose `column` (uscc, id_index or id) equals `value`, its `fields`, its
+    SubjectFlags row and its negative records public on `day`, plus each `extra` (a SELECT on
+    `s.id` with its parameters and columns) as JSON rows: ONE query and one round trip (the
+    reads of a check are index probes; the round trips and the statements cost more). None
+    when no such subject."""
+    from pubcredit.subjects.models import Subject
+
+    rules = rules_mod.current_rules()
+    flags_table = SubjectFlags._meta.db_table
+    parts = [f"s.{f}" for f in fields]
+    parts.append(f"(SELECT f.entries FROM {flags_table} f WHERE f.subject_id = s.id)")
+    parts.append(f"(SELECT f.subject_kind FROM {flags_table} f WHERE f.subject_id = s.id)")
+    params: list = []
+    records = negative_records_sql("p.subject_id = s.id", rules, day)
+    if records is not None:
+        parts.append(json_rows_sql(records[0], RECORD_COLUMNS))
+        params += records[1]
+    else:
+        parts.append("NULL")
+    extra = list(extra)
+    for sql, extra_params, columns in extra:
+        parts.append(json_rows_sql(sql, columns))
+        params += extra_params
+    sql = f"SELECT {', '.join(parts)} FROM {Subject._meta.db_table} s WHERE s.{column} = %s LIMIT 1"
+    row = hotpath.fetchone(sql, [*params, value])
+    if row is None:
+        return None
+    n = len(fields)
+    entries, flags_kind, record_rows = row[n], row[n + 1], json_value(row[n + 2]) or []
+    return SubjectFacts(
+        subject=dict(zip(fields, row[:n], strict=True)),
+        flags=_Flags(flags_kind, json_value(entries)) if flags_kind is not None else None,
+        records=negative_record_rows(record_rows),
+        extra=[json_value(v) or [] for v in row[n + 3 :]],
+    )
+
+
+def applicability_of(
+    facts: SubjectFacts, matter_code: str | None, today: dt.date, *, subject_kind: str = ""
+) -> Applicability:
+    """`applicable_measures` from facts already read (`read_subject_facts`)."""
+    rules = rules_mod.current_rules()
+    matter = _matter(rules, matter_code)
+    sid = facts.subject["id"]
+    return _evaluate(sid, facts.flags, facts.records, matter, today, rules, subject_kind)
 
 
 def applicable_measures_many(

@@ -244,7 +244,8 @@ def test_revoke_and_expiry_stop_a_key(world, admin_principal):
         expires_at=timezone.now() + timezone.timedelta(hours=1),
     )
     assert services.authenticate_api_key(clear2) == key2
-    ApiKey.objects.filter(pk=key2.pk).update(expires_at=timezone.now())
+    key2.expires_at = timezone.now()
+    key2.save(update_fields=["expires_at"])  # through the ORM: the cache drops the key at once
     assert services.authenticate_api_key(clear2) is None
     assert services.authenticate_api_key(clear2[:-1] + ("A" if clear2[-1] != "A" else "B")) is None
     assert services.authenticate_api_key("not-a-key") is None
@@ -279,3 +280,25 @@ def test_record_event_outside_a_transaction_raises():
     with transaction.atomic():
         record_event(Principal.system("t"), "x.y", object_type="x")
     assert AuditEvent.objects.count() == 1
+
+
+def test_key_cache_sees_outside_changes_within_its_ttl(
+    world, admin_principal, monkeypatch, settings
+):
+    """A change made outside the ORM (another process, SQL) is seen once the cached entry is
+    older than PUBCREDIT_API_KEY_CACHE_SECONDS; until then the key is served from the cache."""
+    settings.PUBCREDIT_API_KEY_CACHE_SECONDS = 10
+    key, clear = services.issue_api_key(admin_principal, name="缓存", role=Role.BANK_USER)
+    clock = [1000.0]
+    monkeypatch.setattr(services.time, "monotonic", lambda: clock[0])
+    assert services.authenticate_api_key(clear) == key
+    ApiKey.objects.filter(pk=key.pk).update(active=False)
+    clock[0] += 9.5
+    assert services.authenticate_api_key(clear) == key
+    clock[0] += 1.0
+    assert services.authenticate_api_key(clear) is None
+    ApiKey.objects.filter(pk=key.pk).update(active=True)
+    settings.PUBCREDIT_API_KEY_CACHE_SECONDS = 0  # no cache: every call reads the key
+    assert services.authenticate_api_key(clear) == key
+    ApiKey.objects.filter(pk=key.pk).update(active=False)
+    assert services.authenticate_api_key(clear) is None

@@ -474,6 +474,22 @@ def test_commitments_in_force(system, make_subject):
     assert services.commitments_in_force([], D) == {}
 
 
+def test_a_check_shows_the_commitments_in_force(system, make_subject):
+    from pubcredit.measures.checks import run_check
+
+    subject = make_subject()
+    old = sign(subject, day=dt.date(2025, 1, 1))
+    new = sign(subject, day=dt.date(2025, 3, 3))
+    broken = sign(subject, day=dt.date(2025, 3, 2))
+    assess(system, broken, Performance.PARTIAL, day=dt.date(2025, 4, 1))
+    day = dt.date(2025, 6, 30)
+    data = run_check(system, uscc=subject.uscc, matter="FINANCING", today=day).data
+    assert [c["code"] for c in data["commitments"]] == [new.code, old.code]
+    assert data["commitments"] == services.commitments_in_force([subject.pk], day)[subject.pk]
+    before = run_check(system, uscc=subject.uscc, matter="FINANCING", today=D.replace(year=2024))
+    assert before.data["commitments"] == []
+
+
 def test_a_credit_check_lists_the_commitments_in_force(system, make_subject):
     from pubcredit.measures.checks import run_check
 

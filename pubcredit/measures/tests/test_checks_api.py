@@ -110,6 +110,39 @@ def test_check_by_uscc_returns_the_contract(api, system, make_subject):
     assert again.json() == data
 
 
+def test_check_answer_is_exactly_the_documented_schema(api, system, make_subject):
+    """The endpoint serialises the answer itself (no per-request validation): hold it to the
+    OpenAPI schema, field for field, for a subject with hits, measures and rewards withheld."""
+    from pubcredit.measures.checks_api import CheckOut
+    from pubcredit.subjects.identifiers import uscc_check_char
+
+    client, clear = api
+    company = make_subject()
+    black_now(system, company)
+    black_now(system, company, code="RED_TAX_A")
+    data = post(client, {"uscc": company.uscc, "matter": "ADMIN_LICENSING"}, clear).json()
+    assert data["hits"] and data["punishments"] and data["withheld_rewards"]
+    assert CheckOut.model_validate(data).model_dump(mode="json") == data
+    unknown = "91370300MA9YYYYY9"
+    unknown += uscc_check_char(unknown)  # valid, and in nobody's register
+    body = post(client, {"uscc": unknown, "matter": "BIDDING"}, clear).json()
+    assert body["match"] == "not_found" and body["subject"] is None
+    assert CheckOut.model_validate(body).model_dump(mode="json") == body
+
+
+def test_a_check_is_one_read_and_one_write(api, make_subject, django_assert_num_queries):
+    """The check path's budget: the subject with everything said about it in one statement,
+    the log row in another (the key and the rules are cached after the first request)."""
+    client, clear = api
+    assert (
+        post(client, {"uscc": make_subject().uscc, "matter": "FINANCING"}, clear).status_code == 200
+    )
+    company = make_subject()
+    with django_assert_num_queries(2):
+        response = post(client, {"uscc": company.uscc, "matter": "FINANCING"}, clear)
+    assert response.status_code == 200 and response.json()["subject"]["id"] == company.pk
+
+
 def test_invalid_code_is_422_with_the_identifiers_message(api, make_subject):
     client, clear = api
     wrong = make_subject().uscc[:-1] + "Z"
