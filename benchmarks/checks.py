@@ -20,10 +20,13 @@ Steps:
    checks/s come from wrk's own latency histogram, a non-2xx response counts as an error
    (benchmarks/wrk.py, shared with benchmarks/portal.py). Without wrk, Python threads drive
    instead;
-5. the bare lookup in the same run: C threads in a second process send
+5. the framework's floor in the same run: wrk GETs /api/v1/health (one SELECT 1, no auth) from
+   the same server for the same duration and connections, the most any endpoint of this stack
+   can serve on the machine;
+6. the bare lookup in the same run: C threads in a second process send
    `SELECT id, kind, name FROM subjects_subject WHERE uscc = $1` (prepared, on the unique
    index) for the same codes through psycopg, same duration;
-6. a batch check of B subjects (CSV with codes and names, two matters) through
+7. a batch check of B subjects (CSV with codes and names, two matters) through
    `check_batch.run_batch`, timed end to end (read, lookups, evaluation, COPY of the check log,
    results file).
 The machine's load average is recorded before and after (it is shared). Results go to
@@ -431,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
         if wrk.available():
             drive_wrk(port, requests_file, key, warm, args.connections)
             result["checks"] = drive_wrk(port, requests_file, key, args.duration, args.connections)
+            # The framework's floor on this machine: the same server answering its health
+            # check (one SELECT 1, no auth, a two-key JSON), same connections and duration.
+            health = wrk.write_requests(var_dir / "health.txt", ["/api/v1/health"])
+            floor = wrk.run(port, health, args.duration, args.connections, digits=2)
+            result["framework_floor"] = {"endpoint": "GET /api/v1/health", **floor}
         else:
             drive_threads(port, codes, key, warm, args.connections)
             result["checks"] = drive_threads(port, codes, key, args.duration, args.connections)
@@ -507,6 +515,10 @@ def _print(result: dict, path: Path) -> None:
           f"{c['checks_per_second']:>10}  errors {c['errors']}")  # fmt: skip
     print(f"{'bare SQL lookup':24}{b['p50_ms']:>9}{b['p95_ms']:>9}{b['p99_ms']:>9}"
           f"{b['lookups_per_second']:>10}")  # fmt: skip
+    f = result.get("framework_floor")
+    if f:
+        print(f"{'GET /api/v1/health':24}{f['p50_ms']:>9}{f['p95_ms']:>9}{f['p99_ms']:>9}"
+              f"{f['requests_per_second']:>10}  (same server: the framework's floor)")  # fmt: skip
     print(f"batch check: {batch['rows']:,} rows in {batch['seconds']} s {batch['timings']}")
     print(f"written to {path.relative_to(ROOT)}")
 

@@ -12,7 +12,10 @@ One run reports, as one JSON object:
   and the process's peak memory; the refresh of the read models derived from records (publicity,
   lists: their receivers run inside the same transaction) is also given apart;
 - the time of a bare PostgreSQL `COPY` of the same file into an unindexed table of text
-  columns (the floor any loader is measured against);
+  columns (the floor any loader is measured against), and the time of a COPY of the loaded
+  records themselves into an unindexed table shaped like the records table (the write no loader
+  can avoid: a record carries its cleaned JSON, the cells as written, keys and dates, about twice
+  the bytes of its CSV line);
 - the time of `frictionless validate` on the same file (pip install frictionless into the venv;
   it is not a project dependency), against the engine's parse-and-validate stage;
 - the targets of issue 3 and whether they were met.
@@ -102,6 +105,8 @@ def _worker(database_url: str, csv_path: Path, facts: dict) -> dict:
     # The read models other apps derive from records (publicity, lists) refresh inside the load
     # transaction through their post_save receivers; shown apart so each part can be judged.
     derived = float(submission.timings.get("derived", 0.0))
+    peak_mb = _peak_rss_mb()
+    floor = _records_floor(submission.pk) if database_url.startswith("postgres") else None
     return {
         "end_to_end_s": round(elapsed, 2),
         "rows_per_s": round(submission.rows / elapsed),
@@ -111,9 +116,36 @@ def _worker(database_url: str, csv_path: Path, facts: dict) -> dict:
         "records_in_db": Record.objects.count(),
         "timings_s": submission.timings,
         "setup_s": round(setup_s, 1),
-        "peak_rss_mb": round(_peak_rss_mb()),
+        "peak_rss_mb": round(peak_mb),
         "peak_rss_before_submission_mb": round(rss_before),
+        "records_copy_floor_s": floor,
     }
+
+
+def _records_floor(submission_id: int) -> float:
+    """The write no loader can avoid: the submission's records, exactly as loaded, COPYed into
+    an unindexed table shaped like the records table (timed; the rows are staged in a file)."""
+    from django.db import connection
+
+    with tempfile.TemporaryFile() as spool:
+        with connection.cursor() as cursor:
+            raw = cursor.cursor
+            select = f"SELECT * FROM records_record WHERE submission_id = {int(submission_id)}"
+            with raw.copy(f"COPY ({select}) TO STDOUT") as copy:
+                for block in copy:
+                    spool.write(block)
+            cursor.execute(
+                "DROP TABLE IF EXISTS bench_records_floor; "
+                "CREATE TABLE bench_records_floor (LIKE records_record INCLUDING DEFAULTS)"
+            )
+            spool.seek(0)
+            t = time.perf_counter()
+            with raw.copy("COPY bench_records_floor FROM STDIN") as copy:
+                while block := spool.read(1 << 20):
+                    copy.write(block)
+            elapsed = time.perf_counter() - t
+            cursor.execute("DROP TABLE bench_records_floor")
+    return round(elapsed, 2)
 
 
 def _peak_rss_mb() -> float:
