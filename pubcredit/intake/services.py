@@ -403,16 +403,22 @@ def _run_engine(submission: Submission):
     from pubcredit.intake.engine.spec import CategorySpec
 
     spec = CategorySpec.from_db(submission.category.code)
-    with submission.raw_file.open("rb") as fh:
-        data = fh.read()
+    try:
+        # On disk (the default storage): the engine parses the file where it lies, never
+        # holding its bytes (a 1,000,000-row CSV is ~470 MB of them).
+        source = Path(submission.raw_file.path)
+    except NotImplementedError:  # a storage without local paths
+        with submission.raw_file.open("rb") as fh:
+            source = fh.read()
     return run_engine(
-        data,
+        source,
         submission.filename,
         spec,
         receipt_date=timezone.localtime(submission.received_at).date(),
         allowed_source_usccs=allowed_source_usccs(submission.department),
         saved_mapping=saved_mapping(submission.department_id, submission.category_id),
         mapping_override=submission.mapping_override or None,
+        sha256=submission.sha256 or None,
     )
 
 
