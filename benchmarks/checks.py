@@ -12,8 +12,8 @@ Steps:
    行政许可 and 行政处罚, skewed, penalties public for 1 or 3 years), and E list entries written
    with COPY (black / red / watch lists, a fifth of them already past their validity), then the
    check read model rebuilt (`measures.services.rebuild_subject_flags`) and the tables analysed;
-3. the site started as a real WSGI server in its own process (gunicorn gthread when installed,
-   else `pubcredit runserver`), DEBUG off;
+3. the site started as a real WSGI server in its own process (granian by default, `--server
+   gunicorn` for gunicorn gthread; `pubcredit runserver` when neither is installed), DEBUG off;
 4. load from a second process: `wrk` (Debian) POSTs /api/v1/checks with a bank's API key for D
    seconds from C connections, a random 统一社会信用代码 per request (a quarter of them subjects
    with list entries or public penalties, so checks return hits and measures); p50/p95/p99 and
@@ -400,6 +400,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--reuse", action="store_true", help="use the loaded database as it is")
+    parser.add_argument(
+        "--server",
+        choices=["granian", "gunicorn"],
+        default="granian",
+        help="the WSGI server (falls back to gunicorn, then runserver, when not installed)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
@@ -426,7 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     requests_file = wrk.write_requests(var_dir / "checks.txt", check_requests(codes))
     key = bench_key()
 
-    kind = "gunicorn" if Path(sys.executable).with_name("gunicorn").exists() else "runserver"
+    kind = args.server
+    if not Path(sys.executable).with_name(kind).exists():
+        kind = "gunicorn" if Path(sys.executable).with_name("gunicorn").exists() else "runserver"
     port = free_port()
     server = _start(url, var_dir, port, kind, args)
     try:
@@ -463,9 +471,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _start(url, var_dir, port, kind, args):
-    """gunicorn with the requested workers and threads (DEBUG off, persistent connections), or
-    portal.start_server's runserver fallback."""
-    if kind != "gunicorn":
+    """granian (a WSGI server whose HTTP side is Rust) or gunicorn with the requested workers
+    and threads (DEBUG off, persistent connections), or portal.start_server's runserver
+    fallback."""
+    if kind not in ("gunicorn", "granian"):
         return start_server(url, var_dir, port, kind)
     from http.client import HTTPConnection
 
@@ -476,20 +485,38 @@ def _start(url, var_dir, port, kind, args):
         "PUBCREDIT_CONN_MAX_AGE": "600",
         "DJANGO_SETTINGS_MODULE": "pubcredit.settings",
     }
-    cmd = [
-        str(Path(sys.executable).with_name("gunicorn")),
-        "pubcredit.wsgi:application",
-        "--workers",
-        str(args.workers),
-        "--threads",
-        str(args.threads),
-        "--worker-class",
-        "gthread" if args.threads > 1 else "sync",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-    ]
+    if kind == "granian":
+        cmd = [
+            str(Path(sys.executable).with_name("granian")),
+            "--interface",
+            "wsgi",
+            "--workers",
+            str(args.workers),
+            "--blocking-threads",
+            str(args.threads),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "pubcredit.wsgi:application",
+        ]
+    else:
+        cmd = [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "pubcredit.wsgi:application",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread" if args.threads > 1 else "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ]
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
