@@ -436,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(sys.executable).with_name(kind).exists():
         kind = "gunicorn" if Path(sys.executable).with_name("gunicorn").exists() else "runserver"
     port = free_port()
-    server = _start(url, var_dir, port, kind, args)
+    server = start_server(url, var_dir, port, kind, args.workers, args.threads)
     try:
         warm = min(5, args.duration)
         if wrk.available():
@@ -468,67 +468,6 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     _print(result, path)
     return 0
-
-
-def _start(url, var_dir, port, kind, args):
-    """granian (a WSGI server whose HTTP side is Rust) or gunicorn with the requested workers
-    and threads (DEBUG off, persistent connections), or portal.start_server's runserver
-    fallback."""
-    if kind not in ("gunicorn", "granian"):
-        return start_server(url, var_dir, port, kind)
-    from http.client import HTTPConnection
-
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "PUBCREDIT_VAR_DIR": str(var_dir),
-        "PUBCREDIT_DEBUG": "0",
-        "PUBCREDIT_CONN_MAX_AGE": "600",
-        "DJANGO_SETTINGS_MODULE": "pubcredit.settings",
-    }
-    if kind == "granian":
-        cmd = [
-            str(Path(sys.executable).with_name("granian")),
-            "--interface",
-            "wsgi",
-            "--workers",
-            str(args.workers),
-            "--blocking-threads",
-            str(args.threads),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "pubcredit.wsgi:application",
-        ]
-    else:
-        cmd = [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "pubcredit.wsgi:application",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--worker-class",
-            "gthread" if args.threads > 1 else "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    stop_server(proc)
-    raise RuntimeError("server did not start")
 
 
 def _print(result: dict, path: Path) -> None:

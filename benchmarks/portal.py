@@ -433,7 +433,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, var_dir: Path, port: int, kind: str) -> subprocess.Popen:
+def server_command(kind: str, port: int, workers: int = 2, threads: int = 4) -> list[str]:
+    """The command serving the site on 127.0.0.1:`port`: granian (a WSGI server whose HTTP side
+    is Rust; `threads` blocking threads per worker), gunicorn (gthread, sync for one thread) or
+    `pubcredit runserver --noreload`."""
+    exe = str(Path(sys.executable).with_name(kind))
+    if kind == "granian":
+        return [
+            exe,
+            "--interface",
+            "wsgi",
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            str(threads),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "pubcredit.wsgi:application",
+        ]
+    if kind == "gunicorn":
+        return [
+            exe,
+            "pubcredit.wsgi:application",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread" if threads > 1 else "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ]
+    return [*_pubcredit(), "runserver", "--noreload", f"127.0.0.1:{port}"]
+
+
+def start_server(
+    url: str, var_dir: Path, port: int, kind: str, workers: int = 2, threads: int = 4
+) -> subprocess.Popen:
+    """Start `server_command(kind, …)` in its own session (DEBUG off, persistent connections,
+    no public rate limit) and wait until /api/v1/health answers."""
     env = os.environ | {
         "DATABASE_URL": url,
         "PUBCREDIT_VAR_DIR": str(var_dir),
@@ -442,23 +486,7 @@ def start_server(url: str, var_dir: Path, port: int, kind: str) -> subprocess.Po
         "PUBCREDIT_CONN_MAX_AGE": "600",
         "DJANGO_SETTINGS_MODULE": "pubcredit.settings",
     }
-    if kind == "gunicorn":
-        cmd = [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "pubcredit.wsgi:application",
-            "--workers",
-            "2",
-            "--threads",
-            "4",
-            "--worker-class",
-            "gthread",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ]
-    else:
-        cmd = [*_pubcredit(), "runserver", "--noreload", f"127.0.0.1:{port}"]
+    cmd = server_command(kind, port, workers, threads)
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -469,7 +497,7 @@ def start_server(url: str, var_dir: Path, port: int, kind: str) -> subprocess.Po
                 return proc
         except OSError:
             time.sleep(0.5)
-    proc.kill()
+    stop_server(proc)
     raise RuntimeError("server did not start")
 
 

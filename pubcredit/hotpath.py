@@ -17,37 +17,29 @@ keeps its result shape) and be the same text for every call (values only as para
 
 from __future__ import annotations
 
+import psycopg
 from django.db import connection
 
 
-def _prepared_cursor_class():
-    import psycopg
+class _PreparedCursor(psycopg.Cursor):
+    """A server-binding psycopg cursor whose every statement is prepared."""
 
-    class PreparedCursor(psycopg.Cursor):
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparedCursor
-
-
-_cursor_class = None
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 def cursor():
     """A cursor (use as a context manager) whose statements are prepared on PostgreSQL."""
-    global _cursor_class
     if connection.vendor != "postgresql":
         return connection.cursor()
     connection.ensure_connection()
-    if _cursor_class is None:
-        _cursor_class = _prepared_cursor_class()
     raw = connection.connection
     if raw.prepare_threshold is None:
         # Django turns psycopg's preparation off (None), which also ignores prepare=True. A
         # threshold no statement reaches keeps every other query unprepared, as Django wants.
         raw.prepare_threshold = 2**31 - 1
     # Django's own wrapper (what connection.cursor() returns) around our psycopg cursor.
-    return connection._prepare_cursor(_cursor_class(raw))
+    return connection._prepare_cursor(_PreparedCursor(raw))
 
 
 def fetchone(sql: str, params) -> tuple | None:

@@ -215,12 +215,7 @@ def _fetch_flags(subject_ids: list[int]) -> dict[int, _Flags]:
             subject_ids,
         )
         rows = cursor.fetchall()
-    out = {}
-    for sid, kind, entries in rows:
-        if isinstance(entries, str | bytes):
-            entries = json.loads(entries)
-        out[sid] = _Flags(kind, entries)
-    return out
+    return {sid: _Flags(kind, json_value(entries)) for sid, kind, entries in rows}
 
 
 def negative_records_sql(
@@ -452,9 +447,7 @@ def read_subject_facts(
 
     rules = rules_mod.current_rules()
     flags_table = SubjectFlags._meta.db_table
-    parts = [f"s.{f}" for f in fields]
-    parts.append(f"(SELECT f.entries FROM {flags_table} f WHERE f.subject_id = s.id)")
-    parts.append(f"(SELECT f.subject_kind FROM {flags_table} f WHERE f.subject_id = s.id)")
+    parts = [*(f"s.{f}" for f in fields), "f.entries", "f.subject_kind"]
     params: list = []
     records = negative_records_sql("p.subject_id = s.id", rules, day)
     if records is not None:
@@ -466,7 +459,10 @@ def read_subject_facts(
     for sql, extra_params, columns in extra:
         parts.append(json_rows_sql(sql, columns))
         params += extra_params
-    sql = f"SELECT {', '.join(parts)} FROM {Subject._meta.db_table} s WHERE s.{column} = %s LIMIT 1"
+    sql = (
+        f"SELECT {', '.join(parts)} FROM {Subject._meta.db_table} s "
+        f"LEFT JOIN {flags_table} f ON f.subject_id = s.id WHERE s.{column} = %s LIMIT 1"
+    )
     row = hotpath.fetchone(sql, [*params, value])
     if row is None:
         return None
