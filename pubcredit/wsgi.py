@@ -1,6 +1,12 @@
+"""WSGI entry point: Django, with the check lane in front (pubcredit.measures.check_lane)."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pubcredit.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from pubcredit.measures.check_lane import CheckLane  # noqa: E402
+
+application = CheckLane(django_application)

@@ -23,6 +23,13 @@ class SessionPrincipalAuth(APIKeyCookie):
 
     param_name = "sessionid"
 
+    def _get_key(self, request):
+        # No session cookie, nothing to forge: a request with no key (or a bad one) is
+        # unauthenticated (401), not refused for CSRF (403).
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.is_active:

@@ -60,6 +60,16 @@ def test_auth_is_required(api, make_subject):
     assert CreditCheck.objects.count() == 0
 
 
+def test_a_missing_or_bad_key_is_401_where_csrf_is_enforced(make_subject):
+    """As a real server sees it (the test client skips CSRF): no session cookie, nothing to
+    forge, so the answer is "unauthenticated", not a CSRF refusal."""
+    client = Client(enforce_csrf_checks=True)
+    body = {"uscc": make_subject().uscc, "matter": "FINANCING"}
+    assert_error_shape(post(client, body), 401, "unauthorized")
+    assert_error_shape(post(client, body, "pc_bad_key"), 401, "unauthorized")
+    assert "csrftoken" not in client.cookies
+
+
 def test_role_without_checks_run_gets_403(api, accounts, make_subject):
     client, _key = api
     clear = accounts["no_checks"][1]
