@@ -137,7 +137,7 @@ class CheckLane:
         except Exception:
             # An error, a refusal, a redirect: the full stack answers it in the API's shape.
             return None
-        response = self.checks_api.json_response(result.data)
+        response = self.checks_api.json_response(result.body)
         for hook in self.response_hooks:
             response = hook(request, response)
         return response

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,6 +58,7 @@ from pubcredit.measures.models import (
     IncentiveCategory,
     Measure,
     MeasureClass,
+    check_number,
 )
 from pubcredit.measures.services import (
     Applicability,
@@ -315,16 +317,41 @@ def conclusion_for(
 # --------------------------------------------------------------------------- the check
 
 
-@dataclass
 class CheckResult:
-    """A finished check: the logged row and the JSON answer (`data`, as the API returns it)."""
+    """A finished check: its log row (`check`), the answer as the API returns it (`data`) and
+    that answer serialised (`body`, UTF-8 JSON). The answer is serialised once, for the log row
+    and the response alike; the model instance and the dict are built only when asked for."""
 
-    check: CreditCheck
-    data: dict
+    def __init__(self, pk: int, row: dict, result: dict, result_text: str):
+        self.pk = pk
+        self.row = row  # the log row's values by attname, but `result`
+        self.result = result
+        self.result_text = result_text
 
     @property
     def outcome(self) -> str:
-        return self.check.outcome
+        return self.row["outcome"]
+
+    @functools.cached_property
+    def check(self) -> CreditCheck:
+        check = CreditCheck(pk=self.pk, result=self.result, **self.row)
+        check._state.adding = False
+        check._state.db = connection.alias
+        return check
+
+    @functools.cached_property
+    def data(self) -> dict:
+        return {**answer_head(self.pk, self.row), **self.result}
+
+    @property
+    def body(self) -> bytes:
+        head = json_text(answer_head(self.pk, self.row))
+        return f"{head[:-1]},{self.result_text[1:]}".encode()
+
+
+def json_text(data) -> str:
+    """Compact JSON with Chinese as it is (the answer's and the log's one serialisation)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _facts(column: str, value, day: dt.date) -> SubjectFacts | None:
@@ -465,64 +492,77 @@ def run_check(
         raise ValueError(f"unknown channel {channel!r}")
     query = parse_query(uscc=uscc, id_number=id_number, name=name)
     compiled = resolve_matter(matter)
-    day = today or timezone.localdate()
+    now = timezone.now()
+    day = today or timezone.localdate(now)
     facts, candidates, match = _find(query, day)
     subject = facts.subject if facts is not None else None
     data, _app = build_result(query, compiled, day, facts, candidates, match)
-    check = CreditCheck(
-        checked_at=timezone.now(),
-        checked_on=day,
-        channel=channel,
-        client=plain_text(client, 150),
-        user=principal.user,
-        api_key=principal.api_key,
-        actor_label=principal.label[:150],
-        department_id=principal.department_id,
-        matter_id=compiled.id,
-        query_kind=query.kind,
-        query_value=query.shown[:200],
-        subject_id=subject["id"] if subject else None,
-        outcome=data["outcome"],
-        hit_count=min(len(data["hits"]), 32767),
-        punishment_count=len(data["punishments"]),
-        reward_count=len(data["rewards"]),
-        result=data,
-    )
-    _insert_check(check)
-    return CheckResult(check, check_json(check))
+    row = {
+        "checked_at": now,
+        "checked_on": day,
+        "channel": channel,
+        "client": plain_text(client, 150),
+        "user_id": principal.user.pk if principal.user is not None else None,
+        "api_key_id": principal.api_key.pk if principal.api_key is not None else None,
+        "actor_label": principal.label[:150],
+        "department_id": principal.department_id,
+        "matter_id": compiled.id,
+        "query_kind": query.kind,
+        "query_value": query.shown[:200],
+        "subject_id": subject["id"] if subject else None,
+        "outcome": data["outcome"],
+        "hit_count": min(len(data["hits"]), 32767),
+        "punishment_count": len(data["punishments"]),
+        "reward_count": len(data["rewards"]),
+        "batch_id": None,
+    }
+    text = json_text(data)
+    return CheckResult(_insert_check(row, text), row, data, text)
 
 
-# Every column of the log row but the id, in the model's field order.
+# Every column of the log row but the id, in the model's field order; `result` is written as
+# the JSON text of the answer (the one serialisation of it).
 _LOG_FIELDS = tuple(f for f in CreditCheck._meta.concrete_fields if not f.primary_key)
+_RESULT_FIELD = CreditCheck._meta.get_field("result")
 _INSERT_SQL = (
     f"INSERT INTO {CreditCheck._meta.db_table} ({', '.join(f.column for f in _LOG_FIELDS)}) "
     f"VALUES ({', '.join(['%s'] * len(_LOG_FIELDS))}) RETURNING id"
 )
 
 
-def _insert_check(check: CreditCheck) -> None:
-    """Write the check's log row: one INSERT … RETURNING id in autocommit (atomic by itself, one
-    round trip less than BEGIN … COMMIT), prepared (pubcredit.hotpath), because Model.save
-    costs more than the rest of a check. The values are the fields' own conversions, so the row
-    is what the ORM would have written. Sets `check.pk`."""
-    values = [f.get_db_prep_save(getattr(check, f.attname), connection) for f in _LOG_FIELDS]
-    check.pk = hotpath.fetchone(_INSERT_SQL, values)[0]
-    check._state.adding = False
-    check._state.db = connection.alias
+def _insert_check(row: dict, result_text: str) -> int:
+    """Write the check's log row and return its id: one INSERT … RETURNING id in autocommit
+    (atomic by itself, one round trip less than BEGIN … COMMIT), prepared (pubcredit.hotpath),
+    because Model.save costs more than the rest of a check. `row` holds every other field by
+    attname (a KeyError otherwise); the values are the fields' own conversions, so the row is
+    what the ORM would write."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    values = [
+        result_text if f is _RESULT_FIELD else f.get_db_prep_save(row[f.attname], conn)
+        for f in _LOG_FIELDS
+    ]
+    return hotpath.fetchone(_INSERT_SQL, values)[0]
+
+
+def answer_head(pk: int, row) -> dict:
+    """The answer's first fields: the log row's id, number, time, channel and who ran it
+    (`row`: the row's values by attname, or the CreditCheck)."""
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    checked_at = get("checked_at")
+    return {
+        "id": pk,
+        "number": check_number(pk, checked_at),
+        "checked_at": timezone.localtime(checked_at).isoformat(),
+        "channel": get("channel"),
+        "client": get("client"),
+        "checked_by": get("actor_label"),
+    }
 
 
 def check_json(check: CreditCheck) -> dict:
     """The API answer for a logged check: its id, number, time, channel and who ran it, then
     the result as it was shown at the time."""
-    return {
-        "id": check.pk,
-        "number": check.number,
-        "checked_at": timezone.localtime(check.checked_at).isoformat(),
-        "channel": check.channel,
-        "client": check.client,
-        "checked_by": check.actor_label,
-        **check.result,
-    }
+    return {**answer_head(check.pk, check), **check.result}
 
 
 # --------------------------------------------------------------------------- reading the log
