@@ -20,6 +20,7 @@ services must call it for the subjects whose publicity rows they changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 from collections.abc import Iterable
@@ -228,29 +229,37 @@ def negative_records_sql(
     if not rules.record_category_ids:
         return None
     try:
-        from pubcredit.publicity.models import PUBLIC_STATES, Publicity
+        from pubcredit.publicity.models import PUBLIC_STATES
     except ImportError:  # pragma: no cover - only before the publicity app exists
         if not _publicity_warned:
             log.warning("publicity app not installed: negative records never hit in checks")
             _publicity_warned = True
         return None
-    from pubcredit.records.models import Record
 
-    qn = connection.ops.quote_name
-    states = ", ".join(["%s"] * len(PUBLIC_STATES))
-    categories = ", ".join(["%s"] * len(rules.record_category_ids))
-    sql = (
-        f"SELECT p.record_id, p.subject_id, p.category_id, p.tier, p.state, p.start, "
-        f"p.{qn('end')}, r.decision_date, p.department_id, r.business_key "
-        f"FROM {Publicity._meta.db_table} p JOIN {Record._meta.db_table} r ON r.id = p.record_id "
-        f"WHERE {subject_condition} AND p.state IN ({states}) "
-        # COALESCE, not "end IS NULL OR end > day": the planner would AND the subjects' index
-        # with a scan of the `end` index over every running publicity (millions of rows).
-        f"AND p.start <= %s AND COALESCE(p.{qn('end')}, '9999-12-31') > %s "
-        f"AND p.category_id IN ({categories})"
+    sql = _negative_records_text(
+        subject_condition, len(PUBLIC_STATES), len(rules.record_category_ids), connection.vendor
     )
     d = connection.ops.adapt_datefield_value(day)
     return sql, [*PUBLIC_STATES, d, d, *rules.record_category_ids]
+
+
+@functools.lru_cache(maxsize=64)
+def _negative_records_text(subject_condition: str, states: int, categories: int, vendor: str):
+    """The text of `negative_records_sql` (built once per shape: checks run it many times)."""
+    from pubcredit.publicity.models import Publicity
+    from pubcredit.records.models import Record
+
+    qn = connection.ops.quote_name
+    return (
+        f"SELECT p.record_id, p.subject_id, p.category_id, p.tier, p.state, p.start, "
+        f"p.{qn('end')}, r.decision_date, p.department_id, r.business_key "
+        f"FROM {Publicity._meta.db_table} p JOIN {Record._meta.db_table} r ON r.id = p.record_id "
+        f"WHERE {subject_condition} AND p.state IN ({', '.join(['%s'] * states)}) "
+        # COALESCE, not "end IS NULL OR end > day": the planner would AND the subjects' index
+        # with a scan of the `end` index over every running publicity (millions of rows).
+        f"AND p.start <= %s AND COALESCE(p.{qn('end')}, '9999-12-31') > %s "
+        f"AND p.category_id IN ({', '.join(['%s'] * categories)})"
+    )
 
 
 def negative_record_rows(rows: list) -> list[tuple]:
@@ -403,9 +412,14 @@ RECORD_COLUMNS = (
 def json_rows_sql(select_sql: str, columns: Iterable[str]) -> str:
     """A scalar subquery giving the rows of `select_sql` (whose columns are `columns`) as one
     JSON array of arrays (NULL on PostgreSQL, [] on SQLite when there are none)."""
+    return _json_rows_text(select_sql, tuple(columns), connection.vendor)
+
+
+@functools.lru_cache(maxsize=64)
+def _json_rows_text(select_sql: str, columns: tuple[str, ...], vendor: str) -> str:
     qn = connection.ops.quote_name
     cols = ", ".join(f"x.{qn(c)}" for c in columns)
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         agg = f"json_agg(json_build_array({cols}))"
     else:
         agg = f"json_group_array(json_array({cols}))"
