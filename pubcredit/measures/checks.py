@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import unicodedata
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -86,19 +86,22 @@ SUBJECT_FIELDS = ("id", "kind", "name", "uscc", "id_masked", "region")
 # --------------------------------------------------------------------------- input
 
 
+# Unicode's control characters (category Cc: U+0000–U+001F, U+007F–U+009F) and surrogates (Cs),
+# as one character class (a test holds it to unicodedata, code point for code point).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_BUT_WHITESPACE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _bad_char(text: str) -> bool:
-    """Control characters (NUL …) and lone surrogates: no identifier or name contains them,
-    and PostgreSQL refuses NUL in text."""
-    return any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r" for c in text)
+    """Control characters (NUL …) but tab and newlines, and lone surrogates: no identifier or
+    name contains them, and PostgreSQL refuses NUL in text."""
+    return _CONTROL_BUT_WHITESPACE.search(text) is not None
 
 
 def plain_text(value: str | None, limit: int) -> str:
     """`value` without control characters and lone surrogates, cut to `limit` (for free text
     such as a client name or a note, which is kept, not rejected)."""
-    text = "".join(
-        c for c in (value or "") if unicodedata.category(c) not in ("Cc", "Cs") or c == " "
-    )
-    return " ".join(text.split())[:limit]
+    return " ".join(_CONTROL.sub("", value or "").split())[:limit]
 
 
 @dataclass(frozen=True)

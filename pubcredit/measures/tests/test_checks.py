@@ -391,3 +391,19 @@ def test_individual_business_is_checked_by_its_code(system, make_subject):
     data = check(system, shop, matter="ADMIN_LICENSING").data
     assert data["subject"]["kind"] == "ind"
     assert "P_RESTRICT_LICENSING" in [m["code"] for m in data["punishments"]]
+
+
+def test_control_character_classes_are_unicodes():
+    """The regular expressions standing for unicodedata's Cc and Cs categories (they run on
+    every check) match exactly those code points."""
+    import unicodedata
+
+    from pubcredit.measures.checks import _CONTROL, _bad_char, plain_text
+
+    for point in range(0x110000):
+        c = chr(point)
+        control = unicodedata.category(c) in ("Cc", "Cs")
+        assert (_CONTROL.match(c) is not None) is control, hex(point)
+        assert _bad_char(c) is (control and c not in "\t\n\r"), hex(point)
+    assert plain_text(" 信贷\x00系统\t一\n", 150) == "信贷系统一"
+    assert plain_text("x" * 200, 150) == "x" * 150
