@@ -13,7 +13,9 @@ Steps:
    with COPY (black / red / watch lists, a fifth of them already past their validity), then the
    check read model rebuilt (`measures.services.rebuild_subject_flags`) and the tables analysed;
 3. the site started as a real WSGI server in its own process (granian by default, `--server
-   gunicorn` for gunicorn gthread; `pubcredit runserver` when neither is installed), DEBUG off;
+   gunicorn` for gunicorn gthread; `pubcredit runserver` when neither is installed), DEBUG off,
+   serving `pubcredit.wsgi` with its check lane (PUBCREDIT_CHECK_LANE=0 in the environment to
+   measure the full Django stack);
 4. load from a second process: `wrk` (Debian) POSTs /api/v1/checks with a bank's API key for D
    seconds from C connections, a random 统一社会信用代码 per request (a quarter of them subjects
    with list entries or public penalties, so checks return hits and measures); p50/p95/p99 and
