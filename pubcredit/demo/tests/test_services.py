@@ -29,12 +29,6 @@ from pubcredit.subjects.services import person_id_index
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    # PBKDF2's deliberate slowness would cost seconds per demo account.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def system():
     return Principal.system("test")
