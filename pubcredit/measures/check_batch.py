@@ -14,7 +14,8 @@ organisation / 个体工商户; otherwise the row is "未能唯一确定" (sever
 nothing is asserted — near-name candidates need an interactive check (window page or API).
 
 Results: one row per input row, in input order, as xlsx (for a workbook upload) or UTF-8 csv
-with BOM (Excel opens it), with the check number of each row. Persons are masked in the results
+with BOM (Excel opens it), with the check number of each row and the commitments in force
+(信用承诺) of each subject checked, as a single check lists them. Persons are masked in the results
 file and the log (the clear 身份证号 of the upload stays only in the uploaded file).
 
 A batch is all or nothing: the checks and the "done" state commit together; a crashed run can
@@ -42,6 +43,7 @@ from django.utils.translation import gettext_lazy
 from pubcredit.accounts.permissions import Principal
 from pubcredit.bulkload import bulk_copy, reserve_ids
 from pubcredit.catalog.headers import normalise_header
+from pubcredit.commitments.services import commitments_in_force
 from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.checks import (
@@ -51,7 +53,7 @@ from pubcredit.measures.checks import (
     conclusion_for,
 )
 from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
-from pubcredit.measures.services import applicable_measures_many
+from pubcredit.measures.services import CHUNK, applicable_measures_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 from pubcredit.subjects.models import Subject
@@ -386,12 +388,13 @@ def _run(batch: CheckBatch, day) -> None:
         found = applicable_measures_many(sids, matter_by_id[mid].code, day, subject_kinds=kinds)
         for sid, app in found.items():
             apps[(sid, mid)] = app
+    commitments = _commitments_in_force(kinds, day)
     timings["evaluate"] = round(time.perf_counter() - t, 3)
     _progress(batch.pk, 65)
 
     t = time.perf_counter()
     out_rows, check_rows, check_of_row = _rows(
-        batch, day, frame, subject_of, match_of, matter_by_id, apps
+        batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments
     )
     counts = {"invalid": n - len(check_rows)}
     for row in check_rows:
@@ -450,6 +453,16 @@ def _run(batch: CheckBatch, day) -> None:
         )
 
 
+def _commitments_in_force(subject_ids, day) -> dict[int, list[dict]]:
+    """The identified subjects' commitments in force on `day` (as a single check lists them),
+    read CHUNK subjects a query."""
+    ids = sorted(subject_ids)
+    out: dict[int, list[dict]] = {}
+    for i in range(0, len(ids), CHUNK):
+        out.update(commitments_in_force(ids[i : i + CHUNK], day))
+    return out
+
+
 def _new_ids(n: int) -> list[int]:
     """n primary keys for CreditCheck rows. PostgreSQL: from the identity sequence (no table
     lock, so live checks go on during a batch); elsewhere a reserved block."""
@@ -477,6 +490,7 @@ def _labels() -> dict:
         _("命中信息"),
         _("惩戒措施"),
         _("激励措施"),
+        _("信用承诺"),
         _("说明"),
     )
     return {
@@ -493,9 +507,10 @@ def _labels() -> dict:
     }
 
 
-def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
+def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments):
     """(results-file rows as tuples, CreditCheck rows as tuples, index of each input row's check
-    or None), in input order. Strings are translated once; a conclusion is built once per
+    or None), in input order. A checked subject's commitments in force (`commitments`, by
+    subject id) are listed as code (type, accepting department). Strings are translated once; a conclusion is built once per
     distinct (matter, hits, measures)."""
     labels = _labels()
     outcome_label, match_label = labels["outcome"], labels["match"]
@@ -551,6 +566,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
             if found is None:
                 found = conclusions[key] = tuple(map(str, conclusion_for(app, matter.name)))
             outcome, conclusion = found
+        promised = commitments.get(subject["id"], ()) if subject is not None else ()
         if subject is not None:
             person = subject["kind"] == "person"
             subject_name = mask_person_name(subject["name"]) if person else subject["name"]
@@ -569,6 +585,9 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
                 "、".join(f"{h.name}({h.authority})" for h in hits),
                 "、".join(m.name for m in punish),
                 "、".join(m.name for m in rewards),
+                "、".join(
+                    f"{c['code']}({c['commitment_type']},{c['department']})" for c in promised
+                ),
                 conclusion,
             )
         )
@@ -585,6 +604,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps):
             "hits": [h.ref for h in hits],
             "punishments": [m.code for m in punish],
             "rewards": [m.code for m in rewards],
+            "commitments": [c["code"] for c in promised],
             "conclusion": conclusion,
         }
         check_rows.append(

@@ -112,6 +112,41 @@ def test_csv_batch_checks_every_row_with_the_single_check_rules(
     assert batch.counts["punish"] == 4 and batch.counts["invalid"] == 3
 
 
+def test_a_batch_lists_the_commitments_in_force(
+    system, make_subject, accounts, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """As a single check does: each checked subject's commitments in force on the day, in the
+    results file and the log; a breached one is not listed, a subject without any shows none."""
+    from pubcredit.commitments.models import Performance
+    from pubcredit.commitments.services import assess_commitment, commitments_in_force
+    from pubcredit.commitments.tests.kit import sign
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    promised = make_subject(name="淄博批量承诺测试有限公司")
+    kept = sign(promised)
+    broken = sign(promised)
+    assess_commitment(
+        system,
+        broken,
+        Performance.NONE,
+        reason="经现场核查认定",
+        unfulfilled_content="未按期补齐材料",
+        liability_enforced="列入重点关注名单",
+    )
+    plain = make_subject(name="淄博批量无承诺测试有限公司")
+    csv = f"统一社会信用代码\n{promised.uscc}\n{plain.uscc}\n".encode()
+    client, clear = Client(), accounts["bank"][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_id = upload(client, clear, csv, "承诺.csv", matter="FINANCING").json()["id"]
+    rows = read_result(client, clear, batch_id)[0].to_dicts()
+    assert rows[0]["信用承诺"] == f"{kept.code}(主动型,淄博市市场监督管理局)"
+    assert not rows[1]["信用承诺"]
+    logged = CreditCheck.objects.get(batch_id=batch_id, subject_id=promised.pk)
+    assert logged.result["commitments"] == [kept.code]
+    single = commitments_in_force([promised.pk])[promised.pk]  # what a single check lists
+    assert [c["code"] for c in single] == [kept.code]
+
+
 def test_xlsx_batch_gives_an_xlsx_result(
     system, make_subject, accounts, django_capture_on_commit_callbacks
 ):
