@@ -1175,20 +1175,26 @@ def commitment_dicts(rows) -> dict[int, list[dict]]:
     return out
 
 
+# Subjects per query of `commitments_in_force` (a batch check asks for up to 100,000).
+IN_FORCE_CHUNK = 2000
+
+
 def commitments_in_force(subject_ids, today: dt.date | None = None) -> dict[int, list[dict]]:
     """{subject id: [commitment in force on `today`]} for credit checks: each with code, type,
     reason, made_on, valid_to (ISO dates; None = long-term), accepting department and
-    performance, newest first. One query served by the (subject, made_on) index; department
-    names come from the rules cache. Subjects without any are absent."""
+    performance, newest first. One query per IN_FORCE_CHUNK subjects, served by the (subject,
+    made_on) index; department names come from the rules cache. Subjects without any are
+    absent."""
     ids = sorted({int(s) for s in subject_ids if s is not None})
-    if not ids:
-        return {}
-    sql, params = commitments_sql(
-        f"subject_id IN ({', '.join(['%s'] * len(ids))})", today or timezone.localdate()
-    )
+    day = today or timezone.localdate()
+    rows = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*ids, *params])
-        return commitment_dicts(cursor.fetchall())
+        for i in range(0, len(ids), IN_FORCE_CHUNK):
+            chunk = ids[i : i + IN_FORCE_CHUNK]
+            sql, params = commitments_sql(f"subject_id IN ({', '.join(['%s'] * len(chunk))})", day)
+            cursor.execute(sql, [*chunk, *params])
+            rows += cursor.fetchall()
+    return commitment_dicts(rows)
 
 
 def _department_names(ids: set[int]) -> dict[int, str]:

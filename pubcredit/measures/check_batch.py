@@ -53,7 +53,7 @@ from pubcredit.measures.checks import (
     conclusion_for,
 )
 from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
-from pubcredit.measures.services import CHUNK, applicable_measures_many
+from pubcredit.measures.services import applicable_measures_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 from pubcredit.subjects.models import Subject
@@ -388,7 +388,7 @@ def _run(batch: CheckBatch, day) -> None:
         found = applicable_measures_many(sids, matter_by_id[mid].code, day, subject_kinds=kinds)
         for sid, app in found.items():
             apps[(sid, mid)] = app
-    commitments = _commitments_in_force(kinds, day)
+    commitments = commitments_in_force(kinds, day)
     timings["evaluate"] = round(time.perf_counter() - t, 3)
     _progress(batch.pk, 65)
 
@@ -451,16 +451,6 @@ def _run(batch: CheckBatch, day) -> None:
             result_file=batch.result_file.name,
             finished_at=timezone.now(),
         )
-
-
-def _commitments_in_force(subject_ids, day) -> dict[int, list[dict]]:
-    """The identified subjects' commitments in force on `day` (as a single check lists them),
-    read CHUNK subjects a query."""
-    ids = sorted(subject_ids)
-    out: dict[int, list[dict]] = {}
-    for i in range(0, len(ids), CHUNK):
-        out.update(commitments_in_force(ids[i : i + CHUNK], day))
-    return out
 
 
 def _new_ids(n: int) -> list[int]:

@@ -76,7 +76,7 @@ class CheckLane:
         self.handler_class = type(app)
         self.path = reverse("api:run_check")
         unknown = [m for m in settings.MIDDLEWARE if m not in RUN and m not in SKIP]
-        self.enabled = bool(getattr(settings, "PUBCREDIT_CHECK_LANE", True)) and not unknown
+        self.enabled = settings.PUBCREDIT_CHECK_LANE and not unknown
         if unknown:
             logger.info("check lane off: unknown middleware %s", ", ".join(unknown))
         middleware = [import_string(m)(_unreachable) for m in settings.MIDDLEWARE if m in RUN]
