@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from pubcredit.portal import disclosure, news, services
+from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
 from pubcredit.portal.public import (
     RefExpired,
@@ -127,6 +127,50 @@ class RecordPageOut(Schema):
     offset: int
     limit: int
     items: list[RecordOut]
+
+
+class ListTypeOut(Schema):
+    code: str
+    name: str
+    kind: str = Field(description="red(守信激励名单)或 black(严重失信主体名单)")
+    kind_label: str
+    authority: str
+    legal_basis: str
+    validity: str
+    subject_kinds: str
+    entries: int = Field(description="今日有效的名单条目数")
+
+
+class ListTypesOut(Schema):
+    items: list[ListTypeOut]
+
+
+class ListEntriesOut(RecordPageOut):
+    list_type: ListTypeOut
+
+
+class MeasuresQuery(Schema):
+    kind: str = Field("punishment", description="punishment(失信惩戒)或 reward(守信激励)")
+
+
+class MeasureOut(Schema):
+    code: str
+    name: str
+    kind: str
+    kind_label: str
+    classification: str = Field(description="惩戒措施的基础清单分类,或激励措施的类别")
+    content: str
+    legal_basis: str
+    departments: list[str]
+    triggers: list[str] = Field(description="触发措施的名单和记录条件")
+    matters: list[str]
+    subject_kinds: str
+    effective_from: str
+    effective_to: str
+
+
+class MeasuresOut(Schema):
+    items: list[MeasureOut]
 
 
 class TabOut(Schema):
@@ -288,6 +332,38 @@ def publicity_record(request, record_id: int):
     if found is None:
         raise Http404(record_id)
     return found.as_dict()
+
+
+@router.get("/lists", response=ListTypesOut, summary="红黑名单类型")
+def list_types(request):
+    """今日有效的守信激励名单(红名单)和严重失信主体名单(黑名单)类型,含认定部门、依据、
+    有效期和今日有效的条目数。重点关注名单不对外公开。"""
+    return {"items": [t.as_dict() for t in joint.public_list_types()]}
+
+
+@router.get(
+    "/lists/{code}/entries",
+    response={200: ListEntriesOut, 404: ErrorOut},
+    summary="一类名单的有效条目",
+)
+def list_entries(request, code: str, page: Query[Page]):
+    """一类红名单或黑名单今日有效的条目,认定日期最新在前;自然人姓名脱敏且不提供主体地址。"""
+    found = joint.list_type_entries(code, offset=page.offset, limit=page.limit)
+    if found is None:
+        raise Http404(code)
+    list_type, entries = found
+    return {**_record_page(entries), "list_type": list_type.as_dict()}
+
+
+@router.get("/measures", response={200: MeasuresOut, 422: ErrorOut}, summary="奖惩措施清单")
+def measures(request, query: Query[MeasuresQuery]):
+    """现行的失信惩戒(punishment)或守信激励(reward)措施,含法律法规和政策依据、实施部门、
+    触发名单和记录条件、适用事项。"""
+    if query.kind not in joint.MEASURE_KINDS:
+        return _invalid(
+            "invalid_kind", _("措施类别应为 punishment(失信惩戒)或 reward(守信激励)。"), []
+        )
+    return {"items": [m.as_dict() for m in joint.public_measures(query.kind)]}
 
 
 def _article(a, *, body: bool = False) -> dict:

@@ -17,7 +17,9 @@ urlpatterns = [
     # 信用服务: credit commitments (信用承诺), credit repair (信用修复) and objections (异议).
     path("commitments/", include("pubcredit.commitments.portal_urls")),
     path("repair/", include("pubcredit.repair.portal_urls")),
-    # Sections still under construction; replace the view when the section is built.
-    path("measures/", views.section, {"section": "measures"}, name="measures"),
+    # 联合奖惩: the red and black lists in force and the catalogue of measures.
+    path("measures/", views.joint_overview, name="measures"),
+    path("measures/lists/<str:code>/", views.list_entries, name="list_entries"),
+    path("measures/catalogue/", views.measure_catalogue, name="measure_catalogue"),
     path("services/", views.credit_services, name="services"),
 ]

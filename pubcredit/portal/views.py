@@ -15,7 +15,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Department, SubjectKind
-from pubcredit.portal import disclosure, news, ratelimit, services
+from pubcredit.measures.models import MeasureKind
+from pubcredit.portal import disclosure, joint, news, ratelimit, services
 from pubcredit.portal.models import ArticleSection
 from pubcredit.portal.public import (
     RefExpired,
@@ -25,11 +26,6 @@ from pubcredit.portal.public import (
 )
 from pubcredit.portal.search import RESULT_CAP
 
-# Sections of the public site that later issues build; until then each shows an
-# "under construction" page so no navigation link is broken.
-SECTIONS = {
-    "measures": gettext_lazy("联合奖惩"),
-}
 SEARCH_QUERY_MAX_LENGTH = 100
 PER_PAGE = 20
 LIST_CATEGORIES = (("XK", gettext_lazy("行政许可")), ("CF", gettext_lazy("行政处罚")))
@@ -107,13 +103,6 @@ def home(request):
         "portal/home.html",
         {"figures": {"by_kind": by_kind, "total": figures["total"]}, "lists": lists},
     )
-
-
-def section(request, section: str):
-    """Placeholder page for a section that is not built yet."""
-    if section not in SECTIONS:
-        raise Http404(section)
-    return render(request, "portal/placeholder.html", {"section_title": SECTIONS[section]})
 
 
 def credit_services(request):
@@ -247,6 +236,62 @@ def record(request, pk: int):
     if found is None:
         raise Http404(_("该信息不存在或已不在公示期内"))
     return render(request, "portal/record.html", {"record": found})
+
+
+# --------------------------------------------------------------------------- 联合奖惩
+
+
+def joint_overview(request):
+    """联合奖惩: the red and black list types with their entries in force, and the measures."""
+    list_types = joint.public_list_types()
+    return render(
+        request,
+        "portal/joint.html",
+        {
+            "red": [t for t in list_types if t.kind == "red"],
+            "black": [t for t in list_types if t.kind == "black"],
+            "measure_counts": joint.measure_counts(),
+        },
+    )
+
+
+def list_entries(request, code: str):
+    """One red or black list: its entries in force today, newest decision first."""
+    page = _page_number(request)
+    found = joint.list_type_entries(code, offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
+    if found is None:
+        raise Http404(_("该名单不存在或不予公开"))
+    list_type, entries = found
+    return render(
+        request,
+        "portal/list_entries.html",
+        {
+            "list_type": list_type,
+            "entries": entries,
+            "pagination": _pagination(request, page, entries.total),
+            "nav_current": "measures",
+        },
+    )
+
+
+def measure_catalogue(request):
+    """The reward and punishment measures in force, with legal basis and what triggers them."""
+    kind = request.GET.get("kind", "punishment")
+    if kind not in joint.MEASURE_KINDS:
+        kind = "punishment"
+    return render(
+        request,
+        "portal/measure_catalogue.html",
+        {
+            "kind": kind,
+            "kinds": [
+                {"code": code, "label": label, "current": code == kind}
+                for code, label in MeasureKind.choices
+            ],
+            "measures": joint.public_measures(kind),
+            "nav_current": "measures",
+        },
+    )
 
 
 # --------------------------------------------------------------------------- news

@@ -1,5 +1,6 @@
 import pytest
 
+from pubcredit.lists.tests.kit import make_subject, seeded  # noqa: F401 - fixtures
 from pubcredit.portal.tests.kit import platform  # noqa: F401 - fixture
 
 

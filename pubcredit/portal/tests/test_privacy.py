@@ -246,6 +246,10 @@ def test_no_public_page_or_api_response_shows_an_id_number(client, demo_city):
             crawler.get(f"{api}/publicity/{item['id']}")
     for item in crawler.api_pages(f"{api}/news"):
         crawler.get(f"{api}/news/{item['id']}")
+    for list_type in crawler.get(f"{api}/lists").json()["items"]:
+        crawler.api_pages(f"{api}/lists/{list_type['code']}/entries")
+    for kind in ("punishment", "reward"):
+        crawler.get(f"{api}/measures?kind={kind}")
     for org in demo_city["orgs"]:
         for item in crawler.get(f"{api}/search?q={org.uscc}").json()["items"]:
             crawler.get(f"{api}/subjects/{item['ref']}")
@@ -261,6 +265,7 @@ def test_no_public_page_or_api_response_shows_an_id_number(client, demo_city):
     assert any("/disclosure/records/" in url for url in crawler.seen)
     assert any("tab=commitments" in url for url in crawler.seen)
     assert any("tab=serious" in url for url in crawler.seen)
+    assert any(url.startswith("/measures/lists/BLK_") for url in crawler.seen)
 
 
 def test_the_detector_finds_a_planted_id_number(demo_city):
