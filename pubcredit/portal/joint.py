@@ -10,6 +10,7 @@ persons. The pages and the public API both call these functions.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass, field
 
 from django.core.cache import cache
@@ -22,6 +23,9 @@ from pubcredit.portal.disclosure import RecordPage, public_list_entry, today_or
 PUBLIC_LIST_KINDS = ("red", "black")
 MEASURE_KINDS = ("punishment", "reward")
 OVERVIEW_CACHE_SECONDS = 60
+# List type codes are stable identifiers (ListType.code); anything else is not one,
+# and is refused before it reaches the database (PostgreSQL rejects NUL bytes in text).
+LIST_CODE = re.compile(r"[A-Za-z0-9_.-]{1,48}")
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,8 @@ def list_type_entries(
     from pubcredit.lists.models import ListEntry
     from pubcredit.lists.services import active_entries_q
 
+    if not LIST_CODE.fullmatch(code):
+        return None
     day = today_or(today)
     list_type = _list_types_in_force(day).filter(code=code).first()
     if list_type is None:

@@ -18,7 +18,12 @@ def test_public_api_survives_generated_requests(platform, system, settings):
 
     from pubcredit.wsgi import application
 
+    from pubcredit.lists.services import import_list_types
+    from pubcredit.measures.services import import_measures
+
     settings.PUBCREDIT_PUBLIC_RATE = "0"
+    import_list_types(system)
+    import_measures(system)
     submit(
         system,
         "CF",
@@ -37,7 +42,7 @@ def test_public_api_survives_generated_requests(platform, system, settings):
             path_regex=r"^/api/v1/public"
         )
         operations = [op.ok() for op in schema.get_all_operations()]
-        assert len(operations) >= 9
+        assert len(operations) >= 12
         for operation in operations:
 
             @given(case=operation.as_strategy())

@@ -137,6 +137,8 @@ def test_internal_and_unknown_lists_are_not_found(client, system, make_subject):
     _on(system, subject, watch.code)
     assert client.get(reverse("portal:list_entries", args=[watch.code])).status_code == 404
     assert client.get(reverse("portal:list_entries", args=["NO_SUCH_LIST"])).status_code == 404
+    assert client.get("/measures/lists/BLK%00/").status_code == 404
+    assert client.get("/api/v1/public/lists/%00/entries").status_code == 404
     assert subject.name not in client.get(reverse("portal:measures")).content.decode()
 
 
