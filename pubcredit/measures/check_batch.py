@@ -50,7 +50,11 @@ from pubcredit.measures.checks import (
     ACTION,
     ALL_CHECKS_ROLES,
     NAME_KINDS,
+    QUERY_KEYS,
+    answer_json,
+    applicability_json,
     conclusion_for,
+    name_caution,
 )
 from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
 from pubcredit.measures.services import applicable_measures_many
@@ -511,7 +515,10 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
     names_in = frame.get_column("name").to_list()
     matter_cells = frame.get_column("matter").to_list()
     matter_ids = frame.get_column("matter_id").to_list()
-    conclusions: dict[tuple, tuple[str, str]] = {}
+    conclusions: dict[tuple, tuple[str, str, dict]] = {}
+    no_facts = applicability_json(None)
+    rules_version = rules_mod.current_rules().version
+    caution = name_caution()
     out_rows, check_rows, check_of_row = [], [], []
     dumps = json.dumps
     for i in range(frame.height):
@@ -528,6 +535,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
         matter = matter_by_id.get(mid) if mid is not None else None
         subject = subject_of[i]
         hits = punish = rewards = ()
+        parts, version = no_facts, rules_version
         if matter is None:
             outcome = invalid
             conclusion = labels["unknown_matter"] % {"m": matter_cells[i] or "—"}
@@ -554,8 +562,12 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
                 )
             found = conclusions.get(key)
             if found is None:
-                found = conclusions[key] = tuple(map(str, conclusion_for(app, matter.name)))
-            outcome, conclusion = found
+                outcome, conclusion = map(str, conclusion_for(app, matter.name))
+                found = conclusions[key] = (outcome, conclusion, applicability_json(app))
+            outcome, conclusion, parts = found
+            version = app.rules_version
+            if match_of[i] == "name_exact":
+                conclusion += caution
         promised = commitments.get(subject["id"], ()) if subject is not None else ()
         if subject is not None:
             person = subject["kind"] == "person"
@@ -587,16 +599,20 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
             check_of_row.append(None)
             continue
         check_of_row.append(len(check_rows))
-        result = {
-            "row": row_numbers[i],
-            "match": match_of[i],
-            "matter": matter.code,
-            "hits": [h.ref for h in hits],
-            "punishments": [m.code for m in punish],
-            "rewards": [m.code for m in rewards],
-            "commitments": [c["code"] for c in promised],
-            "conclusion": conclusion,
-        }
+        result = answer_json(
+            day=day,
+            matter=matter,
+            query={QUERY_KEYS[k]: shown},
+            match="candidates" if match_of[i] == "ambiguous" else match_of[i],
+            subject=subject,
+            candidates=[],
+            parts=parts,
+            commitments=list(promised),
+            outcome=outcome,
+            conclusion=conclusion,
+            rules_version=version,
+        )
+        result["batch"] = {"id": batch.pk, "row": row_numbers[i]}
         check_rows.append(
             (
                 matter.id,

@@ -417,6 +417,60 @@ def _not_identified_conclusion(query: CheckQuery, match: str, candidates: list) 
     ) % {"name": query.value}
 
 
+QUERY_KEYS = {"uscc": "uscc", "id": "id_number", "name": "name"}
+
+
+def name_caution() -> str:
+    """Appended to the conclusion of a check that found its subject by name only."""
+    return _("名称核查结果请以统一社会信用代码复核。")
+
+
+def applicability_json(app: Applicability | None) -> dict:
+    """The hits and the measures of an answer (empty when no subject was identified)."""
+    if app is None:
+        return {"hits": [], "punishments": [], "rewards": [], "withheld_rewards": []}
+    return {
+        "hits": [_hit_json(h) for h in app.hits],
+        "punishments": [_measure_json(m) for m in app.punishments],
+        "rewards": [_measure_json(m) for m in app.rewards],
+        "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards],
+    }
+
+
+def answer_json(
+    *,
+    day: dt.date,
+    matter,
+    query: dict,
+    match: str,
+    subject,
+    candidates: list[dict],
+    parts: dict,
+    commitments: list[dict],
+    outcome: str,
+    conclusion: str,
+    rules_version: int,
+) -> dict:
+    """The answer of one check as the API shows it and its log row keeps (without the log's id
+    and time): single checks and batch rows are logged in this one shape, so reading a check,
+    feedback, notifications and the console read every check alike. `parts` is
+    `applicability_json(...)`."""
+    return {
+        "checked_on": day.isoformat(),
+        "matter": {"code": matter.code, "name": matter.name},
+        "query": query,
+        "match": match,
+        "subject": subject_json(subject) if subject is not None else None,
+        "candidates": candidates,
+        **parts,
+        "commitments": commitments,
+        "outcome": str(outcome),
+        "outcome_label": _label(_OUTCOME_LABELS, outcome),
+        "conclusion": conclusion,
+        "rules_version": rules_version,
+    }
+
+
 def build_result(
     query: CheckQuery,
     matter: rules_mod.CompiledMatter,
@@ -439,31 +493,26 @@ def build_result(
             }
         outcome, conclusion = conclusion_for(app, matter.name, subject_text=lead)
         if match == "name_exact":
-            conclusion += _("名称核查结果请以统一社会信用代码复核。")
+            conclusion += name_caution()
     else:
         outcome = CheckOutcome.CANDIDATES if match == "candidates" else CheckOutcome.NOT_FOUND
         conclusion = _not_identified_conclusion(query, match, candidates)
-    query_key = {"uscc": "uscc", "id": "id_number", "name": "name"}[query.kind]
-    data = {
-        "checked_on": day.isoformat(),
-        "matter": {"code": matter.code, "name": matter.name},
-        "query": {query_key: query.shown},
-        "match": match,
-        "subject": subject_json(subject) if subject is not None else None,
-        "candidates": candidates,
-        "hits": [_hit_json(h) for h in app.hits] if app else [],
-        "punishments": [_measure_json(m) for m in app.punishments] if app else [],
-        "rewards": [_measure_json(m) for m in app.rewards] if app else [],
-        "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards] if app else [],
+    data = answer_json(
+        day=day,
+        matter=matter,
+        query={QUERY_KEYS[query.kind]: query.shown},
+        match=match,
+        subject=subject,
+        candidates=candidates,
+        parts=applicability_json(app),
         # Credit commitments (信用承诺) in force on the day (not breached): one indexed query.
-        "commitments": (
+        commitments=(
             commitment_dicts(facts.extra[0]).get(subject["id"], []) if facts is not None else []
         ),
-        "outcome": str(outcome),
-        "outcome_label": _label(_OUTCOME_LABELS, outcome),
-        "conclusion": conclusion,
-        "rules_version": app.rules_version if app else rules_mod.current_rules().version,
-    }
+        outcome=outcome,
+        conclusion=conclusion,
+        rules_version=app.rules_version if app else rules_mod.current_rules().version,
+    )
     return data, app
 
 

@@ -178,7 +178,11 @@ def public_measures(kind: str, today: dt.date | None = None) -> list[PublicMeasu
         .prefetch_related(
             "departments",
             Prefetch("matters", queryset=Matter.objects.filter(active=True)),
-            Prefetch("list_types", queryset=ListType.objects.filter(_in_force_q(day))),
+            # A measure a 重点关注名单 triggers is public; the internal list's name is not.
+            Prefetch(
+                "list_types",
+                queryset=ListType.objects.filter(_in_force_q(day), kind__in=PUBLIC_LIST_KINDS),
+            ),
         )
         .order_by("sort_order", "code")
     )

@@ -112,6 +112,48 @@ def test_csv_batch_checks_every_row_with_the_single_check_rules(
     assert batch.counts["punish"] == 4 and batch.counts["invalid"] == 3
 
 
+def test_batch_rows_are_logged_like_single_checks(
+    system, make_subject, accounts, django_capture_on_commit_callbacks
+):
+    """A batch row's log is the answer a single check gives, so reading it back, feedback
+    (the 联合奖惩 statistics) and notifications work on it alike."""
+    bad = make_subject(name="淄博批量留痕测试有限公司")
+    black_now(system, bad)
+    client, clear = Client(), accounts["bank"][1]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {clear}"}
+    csv = f"统一社会信用代码,名称,事项\n{bad.uscc},,FINANCING\n,{bad.name},FINANCING\n".encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_id = upload(client, clear, csv, "留痕.csv").json()["id"]
+    single = client.post(
+        "/api/v1/checks",
+        {"uscc": bad.uscc, "matter": "FINANCING"},
+        content_type="application/json",
+        **auth,
+    ).json()
+    by_code, by_name = CreditCheck.objects.filter(batch_id=batch_id).order_by("pk")
+
+    read = client.get(f"/api/v1/checks/{by_code.pk}", **auth)
+    assert read.status_code == 200, read.content
+    body = read.json()
+    assert body.keys() == single.keys()
+    for key in ("matter", "query", "match", "subject", "hits", "punishments", "rewards"):
+        assert body[key] == single[key], key
+    assert body["conclusion"] == single["conclusion"] and body["outcome"] == "punish"
+    assert body["channel"] == "batch" and by_code.result["batch"] == {"id": batch_id, "row": 2}
+    # Found by name only: the same caution as a single name check.
+    assert by_name.result["match"] == "name_exact"
+    assert by_name.result["conclusion"].endswith("名称核查结果请以统一社会信用代码复核。")
+
+    feedback = client.post(
+        f"/api/v1/checks/{by_code.pk}/feedback",
+        {"items": [{"measure": "P_FINANCIAL_RISK_PRICING", "applied": True}]},
+        content_type="application/json",
+        **auth,
+    )
+    assert feedback.status_code == 200, feedback.content
+    assert feedback.json()["feedback"][0]["measure"] == "P_FINANCIAL_RISK_PRICING"
+
+
 def test_a_batch_lists_the_commitments_in_force(
     system, make_subject, accounts, settings, tmp_path, django_capture_on_commit_callbacks
 ):
@@ -142,7 +184,7 @@ def test_a_batch_lists_the_commitments_in_force(
     assert rows[0]["信用承诺"] == f"{kept.code}(主动型,淄博市市场监督管理局)"
     assert not rows[1]["信用承诺"]
     logged = CreditCheck.objects.get(batch_id=batch_id, subject_id=promised.pk)
-    assert logged.result["commitments"] == [kept.code]
+    assert [c["code"] for c in logged.result["commitments"]] == [kept.code]
     single = commitments_in_force([promised.pk])[promised.pk]  # what a single check lists
     assert [c["code"] for c in single] == [kept.code]
 

@@ -143,6 +143,7 @@ def test_internal_and_unknown_lists_are_not_found(client, system, make_subject):
 
 
 def test_measure_catalogue_lists_measures_in_force_with_their_basis(client):
+    from pubcredit.lists.models import ListType
     from pubcredit.measures.models import Measure
 
     punishments = list(Measure.objects.filter(kind="punishment", active=True))
@@ -167,6 +168,10 @@ def test_measure_catalogue_lists_measures_in_force_with_their_basis(client):
         assert department.name in block
     for trigger in sample.list_types.all():
         assert trigger.name in block
+
+    # Internal 重点关注名单 are never named, not even as a measure's trigger.
+    for watch in ListType.objects.filter(kind="watch"):
+        assert watch.name not in html
 
     reward_html = client.get(reverse("portal:measure_catalogue") + "?kind=reward").content.decode()
     shown = re.findall(r'<li class="record" id="m-([A-Z0-9_]+)"', reward_html)
