@@ -52,8 +52,13 @@ from pubcredit.measures.checks import (
     NAME_KINDS,
     QUERY_KEYS,
     answer_json,
+    answer_own,
+    answer_shared,
     applicability_json,
     conclusion_for,
+    hit_json,
+    labels_translated_once,
+    measures_json,
     name_caution,
 )
 from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
@@ -397,9 +402,10 @@ def _run(batch: CheckBatch, day) -> None:
     _progress(batch.pk, 65)
 
     t = time.perf_counter()
-    out_rows, check_rows, check_of_row = _rows(
-        batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments
-    )
+    with labels_translated_once():
+        out_rows, check_rows, check_of_row = _rows(
+            batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments
+        )
     counts = {"invalid": n - len(check_rows)}
     for row in check_rows:
         counts[row[4]] = counts.get(row[4], 0) + 1
@@ -515,8 +521,12 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
     names_in = frame.get_column("name").to_list()
     matter_cells = frame.get_column("matter").to_list()
     matter_ids = frame.get_column("matter_id").to_list()
-    conclusions: dict[tuple, tuple[str, str, dict]] = {}
-    no_facts = applicability_json(None)
+    conclusions: dict[tuple, tuple[str, str]] = {}
+    # The measures of each distinct answer (long legal-basis texts) are serialised once and
+    # spliced into the log row's text; everything else is the answer as `answer_json` makes it.
+    no_hits = {"hits": []}
+    empty = {k: v for k, v in applicability_json(None).items() if k not in no_hits}
+    measures_text: dict[tuple, str] = {(): json.dumps(empty)[1:-1]}
     rules_version = rules_mod.current_rules().version
     caution = name_caution()
     out_rows, check_rows, check_of_row = [], [], []
@@ -535,7 +545,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
         matter = matter_by_id.get(mid) if mid is not None else None
         subject = subject_of[i]
         hits = punish = rewards = ()
-        parts, version = no_facts, rules_version
+        parts, version, measure_key = no_hits, rules_version, ()
         if matter is None:
             outcome = invalid
             conclusion = labels["unknown_matter"] % {"m": matter_cells[i] or "—"}
@@ -550,21 +560,24 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
         else:
             app = apps[(subject["id"], matter.id)]
             hits, punish, rewards = app.hits, app.punishments, app.rewards
-            if not hits:
-                key = (matter.id,)
-            else:
-                key = (
+            if hits:
+                # The conclusion names the hits' lists and categories, not the entries.
+                measure_key = (
                     matter.id,
-                    tuple(h.ref for h in hits),
                     tuple(m.code for m in punish),
                     tuple(m.code for m in rewards),
                     tuple(m.code for m in app.withheld_rewards),
                 )
+                key = (*measure_key, tuple((h.kind, h.source, h.name) for h in hits))
+                parts = {"hits": [hit_json(h) for h in hits]}
+                if measure_key not in measures_text:
+                    measures_text[measure_key] = dumps(measures_json(app), ensure_ascii=False)[1:-1]
+            else:
+                key = (matter.id,)
             found = conclusions.get(key)
             if found is None:
-                outcome, conclusion = map(str, conclusion_for(app, matter.name))
-                found = conclusions[key] = (outcome, conclusion, applicability_json(app))
-            outcome, conclusion, parts = found
+                found = conclusions[key] = tuple(map(str, conclusion_for(app, matter.name)))
+            outcome, conclusion = found
             version = app.rules_version
             if match_of[i] == "name_exact":
                 conclusion += caution
@@ -599,20 +612,24 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
             check_of_row.append(None)
             continue
         check_of_row.append(len(check_rows))
-        result = answer_json(
+        own = answer_own(
             day=day,
-            matter=matter,
             query={QUERY_KEYS[k]: shown},
             match="candidates" if match_of[i] == "ambiguous" else match_of[i],
             subject=subject,
             candidates=[],
-            parts=parts,
             commitments=list(promised),
+        )
+        own["batch"] = {"id": batch.pk, "row": row_numbers[i]}
+        shared = answer_shared(
+            matter=matter,
+            parts=parts,  # the hits; the measures are spliced in below
             outcome=outcome,
             conclusion=conclusion,
             rules_version=version,
         )
-        result["batch"] = {"id": batch.pk, "row": row_numbers[i]}
+        measures = measures_text[measure_key]
+        text = dumps(answer_json(own=own, shared=shared), ensure_ascii=False)
         check_rows.append(
             (
                 matter.id,
@@ -623,7 +640,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
                 len(hits),
                 len(punish),
                 len(rewards),
-                dumps(result, ensure_ascii=False),
+                f"{text[:-1]}, {measures}}}",
             )
         )
     return out_rows, check_rows, check_of_row

@@ -34,6 +34,8 @@ import datetime as dt
 import functools
 import json
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
@@ -183,9 +185,32 @@ _OUTCOME_LABELS = dict(CheckOutcome.choices)
 _CHANNELS = frozenset(CheckChannel.values)
 
 
+# Inside `labels_translated_once()` each choice label is translated once (a batch renders
+# 100,000 answers in one language; a lazy label's translation costs tens of µs each time).
+_TRANSLATED_LABELS: ContextVar[dict | None] = ContextVar("translated_labels", default=None)
+
+
+@contextmanager
+def labels_translated_once():
+    token = _TRANSLATED_LABELS.set({})
+    try:
+        yield
+    finally:
+        _TRANSLATED_LABELS.reset(token)
+
+
 def _label(labels: dict, value, default: str = "") -> str:
     label = labels.get(value)
-    return default if label is None else str(label)
+    if label is None:
+        return default
+    translated = _TRANSLATED_LABELS.get()
+    if translated is None:
+        return str(label)
+    key = (id(labels), value)
+    text = translated.get(key)
+    if text is None:
+        text = translated[key] = str(label)
+    return text
 
 
 @functools.lru_cache(maxsize=4096)
@@ -223,12 +248,12 @@ _KIND_LABELS = {
 }
 
 
-def _hit_json(hit) -> dict:
+def hit_json(hit) -> dict:
     return {
         "ref": hit.ref,
         "source": hit.source,
         "kind": hit.kind,
-        "kind_label": str(_KIND_LABELS.get(hit.kind, hit.kind)),
+        "kind_label": _label(_KIND_LABELS, hit.kind, hit.kind),
         "code": hit.code,
         "name": hit.name,
         "authority": hit.authority,
@@ -425,50 +450,65 @@ def name_caution() -> str:
     return _("名称核查结果请以统一社会信用代码复核。")
 
 
-def applicability_json(app: Applicability | None) -> dict:
-    """The hits and the measures of an answer (empty when no subject was identified)."""
-    if app is None:
-        return {"hits": [], "punishments": [], "rewards": [], "withheld_rewards": []}
+MEASURE_KEYS = ("punishments", "rewards", "withheld_rewards")
+
+
+def measures_json(app: Applicability) -> dict:
+    """The measures of an answer (`MEASURE_KEYS`), with their legal basis."""
     return {
-        "hits": [_hit_json(h) for h in app.hits],
         "punishments": [_measure_json(m) for m in app.punishments],
         "rewards": [_measure_json(m) for m in app.rewards],
         "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards],
     }
 
 
-def answer_json(
+def applicability_json(app: Applicability | None) -> dict:
+    """The hits and the measures of an answer (empty when no subject was identified)."""
+    if app is None:
+        return {"hits": [], "punishments": [], "rewards": [], "withheld_rewards": []}
+    return {"hits": [hit_json(h) for h in app.hits], **measures_json(app)}
+
+
+def answer_own(
     *,
     day: dt.date,
-    matter,
     query: dict,
     match: str,
     subject,
     candidates: list[dict],
-    parts: dict,
     commitments: list[dict],
-    outcome: str,
-    conclusion: str,
-    rules_version: int,
 ) -> dict:
-    """The answer of one check as the API shows it and its log row keeps (without the log's id
-    and time): single checks and batch rows are logged in this one shape, so reading a check,
-    feedback, notifications and the console read every check alike. `parts` is
-    `applicability_json(...)`."""
+    """The part of an answer that is this check's own: what was asked, whom it found, and the
+    subject's commitments in force."""
     return {
         "checked_on": day.isoformat(),
-        "matter": {"code": matter.code, "name": matter.name},
         "query": query,
         "match": match,
         "subject": subject_json(subject) if subject is not None else None,
         "candidates": candidates,
-        **parts,
         "commitments": commitments,
+    }
+
+
+def answer_shared(*, matter, parts: dict, outcome: str, conclusion: str, rules_version: int):
+    """The part of an answer that every check of the same matter with the same facts shares:
+    hits, measures (`parts` is `applicability_json(...)`) and conclusion."""
+    return {
+        "matter": {"code": matter.code, "name": matter.name},
+        **parts,
         "outcome": str(outcome),
         "outcome_label": _label(_OUTCOME_LABELS, outcome),
         "conclusion": conclusion,
         "rules_version": rules_version,
     }
+
+
+def answer_json(*, own: dict, shared: dict) -> dict:
+    """The answer of one check as the API shows it and its log row keeps (without the log's id
+    and time). Single checks and batch rows are logged in this one shape (`answer_own` +
+    `answer_shared`), so reading a check, feedback, notifications and the console read every
+    check alike."""
+    return {**own, **shared}
 
 
 def build_result(
@@ -497,22 +537,25 @@ def build_result(
     else:
         outcome = CheckOutcome.CANDIDATES if match == "candidates" else CheckOutcome.NOT_FOUND
         conclusion = _not_identified_conclusion(query, match, candidates)
-    data = answer_json(
+    own = answer_own(
         day=day,
-        matter=matter,
         query={QUERY_KEYS[query.kind]: query.shown},
         match=match,
         subject=subject,
         candidates=candidates,
-        parts=applicability_json(app),
         # Credit commitments (信用承诺) in force on the day (not breached): one indexed query.
         commitments=(
             commitment_dicts(facts.extra[0]).get(subject["id"], []) if facts is not None else []
         ),
+    )
+    shared = answer_shared(
+        matter=matter,
+        parts=applicability_json(app),
         outcome=outcome,
         conclusion=conclusion,
         rules_version=app.rules_version if app else rules_mod.current_rules().version,
     )
+    data = answer_json(own=own, shared=shared)
     return data, app
 
 
