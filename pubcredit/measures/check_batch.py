@@ -65,7 +65,7 @@ from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, Cr
 from pubcredit.measures.services import applicable_measures_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
-from pubcredit.subjects.models import Subject
+from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.names import mask_person_name, normalize_names
 from pubcredit.subjects.services import person_id_index
 
@@ -320,6 +320,18 @@ def _subjects_by(field: str, values: list[str], kinds=None) -> dict[str, list[di
     return out
 
 
+def _former_name_users(norms: list[str]) -> dict[str, set[int]]:
+    """{normalised name: ids of the organisations / 个体工商户 that used it as a former name}."""
+    out: dict[str, set[int]] = {}
+    for i in range(0, len(norms), LOOKUP_CHUNK):
+        rows = FormerName.objects.filter(
+            name_norm__in=norms[i : i + LOOKUP_CHUNK], subject__kind__in=NAME_KINDS
+        ).values_list("name_norm", "subject_id")
+        for norm, subject_id in rows:
+            out.setdefault(norm, set()).add(subject_id)
+    return out
+
+
 def _matters(frame: pl.DataFrame, default_id: int | None, rules) -> pl.Series:
     """The matter id of each row (null: unknown matter): the 事项 cell by code or name, else
     the batch's default."""
@@ -362,7 +374,9 @@ def _run(batch: CheckBatch, day) -> None:
 
     by_uscc = _subjects_by("uscc", uscc_values)
     by_index = _subjects_by("id_index", sorted(set(index_of.values())))
-    by_name = _subjects_by("name_norm", sorted(set(norm_of_row.values())), kinds=NAME_KINDS)
+    distinct_names = sorted(set(norm_of_row.values()))
+    by_name = _subjects_by("name_norm", distinct_names, kinds=NAME_KINDS)
+    former_users = _former_name_users(distinct_names)
     timings["lookup"] = round(time.perf_counter() - t, 3)
     _progress(batch.pk, 40)
 
@@ -377,9 +391,15 @@ def _run(batch: CheckBatch, day) -> None:
             rows = by_index.get(index_of[codes[i]])
             match_of[i] = "id_number" if rows else "not_found"
         elif k == "name":
+            # As a single check: asserted only when the name is the current name of exactly one
+            # subject and no other subject used it before (曾用名).
             rows = by_name.get(norm_of_row[i]) or []
-            match_of[i] = "name_exact" if len(rows) == 1 else ("ambiguous" if rows else "not_found")
-            rows = rows if len(rows) == 1 else None
+            others = former_users.get(norm_of_row[i], set()) - {r["id"] for r in rows}
+            if len(rows) == 1 and not others:
+                match_of[i] = "name_exact"
+            else:
+                match_of[i] = "ambiguous" if rows or others else "not_found"
+                rows = None
         else:
             rows = None
             match_of[i] = "invalid"
@@ -501,7 +521,8 @@ def _labels() -> dict:
         "invalid": _("号码既不是有效的统一社会信用代码,也不是有效的身份证号:%(c)s"),
         "empty": _("该行没有填写代码或名称。"),
         "ambiguous": _(
-            "名称与多个主体相同,未能唯一确定主体,未作核查结论;请以统一社会信用代码核查。"
+            "名称与多个主体的现用名或曾用名相同,未能唯一确定主体,未作核查结论;"
+            "请以统一社会信用代码核查。"
         ),
         "not_found": _("主体库中未找到该主体,平台未归集到其信用信息,无法作出核查结论。"),
     }

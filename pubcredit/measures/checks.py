@@ -404,9 +404,11 @@ def _find(query: CheckQuery, day: dt.date) -> tuple[SubjectFacts | None, list[di
     match = find_subject(name=query.value, kinds=NAME_KINDS, limit=CANDIDATE_LIMIT)
     norm = normalize_name(query.value)[:200]
     exact = match.subject
-    if exact is not None and exact.name_norm == norm:
-        # Unique equal current name (find_subject sets `subject` only when unique); a former
-        # name or a near name is never asserted.
+    namesakes = [c for c in match.candidates if exact is None or c.subject.pk != exact.pk]
+    namesakes = [c for c in namesakes if c.score >= 100]
+    if exact is not None and exact.name_norm == norm and not namesakes:
+        # Unique equal current name (find_subject sets `subject` only when unique) that no
+        # other subject used before; a former name or a near name is never asserted.
         facts = _facts("id", exact.pk, day)
         if facts is not None:
             return facts, [], "name_exact"

@@ -154,6 +154,25 @@ def test_batch_rows_are_logged_like_single_checks(
     assert feedback.json()["feedback"][0]["measure"] == "P_FINANCIAL_RISK_PRICING"
 
 
+def test_a_batch_does_not_assert_a_name_another_subject_used_before(
+    system, make_subject, accounts, django_capture_on_commit_callbacks
+):
+    from pubcredit.subjects.services import rename_subject
+
+    earlier = make_subject(name="淄博批量曾用名测试有限公司")
+    rename_subject(system, earlier, "淄博批量曾用名测试新名有限公司", reason="更名")
+    black_now(system, make_subject(name="淄博批量曾用名测试有限公司"))
+    client, clear = Client(), accounts["bank"][1]
+    csv = "名称,事项\n淄博批量曾用名测试有限公司,FINANCING\n".encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_id = upload(client, clear, csv, "曾用名.csv").json()["id"]
+    (row,) = read_result(client, clear, batch_id)[0].to_dicts()
+    assert row["匹配结果"] == "名称未能唯一确定主体" and not row["惩戒措施"]
+    assert "曾用名" in row["说明"]
+    logged = CreditCheck.objects.get(batch_id=batch_id)
+    assert logged.subject_id is None and logged.result["match"] == "candidates"
+
+
 def test_a_batch_lists_the_commitments_in_force(
     system, make_subject, accounts, settings, tmp_path, django_capture_on_commit_callbacks
 ):

@@ -267,6 +267,19 @@ def test_former_name_is_not_asserted(system, make_subject):
     assert data["hits"] == []
 
 
+def test_a_current_name_another_subject_used_before_is_not_asserted(system, make_subject):
+    from pubcredit.subjects.services import rename_subject
+
+    earlier = make_subject(name="淄博同名交替测试有限公司")
+    rename_subject(system, earlier, "淄博同名交替测试新名有限公司", reason="更名")
+    now_named = make_subject(name="淄博同名交替测试有限公司")
+    black(system, now_named)
+    data = check(system, name="淄博同名交替测试有限公司").data
+    assert data["subject"] is None and data["match"] == "candidates"
+    assert {c["subject"]["id"] for c in data["candidates"]} == {earlier.pk, now_named.pk}
+    assert data["hits"] == [] and data["punishments"] == []
+
+
 def test_person_name_alone_never_identifies_a_person(system, person):
     subject, _ric = person(name="李四海")
     black(system, subject)
