@@ -108,15 +108,18 @@ def active_entries_q(today: dt.date | None = None, *, prefix: str = "") -> Q:
     return (
         Q(**{f"{p}status": EntryStatus.PUBLISHED, f"{p}valid_from__lte": day})
         & (Q(**{f"{p}valid_to__isnull": True}) | Q(**{f"{p}valid_to__gte": day}))
-        & Q(**{f"{p}list_type__active": True})
-        & (
-            Q(**{f"{p}list_type__effective_from__isnull": True})
-            | Q(**{f"{p}list_type__effective_from__lte": day})
-        )
-        & (
-            Q(**{f"{p}list_type__effective_to__isnull": True})
-            | Q(**{f"{p}list_type__effective_to__gte": day})
-        )
+        & in_force_q(day, prefix=f"{p}list_type__")
+    )
+
+
+def in_force_q(day: dt.date, *, prefix: str = "") -> Q:
+    """Rows with `active` and an effective window (`effective_from` / `effective_to`, inclusive,
+    empty = open) in force on `day`: list types, measures (as `ListType.in_force_on`)."""
+    p = prefix
+    return (
+        Q(**{f"{p}active": True})
+        & (Q(**{f"{p}effective_from__isnull": True}) | Q(**{f"{p}effective_from__lte": day}))
+        & (Q(**{f"{p}effective_to__isnull": True}) | Q(**{f"{p}effective_to__gte": day}))
     )
 
 

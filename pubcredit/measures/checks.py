@@ -452,11 +452,9 @@ def name_caution() -> str:
     return _("名称核查结果请以统一社会信用代码复核。")
 
 
-MEASURE_KEYS = ("punishments", "rewards", "withheld_rewards")
-
-
 def measures_json(app: Applicability) -> dict:
-    """The measures of an answer (`MEASURE_KEYS`), with their legal basis."""
+    """The measures of an answer (punishments, rewards, withheld rewards), with their legal
+    basis."""
     return {
         "punishments": [_measure_json(m) for m in app.punishments],
         "rewards": [_measure_json(m) for m in app.rewards],

@@ -14,10 +14,11 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from pubcredit.lists.services import active_entries_q, in_force_q
 from pubcredit.portal.disclosure import RecordPage, public_list_entry, today_or
 
 PUBLIC_LIST_KINDS = ("red", "black")
@@ -73,14 +74,6 @@ def _kinds_label(kinds: list[str]) -> str:
     return "、".join(str(labels.get(k, k)) for k in kinds)
 
 
-def _in_force_q(day: dt.date) -> Q:
-    return (
-        Q(active=True)
-        & (Q(effective_from__isnull=True) | Q(effective_from__lte=day))
-        & (Q(effective_to__isnull=True) | Q(effective_to__gte=day))
-    )
-
-
 def _public_list_type(list_type, entries: int) -> PublicListType:
     months = list_type.default_validity_months
     return PublicListType(
@@ -99,7 +92,7 @@ def _public_list_type(list_type, entries: int) -> PublicListType:
 def _list_types_in_force(day: dt.date):
     from pubcredit.lists.models import ListType
 
-    return ListType.objects.filter(_in_force_q(day), kind__in=PUBLIC_LIST_KINDS).select_related(
+    return ListType.objects.filter(in_force_q(day), kind__in=PUBLIC_LIST_KINDS).select_related(
         "authority"
     )
 
@@ -108,7 +101,6 @@ def public_list_types(today: dt.date | None = None, *, use_cache: bool = True):
     """The red and black list types in force today, each with its number of entries in force,
     in the catalogue's order. Cached for a minute (the counts are a group-by over all entries)."""
     from pubcredit.lists.models import ListEntry
-    from pubcredit.lists.services import active_entries_q
 
     day = today_or(today)
     key = f"portal:joint-lists:{day.isoformat()}:{get_language()}"
@@ -133,7 +125,6 @@ def list_type_entries(
     """A public list type and one page of its entries in force today, newest decision first;
     None for an unknown, internal (重点关注) or retired list type."""
     from pubcredit.lists.models import ListEntry
-    from pubcredit.lists.services import active_entries_q
 
     if not LIST_CODE.fullmatch(code):
         return None
@@ -174,14 +165,14 @@ def public_measures(kind: str, today: dt.date | None = None) -> list[PublicMeasu
 
     day = today_or(today)
     measures = (
-        Measure.objects.filter(_in_force_q(day), kind=kind)
+        Measure.objects.filter(in_force_q(day), kind=kind)
         .prefetch_related(
             "departments",
             Prefetch("matters", queryset=Matter.objects.filter(active=True)),
             # A measure a 重点关注名单 triggers is public; the internal list's name is not.
             Prefetch(
                 "list_types",
-                queryset=ListType.objects.filter(_in_force_q(day), kind__in=PUBLIC_LIST_KINDS),
+                queryset=ListType.objects.filter(in_force_q(day), kind__in=PUBLIC_LIST_KINDS),
             ),
         )
         .order_by("sort_order", "code")
@@ -219,7 +210,7 @@ def measure_counts(today: dt.date | None = None) -> dict[str, int]:
     from pubcredit.measures.models import Measure
 
     rows = (
-        Measure.objects.filter(_in_force_q(today_or(today)))
+        Measure.objects.filter(in_force_q(today_or(today)))
         .order_by()
         .values("kind")
         .annotate(n=Count("pk"))
