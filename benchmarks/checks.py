@@ -96,8 +96,8 @@ def load_entries(n_entries: int, seed: int = 17) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from pubcredit.bulkload import bulk_copy
     from pubcredit.catalog.models import Department
+    from pubcredit.core.bulkload import bulk_copy
     from pubcredit.lists.models import ListType
 
     started = time.perf_counter()

@@ -121,8 +121,8 @@ def load_records(n_records: int, seed: int = 11) -> dict:
     from django.db import transaction
     from django.utils import timezone
 
-    from pubcredit.bulkload import bulk_copy, deferred_indexes, reserve_ids
     from pubcredit.catalog.models import Category, Department
+    from pubcredit.core.bulkload import bulk_copy, deferred_indexes, reserve_ids
     from pubcredit.intake.models import Submission
     from pubcredit.publicity.models import Publicity
     from pubcredit.records.models import Record

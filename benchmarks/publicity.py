@@ -67,9 +67,9 @@ def _generate(n: int, seed: int = 7) -> dict:
     from django.utils import timezone
 
     from pubcredit.accounts.permissions import Principal
-    from pubcredit.bulkload import bulk_copy
     from pubcredit.catalog.models import Category, Department
     from pubcredit.catalog.services import import_catalogue
+    from pubcredit.core.bulkload import bulk_copy
     from pubcredit.intake.models import Submission
     from pubcredit.publicity.rulefile import import_rules
     from pubcredit.records.models import Record

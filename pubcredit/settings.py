@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from pubcredit.keys import load_or_create_keys
+from pubcredit.core.keys import load_or_create_keys
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("PUBCREDIT_VAR_DIR", BASE_DIR.parent / "var"))
@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "pubcredit.repair",
     "pubcredit.portal",
     "pubcredit.console",
+    "pubcredit.ops",
     "pubcredit.demo",
 ]
 

@@ -27,7 +27,7 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
-from pubcredit.portal.public import public_name
+from pubcredit.subjects.masking import public_name
 
 router = Router(tags=["信用承诺"])
 

@@ -1,7 +1,7 @@
 """Demo commitments for the demo city (`pubcredit demo`, pubcredit.demo.services.load_demo).
 
 One commitment for every DEMO_STEP-th demo subject (250 for 2,000 subjects, 125,000 for a
-million), generated with numpy and polars from the seed and written with `pubcredit.bulkload`
+million), generated with numpy and polars from the seed and written with `pubcredit.core.bulkload`
 (PostgreSQL COPY, batched INSERTs on SQLite): no per-row ORM save and no PDF per row (demo
 commitments have no letter; they stand for commitments signed at a window or online before).
 
@@ -31,7 +31,6 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
-from pubcredit.bulkload import bulk_copy, reserve_ids
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.commitments import services
 from pubcredit.commitments.models import (
@@ -44,6 +43,7 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
+from pubcredit.core.bulkload import bulk_copy, reserve_ids
 
 DEMO_LABEL = "pubcredit.demo"
 DEMO_STEP = 8  # one commitment per 8 demo subjects

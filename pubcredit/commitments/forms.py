@@ -15,7 +15,7 @@ from pubcredit.commitments.services import (
     STANDARD_LIABILITY,
     TEXT_MAX,
 )
-from pubcredit.portal.forms import phone_field
+from pubcredit.core.forms import phone_field
 
 
 class NoEchoInput(forms.TextInput):

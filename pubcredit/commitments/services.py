@@ -103,7 +103,7 @@ _SNAPSHOT_EXCLUDE = ("letter", "letter_token", "signer_contact", "created_at", "
 
 
 def _redact(text: str) -> str:
-    from pubcredit.portal.public import redact_id_numbers
+    from pubcredit.subjects.masking import redact_id_numbers
 
     return redact_id_numbers(text)
 
@@ -215,8 +215,8 @@ def allocate_code(region: str, day: dt.date) -> str:
 
 
 def build_letter(commitment: Commitment):
-    """The 信用承诺书 of a commitment (pubcredit.letters.Letter)."""
-    from pubcredit.letters import Letter
+    """The 信用承诺书 of a commitment (pubcredit.core.letters.Letter)."""
+    from pubcredit.core.letters import Letter
 
     c = commitment
     facts = [
@@ -261,7 +261,7 @@ def build_letter(commitment: Commitment):
 
 
 def _attach_letter(commitment: Commitment) -> None:
-    from pubcredit.letters import render_letter
+    from pubcredit.core.letters import render_letter
 
     pdf = render_letter(build_letter(commitment))
     commitment.letter_sha256 = hashlib.sha256(pdf).hexdigest()
@@ -330,7 +330,7 @@ def sign_commitment(
     - a 身份证号 typed into any text is masked; a person's code is stored masked;
     - the code is allocated in the accepting department's region (its district, else the city
       370300) on the day the commitment is made; fulfilment starts 待认定;
-    - the letter is rendered (pubcredit.letters) and stored under MEDIA_ROOT with its sha256;
+    - the letter is rendered (pubcredit.core.letters) and stored under MEDIA_ROOT with its sha256;
       a random token names its download address;
     - one CommitmentEvent "sign" and one audit event "commitments.sign", in this transaction.
     """

@@ -20,7 +20,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from pubcredit import letters
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department
 from pubcredit.commitments import services
@@ -31,7 +30,8 @@ from pubcredit.commitments.models import (
     CommitmentType,
     Performance,
 )
-from pubcredit.portal.public import public_name
+from pubcredit.core import letters
+from pubcredit.subjects.masking import public_name
 
 PER_PAGE = 30
 

@@ -26,8 +26,8 @@ from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.accounts.services import PURPOSE_MIN_LENGTH, reveal_id_number
 from pubcredit.catalog.models import Region, SubjectKind
 from pubcredit.subjects import identifiers
+from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
-from pubcredit.subjects.names import mask_person_name
 from pubcredit.subjects.services import find_subject
 
 SEARCH_LIMIT = 20
@@ -91,15 +91,6 @@ class ResultRow:
     display_name: str
     display_id: str
     region_name: str
-
-
-def display_name(subject: Subject) -> str:
-    """How a subject's name appears in lists: persons masked (张*), everyone else in full."""
-    return mask_person_name(subject.name) if subject.is_person else subject.name
-
-
-def display_identifier(subject: Subject) -> str:
-    return subject.id_masked if subject.is_person else (subject.uscc or "")
 
 
 @login_required

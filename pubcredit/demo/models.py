@@ -1,7 +1,7 @@
 """What the demo loader wrote, so that it can refuse a second load and remove its own rows.
 
 The demo subjects of one load occupy one contiguous block of primary keys (reserved with
-`pubcredit.bulkload.reserve_ids`), so a load is identified by [first_id, last_id] without a
+`pubcredit.core.bulkload.reserve_ids`), so a load is identified by [first_id, last_id] without a
 marker column on the subject register.
 """
 

@@ -1669,8 +1669,8 @@ def _submissions(category, frame: pl.DataFrame, dept_ids: dict, now) -> dict[str
 def _write_records(generated: DemoRecords, dept_ids: dict, now) -> tuple[range, dict]:
     """The records of every category through intake's preparation, written in one COPY per
     category. Returns the reserved id range and counts per category."""
-    from pubcredit.bulkload import bulk_copy, reserve_ids
     from pubcredit.catalog.models import Category
+    from pubcredit.core.bulkload import bulk_copy, reserve_ids
     from pubcredit.intake.loading import RECORD_COLUMNS, ROW_COLUMN, LoadPlan, prepare_rows
     from pubcredit.intake.models import Submission
     from pubcredit.records.models import Record
@@ -1741,7 +1741,7 @@ def _write_entries(
 ) -> dict[str, int]:
     """The list entries and their events (creation; expiry for the expired ones), bulk-written.
     Returns counts by list kind and status ("red_published", "black_expired"…)."""
-    from pubcredit.bulkload import bulk_copy, reserve_ids
+    from pubcredit.core.bulkload import bulk_copy, reserve_ids
     from pubcredit.lists.models import ListEntry, ListEntryEvent
     from pubcredit.lists.services import ENTRY_DECISION_FIELDS
 

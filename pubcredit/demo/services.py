@@ -2,21 +2,18 @@
 
 `load_demo` is the one write path for demo data: the management commands `demo` and `setup` are
 thin callers. It generates the city with `pubcredit.demo.generate` chunk by chunk and writes each
-chunk through `pubcredit.bulkload` (PostgreSQL COPY, batched INSERTs on SQLite), so memory stays
+chunk through `pubcredit.core.bulkload` (PostgreSQL COPY, batched INSERTs on SQLite), so memory stays
 bounded by the chunk size whatever the number of subjects.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import queue
-import secrets
 import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -28,7 +25,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.models import Role, User
 from pubcredit.accounts.permissions import Principal
-from pubcredit.bulkload import (
+from pubcredit.core.bulkload import (
     bulk_copy,
     deferred_indexes,
     estimated_rows,
@@ -528,62 +525,3 @@ def load_demo(
         after={k: v for k, v in summary.items() if k not in ("accounts", "seconds")},
     )
     return summary
-
-
-def demo_loaded() -> DemoLoad | None:
-    """The latest demo load, or None."""
-    return DemoLoad.objects.order_by("-id").first()
-
-
-# --------------------------------------------------------------------------- the admin account
-
-ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD_FILE = "admin-password.txt"
-
-
-@dataclass(frozen=True)
-class AdminLogin:
-    username: str
-    password: str | None  # None when the saved password file is missing
-    password_file: Path
-    created: bool
-    password_changed: bool  # the saved password no longer opens the account
-
-
-def _write_secret(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
-
-
-def ensure_admin(principal: Principal, var_dir: Path) -> AdminLogin:
-    """Create the platform administrator `admin` once, with a random password saved (mode 0600)
-    in `var_dir`/admin-password.txt; afterwards change nothing and return what is saved, noting
-    when the saved password no longer works (someone changed it). The account gets the
-    平台管理员 role through the accounts service (one "accounts.create_user" audit event)."""
-    from pubcredit.accounts.services import create_user
-
-    path = Path(var_dir) / ADMIN_PASSWORD_FILE
-    user = User.objects.filter(username=ADMIN_USERNAME).first()
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        # The file first: if the account were created and the file not written, nobody could
-        # log in. A file left by a failed creation is simply overwritten by the next run.
-        _write_secret(path, password)
-        create_user(
-            principal,
-            username=ADMIN_USERNAME,
-            role=Role.PLATFORM_ADMIN,
-            password=password,
-            first_name="平台管理员",
-        )
-        return AdminLogin(ADMIN_USERNAME, password, path, created=True, password_changed=False)
-    password = None
-    if path.exists():
-        password = path.read_text(encoding="utf-8").strip() or None
-    changed = password is not None and not user.check_password(password)
-    return AdminLogin(ADMIN_USERNAME, password, path, created=False, password_changed=changed)

@@ -33,8 +33,8 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import DEPARTMENT_SCOPED, Principal, restrict
-from pubcredit.bulkload import bulk_copy
 from pubcredit.catalog.models import Category, Department, Field
+from pubcredit.core.bulkload import bulk_copy
 from pubcredit.intake import loading
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
 from pubcredit.records.models import Record, SubjectLink

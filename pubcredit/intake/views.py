@@ -530,7 +530,7 @@ class NewSubjectForm(forms.Form):
 
 @login_required
 def review_list(request):
-    from pubcredit.console.subject_views import display_identifier, display_name
+    from pubcredit.subjects.masking import display_identifier, display_name
 
     principal = _reviewer(request)
     reviews = _open_reviews(principal).filter(status=MatchReview.Status.OPEN)

@@ -35,7 +35,6 @@ from django.views.decorators.http import require_POST
 
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
-from pubcredit.console.subject_views import display_identifier, display_name
 from pubcredit.intake.models import Submission
 from pubcredit.lists import services
 from pubcredit.lists.models import (
@@ -47,6 +46,7 @@ from pubcredit.lists.models import (
 )
 from pubcredit.records.models import Record
 from pubcredit.subjects import crypto, identifiers
+from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import person_id_index
 

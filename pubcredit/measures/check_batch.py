@@ -41,9 +41,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.bulkload import bulk_copy, reserve_ids
 from pubcredit.catalog.headers import normalise_header
 from pubcredit.commitments.services import commitments_in_force
+from pubcredit.core.bulkload import bulk_copy, reserve_ids
 from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.checks import (

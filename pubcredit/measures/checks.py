@@ -6,7 +6,7 @@ checks a file set-based with the same rules. Both read only narrow indexed table
 register by 统一社会信用代码 / blind index, the `SubjectFlags` read model, the publicity read model
 and the commitments, with the rules cached in memory. A single check is two statements: one
 read (`services.read_subject_facts`: the subject and all it needs, four index probes in one
-prepared statement, pubcredit.hotpath) and the INSERT of its log row.
+prepared statement, pubcredit.core.hotpath) and the INSERT of its log row.
 
 How a subject is identified, and what a check will assert:
 - by 统一社会信用代码 or 身份证号: the identifier is validated first (an invalid one is an error,
@@ -44,12 +44,12 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit import hotpath
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
+from pubcredit.core import hotpath
 from pubcredit.lists.models import ListKind
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import (
@@ -627,7 +627,7 @@ _INSERT_SQL = (
 
 def _insert_check(row: dict, result_text: str) -> int:
     """Write the check's log row and return its id: one INSERT … RETURNING id in autocommit
-    (atomic by itself, one round trip less than BEGIN … COMMIT), prepared (pubcredit.hotpath),
+    (atomic by itself, one round trip less than BEGIN … COMMIT), prepared (pubcredit.core.hotpath),
     because Model.save costs more than the rest of a check. `row` holds every other field by
     attname (a KeyError otherwise); the values are the fields' own conversions, so the row is
     what the ORM would write."""

@@ -34,9 +34,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit import hotpath
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
+from pubcredit.core import hotpath
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import Measure, SubjectFlags
 from pubcredit.records.models import document_number

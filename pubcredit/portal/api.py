@@ -16,16 +16,12 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from pubcredit.core.ratelimit import PublicRateThrottle
 from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
-from pubcredit.portal.public import (
-    RefExpired,
-    public_subject,
-    redact_id_numbers,
-    resolve_subject_ref,
-)
-from pubcredit.portal.ratelimit import PublicRateThrottle
+from pubcredit.portal.public import RefExpired, public_subject, resolve_subject_ref
 from pubcredit.portal.search import RESULT_CAP
+from pubcredit.subjects.masking import redact_id_numbers
 
 router = Router(tags=["公众查询"], auth=None, throttle=[PublicRateThrottle("api")])
 

@@ -209,7 +209,8 @@ def subject_list_entries(
 def public_list_entry(entry) -> PublicRecord:
     """A list entry as the public sees it (a person's name masked, text scrubbed)."""
     from pubcredit.catalog.models import SubjectKind
-    from pubcredit.portal.public import PublicField, redact_id_numbers
+    from pubcredit.portal.public import PublicField
+    from pubcredit.subjects.masking import redact_id_numbers
     from pubcredit.subjects.names import mask_person_name
 
     person = entry.subject.kind == SubjectKind.PERSON
@@ -278,7 +279,8 @@ def public_commitment(commitment) -> PublicRecord:
     """A commitment as the public sees it: a person's name masked (张*), the committer's own
     identifiers left to the subject's header, no signer, every text scrubbed of 身份证号."""
     from pubcredit.catalog.models import SubjectKind
-    from pubcredit.portal.public import PublicField, redact_id_numbers
+    from pubcredit.portal.public import PublicField
+    from pubcredit.subjects.masking import redact_id_numbers
     from pubcredit.subjects.names import mask_person_name
 
     c = commitment

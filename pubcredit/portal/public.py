@@ -12,7 +12,6 @@ Rules (architecture.md, "Personal data"; brief §6):
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -21,55 +20,13 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Category, Field, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
-from pubcredit.subjects import crypto
-from pubcredit.subjects.identifiers import ric_check_char
+from pubcredit.subjects.masking import mask_code, public_name, redact_id_numbers
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import mask_person_name
 
 PERSON_REF_SALT = "pubcredit.portal.person-ref"
 # A person's page link from an ID-number search stays valid this long.
 PERSON_REF_SECONDS = 2 * 3600
-
-# 17 digits + check character, not inside a longer run of letters or digits.
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
-
-
-# --------------------------------------------------------------------------- masking
-
-
-def is_valid_ric(value: str) -> bool:
-    """18 characters, a plausible birth date and a correct GB 11643 check character."""
-    if len(value) != 18 or not value[:17].isdigit():
-        return False
-    year, month, day = int(value[6:10]), int(value[10:12]), int(value[12:14])
-    if not (1900 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
-        return False
-    return ric_check_char(value[:17]) == value[17].upper()
-
-
-def redact_id_numbers(text: str) -> str:
-    """`text` with every valid-looking 18-character 身份证号 masked (first 6 + last 4)."""
-    if not text or len(text) < 18:
-        return text
-
-    def mask(match: re.Match) -> str:
-        value = match.group(1)
-        return crypto.mask_id(value) if is_valid_ric(value) else value
-
-    return _ID_LIKE.sub(mask, text)
-
-
-def mask_code(value: str) -> str:
-    """A 脱敏公开 value: kept when it is already masked, else first 6 + last 4 (crypto.mask_id)."""
-    value = str(value or "")
-    if not value or "*" in value:
-        return value
-    return crypto.mask_id(value)
-
-
-def public_name(name: str, kind: str) -> str:
-    return mask_person_name(name) if kind == SubjectKind.PERSON else name
-
 
 # --------------------------------------------------------------------------- references
 

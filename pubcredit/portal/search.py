@@ -41,8 +41,8 @@ import polars as pl
 from django.db import connection, transaction
 from django.utils import timezone
 
-from pubcredit.bulkload import bulk_copy, deferred_indexes
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.bulkload import bulk_copy, deferred_indexes
 from pubcredit.portal.models import GramStat, NameGram, SearchEntry, SearchIndexState
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.names import normalize_name

@@ -15,8 +15,8 @@ urlpatterns = [
     path("policies/", views.news_section, {"section": "policies"}, name="policies"),
     path("articles/<int:pk>/", views.article, name="article"),
     # 信用服务: credit commitments (信用承诺), credit repair (信用修复) and objections (异议).
-    path("commitments/", include("pubcredit.commitments.portal_urls")),
-    path("repair/", include("pubcredit.repair.portal_urls")),
+    path("commitments/", include("pubcredit.portal.commitment_urls")),
+    path("repair/", include("pubcredit.portal.repair_urls")),
     # 联合奖惩: the red and black lists in force and the catalogue of measures.
     path("measures/", views.joint_overview, name="measures"),
     path("measures/lists/<str:code>/", views.list_entries, name="list_entries"),

@@ -15,8 +15,9 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Department, SubjectKind
+from pubcredit.core import ratelimit
 from pubcredit.measures.models import MeasureKind
-from pubcredit.portal import disclosure, joint, news, ratelimit, services
+from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
 from pubcredit.portal.public import (
     RefExpired,

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
-from pubcredit.bulkload import bulk_copy, deferred_indexes, estimated_rows
 from pubcredit.catalog.models import Category, Department
+from pubcredit.core.bulkload import bulk_copy, deferred_indexes, estimated_rows
 from pubcredit.publicity import rules
 from pubcredit.publicity.models import (
     PUBLIC_STATES,

@@ -29,9 +29,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit import letters
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
+from pubcredit.core import letters
 from pubcredit.holidays.services import add_workdays
 from pubcredit.publicity.models import Publicity, PublicityMark, PublicityState
 from pubcredit.publicity.services import add_mark, is_public_q, lift_mark

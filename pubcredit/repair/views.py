@@ -31,9 +31,9 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pubcredit import letters
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
+from pubcredit.core import letters
 from pubcredit.portal.public import public_record
 from pubcredit.publicity.models import Publicity
 from pubcredit.records.models import Record

@@ -1,4 +1,4 @@
-"""pubcredit.bulkload on the database under test (SQLite by default, PostgreSQL with
+"""pubcredit.core.bulkload on the database under test (SQLite by default, PostgreSQL with
 DATABASE_URL): values round-trip exactly, defaults are filled, ids are reserved, indexes are
 deferred and rebuilt, and a failing load leaves nothing behind."""
 
@@ -14,7 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from pubcredit.accounts.models import AuditEvent
-from pubcredit.bulkload import (
+from pubcredit.core.bulkload import (
     bulk_copy,
     deferred_indexes,
     estimated_rows,

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from pubcredit.portal.public import redact_id_numbers
+from pubcredit.subjects.masking import redact_id_numbers
 
 register = template.Library()
 

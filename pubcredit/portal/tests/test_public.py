@@ -6,15 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pubcredit.portal import ratelimit
-from pubcredit.portal.public import (
-    is_valid_ric,
-    mask_code,
-    redact_id_numbers,
-    resolve_subject_ref,
-    subject_ref,
-)
+from pubcredit.core import ratelimit
+from pubcredit.portal.public import resolve_subject_ref, subject_ref
 from pubcredit.subjects.identifiers import ric_check_char
+from pubcredit.subjects.masking import is_valid_ric, mask_code, redact_id_numbers
 
 ID = "370303198503070015"
 assert ric_check_char(ID[:17]) == ID[17]

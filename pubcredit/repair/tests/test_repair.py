@@ -322,7 +322,7 @@ def test_a_broken_repair_commitment_puts_the_record_back(world, staff, company, 
 
 
 def test_repair_notice_and_lookup(world, staff, company):
-    from pubcredit import letters
+    from pubcredit.core import letters
 
     record = penalty(company, tier="serious")
     notice = services.repair_notice(record, D)

@@ -1,8 +1,8 @@
-"""Public pages of the repair app, included under the portal (namespace "portal:repair")."""
+"""The repair app's public pages, served by the portal (namespace "portal:repair")."""
 
 from django.urls import path
 
-from pubcredit.repair import portal_views as views
+from pubcredit.portal import repair_pages as views
 
 app_name = "repair"
 urlpatterns = [

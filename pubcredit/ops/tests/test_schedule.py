@@ -1,4 +1,4 @@
-"""The scheduler (pubcredit.schedule, `pubcredit scheduler`) and `pubcredit serve`'s supervision
+"""The scheduler (pubcredit.ops.schedule, `pubcredit scheduler`) and `pubcredit serve`'s supervision
 of runserver, the task worker and the scheduler."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pytest
 from django.core.management import call_command
 
 from pubcredit.accounts.models import AuditEvent
-from pubcredit.demo.management.commands import serve
-from pubcredit.schedule import JOBS, Job, Scheduler
+from pubcredit.ops.management.commands import serve
+from pubcredit.ops.schedule import JOBS, Job, Scheduler
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 

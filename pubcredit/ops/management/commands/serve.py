@@ -1,7 +1,7 @@
 """`pubcredit serve [ADDRPORT] [--no-worker] [--no-scheduler] [--noreload]`: what `make run`
 serves with: Django's development server, the task worker (`pubcredit db_worker`: large uploads,
 batch checks, webhooks, the scheduled jobs) and the scheduler (`pubcredit scheduler`: the daily
-publicity sweep, list expiry… see pubcredit.schedule), each in its own process.
+publicity sweep, list expiry… see pubcredit.ops.schedule), each in its own process.
 
 When any of them stops (Ctrl-C, an error, the port already taken), the others are stopped too
 (SIGTERM, then SIGKILL after a grace period), and the exit status is that of the one that

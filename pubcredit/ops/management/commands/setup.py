@@ -25,9 +25,9 @@ from pubcredit.demo.services import (
     DEMO_PASSWORD,
     MAX_SUBJECTS,
     demo_accounts_present,
-    ensure_admin,
     load_demo,
 )
+from pubcredit.ops.services import ensure_admin
 
 
 def default_site_url() -> str:

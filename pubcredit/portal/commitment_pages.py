@@ -12,13 +12,12 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from pubcredit import letters
 from pubcredit.accounts.permissions import PUBLIC
 from pubcredit.commitments import services
 from pubcredit.commitments.forms import SignForm
 from pubcredit.commitments.models import Commitment
-from pubcredit.portal import ratelimit
-from pubcredit.portal.public import public_name
+from pubcredit.core import letters, ratelimit
+from pubcredit.subjects.masking import public_name
 
 
 def _private(response):

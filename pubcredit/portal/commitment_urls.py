@@ -1,9 +1,9 @@
-"""Public pages of the commitments app, included under the portal (namespace "portal:commitments")."""
+"""The commitments app's public pages, served by the portal (namespace "portal:commitments")."""
 
 from django.urls import path
 from django.views.generic import RedirectView
 
-from pubcredit.commitments import portal_views
+from pubcredit.portal import commitment_pages as portal_views
 
 app_name = "commitments"
 urlpatterns = [

@@ -28,11 +28,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from pubcredit import letters
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.portal import disclosure, ratelimit
-from pubcredit.portal.forms import phone_field
+from pubcredit.core import letters, ratelimit
+from pubcredit.core.forms import phone_field
+from pubcredit.portal import disclosure
 from pubcredit.records.models import Record
 from pubcredit.repair import queries, services
 from pubcredit.repair.models import (

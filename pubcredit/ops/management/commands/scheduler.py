@@ -1,5 +1,5 @@
 """`pubcredit scheduler [--once] [--interval SECONDS] [--list]`: enqueue the periodic background
-tasks (pubcredit.schedule.JOBS: the daily publicity sweep and list expiry, …) when they are due;
+tasks (pubcredit.ops.schedule.JOBS: the daily publicity sweep and list expiry, …) when they are due;
 the task worker (`pubcredit db_worker`) runs them. `pubcredit serve` (and so `make run`) starts
 it; in production run one beside the workers (systemd, supervisor…).
 
@@ -15,7 +15,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pubcredit.schedule import JOBS, Scheduler
+from pubcredit.ops.schedule import JOBS, Scheduler
 
 
 class Command(BaseCommand):

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
 
-log = logging.getLogger("pubcredit.schedule")
+log = logging.getLogger("pubcredit.ops.schedule")
 
 _LOCK_KEY = 0x5343_4845  # "SCHE": pg_advisory_xact_lock key of the enqueueing
 
@@ -102,7 +102,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "tasks.prune",
-        "pubcredit.schedule.prune_task_results_task",
+        "pubcredit.ops.schedule.prune_task_results_task",
         "清理 14 天前已完成的后台任务记录(每日)",
         at=dt.time(3, 0),
     ),
