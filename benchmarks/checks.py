@@ -355,8 +355,8 @@ def batch_check(codes: list[str], rows: int) -> dict:
     from django.db import connection
 
     from pubcredit.accounts.permissions import Principal
-    from pubcredit.measures import check_batch
-    from pubcredit.measures.models import CheckBatch
+    from pubcredit.checks import batch as check_batch
+    from pubcredit.checks.models import CheckBatch
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -106,11 +106,11 @@ def health(request):
 
 from pubcredit.accounts.api import router as accounts_router  # noqa: E402
 from pubcredit.catalog.api import router as catalog_router  # noqa: E402
+from pubcredit.checks.api import router as checks_router  # noqa: E402
 from pubcredit.commitments.api import router as commitments_router  # noqa: E402
 from pubcredit.intake.api import router as intake_router  # noqa: E402
 from pubcredit.lists.api import router as lists_router  # noqa: E402
 from pubcredit.measures.api import router as measures_router  # noqa: E402
-from pubcredit.measures.checks_api import router as checks_router  # noqa: E402
 from pubcredit.portal.api import router as public_router  # noqa: E402
 from pubcredit.records.api import router as records_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "pubcredit.publicity",
     "pubcredit.lists",
     "pubcredit.measures",
+    "pubcredit.checks",
     "pubcredit.commitments",
     "pubcredit.repair",
     "pubcredit.portal",
@@ -118,7 +119,7 @@ PUBCREDIT_TRUSTED_PROXIES = int(os.environ.get("PUBCREDIT_TRUSTED_PROXIES", "0")
 # Seconds an authenticated API key is served from the process cache (0: read it every request).
 PUBCREDIT_API_KEY_CACHE_SECONDS = float(os.environ.get("PUBCREDIT_API_KEY_CACHE_SECONDS", "10"))
 # Serve API-key POST /api/v1/checks through the check lane in front of Django (pubcredit.wsgi,
-# pubcredit/measures/check_lane.py); "0" sends every request through the full stack.
+# pubcredit/checks/lane.py); "0" sends every request through the full stack.
 PUBCREDIT_CHECK_LANE = os.environ.get("PUBCREDIT_CHECK_LANE", "1") not in ("0", "false", "")
 
 # The city this deployment serves: shown as 信用<city> in the page header (English name for /en).

@@ -11,7 +11,7 @@ urlpatterns = [
     # Aggregation (归集): upload, mapping, submissions, review queue (pubcredit.intake.views).
     path("intake/", include("pubcredit.intake.urls")),
     # Credit checks (信用核查): window, results, batches, notifications, statistics.
-    path("checks/", include("pubcredit.measures.check_urls")),
+    path("checks/", include("pubcredit.checks.urls")),
     path("lists/", include("pubcredit.lists.urls")),
     # Credit commitments (信用承诺): register, fulfilment assessment.
     path("commitments/", include("pubcredit.commitments.urls")),

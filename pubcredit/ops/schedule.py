@@ -114,7 +114,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "checks.webhooks",
-        "pubcredit.measures.tasks.deliver_due_webhooks_task",
+        "pubcredit.checks.tasks.deliver_due_webhooks_task",
         "重试到期的核查通知推送(每 5 分钟)",
         minutes=5,
     ),

@@ -1,3 +1,4 @@
+from pubcredit.checks.tests.checkkit import person_fixture  # noqa: F401 (fixtures)
 from pubcredit.commitments.tests.kit import (  # noqa: F401 (fixtures)
     fast_passwords,
     media,
@@ -5,4 +6,3 @@ from pubcredit.commitments.tests.kit import (  # noqa: F401 (fixtures)
     staff,
 )
 from pubcredit.lists.tests.kit import make_subject, seeded  # noqa: F401 (fixtures)
-from pubcredit.measures.tests.checkkit import person_fixture  # noqa: F401 (fixtures)

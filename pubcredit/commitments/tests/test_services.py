@@ -336,7 +336,7 @@ def test_allowed_transitions_helper(system, make_subject):
 
 
 def test_breach_puts_the_subject_on_the_watch_list_and_checks_hit(staff, make_subject):
-    from pubcredit.measures.checks import run_check
+    from pubcredit.checks.services import run_check
 
     subject = make_subject()
     c = sign(subject)
@@ -475,7 +475,7 @@ def test_commitments_in_force(system, make_subject):
 
 
 def test_a_check_shows_the_commitments_in_force(system, make_subject):
-    from pubcredit.measures.checks import run_check
+    from pubcredit.checks.services import run_check
 
     subject = make_subject()
     old = sign(subject, day=dt.date(2025, 1, 1))
@@ -491,7 +491,7 @@ def test_a_check_shows_the_commitments_in_force(system, make_subject):
 
 
 def test_a_credit_check_lists_the_commitments_in_force(system, make_subject):
-    from pubcredit.measures.checks import run_check
+    from pubcredit.checks.services import run_check
 
     subject = make_subject()
     c = sign(subject, day=dt.date(2025, 5, 1), valid_to=dt.date(2026, 4, 30))

@@ -342,7 +342,7 @@ def test_after_setup_a_penalty_is_public_and_its_subject_hits(client, settings, 
     from io import StringIO
 
     from pubcredit.accounts.permissions import Principal
-    from pubcredit.measures.checks import run_check
+    from pubcredit.checks.services import run_check
     from pubcredit.publicity.models import PublicityRegime
     from pubcredit.publicity.services import is_public_q
     from pubcredit.records.models import Record

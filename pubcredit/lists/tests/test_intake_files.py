@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 
 from pubcredit.catalog import conditions, datafiles
+from pubcredit.checks.services import run_check
 from pubcredit.intake.models import RowError, Submission
 from pubcredit.lists import services
 from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry
@@ -27,7 +28,6 @@ from pubcredit.lists.tests.filekit import (  # noqa: F401 (fixtures)
     uscc,
     world,
 )
-from pubcredit.measures.checks import run_check
 from pubcredit.records.models import Record
 from pubcredit.subjects.models import Subject
 

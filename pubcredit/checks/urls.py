@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pubcredit.measures import check_views as views
+from pubcredit.checks import views
 
 app_name = "checks"
 urlpatterns = [

@@ -46,8 +46,8 @@ class Command(SystemCheckCommand):
             raise CommandError("请用 --matter 指定核查事项编码。", returncode=2)
 
         from pubcredit.accounts.permissions import Principal
-        from pubcredit.measures.checks import run_check
-        from pubcredit.measures.models import CheckChannel
+        from pubcredit.checks.models import CheckChannel
+        from pubcredit.checks.services import run_check
 
         try:
             result = run_check(

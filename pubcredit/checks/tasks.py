@@ -9,7 +9,7 @@ from django_tasks import task
 @task()
 def run_batch_task(batch_id: int) -> dict:
     """Run one batch check (check_batch.run_batch: all or nothing, safe to run again)."""
-    from pubcredit.measures.check_batch import run_batch
+    from pubcredit.checks.batch import run_batch
 
     batch = run_batch(batch_id)
     return {"status": batch.status, "rows": batch.rows, "counts": batch.counts}
@@ -18,7 +18,7 @@ def run_batch_task(batch_id: int) -> dict:
 @task()
 def notify_checkers_task(entry_ids: list[int]) -> int:
     """Notify whoever checked the subjects of these new black-list entries in the last 30 days."""
-    from pubcredit.measures.check_notices import notify_checkers
+    from pubcredit.checks.notices import notify_checkers
 
     return len(notify_checkers(entry_ids))
 
@@ -26,7 +26,7 @@ def notify_checkers_task(entry_ids: list[int]) -> int:
 @task()
 def deliver_webhook_task(delivery_id: int) -> str:
     """One attempt to deliver a notification to a system's webhook (retries re-enqueue it)."""
-    from pubcredit.measures.check_notices import deliver
+    from pubcredit.checks.notices import deliver
 
     delivery = deliver(delivery_id)
     return delivery.status if delivery is not None else "not_due"
@@ -35,6 +35,6 @@ def deliver_webhook_task(delivery_id: int) -> str:
 @task()
 def deliver_due_webhooks_task() -> int:
     """Attempt every webhook delivery that is due (for a periodic schedule)."""
-    from pubcredit.measures.check_notices import deliver_due
+    from pubcredit.checks.notices import deliver_due
 
     return deliver_due()

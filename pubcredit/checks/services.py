@@ -48,20 +48,18 @@ from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
-from pubcredit.core import hotpath
-from pubcredit.lists.models import ListKind
-from pubcredit.measures import rules as rules_mod
-from pubcredit.measures.models import (
+from pubcredit.checks.models import (
     CheckChannel,
     CheckFeedback,
     CheckOutcome,
     CreditCheck,
-    IncentiveCategory,
-    Measure,
-    MeasureClass,
     check_number,
 )
+from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
+from pubcredit.core import hotpath
+from pubcredit.lists.models import ListKind
+from pubcredit.measures import rules as rules_mod
+from pubcredit.measures.models import IncentiveCategory, Measure, MeasureClass
 from pubcredit.measures.services import (
     Applicability,
     SubjectFacts,

@@ -9,9 +9,9 @@ import polars as pl
 import pytest
 from django.test import Client
 
-from pubcredit.measures import check_batch
-from pubcredit.measures.models import CheckBatch, CreditCheck
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.checks import batch as check_batch
+from pubcredit.checks.models import CheckBatch, CreditCheck
+from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     person_fixture,

@@ -8,8 +8,8 @@ import json
 import pytest
 from django.test import Client
 
-from pubcredit.measures.models import CheckFeedback, CreditCheck
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.checks.models import CheckFeedback, CreditCheck
+from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     D,
     accounts_fixture,
     black_now,
@@ -123,7 +123,7 @@ def test_check_by_uscc_returns_the_contract(api, system, make_subject):
 def test_check_answer_is_exactly_the_documented_schema(api, system, make_subject):
     """The endpoint serialises the answer itself (no per-request validation): hold it to the
     OpenAPI schema, field for field, for a subject with hits, measures and rewards withheld."""
-    from pubcredit.measures.checks_api import CheckOut
+    from pubcredit.checks.api import CheckOut
     from pubcredit.subjects.identifiers import uscc_check_char
 
     client, clear = api
@@ -188,7 +188,7 @@ def test_no_or_several_subject_fields_is_422(api, make_subject):
 
 
 def test_name_only_gives_candidates(api, system, make_subject):
-    from pubcredit.measures.tests.checkkit import register_org
+    from pubcredit.checks.tests.checkkit import register_org
 
     client, clear = api
     register_org(system, "淄博候选甲测试有限公司")

@@ -1,7 +1,7 @@
 """Credit check API (mounted at /api/v1/checks): run a check, read it back, feed back which
 measures were applied, batch checks, and a system's notification webhook.
 
-Thin: parse, call `pubcredit.measures.checks` / `check_batch` / `check_notices`, serialise.
+Thin: parse, call `pubcredit.checks.services` / `check_batch` / `check_notices`, serialise.
 Errors come in the project shape {"code", "message", "details"} from the handlers in
 pubcredit/api.py (an invalid 统一社会信用代码 or an unknown matter is a 422 whose message is
 the Chinese explanation). Auth: an API key (`Authorization: Bearer`) or a logged-in session; the
@@ -17,8 +17,10 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import BaseModel, Field
 
-from pubcredit.measures import check_batch, check_notices, checks
-from pubcredit.measures.models import CheckChannel
+from pubcredit.checks import batch as check_batch
+from pubcredit.checks import notices as check_notices
+from pubcredit.checks import services as checks
+from pubcredit.checks.models import CheckChannel
 
 router = Router(tags=["信用核查"])
 

@@ -1,4 +1,4 @@
-"""The check lane (pubcredit/measures/check_lane.py) answers exactly as the full Django stack:
+"""The check lane (pubcredit/checks/lane.py) answers exactly as the full Django stack:
 status, headers and body, for the checks it serves and for every request it hands on."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
 from django.db import close_old_connections
 from django.test import override_settings
 
-from pubcredit.measures.check_lane import CheckLane
-from pubcredit.measures.models import CreditCheck
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.checks.lane import CheckLane
+from pubcredit.checks.models import CreditCheck
+from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     penalty,

@@ -11,8 +11,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from pubcredit.measures.models import CreditCheck
-from pubcredit.measures.tests.checkkit import black_now
+from pubcredit.checks.models import CreditCheck
+from pubcredit.checks.tests.checkkit import black_now
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -49,7 +49,7 @@ def test_json_output_matches_the_api_contract(system, make_subject, capsys):
     assert data["subject"]["uscc"] == company.uscc
     assert "P_RESTRICT_PROCUREMENT" in [m["code"] for m in data["punishments"]]
     assert data["id"] == CreditCheck.objects.get().pk
-    from pubcredit.measures.checks import check_json
+    from pubcredit.checks.services import check_json
 
     assert data == check_json(CreditCheck.objects.get())
 

@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from pubcredit.measures.models import CheckFeedback, CreditCheck
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.checks.models import CheckFeedback, CreditCheck
+from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     person_fixture,
@@ -105,7 +105,7 @@ def test_batch_upload_page(clerk_client, system, make_subject, django_capture_on
     assert response.status_code == 302
     html = clerk_client.get(reverse("console:checks:batches")).content.decode()
     assert "名单.csv" in html and "下载结果" in html
-    from pubcredit.measures.models import CheckBatch
+    from pubcredit.checks.models import CheckBatch
 
     batch = CheckBatch.objects.get()
     download = clerk_client.get(reverse("console:checks:batch_download", args=[batch.pk]))
@@ -114,7 +114,7 @@ def test_batch_upload_page(clerk_client, system, make_subject, django_capture_on
 
 
 def test_notifications_page_and_mark_read(clerk_client, accounts, system, make_subject):
-    from pubcredit.measures.check_notices import notify_checkers
+    from pubcredit.checks.notices import notify_checkers
 
     company = make_subject()
     clerk_client.post(
@@ -124,7 +124,7 @@ def test_notifications_page_and_mark_read(clerk_client, accounts, system, make_s
     notify_checkers([entry.pk])
     html = clerk_client.get(reverse("console:checks:notifications")).content.decode()
     assert company.name in html and "未读" in html
-    from pubcredit.measures.models import CheckNotification
+    from pubcredit.checks.models import CheckNotification
 
     note = CheckNotification.objects.get()
     clerk_client.post(reverse("console:checks:notifications"), {"ids": [str(note.pk)]})

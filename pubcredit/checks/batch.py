@@ -42,11 +42,8 @@ from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.headers import normalise_header
-from pubcredit.commitments.services import commitments_in_force
-from pubcredit.core.bulkload import bulk_copy, reserve_ids
-from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
-from pubcredit.measures import rules as rules_mod
-from pubcredit.measures.checks import (
+from pubcredit.checks.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
+from pubcredit.checks.services import (
     ACTION,
     ALL_CHECKS_ROLES,
     NAME_KINDS,
@@ -61,7 +58,10 @@ from pubcredit.measures.checks import (
     measures_json,
     name_caution,
 )
-from pubcredit.measures.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
+from pubcredit.commitments.services import commitments_in_force
+from pubcredit.core.bulkload import bulk_copy, reserve_ids
+from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
+from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.services import applicable_measures_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
@@ -107,8 +107,8 @@ def submit_batch(
     Guarantees: requires "checks.run"; the file is .xlsx/.xls/.csv, not empty, at most 50 MB;
     `matter`, when given, is an active matter (it applies to rows without their own). The file
     is kept untouched with its sha256. Raises ValidationError (Chinese)."""
-    from pubcredit.measures.checks import plain_text, resolve_matter
-    from pubcredit.measures.tasks import run_batch_task
+    from pubcredit.checks.services import plain_text, resolve_matter
+    from pubcredit.checks.tasks import run_batch_task
 
     principal.require(ACTION)
     filename = Path(plain_text(filename, 255) or "upload").name or "upload"

@@ -39,6 +39,10 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIRequest, get_script_name
 from django.urls import reverse, set_script_prefix
 from django.utils.module_loading import import_string
+from ninja.parser import Parser
+
+from pubcredit.accounts.api import ApiKeyAuth
+from pubcredit.checks import api as checks_api
 
 logger = logging.getLogger("pubcredit.checks")
 
@@ -86,12 +90,9 @@ class CheckLane:
         self.response_hooks = [
             m.process_response for m in reversed(middleware) if hasattr(m, "process_response")
         ]
-        from pubcredit.accounts.api import ApiKeyAuth
-        from pubcredit.api import api
-        from pubcredit.measures import checks_api
-
         self.auth = ApiKeyAuth()
-        self.parser = api.parser
+        # The parser ninja's API uses (pubcredit.api configures none of its own).
+        self.parser = Parser()
         self.checks_api = checks_api
 
     def takes(self, environ) -> bool:

@@ -10,15 +10,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.measures.checks import (
+from pubcredit.checks.models import CheckChannel, CreditCheck
+from pubcredit.checks.services import (
     FeedbackItem,
     feedback_statistics,
     get_check,
     record_feedback,
     run_check,
 )
-from pubcredit.measures.models import CheckChannel, CreditCheck
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     D,
     accounts_fixture,
     black,
@@ -411,7 +411,7 @@ def test_control_character_classes_are_unicodes():
     every check) match exactly those code points."""
     import unicodedata
 
-    from pubcredit.measures.checks import _CONTROL, _bad_char, plain_text
+    from pubcredit.checks.services import _CONTROL, _bad_char, plain_text
 
     for point in range(0x110000):
         c = chr(point)

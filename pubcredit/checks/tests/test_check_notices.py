@@ -14,10 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from pubcredit.measures import check_notices
-from pubcredit.measures.checks import run_check
-from pubcredit.measures.models import CheckNotification, CreditCheck, WebhookDelivery
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.checks import notices as check_notices
+from pubcredit.checks.models import CheckNotification, CreditCheck, WebhookDelivery
+from pubcredit.checks.services import run_check
+from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     principal_of,
 )

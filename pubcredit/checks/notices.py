@@ -38,13 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.measures.checks import ACTION, ALL_CHECKS_ROLES, NOTIFY_WINDOW_DAYS, subject_json
-from pubcredit.measures.models import (
-    CheckNotification,
-    CheckWebhook,
-    CreditCheck,
-    WebhookDelivery,
-)
+from pubcredit.checks.models import CheckNotification, CheckWebhook, CreditCheck, WebhookDelivery
+from pubcredit.checks.services import ACTION, ALL_CHECKS_ROLES, NOTIFY_WINDOW_DAYS, subject_json
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +57,7 @@ def on_entries_published(*, entry_ids, kinds, **kwargs) -> None:
     """Receiver of lists.signals.entries_published (sent after commit)."""
     if "black" not in set(kinds or ()):
         return
-    from pubcredit.measures.tasks import notify_checkers_task
+    from pubcredit.checks.tasks import notify_checkers_task
 
     notify_checkers_task.enqueue([int(i) for i in entry_ids])
 
@@ -202,7 +197,7 @@ def notify_checkers(entry_ids, *, now: dt.datetime | None = None) -> list[CheckN
 
 
 def _enqueue_deliveries(ids: list[int], run_after: dt.datetime | None = None) -> None:
-    from pubcredit.measures.tasks import deliver_webhook_task
+    from pubcredit.checks.tasks import deliver_webhook_task
 
     for pk in ids:
         task = deliver_webhook_task

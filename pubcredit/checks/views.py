@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.measures import check_batch, check_notices, checks
-from pubcredit.measures.models import CheckChannel, CheckFeedback, CreditCheck
+from pubcredit.checks import batch as check_batch
+from pubcredit.checks import notices as check_notices
+from pubcredit.checks import services as checks
+from pubcredit.checks.models import CheckChannel, CheckFeedback, CreditCheck
 from pubcredit.measures.services import matters_catalogue
 from pubcredit.subjects import identifiers
 
@@ -99,7 +101,7 @@ def window(request):
         recent = recent.filter(user=principal.user)
     response = render(
         request,
-        "measures/check_window.html",
+        "checks/check_window.html",
         {"form": form, "recent": recent.select_related("matter")[:10]},
     )
     add_never_cache_headers(response)
@@ -131,7 +133,7 @@ def _context(check: CreditCheck) -> dict:
 def result(request, pk: int):
     principal = _principal(request)
     context = _context(_check(principal, pk))
-    response = render(request, "measures/check_result.html", context)
+    response = render(request, "checks/check_result.html", context)
     add_never_cache_headers(response)
     return response
 
@@ -140,7 +142,7 @@ def result(request, pk: int):
 def print_sheet(request, pk: int):
     principal = _principal(request)
     context = _context(_check(principal, pk))
-    response = render(request, "measures/check_print.html", context)
+    response = render(request, "checks/check_print.html", context)
     add_never_cache_headers(response)
     return response
 
@@ -213,7 +215,7 @@ def batches(request):
             )
             return redirect("console:checks:batches")
     rows = check_batch.visible_batches(principal).select_related("matter")[:50]
-    return render(request, "measures/check_batches.html", {"form": form, "batches": rows})
+    return render(request, "checks/check_batches.html", {"form": form, "batches": rows})
 
 
 @login_required
@@ -244,7 +246,7 @@ def notifications(request):
         messages.success(request, _("已将 %(n)d 条通知标为已读。") % {"n": n})
         return redirect("console:checks:notifications")
     rows = check_notices.notifications_for(principal).select_related("last_check__matter")[:200]
-    return render(request, "measures/check_notifications.html", {"rows": rows})
+    return render(request, "checks/check_notifications.html", {"rows": rows})
 
 
 # --------------------------------------------------------------------------- statistics
@@ -272,6 +274,6 @@ def stats(request):
     }
     return render(
         request,
-        "measures/check_stats.html",
+        "checks/check_stats.html",
         {"stats": data, "chart": chart, "since": since, "until": until},
     )
