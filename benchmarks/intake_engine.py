@@ -47,7 +47,7 @@ def _setup_django(db_path: Path) -> None:
 
 
 def _valid_usccs(rng: np.random.Generator, n: int, prefix: str = "91") -> list[str]:
-    from pubcredit.subjects.identifiers import USCC_CHARSET, uscc_check_char
+    from pubcredit.core.identifiers import USCC_CHARSET, uscc_check_char
 
     body_chars = np.array(list(USCC_CHARSET))
     regions = np.array(["370302", "370303", "370304", "370305", "370306", "370321", "370322"])
@@ -61,7 +61,7 @@ def _valid_usccs(rng: np.random.Generator, n: int, prefix: str = "91") -> list[s
 
 
 def _valid_rics(rng: np.random.Generator, n: int) -> list[str]:
-    from pubcredit.subjects.identifiers import ric_check_char
+    from pubcredit.core.identifiers import ric_check_char
 
     out = []
     births = dt.date(1950, 1, 1).toordinal() + rng.integers(0, 365 * 50, n)
@@ -76,7 +76,7 @@ def make_penalty_csv(path: Path, rows: int, bad: float = 0.02, seed: int = 7) ->
     """Write a 行政处罚 CSV of `rows` data rows (UTF-8, Chinese headers) to `path`, about `bad`
     of them rejected by validation. Returns {"rows", "bad_rows", "source_uscc", "receipt_date",
     "bytes"}. Vectorised: a million rows take a few seconds."""
-    from pubcredit.subjects.identifiers import uscc_check_char
+    from pubcredit.core.identifiers import uscc_check_char
 
     rng = np.random.default_rng(seed)
     source = "11370300MB2850123"  # the submitting department (a 机关, category 11)

@@ -112,7 +112,7 @@ from pubcredit.intake.api import router as intake_router  # noqa: E402
 from pubcredit.lists.api import router as lists_router  # noqa: E402
 from pubcredit.measures.api import router as measures_router  # noqa: E402
 from pubcredit.portal.api import router as public_router  # noqa: E402
-from pubcredit.records.api import router as records_router  # noqa: E402
+from pubcredit.publicity.api import router as publicity_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402
 
 api.add_router("/accounts", accounts_router)
@@ -121,7 +121,7 @@ api.add_router("/checks", checks_router)
 api.add_router("/commitments", commitments_router)
 # Aggregation: /api/v1/submissions… and /api/v1/records (paths fixed by the exchange contract).
 api.add_router("", intake_router)
-api.add_router("", records_router)
+api.add_router("", publicity_router)
 api.add_router("/lists", lists_router)
 api.add_router("/measures", measures_router)
 api.add_router("/public", public_router)

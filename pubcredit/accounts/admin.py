@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts import services
-from pubcredit.accounts.models import AccessLog, ApiKey, AuditEvent, User
+from pubcredit.accounts.models import ApiKey, AuditEvent, User
 from pubcredit.accounts.permissions import API_KEY_ROLES, Principal
 
 SCOPE_FIELDS = ("role", "department", "district")
@@ -435,37 +435,3 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("变更后"))
     def after_pretty(self, event):
         return _pretty_json(event.after)
-
-
-@admin.register(AccessLog)
-class AccessLogAdmin(ReadOnlyAdmin):
-    list_display = ("at", "actor_label", "subject_label", "purpose", "what", "client_address")
-    search_fields = (
-        "actor_label",
-        "actor__username",
-        "subject__id_masked",
-        "subject__name",
-        "=subject__id",
-        "purpose",
-    )
-    list_select_related = ("subject",)
-    date_hierarchy = "at"
-    fields = (
-        "at",
-        "actor_label",
-        "actor",
-        "api_key",
-        "subject_label",
-        "purpose",
-        "what",
-        "client_address",
-    )
-    readonly_fields = fields
-
-    @admin.display(description=gettext_lazy("自然人"), ordering="subject_id")
-    def subject_label(self, log):
-        # The trail names who was looked at, masked like every list of persons.
-        from pubcredit.subjects.names import mask_person_name
-
-        subject = log.subject
-        return f"#{subject.pk} {mask_person_name(subject.name)} {subject.id_masked}".strip()

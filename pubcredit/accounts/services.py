@@ -14,21 +14,19 @@ import time
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event, snapshot
-from pubcredit.accounts.models import AccessLog, ApiKey, Role, User
+from pubcredit.accounts.models import ApiKey, Role, User
 from pubcredit.accounts.permissions import (
     API_KEY_ROLES,
     DEPARTMENT_SCOPED,
     DISTRICT_SCOPED,
     Principal,
-    restrict,
 )
-from pubcredit.catalog.models import Region
 
 KEY_PREFIX_LEN = 8
 # A purpose like "信用核查" (4 characters) is the least that says why; "查询" says nothing.
@@ -58,7 +56,7 @@ def validate_scope(role: str, department=None, district=None) -> None:
     if role in DISTRICT_SCOPED:
         if district is None:
             errors["district"] = _("区县管理员必须指定所属区县。")
-        elif district.level not in (Region.Level.COUNTY, Region.Level.ZONE):
+        elif not district.is_district:
             errors["district"] = _("“%(name)s”不是区县或功能区,不能作为区县管理员的范围。") % {
                 "name": district.name
             }
@@ -373,53 +371,3 @@ def validate_purpose(purpose: str) -> str:
             }
         )
     return purpose
-
-
-@transaction.atomic
-def log_person_access(
-    principal: Principal,
-    subject,
-    *,
-    purpose: str,
-    what: str = "",
-    client_address=None,
-    action: str = "subjects.view_person",
-) -> AccessLog:
-    """Record that a staff member or system looked at a natural person's data, and why.
-    Refuses (and logs nothing) unless the principal holds `action` ("subjects.view_person", or
-    the action of the procedure that shows the data, e.g. "repair.view" for an applicant's
-    materials), the subject is a natural person within the principal's scope, and the purpose
-    says why."""
-    from pubcredit.subjects.models import Subject
-
-    principal.require(action)
-    if not subject.is_person:
-        raise ValueError("log_person_access is for natural persons only")
-    in_scope = restrict(Subject.objects.filter(pk=subject.pk), principal, action)
-    if not in_scope.exists():
-        raise PermissionDenied(_("该自然人不在您的管辖范围内。"))
-    purpose = validate_purpose(purpose)
-    return AccessLog.objects.create(
-        actor=principal.user,
-        api_key=principal.api_key,
-        actor_label=principal.label[:150],
-        subject=subject,
-        purpose=purpose[:255],
-        what=what[:255],
-        client_address=client_address,
-    )
-
-
-@transaction.atomic
-def reveal_id_number(principal: Principal, subject, *, purpose: str, client_address=None) -> str:
-    """A natural person's clear 身份证号, after logging the look (log_person_access's checks
-    apply). The only path from ciphertext to a person's clear ID in a staff-facing view: no log,
-    no number."""
-    from pubcredit.subjects.crypto import decrypt_id
-
-    log_person_access(
-        principal, subject, purpose=purpose, what=_("身份证号"), client_address=client_address
-    )
-    if not subject.id_cipher:
-        return ""
-    return decrypt_id(subject.id_cipher)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pubcredit.catalog import conditions
 from pubcredit.catalog.headers import normalise_header, normalise_value
+from pubcredit.core.identifiers import check_uscc
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -454,8 +455,6 @@ def _cycle(rows: list[dict], key: str = "parent") -> list[str]:
 
 def check_catalogue(data: CatalogueData) -> list[str]:
     """Every inconsistency of the catalogue as a Chinese message (empty when consistent)."""
-    from pubcredit.subjects.identifiers import check_uscc
-
     problems: list[str] = []
     p = problems.append
 

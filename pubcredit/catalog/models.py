@@ -70,6 +70,11 @@ class Region(models.Model):
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
+    @property
+    def is_district(self) -> bool:
+        """A 区县 or 功能区: the unit a district administrator's scope is."""
+        return self.level in (self.Level.COUNTY, self.Level.ZONE)
+
 
 class Department(models.Model):
     """A unit that produces or receives credit information: a municipal department or a

@@ -56,7 +56,8 @@ from pubcredit.checks.models import (
     check_number,
 )
 from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
-from pubcredit.core import hotpath
+from pubcredit.core import hotpath, identifiers
+from pubcredit.core.identifiers import region_label
 from pubcredit.lists.models import ListKind
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import IncentiveCategory, Measure, MeasureClass
@@ -67,8 +68,7 @@ from pubcredit.measures.services import (
     read_subject_facts,
 )
 from pubcredit.publicity.models import Tier
-from pubcredit.subjects import crypto, identifiers
-from pubcredit.subjects.identifiers import region_label
+from pubcredit.subjects import crypto
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import mask_person_name, normalize_name
 from pubcredit.subjects.services import find_subject, person_id_index

@@ -31,8 +31,8 @@ from pubcredit.checks import batch as check_batch
 from pubcredit.checks import notices as check_notices
 from pubcredit.checks import services as checks
 from pubcredit.checks.models import CheckChannel, CheckFeedback, CreditCheck
+from pubcredit.core import identifiers
 from pubcredit.measures.services import matters_catalogue
-from pubcredit.subjects import identifiers
 
 _IDENTIFIER = re.compile(r"[0-9A-Z]{15,18}")
 

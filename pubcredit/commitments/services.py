@@ -55,7 +55,8 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
-from pubcredit.subjects import crypto, identifiers
+from pubcredit.core import identifiers
+from pubcredit.subjects import crypto
 
 log = logging.getLogger(__name__)
 

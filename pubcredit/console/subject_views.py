@@ -23,9 +23,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal, restrict
-from pubcredit.accounts.services import PURPOSE_MIN_LENGTH, reveal_id_number
+from pubcredit.accounts.services import PURPOSE_MIN_LENGTH
 from pubcredit.catalog.models import Region, SubjectKind
-from pubcredit.subjects import identifiers
+from pubcredit.core import identifiers
+from pubcredit.subjects.access import reveal_id_number
 from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import find_subject

@@ -617,7 +617,7 @@ def review_new_subject(request, pk: int):
     """Register the review's subject (or find it by the USCC staff typed) and link the record
     to it: subjects.services.register_subject then intake.services.resolve_match, in one
     transaction."""
-    from pubcredit.subjects.identifiers import check_uscc, subject_kind_for_uscc
+    from pubcredit.core.identifiers import check_uscc, subject_kind_for_uscc
     from pubcredit.subjects.services import register_subject
 
     principal = _reviewer(request)

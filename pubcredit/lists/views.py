@@ -35,6 +35,7 @@ from django.views.decorators.http import require_POST
 
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
+from pubcredit.core import identifiers
 from pubcredit.intake.models import Submission
 from pubcredit.lists import services
 from pubcredit.lists.models import (
@@ -45,7 +46,7 @@ from pubcredit.lists.models import (
     ListType,
 )
 from pubcredit.records.models import Record
-from pubcredit.subjects import crypto, identifiers
+from pubcredit.subjects import crypto
 from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import person_id_index

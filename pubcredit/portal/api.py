@@ -19,8 +19,8 @@ from pydantic import Field
 from pubcredit.core.ratelimit import PublicRateThrottle
 from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
-from pubcredit.portal.public import RefExpired, public_subject, resolve_subject_ref
 from pubcredit.portal.search import RESULT_CAP
+from pubcredit.publicity.public import RefExpired, public_subject, resolve_subject_ref
 from pubcredit.subjects.masking import redact_id_numbers
 
 router = Router(tags=["公众查询"], auth=None, throttle=[PublicRateThrottle("api")])

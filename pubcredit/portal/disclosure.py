@@ -15,7 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit.portal.public import PublicRecord, public_record
+from pubcredit.publicity.public import PublicRecord, public_record
 
 
 def _services():
@@ -209,7 +209,7 @@ def subject_list_entries(
 def public_list_entry(entry) -> PublicRecord:
     """A list entry as the public sees it (a person's name masked, text scrubbed)."""
     from pubcredit.catalog.models import SubjectKind
-    from pubcredit.portal.public import PublicField
+    from pubcredit.publicity.public import PublicField
     from pubcredit.subjects.masking import redact_id_numbers
     from pubcredit.subjects.names import mask_person_name
 
@@ -279,7 +279,7 @@ def public_commitment(commitment) -> PublicRecord:
     """A commitment as the public sees it: a person's name masked (张*), the committer's own
     identifiers left to the subject's header, no signer, every text scrubbed of 身份证号."""
     from pubcredit.catalog.models import SubjectKind
-    from pubcredit.portal.public import PublicField
+    from pubcredit.publicity.public import PublicField
     from pubcredit.subjects.masking import redact_id_numbers
     from pubcredit.subjects.names import mask_person_name
 

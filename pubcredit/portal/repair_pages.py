@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.core import letters, ratelimit
+from pubcredit.core import identifiers, letters, ratelimit
 from pubcredit.core.forms import phone_field
 from pubcredit.portal import disclosure
 from pubcredit.records.models import Record
@@ -43,7 +43,6 @@ from pubcredit.repair.models import (
     TrainingRegistration,
     TrainingSession,
 )
-from pubcredit.subjects import identifiers
 from pubcredit.subjects.names import normalize_name
 
 S = ProcedureStatus

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.portal import disclosure, search
-from pubcredit.portal.public import PublicSubject, public_subject
-from pubcredit.subjects.identifiers import (
+from pubcredit.core.identifiers import (
     check_identifier,
     check_ric,
     check_uscc,
     normalize_identifier,
 )
+from pubcredit.portal import disclosure, search
+from pubcredit.publicity.public import PublicSubject, public_subject
 from pubcredit.subjects.masking import mask_code, redact_id_numbers
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import person_id_index

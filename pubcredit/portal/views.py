@@ -19,13 +19,13 @@ from pubcredit.core import ratelimit
 from pubcredit.measures.models import MeasureKind
 from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
-from pubcredit.portal.public import (
+from pubcredit.portal.search import RESULT_CAP
+from pubcredit.publicity.public import (
     RefExpired,
     district_choices,
     public_subject,
     resolve_subject_ref,
 )
-from pubcredit.portal.search import RESULT_CAP
 
 SEARCH_QUERY_MAX_LENGTH = 100
 PER_PAGE = 20

@@ -442,7 +442,7 @@ def open_material(principal: Principal, material: Material, *, client_address=No
         raise PermissionDenied(_("材料不存在或无权查看。"))
     purpose = _("办理信用修复或异议申请(查询码 %(c)s)") % {"c": owner.query_code}
     if owner.subject.is_person:
-        from pubcredit.accounts.services import log_person_access
+        from pubcredit.subjects.access import log_person_access
 
         log_person_access(
             principal,

@@ -34,8 +34,8 @@ from django.utils.translation import gettext_lazy
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
 from pubcredit.core import letters
-from pubcredit.portal.public import public_record
 from pubcredit.publicity.models import Publicity
+from pubcredit.publicity.public import public_record
 from pubcredit.records.models import Record
 from pubcredit.repair import queries, services
 from pubcredit.repair.models import (

@@ -9,12 +9,14 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.accounts.admin import ReadOnlyAdmin
 from pubcredit.accounts.audit import record_event, snapshot
+from pubcredit.accounts.models import AccessLog
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.subjects import identifiers
+from pubcredit.core import identifiers
 from pubcredit.subjects.models import FormerName, Subject
-from pubcredit.subjects.names import normalize_name
+from pubcredit.subjects.names import mask_person_name, normalize_name
 from pubcredit.subjects.services import ID_TYPES, RIC_TYPE, register_subject, rename_subject
 
 
@@ -174,3 +176,37 @@ class SubjectAdmin(admin.ModelAdmin):
                     principal, obj, data["new_name"], reason=data["rename_reason"]
                 )
                 obj.name, obj.name_norm = renamed.name, renamed.name_norm
+
+
+# The trail of staff looks at persons' data (accounts.AccessLog) is shown here, with the persons
+# it names, because only this layer knows how to mask them.
+@admin.register(AccessLog)
+class AccessLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "actor_label", "subject_label", "purpose", "what", "client_address")
+    search_fields = (
+        "actor_label",
+        "actor__username",
+        "subject__id_masked",
+        "subject__name",
+        "=subject__id",
+        "purpose",
+    )
+    list_select_related = ("subject",)
+    date_hierarchy = "at"
+    fields = (
+        "at",
+        "actor_label",
+        "actor",
+        "api_key",
+        "subject_label",
+        "purpose",
+        "what",
+        "client_address",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("自然人"), ordering="subject_id")
+    def subject_label(self, log):
+        # The trail names who was looked at, masked like every list of persons.
+        subject = log.subject
+        return f"#{subject.pk} {mask_person_name(subject.name)} {subject.id_masked}".strip()

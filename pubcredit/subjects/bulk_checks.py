@@ -1,6 +1,6 @@
 """Vectorised identifier checks for whole columns (intake of files with millions of rows).
 
-The scalar validators in `pubcredit.subjects.identifiers` explain one value in full; these
+The scalar validators in `pubcredit.core.identifiers` explain one value in full; these
 functions give the same verdict (valid or not, and the expected check character) for a polars
 Series at once. The arithmetic runs in numpy over an (n, 18) byte matrix that polars hands over without a
 Python loop; the string rules that name a problem run only when some value fails.
@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from pubcredit.subjects.identifiers import RIC_CHECK_CHARS, RIC_WEIGHTS, USCC_CHARSET, USCC_WEIGHTS
+from pubcredit.core.identifiers import RIC_CHECK_CHARS, RIC_WEIGHTS, USCC_CHARSET, USCC_WEIGHTS
 
 __all__ = [
     "IDENTIFIER_STRIP",

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.identifiers import ric_check_char
 from pubcredit.subjects import crypto
-from pubcredit.subjects.identifiers import ric_check_char
 from pubcredit.subjects.names import mask_person_name
 
 # 17 digits + check character, not inside a longer run of letters or digits.

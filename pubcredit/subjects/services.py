@@ -37,7 +37,8 @@ from rapidfuzz import fuzz
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.subjects import crypto, identifiers, names
+from pubcredit.core import identifiers
+from pubcredit.subjects import crypto, names
 from pubcredit.subjects.models import FormerName, Subject
 
 RIC_TYPE = "身份证"

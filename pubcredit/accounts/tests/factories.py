@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from pubcredit.accounts.models import Role, User
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department, Region
-from pubcredit.subjects.identifiers import orgcode_check_char, ric_check_char, uscc_check_char
+from pubcredit.core.identifiers import orgcode_check_char, ric_check_char, uscc_check_char
 
 PASSWORD = "Xy7!correct-horse"
 

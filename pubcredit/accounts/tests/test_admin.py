@@ -10,6 +10,7 @@ from pubcredit.accounts import services
 from pubcredit.accounts.models import AccessLog, ApiKey, AuditEvent, Role, User
 from pubcredit.accounts.permissions import Principal
 from pubcredit.accounts.tests.factories import make_person
+from pubcredit.subjects import access
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ def test_password_and_deactivation_in_the_admin_are_audited(admin_client, world)
 
 def test_trails_are_read_only_even_for_a_superuser(client, superuser, world, admin_principal):
     person = make_person("王五", "370303", 77)
-    services.log_person_access(admin_principal, person, purpose="异议申请核实")
+    access.log_person_access(admin_principal, person, purpose="异议申请核实")
     services.issue_api_key(admin_principal, name="某银行", role=Role.BANK_USER)
     client.force_login(superuser)
     event = AuditEvent.objects.first()
@@ -216,8 +217,8 @@ def test_trails_are_read_only_even_for_a_superuser(client, superuser, world, adm
 def test_trails_are_searchable(admin_client, world, admin_principal):
     person = make_person("王五", "370303", 77)
     staff = Principal.of(world.users[Role.CENTRE_STAFF])
-    services.log_person_access(staff, person, purpose="异议申请核实")
-    services.log_person_access(admin_principal, person, purpose="信用修复审核")
+    access.log_person_access(staff, person, purpose="异议申请核实")
+    access.log_person_access(admin_principal, person, purpose="信用修复审核")
 
     def found(model, q):
         response = admin_client.get(f"/admin/accounts/{model}/", {"q": q})

@@ -10,7 +10,7 @@ from pubcredit.catalog.datafiles import DATA_DIR, CatalogueError
 from pubcredit.catalog.headers import normalise_header, normalise_value
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.catalog.regions import ZONES, build_regions, parse_history
-from pubcredit.subjects.identifiers import check_uscc, orgcode_check_char
+from pubcredit.core.identifiers import check_uscc, orgcode_check_char
 
 FILES = [
     "regions.json",

@@ -11,8 +11,8 @@ import itertools
 
 import pytest
 
+from pubcredit.core.identifiers import ric_check_char
 from pubcredit.lists.tests.kit import identify, make_public_penalty
-from pubcredit.subjects.identifiers import ric_check_char
 
 _seq = itertools.count(1)
 

@@ -158,7 +158,7 @@ def test_the_lane_answers_in_the_callers_language(apps, accounts, make_subject, 
 
 
 def test_a_not_found_and_a_name_check_through_the_lane(apps, accounts, make_subject):
-    from pubcredit.subjects.identifiers import uscc_check_char
+    from pubcredit.core.identifiers import uscc_check_char
 
     clear = accounts["bank"][1]
     unknown = "91370300MA9YYYYY9"

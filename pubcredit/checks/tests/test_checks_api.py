@@ -124,7 +124,7 @@ def test_check_answer_is_exactly_the_documented_schema(api, system, make_subject
     """The endpoint serialises the answer itself (no per-request validation): hold it to the
     OpenAPI schema, field for field, for a subject with hits, measures and rewards withheld."""
     from pubcredit.checks.api import CheckOut
-    from pubcredit.subjects.identifiers import uscc_check_char
+    from pubcredit.core.identifiers import uscc_check_char
 
     client, clear = api
     company = make_subject()

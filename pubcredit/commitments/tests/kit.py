@@ -118,7 +118,8 @@ def platform_lists(db, system):
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
     from pubcredit.measures.services import import_measures
-    from pubcredit.portal import disclosure, public
+    from pubcredit.portal import disclosure
+    from pubcredit.publicity import public
     from pubcredit.publicity.rulefile import import_rules
 
     rules.invalidate_local()

@@ -163,7 +163,7 @@ def test_the_tab_shows_only_public_commitments(client, system):
 
 
 def test_the_tab_masks_persons(client, system, person):
-    from pubcredit.portal.public import subject_ref
+    from pubcredit.publicity.public import subject_ref
 
     subject, ric = person("欧阳娜娜", ric=make_ric(8402))
     c = sign(subject, day=today(), today=today(), content=f"本人{ric}承诺")

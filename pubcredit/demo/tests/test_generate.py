@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pubcredit.core import identifiers
 from pubcredit.demo import generate
 from pubcredit.demo.generate import DISTRICTS, DemoCity, generate_subjects
-from pubcredit.subjects import identifiers
 
 
 def _digest(frames: list[pl.DataFrame]) -> str:

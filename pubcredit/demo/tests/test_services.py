@@ -18,11 +18,12 @@ from django.core.management.base import CommandError
 from pubcredit.accounts.models import AccessLog, AuditEvent, Role, User
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Region
+from pubcredit.core import identifiers
 from pubcredit.demo import services
 from pubcredit.demo.generate import generate_subjects
 from pubcredit.demo.models import DemoLoad
 from pubcredit.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
-from pubcredit.subjects import crypto, identifiers, names
+from pubcredit.subjects import crypto, names
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import person_id_index
 

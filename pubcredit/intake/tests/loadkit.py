@@ -10,7 +10,7 @@ import random
 import polars as pl
 import pytest
 
-from pubcredit.subjects.identifiers import USCC_CHARSET, ric_check_char, uscc_check_char
+from pubcredit.core.identifiers import USCC_CHARSET, ric_check_char, uscc_check_char
 
 CF_DEPARTMENT = "ZB-SCJG"
 

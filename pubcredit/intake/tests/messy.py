@@ -23,7 +23,7 @@ import io
 import json
 from dataclasses import dataclass, field
 
-from pubcredit.subjects.identifiers import ric_check_char, uscc_check_char
+from pubcredit.core.identifiers import ric_check_char, uscc_check_char
 
 RECEIPT = dt.date(2024, 3, 20)
 DECISION = dt.date(2024, 3, 15)  # 3 working days before RECEIPT: on time

@@ -8,10 +8,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pubcredit.intake.engine.cleaning import clean_identifiers
-from pubcredit.intake.tests.messy import both_ways, ric_ending_in_x
-from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
-from pubcredit.subjects.identifiers import (
+from pubcredit.core.identifiers import (
     USCC_CHARSET,
     check_ric,
     check_uscc,
@@ -19,6 +16,9 @@ from pubcredit.subjects.identifiers import (
     ric_check_char,
     uscc_check_char,
 )
+from pubcredit.intake.engine.cleaning import clean_identifiers
+from pubcredit.intake.tests.messy import both_ways, ric_ending_in_x
+from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 
 TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
 

@@ -377,7 +377,7 @@ def test_sub_header_codes_are_used_when_names_do_not_match(specs):
 def test_large_columns_take_every_path_with_the_same_result():
     """Large columns: distinct values (repeats), row by row (all different), and the filled
     cells only (mostly empty) — each must equal the row-by-row result."""
-    from pubcredit.subjects.identifiers import normalize_identifier
+    from pubcredit.core.identifiers import normalize_identifier
 
     rnd = random.Random(7)
     n = 30_000

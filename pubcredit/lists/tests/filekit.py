@@ -12,7 +12,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from pubcredit.subjects.identifiers import ric_check_char, uscc_check_char
+from pubcredit.core.identifiers import ric_check_char, uscc_check_char
 
 PASSWORD = "Xy7!correct-horse"
 _seq = itertools.count(1)

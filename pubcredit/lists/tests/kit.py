@@ -9,7 +9,7 @@ import itertools
 import pytest
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.subjects.identifiers import uscc_check_char
+from pubcredit.core.identifiers import uscc_check_char
 
 _seq = itertools.count(1)
 

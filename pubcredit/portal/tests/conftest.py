@@ -11,7 +11,8 @@ def _fresh_cache():
     once)."""
     from django.core.cache import cache
 
-    from pubcredit.portal import disclosure, public, search
+    from pubcredit.portal import disclosure, search
+    from pubcredit.publicity import public
 
     cache.clear()
     search._CATCH_UP["at"] = 0.0

@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pubcredit.core import ratelimit
-from pubcredit.portal.public import resolve_subject_ref, subject_ref
-from pubcredit.subjects.identifiers import ric_check_char
+from pubcredit.core.identifiers import ric_check_char
+from pubcredit.publicity.public import resolve_subject_ref, subject_ref
 from pubcredit.subjects.masking import is_valid_ric, mask_code, redact_id_numbers
 
 ID = "370303198503070015"

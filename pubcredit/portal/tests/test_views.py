@@ -105,7 +105,7 @@ def test_person_page_is_reachable_only_through_the_signed_reference(client, city
 
 
 def test_expired_person_reference_says_so(client, city, settings, monkeypatch):
-    from pubcredit.portal import public
+    from pubcredit.publicity import public
 
     html = client.post("/search/", {"q": PERSON_ID}).content.decode()
     ref = re.search(r'href="/subjects/(p-[^/"]+)/"', html).group(1)

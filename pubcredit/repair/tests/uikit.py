@@ -33,7 +33,8 @@ def repair_site_fixture(db, system, settings, tmp_path):
     from django.core.cache import cache
 
     from pubcredit.catalog.services import import_catalogue
-    from pubcredit.portal import disclosure, public
+    from pubcredit.portal import disclosure
+    from pubcredit.publicity import public
     from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
     from pubcredit.repair.services import import_rules
 

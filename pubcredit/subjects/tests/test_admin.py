@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from pubcredit.accounts.models import AuditEvent, User
-from pubcredit.subjects.identifiers import ric_check_char, uscc_check_char
+from pubcredit.core.identifiers import ric_check_char, uscc_check_char
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import register_subject
 

@@ -5,7 +5,7 @@ from django.test import Client
 
 from pubcredit.accounts.models import AccessLog, User
 from pubcredit.catalog.models import Region
-from pubcredit.subjects.identifiers import ric_check_char, uscc_check_char
+from pubcredit.core.identifiers import ric_check_char, uscc_check_char
 from pubcredit.subjects.services import register_subject
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.db import connection
 
 from pubcredit.accounts.models import AuditEvent
 from pubcredit.accounts.permissions import Principal
+from pubcredit.core.identifiers import ric_check_char, uscc_check_char
 from pubcredit.subjects import crypto
-from pubcredit.subjects.identifiers import ric_check_char, uscc_check_char
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import (
     backfill_name_keys,

@@ -10,7 +10,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pubcredit.subjects.identifiers import check_identifier
+from pubcredit.core.identifiers import check_identifier
 
 
 class Command(BaseCommand):

@@ -6,7 +6,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pubcredit.accounts import services
 from pubcredit.accounts.models import AccessLog, Role
 from pubcredit.accounts.permissions import Principal
-from pubcredit.accounts.tests.factories import make_org, make_person, ric
+from pubcredit.accounts.tests.factories import make_org, make_person, make_world, ric
+from pubcredit.subjects import access
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
+
+
+@pytest.fixture
+def admin_principal(world):
+    return Principal.of(world.users["platform_admin"])
 
 
 @pytest.fixture
@@ -19,7 +30,7 @@ def people(world):
 
 def test_reveal_logs_then_returns_the_clear_number(world, people):
     staff = Principal.of(world.users[Role.CENTRE_STAFF])
-    number = services.reveal_id_number(
+    number = access.reveal_id_number(
         staff, people["zhangdian"], purpose="  行政审批信用核查 ", client_address="10.0.0.8"
     )
     assert number == ric("370303", seq=101)
@@ -37,7 +48,7 @@ def test_reveal_logs_then_returns_the_clear_number(world, people):
 def test_no_purpose_no_look(world, people, purpose):
     staff = Principal.of(world.users[Role.CENTRE_STAFF])
     with pytest.raises(ValidationError, match="查询事由"):
-        services.reveal_id_number(staff, people["zhangdian"], purpose=purpose)
+        access.reveal_id_number(staff, people["zhangdian"], purpose=purpose)
     assert not AccessLog.objects.exists()
 
 
@@ -47,15 +58,15 @@ def test_no_purpose_no_look(world, people, purpose):
 def test_roles_without_view_person_cannot_look(world, people, role):
     principal = Principal.of(world.users[role])
     with pytest.raises(PermissionDenied):
-        services.reveal_id_number(principal, people["zhangdian"], purpose="行政审批信用核查")
+        access.reveal_id_number(principal, people["zhangdian"], purpose="行政审批信用核查")
     assert not AccessLog.objects.exists()
 
 
 def test_district_admin_looks_only_within_its_district(world, people):
     district = Principal.of(world.users[Role.DISTRICT_ADMIN])
-    assert services.reveal_id_number(district, people["zhangdian"], purpose="异议申请核实")
+    assert access.reveal_id_number(district, people["zhangdian"], purpose="异议申请核实")
     with pytest.raises(PermissionDenied, match="管辖范围"):
-        services.reveal_id_number(district, people["zichuan"], purpose="异议申请核实")
+        access.reveal_id_number(district, people["zichuan"], purpose="异议申请核实")
     assert AccessLog.objects.count() == 1
 
 
@@ -63,7 +74,7 @@ def test_organisations_are_not_logged(world):
     org = make_org("淄博张店宏达机械有限公司", "370303", 11)
     staff = Principal.of(world.users[Role.CENTRE_STAFF])
     with pytest.raises(ValueError):
-        services.log_person_access(staff, org, purpose="行政审批信用核查")
+        access.log_person_access(staff, org, purpose="行政审批信用核查")
 
 
 def test_api_key_looks_are_logged_with_the_key(world, people, admin_principal):
@@ -73,6 +84,6 @@ def test_api_key_looks_are_logged_with_the_key(world, people, admin_principal):
         role=Role.DISTRICT_ADMIN,
         district=world.regions.zhangdian,
     )
-    services.log_person_access(Principal.of(key), people["zhangdian"], purpose="异议申请核实")
+    access.log_person_access(Principal.of(key), people["zhangdian"], purpose="异议申请核实")
     log = AccessLog.objects.get()
     assert log.actor is None and log.api_key == key and log.actor_label == f"key:{key.prefix}"

@@ -1,6 +1,6 @@
-"""Records API (/api/v1/records/{id}/…): a record's publicity window as the rules derive it, and
-the department's own tier setting (认定严重程度), which overrides the tier rules. Thin: the
-publicity services check role and scope (a department's clerk or key only for its own
+"""A record's publicity over the API (/api/v1/records/{id}/…): its publicity window as the rules
+derive it, and the department's own tier setting (认定严重程度), which overrides the tier rules.
+Thin: the publicity services check role and scope (a department's clerk or key only for its own
 department's records) and write the audit trail."""
 
 from __future__ import annotations

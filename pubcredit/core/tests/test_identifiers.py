@@ -9,7 +9,7 @@ import stdnum.cn.uscc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pubcredit.subjects.identifiers import (
+from pubcredit.core.identifiers import (
     ORG_CATEGORIES,
     REGISTRATION_AUTHORITIES,
     USCC_CHARSET,
