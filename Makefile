@@ -40,9 +40,11 @@ serve: install
 test: install
 	$(BIN)/pytest
 
+# ruff, then the layers (import-linter: pyproject's [tool.importlinter], docs/architecture.md).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff check --fix .
