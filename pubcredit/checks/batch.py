@@ -58,7 +58,7 @@ from pubcredit.checks.services import (
     measures_json,
     name_caution,
 )
-from pubcredit.commitments.services import commitments_in_force
+from pubcredit.commitments.queries import commitments_in_force
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
 from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
 from pubcredit.measures import rules as rules_mod

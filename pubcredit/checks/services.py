@@ -55,7 +55,7 @@ from pubcredit.checks.models import (
     CreditCheck,
     check_number,
 )
-from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
+from pubcredit.commitments.queries import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
 from pubcredit.core import hotpath
 from pubcredit.lists.models import ListKind
 from pubcredit.measures import rules as rules_mod

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department, SubjectKind
-from pubcredit.commitments import services
+from pubcredit.commitments import assessment, services, signing
 from pubcredit.commitments.models import (
     BREACHES,
     Commitment,
@@ -165,7 +165,7 @@ def load_demo_commitments(
     if n == 0:
         return {"commitments": 0, "breaches": 0, "by_performance": {}}
     _ensure_list_types(principal)
-    lt = services.breach_list_type()
+    lt = assessment.breach_list_type()
     rng = np.random.default_rng([seed, 0xC0])
 
     # Accepting department: the district credit centre or a city department.
@@ -180,7 +180,7 @@ def load_demo_commitments(
         {c: d.pk for c, d in departments.items()}, return_dtype=pl.Int64
     ).to_numpy()
     dept_region = dept_code.replace_strict(
-        {c: services.region_of(d) for c, d in departments.items()}, return_dtype=pl.String
+        {c: signing.region_of(d) for c, d in departments.items()}, return_dtype=pl.String
     )
 
     # Type, matter, reason.
@@ -288,7 +288,7 @@ def load_demo_commitments(
             "region": dept_region,
         }
     ).with_columns(
-        pl.lit(str(services.STANDARD_LIABILITY)).alias("liability"), pl.lit("").alias("remark")
+        pl.lit(str(signing.STANDARD_LIABILITY)).alias("liability"), pl.lit("").alias("remark")
     )
 
     # 承诺编码: region + YYYYMMDD + serial, serials continuing any counter already issued.

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.commitments.models import ASSESSED, CommitmentType, Performance, PublicityType
-from pubcredit.commitments.services import (
+from pubcredit.commitments.signing import (
     ONLINE_TYPES,
     REASON_MAX,
     SIGNER_MAX,

@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit.commitments.queries import public_commitments
 from pubcredit.portal.public import PublicRecord, public_record
 
 
@@ -252,8 +253,6 @@ def public_list_entry(entry) -> PublicRecord:
 
 def subject_commitment_count(subject_id: int, today: dt.date | None = None) -> int:
     """The subject's commitments in the public register today (可向社会公开, made by today)."""
-    from pubcredit.commitments.services import public_commitments
-
     return public_commitments(subject_id, today_or(today)).order_by().count()
 
 
@@ -266,8 +265,6 @@ def subject_commitments(
     total: int | None = None,
 ) -> RecordPage:
     """One page of the subject's public commitments, newest first, rendered like records."""
-    from pubcredit.commitments.services import public_commitments
-
     qs = public_commitments(subject_id, today_or(today))
     if total is None:
         total = qs.count()

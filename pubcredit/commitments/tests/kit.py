@@ -28,7 +28,7 @@ def department(code: str = DEPARTMENT):
 def sign(subject, *, principal=None, day=D, **overrides):
     """A commitment signed online (by default a 主动型 one, accepted by 市市场监管局, made on D)."""
     from pubcredit.accounts.permissions import PUBLIC
-    from pubcredit.commitments.services import sign_commitment
+    from pubcredit.commitments.signing import sign_commitment
 
     values = {
         "subject": subject,

@@ -23,7 +23,7 @@ def world(db, system):
     from pubcredit.measures import rules
     from pubcredit.measures.services import import_measures
     from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
-    from pubcredit.repair.services import import_rules
+    from pubcredit.repair.rules import import_rules
 
     rules.invalidate_local()
     import_catalogue(system)

@@ -50,7 +50,7 @@ def _import_rules(system: Principal) -> list[str]:
     from pubcredit.publicity.services import refresh_publicity
     from pubcredit.records.models import Record
     from pubcredit.repair.models import RepairRule
-    from pubcredit.repair.services import import_rules as import_repair_rules
+    from pubcredit.repair.rules import import_rules as import_repair_rules
 
     done = []
     if not PublicityRegime.objects.exists():
