@@ -7,7 +7,7 @@
   the matters it applies to (none = all), and an effective window.
 - `SubjectFlags`: one row per subject that has any list entry or negative record that may hit,
   with the facts' validity windows inline, so a credit check is one primary-key read and
-  in-memory rules (see services.applicable_measures).
+  in-memory rules (see applicability.applicable_measures).
 
 The credit check's own models (CreditCheck, CheckFeedback …) live in the separate section at the
 end of this file, owned by the checks work.

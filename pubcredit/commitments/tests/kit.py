@@ -117,7 +117,7 @@ def platform_lists(db, system):
     from pubcredit.catalog.services import import_catalogue
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
-    from pubcredit.measures.services import import_measures
+    from pubcredit.measures.catalogue import import_measures
     from pubcredit.portal import disclosure, public
     from pubcredit.publicity.rulefile import import_rules
 

@@ -285,7 +285,8 @@ def test_a_granted_repair_stops_publicity_lifts_list_measures_and_checks(
     world, staff, company, system
 ):
     from pubcredit.lists.models import EntryStatus, ListEntry
-    from pubcredit.measures.services import applicable_measures, refresh_subject_flags
+    from pubcredit.measures.applicability import applicable_measures
+    from pubcredit.measures.services import refresh_subject_flags
 
     record = penalty(company)
     entry = identify(

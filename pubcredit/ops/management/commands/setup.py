@@ -82,8 +82,8 @@ class Command(BaseCommand):
         from pubcredit.holidays.services import calendar_known_through, seed_from_chinese_calendar
         from pubcredit.lists.models import ListType
         from pubcredit.lists.services import import_list_types
+        from pubcredit.measures.catalogue import import_measures
         from pubcredit.measures.models import Measure
-        from pubcredit.measures.services import import_measures
         from pubcredit.subjects.models import Subject
 
         n = options["demo_subjects"]
