@@ -480,10 +480,6 @@ def _established(rng: np.random.Generator, n: int, earliest: dt.date, scale_year
     return np.where(days < lo, wrapped, days)
 
 
-def _uniform_dates(rng: np.random.Generator, n: int, start: dt.date, end: dt.date):
-    return _days(start) + (rng.random(n) * (_days(end) - _days(start))).astype(np.int64)
-
-
 def _pair(rng: np.random.Generator, chars: pl.Series, n: int) -> pl.Series:
     """Two different characters from `chars`."""
     k = len(chars)

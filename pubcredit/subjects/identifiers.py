@@ -144,12 +144,6 @@ def normalize_identifier(value: str) -> str:
     return "".join(s.split()).upper()
 
 
-def looks_like_excel_scientific(value: str) -> bool:
-    """True for values like "3.70303E+17": a long number Excel displayed in scientific notation
-    (its trailing digits are lost for good)."""
-    return bool(_SCIENTIFIC.match(normalize_identifier(value)))
-
-
 # --------------------------------------------------------------------------- regions
 
 

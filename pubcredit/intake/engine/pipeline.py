@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -299,7 +298,3 @@ def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
     finally:
         workbook.close()
     return path
-
-
-def errors_json_text(errors: pl.DataFrame) -> str:
-    return json.dumps(errors_as_json(errors), ensure_ascii=False)
