@@ -44,6 +44,11 @@ from pubcredit.commitments.models import (
     PublicityType,
 )
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
+from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry, ListEntryEvent, ListType
+from pubcredit.lists.services import add_months, import_list_types
+from pubcredit.measures.models import Matter
+from pubcredit.measures.services import refresh_subject_flags
+from pubcredit.subjects.models import Subject
 
 DEMO_LABEL = "pubcredit.demo"
 DEMO_STEP = 8  # one commitment per 8 demo subjects
@@ -123,8 +128,6 @@ def _days(day: dt.date) -> int:
 
 
 def _subjects(first_id: int, last_id: int) -> pl.DataFrame:
-    from pubcredit.subjects.models import Subject
-
     rows = list(
         Subject.objects.filter(id__gte=first_id, id__lte=last_id)
         .annotate(slot=Mod(F("id") - first_id, DEMO_STEP))
@@ -147,9 +150,6 @@ def _subjects(first_id: int, last_id: int) -> pl.DataFrame:
 
 
 def _ensure_list_types(principal: Principal) -> None:
-    from pubcredit.lists.models import ListType
-    from pubcredit.lists.services import import_list_types
-
     if not ListType.objects.exists():
         import_list_types(principal)
 
@@ -184,8 +184,6 @@ def load_demo_commitments(
     )
 
     # Type, matter, reason.
-    from pubcredit.measures.models import Matter
-
     matters = list(
         Matter.objects.filter(active=True, code__in=APPROVAL_MATTERS).values_list("pk", "name")
     )
@@ -418,10 +416,6 @@ def _breach_entries(breached: pl.DataFrame, lt, now) -> pl.DataFrame:
     out_schema = {"commitment_id": pl.Int64, "list_entry": pl.Int64}
     if lt is None or breached.height == 0:
         return pl.DataFrame(schema=out_schema)
-    from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry, ListEntryEvent
-    from pubcredit.lists.services import add_months
-    from pubcredit.measures.services import refresh_subject_flags
-
     today = timezone.localdate()
     ids = reserve_ids(ListEntry, breached.height)
     months = lt.default_validity_months
@@ -509,9 +503,6 @@ def remove_demo_commitments(first_id: int, last_id: int) -> int:
     read model of those subjects is refreshed. Commitments anyone else made are left alone.
     Plain DELETEs: the ORM's collector would load every row first. Returns how many
     commitments were deleted."""
-    from pubcredit.lists.models import ListEntry, ListEntryEvent
-    from pubcredit.measures.services import refresh_subject_flags
-
     qn = connection.ops.quote_name
     commitments = qn(Commitment._meta.db_table)
     events = qn(CommitmentEvent._meta.db_table)

@@ -16,6 +16,7 @@ from pubcredit.commitments.signing import (
     TEXT_MAX,
 )
 from pubcredit.core.forms import phone_field
+from pubcredit.measures.models import Matter
 
 
 class NoEchoInput(forms.TextInput):
@@ -32,8 +33,6 @@ def _departments():
 
 
 def _matters():
-    from pubcredit.measures.models import Matter
-
     return Matter.objects.filter(active=True).order_by("sort_order", "code")
 
 

@@ -177,6 +177,7 @@ class Vocabulary:
 @functools.cache
 def vocabulary() -> Vocabulary:
     """Word lists, taken once from Faker zh_CN's providers and extended with local words."""
+    # Faker is heavy and only the demo generator needs it, once (the result is cached).
     from faker.providers.company.zh_CN import Provider as Company
     from faker.providers.person.zh_CN import Provider as Person
 

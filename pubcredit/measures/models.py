@@ -19,6 +19,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+# The rules engine imports these models only inside its functions, so this is no cycle.
+from pubcredit.measures.rules import validate_measure_fields
+
 
 class Matter(models.Model):
     code = models.CharField(
@@ -157,8 +160,6 @@ class Measure(models.Model):
         return self.name
 
     def clean(self):
-        from pubcredit.measures.rules import validate_measure_fields
-
         validate_measure_fields(self)
 
 

@@ -48,6 +48,7 @@ from pubcredit.repair.models import (
 )
 from pubcredit.repair.training import register_for_training
 from pubcredit.subjects import identifiers
+from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import normalize_name
 
 S = ProcedureStatus
@@ -523,8 +524,6 @@ class RegistrationForm(forms.Form):
     def clean(self):
         """The subject by its code, and the name given must be its name (so nobody registers
         someone else by a code alone)."""
-        from pubcredit.subjects.models import Subject
-
         data = super().clean()
         code = identifiers.normalize_identifier(data.get("uscc") or "")
         name = data.get("subject_name") or ""

@@ -175,7 +175,7 @@ def region_info(code: str) -> RegionInfo | None:
     if len(code) != 6 or not code.isdigit():
         return None
     try:
-        from stdnum import numdb
+        from stdnum import numdb  # heavy: parses its region database, only for region checks
 
         parts = numdb.get("cn/loc").info(code)
         if len(parts) < 2:
