@@ -1,7 +1,8 @@
 """Credit check API (mounted at /api/v1/checks): run a check, read it back, feed back which
 measures were applied, batch checks, and a system's notification webhook.
 
-Thin: parse, call `pubcredit.checks.services` / `check_batch` / `check_notices`, serialise.
+Thin: parse, call `pubcredit.checks.services` / `check_batch` / `check_notices` / `check_feedback`,
+serialise.
 Errors come in the project shape {"code", "message", "details"} from the handlers in
 pubcredit/api.py (an invalid 统一社会信用代码 or an unknown matter is a 422 whose message is
 the Chinese explanation). Auth: an API key (`Authorization: Bearer`) or a logged-in session; the
@@ -18,9 +19,12 @@ from ninja.files import UploadedFile
 from pydantic import BaseModel, Field
 
 from pubcredit.checks import batch as check_batch
+from pubcredit.checks import feedback as check_feedback
 from pubcredit.checks import notices as check_notices
 from pubcredit.checks import services as checks
+from pubcredit.checks.answers import check_json
 from pubcredit.checks.models import CheckChannel
+from pubcredit.measures.catalogue import matters_catalogue
 
 router = Router(tags=["信用核查"])
 
@@ -229,8 +233,6 @@ def json_response(body: bytes) -> HttpResponse:
 
 @router.get("/matters", response={200: list[MatterOut], **ERRORS}, summary="核查事项目录")
 def matters(request):
-    from pubcredit.measures.services import matters_catalogue
-
     request.principal.require(checks.ACTION)
     return Status(200, matters_catalogue())
 
@@ -238,7 +240,7 @@ def matters(request):
 @router.get("/{int:check_id}", response={200: CheckOut, **ERRORS}, summary="核查记录")
 def get_check(request, check_id: int):
     check = checks.check_or_404(request.principal, check_id)
-    return Status(200, checks.check_json(check))
+    return Status(200, check_json(check))
 
 
 @router.post(
@@ -248,12 +250,12 @@ def get_check(request, check_id: int):
 )
 def feedback(request, check_id: int, body: FeedbackIn):
     check = checks.check_or_404(request.principal, check_id)
-    rows = checks.record_feedback(
+    rows = check_feedback.record_feedback(
         request.principal,
         check,
-        [checks.FeedbackItem(i.measure, i.applied, i.note) for i in body.items],
+        [check_feedback.FeedbackItem(i.measure, i.applied, i.note) for i in body.items],
     )
-    return Status(200, {"check": check.pk, "feedback": checks.feedback_json(rows)})
+    return Status(200, {"check": check.pk, "feedback": check_feedback.feedback_json(rows)})
 
 
 # --------------------------------------------------------------------------- batches

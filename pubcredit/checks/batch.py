@@ -7,8 +7,8 @@ batch names one matter for every row. Columns are found by their header (see HEA
 `run_batch` does per file what `checks.run_check` does per subject, with the same rules, but
 set-based: identifiers are validated column-wise (numpy/polars, subjects.bulk_checks), subjects
 are found with one `IN` query per 10,000 codes (persons by blind index), the check read model is
-read in bulk (`services.applicable_measures_many`), and the checks are logged with one bulk
-write (PostgreSQL COPY). The same semantics as a single check, with one difference for names:
+read in bulk (`measures.applicability.applicable_measures_many`), and the checks are logged with
+one bulk write (PostgreSQL COPY). The same semantics as a single check, with one difference for names:
 a row with only a name is identified when the name equals the current name of exactly one
 organisation / 个体工商户; otherwise the row is "未能唯一确定" (several) or "未找到" (none) and
 nothing is asserted — near-name candidates need an interactive check (window page or API).
@@ -42,11 +42,7 @@ from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.headers import normalise_header
-from pubcredit.checks.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
-from pubcredit.checks.services import (
-    ACTION,
-    ALL_CHECKS_ROLES,
-    NAME_KINDS,
+from pubcredit.checks.answers import (
     QUERY_KEYS,
     answer_json,
     answer_own,
@@ -58,11 +54,20 @@ from pubcredit.checks.services import (
     measures_json,
     name_caution,
 )
-from pubcredit.commitments.services import commitments_in_force
+from pubcredit.checks.models import CheckBatch, CheckChannel, CheckOutcome, CreditCheck
+from pubcredit.checks.services import (
+    ACTION,
+    ALL_CHECKS_ROLES,
+    NAME_KINDS,
+    plain_text,
+    resolve_matter,
+)
+from pubcredit.checks.tasks import run_batch_task
+from pubcredit.commitments.queries import commitments_in_force
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
 from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
 from pubcredit.measures import rules as rules_mod
-from pubcredit.measures.services import applicable_measures_many
+from pubcredit.measures.applicability import applicable_measures_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 from pubcredit.subjects.models import FormerName, Subject
@@ -107,9 +112,6 @@ def submit_batch(
     Guarantees: requires "checks.run"; the file is .xlsx/.xls/.csv, not empty, at most 50 MB;
     `matter`, when given, is an active matter (it applies to rows without their own). The file
     is kept untouched with its sha256. Raises ValidationError (Chinese)."""
-    from pubcredit.checks.services import plain_text, resolve_matter
-    from pubcredit.checks.tasks import run_batch_task
-
     principal.require(ACTION)
     filename = Path(plain_text(filename, 255) or "upload").name or "upload"
     if Path(filename).suffix.lower() not in SUFFIXES:

@@ -37,9 +37,16 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit.accounts.audit import record_event, snapshot
+from pubcredit.accounts.models import ApiKey
 from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import Department
+from pubcredit.checks.answers import subject_json
 from pubcredit.checks.models import CheckNotification, CheckWebhook, CreditCheck, WebhookDelivery
-from pubcredit.checks.services import ACTION, ALL_CHECKS_ROLES, NOTIFY_WINDOW_DAYS, subject_json
+from pubcredit.checks.services import ACTION, ALL_CHECKS_ROLES
+from pubcredit.checks.tasks import deliver_webhook_task, notify_checkers_task
+from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
+from pubcredit.subjects.models import Subject
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,8 @@ RETRY_DELAYS = (30, 120, 600, 3600, 6 * 3600)  # seconds after attempt 1, 2, …
 TIMEOUT_SECONDS = 5
 CLAIM_SECONDS = 60  # a claimed delivery is not picked up again for this long
 EVENT = "subject.blacklisted"
+# A subject newly on a blacklist is notified to whoever checked it within this many days.
+NOTIFY_WINDOW_DAYS = 30
 
 
 # --------------------------------------------------------------------------- notifications
@@ -57,8 +66,6 @@ def on_entries_published(*, entry_ids, kinds, **kwargs) -> None:
     """Receiver of lists.signals.entries_published (sent after commit)."""
     if "black" not in set(kinds or ()):
         return
-    from pubcredit.checks.tasks import notify_checkers_task
-
     notify_checkers_task.enqueue([int(i) for i in entry_ids])
 
 
@@ -104,11 +111,6 @@ def notify_checkers(entry_ids, *, now: dt.datetime | None = None) -> list[CheckN
     pointing at that recipient's latest check; plus a pending webhook delivery for recipients
     that are system keys with an active webhook. Idempotent (unique per entry and recipient).
     Deliveries are enqueued after commit. Returns the notifications created by this call."""
-    from pubcredit.accounts.models import ApiKey
-    from pubcredit.catalog.models import Department
-    from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
-    from pubcredit.subjects.models import Subject
-
     now = now or timezone.now()
     since = now - dt.timedelta(days=NOTIFY_WINDOW_DAYS)
     entries = list(
@@ -197,8 +199,6 @@ def notify_checkers(entry_ids, *, now: dt.datetime | None = None) -> list[CheckN
 
 
 def _enqueue_deliveries(ids: list[int], run_after: dt.datetime | None = None) -> None:
-    from pubcredit.checks.tasks import deliver_webhook_task
-
     for pk in ids:
         task = deliver_webhook_task
         if run_after is not None:
@@ -227,8 +227,6 @@ def notifications_for(principal: Principal, *, unread_only: bool = False) -> Que
 
 
 def notification_json(note: CheckNotification) -> dict:
-    from pubcredit.subjects.models import Subject
-
     subject = Subject.objects.filter(pk=note.subject_id).values(
         "id", "kind", "name", "uscc", "id_masked", "region"
     )[0]
@@ -269,8 +267,6 @@ def register_webhook(principal: Principal, url: str) -> CheckWebhook:
     """Register (or change) the calling system's notification URL. Only a system key with
     "checks.run" may; the URL must be http(s) with a host. A new webhook gets a random signing
     secret (kept when the URL changes). Audited ("checks.webhook")."""
-    from pubcredit.accounts.audit import record_event, snapshot
-
     principal.require(ACTION)
     if principal.api_key is None:
         raise PermissionDenied(_("只有接口密钥(系统)可以登记通知地址。"))

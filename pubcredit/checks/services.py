@@ -5,8 +5,8 @@ and punishment measures apply to the matter at hand, in plain Chinese, and a log
 checks a file set-based with the same rules. Both read only narrow indexed tables: the subject
 register by 统一社会信用代码 / blind index, the `SubjectFlags` read model, the publicity read model
 and the commitments, with the rules cached in memory. A single check is two statements: one
-read (`services.read_subject_facts`: the subject and all it needs, four index probes in one
-prepared statement, pubcredit.core.hotpath) and the INSERT of its log row.
+read (`measures.applicability.read_subject_facts`: the subject and all it needs, four index
+probes in one prepared statement, pubcredit.core.hotpath) and the INSERT of its log row.
 
 How a subject is identified, and what a check will assert:
 - by 统一社会信用代码 or 身份证号: the identifier is validated first (an invalid one is an error,
@@ -25,62 +25,61 @@ How a subject is identified, and what a check will assert:
 
 Every check writes one `CreditCheck` row (who: user or API key; channel and client; matter;
 subject; outcome and counts; the result as shown). That row is the trail of the look; a check
-is a read, so no AuditEvent is written. Feedback (`record_feedback`), a write, is audited.
+is a read, so no AuditEvent is written. Feedback (`checks.feedback.record_feedback`), a write,
+is audited. The answer's content (JSON, labels, conclusion) is built by `checks.answers`, for
+single and batch checks alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.checks.models import (
-    CheckChannel,
-    CheckFeedback,
-    CheckOutcome,
-    CreditCheck,
-    check_number,
+from pubcredit.checks.answers import (
+    QUERY_KEYS,
+    answer_head,
+    answer_json,
+    answer_own,
+    answer_shared,
+    applicability_json,
+    conclusion_for,
+    json_text,
+    name_caution,
+    subject_json,
 )
-from pubcredit.commitments.services import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
+from pubcredit.checks.models import CheckChannel, CheckOutcome, CreditCheck
+from pubcredit.commitments.queries import COMMITMENT_COLUMNS, commitment_dicts, commitments_sql
 from pubcredit.core import hotpath, identifiers
-from pubcredit.core.identifiers import region_label
-from pubcredit.lists.models import ListKind
 from pubcredit.measures import rules as rules_mod
-from pubcredit.measures.models import IncentiveCategory, Measure, MeasureClass
-from pubcredit.measures.services import (
+from pubcredit.measures.applicability import (
     Applicability,
     SubjectFacts,
     applicability_of,
     read_subject_facts,
 )
-from pubcredit.publicity.models import Tier
 from pubcredit.subjects import crypto
-from pubcredit.subjects.models import Subject
-from pubcredit.subjects.names import mask_person_name, normalize_name
+from pubcredit.subjects.names import normalize_name
 from pubcredit.subjects.services import find_subject, person_id_index
 
 ACTION = "checks.run"
 CANDIDATE_LIMIT = 5
-NOTIFY_WINDOW_DAYS = 30
 # Roles that see every check (the credit centre runs the platform); others see their own
 # department's checks (people) or their own (systems, people without a department).
 ALL_CHECKS_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF})
 NAME_KINDS = (SubjectKind.ORG, SubjectKind.INDIVIDUAL_BUSINESS)
 SUBJECT_FIELDS = ("id", "kind", "name", "uscc", "id_masked", "region")
+_CHANNELS = frozenset(CheckChannel.values)
 
 
 # --------------------------------------------------------------------------- input
@@ -170,176 +169,6 @@ def resolve_matter(code: str | None) -> rules_mod.CompiledMatter:
     return matter
 
 
-# --------------------------------------------------------------------------- rendering
-
-
-# Choice labels by value, built once (an enum's `.values` builds a new list on every call); the
-# labels are lazy and translated when shown.
-_SUBJECT_KIND_LABELS = dict(SubjectKind.choices)
-_TIER_LABELS = dict(Tier.choices)
-_CLASS_LABELS = dict(MeasureClass.choices)
-_INCENTIVE_LABELS = dict(IncentiveCategory.choices)
-_OUTCOME_LABELS = dict(CheckOutcome.choices)
-_CHANNELS = frozenset(CheckChannel.values)
-
-
-# Inside `labels_translated_once()` each choice label is translated once (a batch renders
-# 100,000 answers in one language; a lazy label's translation costs tens of µs each time).
-_TRANSLATED_LABELS: ContextVar[dict | None] = ContextVar("translated_labels", default=None)
-
-
-@contextmanager
-def labels_translated_once():
-    token = _TRANSLATED_LABELS.set({})
-    try:
-        yield
-    finally:
-        _TRANSLATED_LABELS.reset(token)
-
-
-def _label(labels: dict, value, default: str = "") -> str:
-    label = labels.get(value)
-    if label is None:
-        return default
-    translated = _TRANSLATED_LABELS.get()
-    if translated is None:
-        return str(label)
-    key = (id(labels), value)
-    text = translated.get(key)
-    if text is None:
-        text = translated[key] = str(label)
-    return text
-
-
-@functools.lru_cache(maxsize=4096)
-def _region_name(code: str) -> str:
-    return region_label(code) if code else ""
-
-
-def subject_json(subject: Subject | dict) -> dict:
-    """A subject as checks show it: persons masked (name 张*, 身份证号 first 6 + last 4)."""
-    get = subject.get if isinstance(subject, dict) else lambda k: getattr(subject, k)
-    kind = get("kind")
-    is_person = kind == SubjectKind.PERSON
-    region = get("region") or ""
-    return {
-        "id": get("id"),
-        "kind": kind,
-        "kind_label": _label(_SUBJECT_KIND_LABELS, kind, kind),
-        "name": mask_person_name(get("name")) if is_person else get("name"),
-        "uscc": None if is_person else get("uscc"),
-        "id_masked": get("id_masked") if is_person else None,
-        "region": region,
-        "region_name": _region_name(region),
-    }
-
-
-def _iso(value) -> str | None:
-    return value.isoformat() if value else None
-
-
-_KIND_LABELS = {
-    ListKind.RED.value: ListKind.RED.label,
-    ListKind.BLACK.value: ListKind.BLACK.label,
-    ListKind.WATCH.value: ListKind.WATCH.label,
-    "negative": _("失信记录"),
-}
-
-
-def hit_json(hit) -> dict:
-    return {
-        "ref": hit.ref,
-        "source": hit.source,
-        "kind": hit.kind,
-        "kind_label": _label(_KIND_LABELS, hit.kind, hit.kind),
-        "code": hit.code,
-        "name": hit.name,
-        "authority": hit.authority,
-        "decided_on": _iso(hit.decided_on),
-        "valid_from": _iso(hit.valid_from),
-        "valid_to": _iso(hit.valid_to),
-        "document_number": hit.document_number,
-        "tier": hit.tier,
-        "tier_label": _label(_TIER_LABELS, hit.tier),
-        "title": hit.title,
-    }
-
-
-def _measure_json(m) -> dict:
-    cls = m.measure_class
-    cat = m.incentive_category
-    return {
-        "code": m.code,
-        "name": m.name,
-        "kind": m.kind,
-        "measure_class": cls,
-        "class_label": _label(_CLASS_LABELS, cls),
-        "incentive_category": cat,
-        "incentive_category_label": _label(_INCENTIVE_LABELS, cat),
-        "content": m.content,
-        "legal_basis": m.legal_basis,
-        "departments": list(m.departments),
-        "triggered_by": list(m.triggered_by),
-    }
-
-
-def _names(items) -> str:
-    return "、".join(dict.fromkeys(i.name for i in items))
-
-
-def conclusion_for(
-    app: Applicability | None, matter_name: str, *, subject_text: str = ""
-) -> tuple[str, str]:
-    """(outcome, plain Chinese conclusion) for a subject that was identified."""
-    lead = subject_text
-    if app is None or not app.hits:
-        text = lead + _("未发现失信信息。")
-        return CheckOutcome.CLEAR, text + _("办理“%(m)s”时无适用的奖惩措施。") % {"m": matter_name}
-    black = [h for h in app.hits if h.kind == ListKind.BLACK]
-    watch = [h for h in app.hits if h.kind == ListKind.WATCH]
-    red = [h for h in app.hits if h.kind == ListKind.RED]
-    records = [h for h in app.hits if h.source == "record"]
-    facts = []
-    if black:
-        facts.append(_("该主体在严重失信主体名单内(%(n)s)") % {"n": _names(black)})
-    if watch:
-        facts.append(_("列入重点关注名单(%(n)s)") % {"n": _names(watch)})
-    if records:
-        facts.append(
-            _("有 %(n)d 条公示中的失信记录(%(c)s)") % {"n": len(records), "c": _names(records)}
-        )
-    negative = bool(facts)
-    if red:
-        red_text = _("在守信激励名单内(%(n)s)") % {"n": _names(red)}
-        facts.append(red_text if negative else _("该主体") + red_text)
-    text = lead + ("" if negative else _("未发现失信信息,")) + ",".join(facts)
-    parts = []
-    if app.punishments:
-        parts.append(
-            _("办理“%(m)s”时适用以下惩戒措施:%(x)s")
-            % {"m": matter_name, "x": _names(app.punishments)}
-        )
-    if app.rewards:
-        parts.append(_("可适用以下激励措施:%(x)s") % {"x": _names(app.rewards)})
-    if app.withheld_rewards:
-        parts.append(
-            _("因在严重失信主体名单内,暂不适用激励措施(%(x)s)")
-            % {"x": _names(app.withheld_rewards)}
-        )
-    if not app.punishments and not app.rewards:
-        parts.append(_("办理“%(m)s”时无适用的奖惩措施") % {"m": matter_name})
-    text += ";" + ";".join(parts) + "。"
-    if app.punishments:
-        outcome = CheckOutcome.PUNISH
-    elif negative:
-        outcome = CheckOutcome.HITS
-    elif app.rewards:
-        outcome = CheckOutcome.REWARD
-    else:
-        outcome = CheckOutcome.CLEAR
-    return outcome, text
-
-
 # --------------------------------------------------------------------------- the check
 
 
@@ -373,11 +202,6 @@ class CheckResult:
     def body(self) -> bytes:
         head = json_text(answer_head(self.pk, self.row))
         return f"{head[:-1]},{self.result_text[1:]}".encode()
-
-
-def json_text(data) -> str:
-    """Compact JSON with Chinese as it is (the answer's and the log's one serialisation)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _facts(column: str, value, day: dt.date) -> SubjectFacts | None:
@@ -440,73 +264,6 @@ def _not_identified_conclusion(query: CheckQuery, match: str, candidates: list) 
         "未找到名称为“%(name)s”的组织或个体工商户,无法作出核查结论。请以统一社会信用代码或"
         "身份证号核查(自然人不能仅凭姓名核查)。"
     ) % {"name": query.value}
-
-
-QUERY_KEYS = {"uscc": "uscc", "id": "id_number", "name": "name"}
-
-
-def name_caution() -> str:
-    """Appended to the conclusion of a check that found its subject by name only."""
-    return _("名称核查结果请以统一社会信用代码复核。")
-
-
-def measures_json(app: Applicability) -> dict:
-    """The measures of an answer (punishments, rewards, withheld rewards), with their legal
-    basis."""
-    return {
-        "punishments": [_measure_json(m) for m in app.punishments],
-        "rewards": [_measure_json(m) for m in app.rewards],
-        "withheld_rewards": [_measure_json(m) for m in app.withheld_rewards],
-    }
-
-
-def applicability_json(app: Applicability | None) -> dict:
-    """The hits and the measures of an answer (empty when no subject was identified)."""
-    if app is None:
-        return {"hits": [], "punishments": [], "rewards": [], "withheld_rewards": []}
-    return {"hits": [hit_json(h) for h in app.hits], **measures_json(app)}
-
-
-def answer_own(
-    *,
-    day: dt.date,
-    query: dict,
-    match: str,
-    subject,
-    candidates: list[dict],
-    commitments: list[dict],
-) -> dict:
-    """The part of an answer that is this check's own: what was asked, whom it found, and the
-    subject's commitments in force."""
-    return {
-        "checked_on": day.isoformat(),
-        "query": query,
-        "match": match,
-        "subject": subject_json(subject) if subject is not None else None,
-        "candidates": candidates,
-        "commitments": commitments,
-    }
-
-
-def answer_shared(*, matter, parts: dict, outcome: str, conclusion: str, rules_version: int):
-    """The part of an answer that every check of the same matter with the same facts shares:
-    hits, measures (`parts` is `applicability_json(...)`) and conclusion."""
-    return {
-        "matter": {"code": matter.code, "name": matter.name},
-        **parts,
-        "outcome": str(outcome),
-        "outcome_label": _label(_OUTCOME_LABELS, outcome),
-        "conclusion": conclusion,
-        "rules_version": rules_version,
-    }
-
-
-def answer_json(*, own: dict, shared: dict) -> dict:
-    """The answer of one check as the API shows it and its log row keeps (without the log's id
-    and time). Single checks and batch rows are logged in this one shape (`answer_own` +
-    `answer_shared`), so reading a check, feedback, notifications and the console read every
-    check alike."""
-    return {**own, **shared}
 
 
 def build_result(
@@ -637,27 +394,6 @@ def _insert_check(row: dict, result_text: str) -> int:
     return hotpath.fetchone(_INSERT_SQL, values)[0]
 
 
-def answer_head(pk: int, row) -> dict:
-    """The answer's first fields: the log row's id, number, time, channel and who ran it
-    (`row`: the row's values by attname, or the CreditCheck)."""
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    checked_at = get("checked_at")
-    return {
-        "id": pk,
-        "number": check_number(pk, checked_at),
-        "checked_at": timezone.localtime(checked_at).isoformat(),
-        "channel": get("channel"),
-        "client": get("client"),
-        "checked_by": get("actor_label"),
-    }
-
-
-def check_json(check: CreditCheck) -> dict:
-    """The API answer for a logged check: its id, number, time, channel and who ran it, then
-    the result as it was shown at the time."""
-    return {**answer_head(check.pk, check), **check.result}
-
-
 # --------------------------------------------------------------------------- reading the log
 
 
@@ -683,183 +419,6 @@ def get_check(principal: Principal, check_id: int) -> CreditCheck:
     whether someone else's check exists)."""
     principal.require(ACTION)
     return visible_checks(principal).get(pk=check_id)
-
-
-# --------------------------------------------------------------------------- feedback
-
-
-def unit_of(principal: Principal) -> str:
-    """The unit a principal acts for, as statistics name it: its department; else the user's
-    organisation (窗口核查员 and banks have no department in the accounts model); else the
-    system's name; else the label."""
-    department = principal.department
-    if department is not None:
-        return department.name[:150]
-    if principal.api_key is not None:
-        return principal.api_key.name[:150]
-    organisation = getattr(principal.user, "organisation", "") or ""
-    return (organisation or principal.label)[:150]
-
-
-@dataclass(frozen=True)
-class FeedbackItem:
-    measure: str  # measure code
-    applied: bool
-    note: str = ""
-
-
-@transaction.atomic
-def record_feedback(
-    principal: Principal, check: CreditCheck | int, items: list[FeedbackItem]
-) -> list[CheckFeedback]:
-    """Record which of the measures a check returned were actually applied (one row per
-    measure; a later answer for the same measure replaces the earlier one).
-
-    Guarantees: requires "checks.run" and a check the principal may read; every measure code
-    must be one the check returned (punishments or rewards); at least one item, no measure
-    twice; one audit event "checks.feedback" with the answers before and after, in the same
-    transaction. Raises ValidationError (Chinese) or CreditCheck.DoesNotExist."""
-    principal.require(ACTION)
-    check_id = check.pk if isinstance(check, CreditCheck) else int(check)
-    check = visible_checks(principal).select_for_update().get(pk=check_id)
-    if not items:
-        raise ValidationError({"items": [_("请至少反馈一项措施的实施情况。")]})
-    returned = {
-        m["code"]: m["kind"]
-        for m in (*check.result.get("punishments", []), *check.result.get("rewards", []))
-    }
-    if not returned:
-        raise ValidationError({"items": [_("该次核查没有返回适用的奖惩措施,无需反馈。")]})
-    codes = [i.measure for i in items]
-    dupes = sorted({c for c in codes if codes.count(c) > 1})
-    if dupes:
-        raise ValidationError({"items": [_("措施重复反馈:%(c)s") % {"c": "、".join(dupes)}]})
-    unknown = [c for c in codes if c not in returned]
-    if unknown:
-        raise ValidationError(
-            {"items": [_("以下措施不在该次核查返回的措施中:%(c)s") % {"c": "、".join(unknown)}]}
-        )
-    measures = dict(Measure.objects.filter(code__in=codes).values_list("code", "id"))
-    existing = {
-        f.measure_id: f
-        for f in CheckFeedback.objects.filter(credit_check=check, measure_id__in=measures.values())
-    }
-    before = {
-        code: {"applied": existing[mid].applied, "note": existing[mid].note}
-        for code, mid in measures.items()
-        if mid in existing
-    }
-    now = timezone.now()
-    out = []
-    for item in items:
-        mid = measures[item.measure]
-        row = existing.get(mid) or CheckFeedback(credit_check=check, measure_id=mid)
-        row.measure_kind = returned[item.measure]
-        row.applied = bool(item.applied)
-        row.note = plain_text(item.note, 512)
-        row.department_id = principal.department_id or check.department_id
-        row.unit = unit_of(principal)
-        row.user = principal.user
-        row.api_key = principal.api_key
-        row.actor_label = principal.label[:150]
-        row.at = now
-        row.save()
-        out.append(row)
-    record_event(
-        principal,
-        "checks.feedback",
-        check,
-        before=before or None,
-        after={
-            i.measure: {"applied": bool(i.applied), "note": plain_text(i.note, 512)} for i in items
-        },
-    )
-    return out
-
-
-def feedback_json(rows: list[CheckFeedback]) -> list[dict]:
-    codes = dict(
-        Measure.objects.filter(pk__in=[r.measure_id for r in rows]).values_list("id", "code")
-    )
-    return [
-        {
-            "measure": codes[r.measure_id],
-            "kind": r.measure_kind,
-            "applied": r.applied,
-            "note": r.note,
-            "by": r.actor_label,
-            "at": timezone.localtime(r.at).isoformat(),
-        }
-        for r in rows
-    ]
-
-
-# --------------------------------------------------------------------------- statistics
-
-
-def feedback_statistics(
-    principal: Principal, *, since: dt.date | None = None, until: dt.date | None = None
-) -> dict:
-    """Joint reward and punishment cases (联合奖惩案例: feedback saying a measure was applied)
-    by department and measure, within the principal's view (the centre sees all departments,
-    others their own). `since`/`until` bound the feedback date (inclusive, Asia/Shanghai).
-
-    Returns {"rows": [{"department", "measure", "measure_name", "kind", "cases",
-    "not_applied"}], "by_department": [{"department", "punishment", "reward"}],
-    "totals": {"punishment", "reward", "not_applied", "checks"}}."""
-    principal.require(ACTION)
-    qs = CheckFeedback.objects.all()
-    checks = CreditCheck.objects.all()
-    if principal.role not in ALL_CHECKS_ROLES:
-        if principal.department_id:
-            qs = qs.filter(department_id=principal.department_id)
-            checks = checks.filter(department_id=principal.department_id)
-        elif principal.api_key is not None:
-            qs = qs.filter(api_key=principal.api_key)
-            checks = checks.filter(api_key=principal.api_key)
-        else:
-            qs = qs.filter(user=principal.user)
-            checks = checks.filter(user=principal.user)
-    tz = timezone.get_current_timezone()
-    if since:
-        start = dt.datetime.combine(since, dt.time.min, tzinfo=tz)
-        qs = qs.filter(at__gte=start)
-        checks = checks.filter(checked_at__gte=start)
-    if until:
-        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
-        qs = qs.filter(at__lt=end)
-        checks = checks.filter(checked_at__lt=end)
-    grouped = (
-        qs.values("unit", "measure__code", "measure__name", "measure_kind")
-        .annotate(
-            cases=Count("id", filter=Q(applied=True)),
-            not_applied=Count("id", filter=Q(applied=False)),
-        )
-        .order_by("unit", "measure_kind", "measure__code")
-    )
-    rows = []
-    by_department: dict[str, dict] = {}
-    totals = {"punishment": 0, "reward": 0, "not_applied": 0}
-    for g in grouped:
-        department = g["unit"] or _("未注明单位")
-        rows.append(
-            {
-                "department": department,
-                "measure": g["measure__code"],
-                "measure_name": g["measure__name"],
-                "kind": g["measure_kind"],
-                "cases": g["cases"],
-                "not_applied": g["not_applied"],
-            }
-        )
-        dep = by_department.setdefault(
-            department, {"department": department, "punishment": 0, "reward": 0}
-        )
-        dep[g["measure_kind"]] = dep.get(g["measure_kind"], 0) + g["cases"]
-        totals[g["measure_kind"]] = totals.get(g["measure_kind"], 0) + g["cases"]
-        totals["not_applied"] += g["not_applied"]
-    totals["checks"] = checks.count()
-    return {"rows": rows, "by_department": list(by_department.values()), "totals": totals}
 
 
 def check_or_404(principal: Principal, check_id: int) -> CreditCheck:

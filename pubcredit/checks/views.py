@@ -28,11 +28,13 @@ from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.checks import batch as check_batch
+from pubcredit.checks import feedback as check_feedback
 from pubcredit.checks import notices as check_notices
 from pubcredit.checks import services as checks
+from pubcredit.checks.answers import check_json
 from pubcredit.checks.models import CheckChannel, CheckFeedback, CreditCheck
 from pubcredit.core import identifiers
-from pubcredit.measures.services import matters_catalogue
+from pubcredit.measures.catalogue import matters_catalogue
 
 _IDENTIFIER = re.compile(r"[0-9A-Z]{15,18}")
 
@@ -116,7 +118,7 @@ def _check(principal: Principal, pk: int) -> CreditCheck:
 
 
 def _context(check: CreditCheck) -> dict:
-    data = checks.check_json(check)
+    data = check_json(check)
     feedback = {
         f.measure.code: f
         for f in CheckFeedback.objects.filter(credit_check=check).select_related("measure")
@@ -153,15 +155,15 @@ def feedback(request, pk: int):
     check = _check(principal, pk)
     if request.method != "POST":
         return redirect("console:checks:result", pk=pk)
-    data = checks.check_json(check)
+    data = check_json(check)
     items = []
     for m in (*data.get("punishments", []), *data.get("rewards", [])):
         answer = request.POST.get(f"applied_{m['code']}", "")
         if answer in ("yes", "no"):
             note = request.POST.get(f"note_{m['code']}", "")
-            items.append(checks.FeedbackItem(m["code"], answer == "yes", note))
+            items.append(check_feedback.FeedbackItem(m["code"], answer == "yes", note))
     try:
-        checks.record_feedback(principal, check, items)
+        check_feedback.record_feedback(principal, check, items)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -264,7 +266,7 @@ def stats(request):
     principal = _principal(request)
     since = _date(request.GET.get("since"))
     until = _date(request.GET.get("until"))
-    data = checks.feedback_statistics(principal, since=since, until=until)
+    data = check_feedback.feedback_statistics(principal, since=since, until=until)
     chart = {
         "units": [d["department"] for d in data["by_department"]],
         "series": [

@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import Field
 
-from pubcredit.commitments import services
+from pubcredit.commitments import assessment, queries
 from pubcredit.commitments.models import (
     BREACHES,
     Commitment,
@@ -151,7 +151,7 @@ def _out(c: Commitment, today: dt.date) -> dict:
 
 def _detail(request, c: Commitment) -> dict:
     principal = request.principal
-    allowed = services.allowed_transitions(c) if services.can_assess(principal, c) else ()
+    allowed = assessment.allowed_transitions(c) if assessment.can_assess(principal, c) else ()
     return {
         **_out(c, timezone.localdate()),
         "content": c.content,
@@ -177,13 +177,13 @@ def _detail(request, c: Commitment) -> dict:
 
 
 def _visible(request):
-    return services.visible_commitments(request.principal).select_related(
+    return queries.visible_commitments(request.principal).select_related(
         "department", "assessor", "matter"
     )
 
 
 def _one(request, code: str) -> Commitment:
-    request.principal.require(services.VIEW_ACTION)
+    request.principal.require(queries.VIEW_ACTION)
     found = _visible(request).filter(code=code).first()
     if found is None:
         raise HttpError(404, _("信用承诺 %(code)s 不存在或无权查看。") % {"code": code})
@@ -205,7 +205,7 @@ def _invalid(field: str, value: str, allowed) -> ValidationError:
 def list_commitments(request, query: Query[ListQuery]):
     """调用者范围内的信用承诺,承诺作出日期最新在前;可按主体、类型、履行状态、受理单位、来源、
     公开类型、作出日期和“某日有效”筛选。"""
-    request.principal.require(services.VIEW_ACTION)
+    request.principal.require(queries.VIEW_ACTION)
     qs = _visible(request)
     if query.subject_id is not None:
         qs = qs.filter(subject_id=query.subject_id)
@@ -235,7 +235,7 @@ def list_commitments(request, query: Query[ListQuery]):
     if query.made_to:
         qs = qs.filter(made_on__lte=query.made_to)
     if query.in_force_on:
-        qs = qs.filter(services.in_force_q(query.in_force_on))
+        qs = qs.filter(queries.in_force_q(query.in_force_on))
     qs = qs.order_by("-made_on", "-id")
     today = timezone.localdate()
     rows = qs[query.offset : query.offset + query.limit]
@@ -263,9 +263,9 @@ def assess(request, code: str, payload: AssessmentIn):
     全部履行可改为部分履行或全部未履行;违诺认定不再变更。违诺的主体列入违背信用承诺重点关注
     对象名单,信用修复型承诺违诺的,原失信信息恢复公示。"""
     principal = request.principal
-    principal.require(services.ASSESS_ACTION)
+    principal.require(assessment.ASSESS_ACTION)
     commitment = _one(request, code)
-    services.assess_commitment(
+    assessment.assess_commitment(
         principal,
         commitment,
         payload.performance,

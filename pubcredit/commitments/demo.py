@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department, SubjectKind
-from pubcredit.commitments import services
+from pubcredit.commitments import assessment, services, signing
 from pubcredit.commitments.models import (
     BREACHES,
     Commitment,
@@ -44,6 +44,11 @@ from pubcredit.commitments.models import (
     PublicityType,
 )
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
+from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry, ListEntryEvent, ListType
+from pubcredit.lists.services import add_months, import_list_types
+from pubcredit.measures.models import Matter
+from pubcredit.measures.services import refresh_subject_flags
+from pubcredit.subjects.models import Subject
 
 DEMO_LABEL = "pubcredit.demo"
 DEMO_STEP = 8  # one commitment per 8 demo subjects
@@ -123,8 +128,6 @@ def _days(day: dt.date) -> int:
 
 
 def _subjects(first_id: int, last_id: int) -> pl.DataFrame:
-    from pubcredit.subjects.models import Subject
-
     rows = list(
         Subject.objects.filter(id__gte=first_id, id__lte=last_id)
         .annotate(slot=Mod(F("id") - first_id, DEMO_STEP))
@@ -147,9 +150,6 @@ def _subjects(first_id: int, last_id: int) -> pl.DataFrame:
 
 
 def _ensure_list_types(principal: Principal) -> None:
-    from pubcredit.lists.models import ListType
-    from pubcredit.lists.services import import_list_types
-
     if not ListType.objects.exists():
         import_list_types(principal)
 
@@ -165,7 +165,7 @@ def load_demo_commitments(
     if n == 0:
         return {"commitments": 0, "breaches": 0, "by_performance": {}}
     _ensure_list_types(principal)
-    lt = services.breach_list_type()
+    lt = assessment.breach_list_type()
     rng = np.random.default_rng([seed, 0xC0])
 
     # Accepting department: the district credit centre or a city department.
@@ -180,12 +180,10 @@ def load_demo_commitments(
         {c: d.pk for c, d in departments.items()}, return_dtype=pl.Int64
     ).to_numpy()
     dept_region = dept_code.replace_strict(
-        {c: services.region_of(d) for c, d in departments.items()}, return_dtype=pl.String
+        {c: signing.region_of(d) for c, d in departments.items()}, return_dtype=pl.String
     )
 
     # Type, matter, reason.
-    from pubcredit.measures.models import Matter
-
     matters = list(
         Matter.objects.filter(active=True, code__in=APPROVAL_MATTERS).values_list("pk", "name")
     )
@@ -288,7 +286,7 @@ def load_demo_commitments(
             "region": dept_region,
         }
     ).with_columns(
-        pl.lit(str(services.STANDARD_LIABILITY)).alias("liability"), pl.lit("").alias("remark")
+        pl.lit(str(signing.STANDARD_LIABILITY)).alias("liability"), pl.lit("").alias("remark")
     )
 
     # 承诺编码: region + YYYYMMDD + serial, serials continuing any counter already issued.
@@ -418,10 +416,6 @@ def _breach_entries(breached: pl.DataFrame, lt, now) -> pl.DataFrame:
     out_schema = {"commitment_id": pl.Int64, "list_entry": pl.Int64}
     if lt is None or breached.height == 0:
         return pl.DataFrame(schema=out_schema)
-    from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry, ListEntryEvent
-    from pubcredit.lists.services import add_months
-    from pubcredit.measures.services import refresh_subject_flags
-
     today = timezone.localdate()
     ids = reserve_ids(ListEntry, breached.height)
     months = lt.default_validity_months
@@ -509,9 +503,6 @@ def remove_demo_commitments(first_id: int, last_id: int) -> int:
     read model of those subjects is refreshed. Commitments anyone else made are left alone.
     Plain DELETEs: the ORM's collector would load every row first. Returns how many
     commitments were deleted."""
-    from pubcredit.lists.models import ListEntry, ListEntryEvent
-    from pubcredit.measures.services import refresh_subject_flags
-
     qn = connection.ops.quote_name
     commitments = qn(Commitment._meta.db_table)
     events = qn(CommitmentEvent._meta.db_table)

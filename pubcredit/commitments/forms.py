@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.commitments.models import ASSESSED, CommitmentType, Performance, PublicityType
-from pubcredit.commitments.services import (
+from pubcredit.commitments.signing import (
     ONLINE_TYPES,
     REASON_MAX,
     SIGNER_MAX,
@@ -16,6 +16,7 @@ from pubcredit.commitments.services import (
     TEXT_MAX,
 )
 from pubcredit.core.forms import phone_field
+from pubcredit.measures.models import Matter
 
 
 class NoEchoInput(forms.TextInput):
@@ -32,8 +33,6 @@ def _departments():
 
 
 def _matters():
-    from pubcredit.measures.models import Matter
-
     return Matter.objects.filter(active=True).order_by("sort_order", "code")
 
 

@@ -12,8 +12,9 @@ Personal data: for a natural person only the masked 身份证号 (first 6 + last
 committer's code, never the clear number (a check constraint refuses an unmasked one); the
 signer's name and telephone are kept for the accepting department and never published.
 
-Every change writes a `CommitmentEvent` (append-only history) and an audit event through
-`pubcredit.commitments.services`; nothing edits a commitment by hand.
+Every change writes a `CommitmentEvent` (append-only history) and an audit event through the
+app's services (`signing`, `assessment`, and `services` for commitments arriving through intake);
+nothing edits a commitment by hand.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ and filterable, and one commitment with its history and the fulfilment assessmen
 
 Thin: rows come from `restrict(…, "repair.view")` (a 部门报送员 sees the commitments its
 department accepted, a 区县管理员 those of its district's subjects), the assessment goes
-through `services.assess_commitment`. Lists show natural persons masked; the signer's name and
+through `assessment.assess_commitment`. Lists show natural persons masked; the signer's name and
 telephone are shown only to whoever may assess the commitment (the accepting department)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department
-from pubcredit.commitments import services
+from pubcredit.commitments import assessment, queries
 from pubcredit.commitments.forms import AssessForm
 from pubcredit.commitments.models import (
     BREACHES,
@@ -38,15 +38,13 @@ PER_PAGE = 30
 
 def _viewer(request) -> Principal:
     principal = Principal.of(request.user)
-    if not (principal.can("console.view") and principal.can(services.VIEW_ACTION)):
+    if not (principal.can("console.view") and principal.can(queries.VIEW_ACTION)):
         raise PermissionDenied(_("您的账号没有查看信用承诺的权限。如需开通,请联系平台管理员。"))
     return principal
 
 
 def _visible(principal: Principal):
-    return services.visible_commitments(principal).select_related(
-        "department", "assessor", "matter"
-    )
+    return queries.visible_commitments(principal).select_related("department", "assessor", "matter")
 
 
 def _get(principal: Principal, pk: int) -> Commitment:
@@ -117,8 +115,8 @@ def commitment_list(request):
 
 
 def _detail_context(principal: Principal, commitment: Commitment, form=None) -> dict:
-    may_assess = services.can_assess(principal, commitment)
-    allowed = services.allowed_transitions(commitment) if may_assess else ()
+    may_assess = assessment.can_assess(principal, commitment)
+    allowed = assessment.allowed_transitions(commitment) if may_assess else ()
     if may_assess and allowed and form is None:
         form = AssessForm(allowed=allowed)
     return {
@@ -149,14 +147,14 @@ def commitment_detail(request, pk: int):
 def commitment_assess(request, pk: int):
     principal = _viewer(request)
     commitment = _get(principal, pk)
-    if not services.can_assess(principal, commitment):
+    if not assessment.can_assess(principal, commitment):
         raise PermissionDenied(_("只能认定本部门受理的信用承诺的履行情况。"))
-    allowed = services.allowed_transitions(commitment)
+    allowed = assessment.allowed_transitions(commitment)
     form = AssessForm(request.POST, allowed=allowed)
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.assess_commitment(
+            assessment.assess_commitment(
                 principal,
                 commitment,
                 data["performance"],

@@ -144,12 +144,6 @@ def normalize_identifier(value: str) -> str:
     return "".join(s.split()).upper()
 
 
-def looks_like_excel_scientific(value: str) -> bool:
-    """True for values like "3.70303E+17": a long number Excel displayed in scientific notation
-    (its trailing digits are lost for good)."""
-    return bool(_SCIENTIFIC.match(normalize_identifier(value)))
-
-
 # --------------------------------------------------------------------------- regions
 
 
@@ -181,7 +175,7 @@ def region_info(code: str) -> RegionInfo | None:
     if len(code) != 6 or not code.isdigit():
         return None
     try:
-        from stdnum import numdb
+        from stdnum import numdb  # heavy: parses its region database, only for region checks
 
         parts = numdb.get("cn/loc").info(code)
         if len(parts) < 2:

@@ -177,6 +177,7 @@ class Vocabulary:
 @functools.cache
 def vocabulary() -> Vocabulary:
     """Word lists, taken once from Faker zh_CN's providers and extended with local words."""
+    # Faker is heavy and only the demo generator needs it, once (the result is cached).
     from faker.providers.company.zh_CN import Provider as Company
     from faker.providers.person.zh_CN import Provider as Person
 
@@ -478,10 +479,6 @@ def _established(rng: np.random.Generator, n: int, earliest: dt.date, scale_year
     lo = _days(earliest)
     wrapped = lo + (rng.random(n) * (_days(AS_OF) - lo)).astype(np.int64)
     return np.where(days < lo, wrapped, days)
-
-
-def _uniform_dates(rng: np.random.Generator, n: int, start: dt.date, end: dt.date):
-    return _days(start) + (rng.random(n) * (_days(end) - _days(start))).astype(np.int64)
 
 
 def _pair(rng: np.random.Generator, chars: pl.Series, n: int) -> pl.Series:

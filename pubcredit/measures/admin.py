@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from pubcredit.lists.admin import AuditedAdmin
+from pubcredit.measures.catalogue import measure_snapshot
 from pubcredit.measures.models import Matter, Measure, SubjectFlags
-from pubcredit.measures.services import measure_snapshot
 
 
 class MeasuresAudited(AuditedAdmin):

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from pubcredit.measures.catalogue import matters_catalogue
 from pubcredit.measures.models import Matter, Measure, MeasureKind
-from pubcredit.measures.services import matters_catalogue
 
 router = Router(tags=["联合奖惩措施"])
 

@@ -7,7 +7,7 @@
   the matters it applies to (none = all), and an effective window.
 - `SubjectFlags`: one row per subject that has any list entry or negative record that may hit,
   with the facts' validity windows inline, so a credit check is one primary-key read and
-  in-memory rules (see services.applicable_measures).
+  in-memory rules (see applicability.applicable_measures).
 
 The credit check's own models (CreditCheck, CheckFeedback …) live in the separate section at the
 end of this file, owned by the checks work.
@@ -18,6 +18,9 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+# The rules engine imports these models only inside its functions, so this is no cycle.
+from pubcredit.measures.rules import validate_measure_fields
 
 
 class Matter(models.Model):
@@ -157,8 +160,6 @@ class Measure(models.Model):
         return self.name
 
     def clean(self):
-        from pubcredit.measures.rules import validate_measure_fields
-
         validate_measure_fields(self)
 
 

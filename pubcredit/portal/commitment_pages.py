@@ -1,6 +1,6 @@
 """Public pages of the commitments app (under /commitments/ on the portal): sign a commitment
 online, see the result with the code, download the 信用承诺书 by its token. Thin: the form
-collects, `services.subject_for_signing` and `services.sign_commitment` decide and write."""
+collects, `signing.subject_for_signing` and `signing.sign_commitment` decide and write."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pubcredit.accounts.permissions import PUBLIC
-from pubcredit.commitments import services
+from pubcredit.commitments import signing
 from pubcredit.commitments.forms import SignForm
 from pubcredit.commitments.models import Commitment
 from pubcredit.core import letters, ratelimit
@@ -52,13 +52,13 @@ def sign(request):
             data = form.cleaned_data
             try:
                 with transaction.atomic():
-                    subject = services.subject_for_signing(
+                    subject = signing.subject_for_signing(
                         data["kind"],
                         data["name"],
                         uscc=data.get("uscc"),
                         id_number=data.get("id_number"),
                     )
-                    commitment = services.sign_commitment(
+                    commitment = signing.sign_commitment(
                         PUBLIC,
                         subject=subject,
                         commitment_type=data["commitment_type"],

@@ -15,13 +15,16 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit.publicity.public import PublicRecord, public_record
-
-
-def _services():
-    from pubcredit.publicity import services
-
-    return services
+from pubcredit.catalog.models import Category, SubjectKind
+from pubcredit.commitments.queries import public_commitments
+from pubcredit.lists import services as list_services
+from pubcredit.lists.models import ListEntry
+from pubcredit.publicity import services as publicity_services
+from pubcredit.publicity.models import Publicity
+from pubcredit.publicity.public import PublicField, PublicRecord, public_record
+from pubcredit.records.models import Record
+from pubcredit.subjects.masking import redact_id_numbers
+from pubcredit.subjects.names import mask_person_name
 
 
 def today_or(day: dt.date | None) -> dt.date:
@@ -53,8 +56,6 @@ def _render(record, *, include_subject: bool) -> PublicRecord:
 def _category_codes() -> dict[int, str]:
     now = time.monotonic()
     if now - _CATEGORIES["at"] > 300 or not _CATEGORIES["codes"]:
-        from pubcredit.catalog.models import Category
-
         _CATEGORIES["codes"] = dict(Category.objects.values_list("pk", "code"))
         _CATEGORIES["at"] = now
     return _CATEGORIES["codes"]
@@ -80,11 +81,9 @@ def clear_caches() -> None:
 def subject_counts(subject_id: int, today: dt.date | None = None) -> dict[str, int]:
     """{category code: records of the subject public today}: one grouped count over the
     publicity read model, filtered by the publicity service's own "public on a day" test."""
-    from pubcredit.publicity.models import Publicity
-
     rows = (
         Publicity.objects.filter(
-            _services().is_public_q(today_or(today), prefix=""), subject_id=subject_id
+            publicity_services.is_public_q(today_or(today), prefix=""), subject_id=subject_id
         )
         .order_by()
         .values("category_id")
@@ -110,7 +109,7 @@ def subject_records(
     if category_id is None:
         return RecordPage([], 0, offset, limit)
     # The category by id (not by code through a join): the read model carries it.
-    qs = _services().public_records(subject_id, today=today_or(today))
+    qs = publicity_services.public_records(subject_id, today=today_or(today))
     qs = qs.filter(publicity__category_id=category_id)
     if total is None:
         total = qs.count()
@@ -130,7 +129,7 @@ def publicity_list(
 ) -> RecordPage:
     """One page of the 双公示 publicity list (latest first). The total is counted up to
     `count_cap` (a city's full list has hundreds of thousands of rows)."""
-    qs = _services().publicity_lists(
+    qs = publicity_services.publicity_lists(
         department=department, category=category, since=since, today=today_or(today)
     )
     total = qs[:count_cap].count()
@@ -147,10 +146,8 @@ def publicity_list(
 
 def public_record_detail(record_id: int, today: dt.date | None = None) -> PublicRecord | None:
     """One record if it is public today, else None."""
-    from pubcredit.records.models import Record
-
     record = (
-        Record.objects.filter(_services().is_public_q(today_or(today)), pk=record_id)
+        Record.objects.filter(publicity_services.is_public_q(today_or(today)), pk=record_id)
         .select_related("publicity", "department")
         .first()
     )
@@ -160,18 +157,12 @@ def public_record_detail(record_id: int, today: dt.date | None = None) -> Public
 # --------------------------------------------------------------------------- credit lists
 
 
-def _lists():
-    from pubcredit.lists import services
-
-    return services
-
-
 def subject_list_counts(subject_id: int, today: dt.date | None = None) -> dict[str, int]:
     """{list kind (red / black / watch): the subject's entries in force today}."""
-    from pubcredit.lists.models import ListEntry
-
     rows = (
-        ListEntry.objects.filter(_lists().active_entries_q(today_or(today)), subject_id=subject_id)
+        ListEntry.objects.filter(
+            list_services.active_entries_q(today_or(today)), subject_id=subject_id
+        )
         .order_by()
         .values("list_type__kind")
         .annotate(n=Count("pk"))
@@ -190,11 +181,9 @@ def subject_list_entries(
 ) -> RecordPage:
     """One page of the subject's entries in force today on lists of `kind` (red 守信激励 /
     black 严重失信主体名单), newest decision first, rendered like records."""
-    from pubcredit.lists.models import ListEntry
-
     qs = (
         ListEntry.objects.filter(
-            _lists().active_entries_q(today_or(today)),
+            list_services.active_entries_q(today_or(today)),
             subject_id=subject_id,
             list_type__kind=kind,
         )
@@ -208,11 +197,6 @@ def subject_list_entries(
 
 def public_list_entry(entry) -> PublicRecord:
     """A list entry as the public sees it (a person's name masked, text scrubbed)."""
-    from pubcredit.catalog.models import SubjectKind
-    from pubcredit.publicity.public import PublicField
-    from pubcredit.subjects.masking import redact_id_numbers
-    from pubcredit.subjects.names import mask_person_name
-
     person = entry.subject.kind == SubjectKind.PERSON
     authority = entry.identified_by.name if entry.identified_by else entry.list_type.authority_name
     values = [
@@ -252,8 +236,6 @@ def public_list_entry(entry) -> PublicRecord:
 
 def subject_commitment_count(subject_id: int, today: dt.date | None = None) -> int:
     """The subject's commitments in the public register today (可向社会公开, made by today)."""
-    from pubcredit.commitments.services import public_commitments
-
     return public_commitments(subject_id, today_or(today)).order_by().count()
 
 
@@ -266,8 +248,6 @@ def subject_commitments(
     total: int | None = None,
 ) -> RecordPage:
     """One page of the subject's public commitments, newest first, rendered like records."""
-    from pubcredit.commitments.services import public_commitments
-
     qs = public_commitments(subject_id, today_or(today))
     if total is None:
         total = qs.count()
@@ -278,11 +258,6 @@ def subject_commitments(
 def public_commitment(commitment) -> PublicRecord:
     """A commitment as the public sees it: a person's name masked (张*), the committer's own
     identifiers left to the subject's header, no signer, every text scrubbed of 身份证号."""
-    from pubcredit.catalog.models import SubjectKind
-    from pubcredit.publicity.public import PublicField
-    from pubcredit.subjects.masking import redact_id_numbers
-    from pubcredit.subjects.names import mask_person_name
-
     c = commitment
     person = c.committer_kind == SubjectKind.PERSON
     values = [

@@ -10,7 +10,7 @@
   withdrawal form (proved by the phone number given with the application);
 - training: upcoming sessions with a registration form, and the certificate by its number.
 
-Thin: parse, call `repair.services`, render. The forms post; every write is a service call made
+Thin: parse, call `repair.services` / `objections` / `training`, render. The forms post; every write is a service call made
 by `Principal.of(request.user)` (the public, or a staff member filing for a subject).
 """
 
@@ -34,8 +34,11 @@ from pubcredit.core import identifiers, letters, ratelimit
 from pubcredit.core.forms import phone_field
 from pubcredit.portal import disclosure
 from pubcredit.records.models import Record
-from pubcredit.repair import queries, services
+from pubcredit.repair import objections, procedures, queries, rules, services
+from pubcredit.repair.letters import certificate_letter, document_number, public_subject_name
 from pubcredit.repair.models import (
+    OPEN_OBJECTION,
+    OPEN_REPAIR,
     Material,
     ObjectionTarget,
     ProcedureStatus,
@@ -43,11 +46,13 @@ from pubcredit.repair.models import (
     TrainingRegistration,
     TrainingSession,
 )
+from pubcredit.repair.training import register_for_training
+from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import normalize_name
 
 S = ProcedureStatus
 NAV = "services"  # the portal's 信用服务 section
-ACCEPT = ",".join(sorted(services.MATERIAL_SUFFIXES))
+ACCEPT = ",".join(sorted(procedures.MATERIAL_SUFFIXES))
 # Which step a procedure's action is, for the public history.
 
 
@@ -121,18 +126,18 @@ def _check_files(form: forms.Form, names: list[str]) -> None:
         for upload in form.cleaned_data.get(name) or []:
             count += 1
             suffix = ("." + upload.name.rsplit(".", 1)[-1].lower()) if "." in upload.name else ""
-            if suffix not in services.MATERIAL_SUFFIXES:
+            if suffix not in procedures.MATERIAL_SUFFIXES:
                 form.add_error(
                     name,
                     _("材料“%(f)s”的格式不支持,请上传 PDF、图片(JPG/PNG)、Word、OFD 或 ZIP。")
                     % {"f": upload.name},
                 )
-            elif upload.size > services.MAX_MATERIAL_BYTES:
+            elif upload.size > procedures.MAX_MATERIAL_BYTES:
                 form.add_error(name, _("材料“%(f)s”超过 20 MB。") % {"f": upload.name})
             elif upload.size == 0:
                 form.add_error(name, _("材料“%(f)s”是空文件。") % {"f": upload.name})
-    if count > services.MAX_MATERIALS:
-        form.add_error(None, _("最多上传 %(n)s 份材料。") % {"n": services.MAX_MATERIALS})
+    if count > procedures.MAX_MATERIALS:
+        form.add_error(None, _("最多上传 %(n)s 份材料。") % {"n": procedures.MAX_MATERIALS})
 
 
 def _materials(form: forms.Form, names: dict[str, str]) -> list[tuple[str, object]]:
@@ -145,7 +150,7 @@ def _materials(form: forms.Form, names: dict[str, str]) -> list[tuple[str, objec
 def index(request):
     rule = None
     try:
-        rule = services.rule_on(timezone.localdate())
+        rule = rules.rule_on(timezone.localdate())
     except ValidationError:
         pass
     return render(request, "repair/portal/index.html", {"rule": rule, "nav_current": NAV})
@@ -347,7 +352,7 @@ def objection(request, record_id: int):
             data = form.cleaned_data
             record = Record.objects.get(pk=record_id)
             try:
-                obj = services.file_objection(
+                obj = objections.file_objection(
                     _principal(request),
                     record,
                     target=data["target"],
@@ -367,8 +372,8 @@ def objection(request, record_id: int):
         {
             "record": shown,
             "decided": decided,
-            "decided_subject": services.public_subject_name(decided) if decided else "",
-            "decided_document": services.document_number(decided.record) if decided else "",
+            "decided_subject": public_subject_name(decided) if decided else "",
+            "decided_document": document_number(decided.record) if decided else "",
             "form": form,
             "nav_current": NAV,
         },
@@ -379,7 +384,7 @@ def objection(request, record_id: int):
 
 
 def _procedure(code: str):
-    proc = services.lookup(code)
+    proc = queries.lookup(code)
     if proc is None:
         return None
     model = type(proc)
@@ -425,14 +430,14 @@ def progress(request):
             context["not_found"] = True
         else:
             is_application = isinstance(proc, RepairApplication)
-            open_states = services.OPEN_REPAIR if is_application else services.OPEN_OBJECTION
+            open_states = OPEN_REPAIR if is_application else OPEN_OBJECTION
             context.update(
                 {
                     "proc": proc,
                     "code": proc.query_code,
                     "is_application": is_application,
-                    "subject_name": services.public_subject_name(proc),
-                    "document_number": services.document_number(proc.record),
+                    "subject_name": public_subject_name(proc),
+                    "document_number": document_number(proc.record),
                     "steps": queries.steps(proc),
                     "is_open": proc.status in open_states,
                     "overdue": proc.is_overdue(timezone.localdate()),
@@ -465,7 +470,7 @@ def withdraw(request, code: str):
     call = (
         services.withdraw_application
         if isinstance(proc, RepairApplication)
-        else services.withdraw_objection
+        else objections.withdraw_objection
     )
     try:
         call(_principal(request), proc, phone=phone)
@@ -518,8 +523,6 @@ class RegistrationForm(forms.Form):
     def clean(self):
         """The subject by its code, and the name given must be its name (so nobody registers
         someone else by a code alone)."""
-        from pubcredit.subjects.models import Subject
-
         data = super().clean()
         code = identifiers.normalize_identifier(data.get("uscc") or "")
         name = data.get("subject_name") or ""
@@ -561,7 +564,7 @@ def training(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                reg = services.register_for_training(
+                reg = register_for_training(
                     _principal(request),
                     data["session"],
                     subject=data["subject"],
@@ -629,7 +632,7 @@ def certificate(request):
             if reg is None or _digits(reg.attendee_phone) != _digits(form.cleaned_data["phone"]):
                 form.add_error(None, _("未找到该结业证明,请核对编号和联系电话。"))
             else:
-                pdf = letters.render_letter(services.certificate_letter(reg))
+                pdf = letters.render_letter(certificate_letter(reg))
                 return letters.pdf_download(pdf, f"{reg.certificate_number}.pdf")
     return _private_page(
         request, "repair/portal/certificate.html", {"form": form, "nav_current": NAV}

@@ -1,7 +1,8 @@
 """Read-only questions the repair pages ask: the console queue (what a principal may see, what it
 can act on first, what is overdue), the overdue count for the dashboard and the statistics by
-department and month. Nothing here writes; every queryset starts from the services' own
-`visible_applications` / `visible_objections`, so the scope rules are the services'."""
+department and month, a query code's procedure and the overdue items. Nothing here writes; every
+queryset starts from `repair.procedures.visible_applications` / `visible_objections`, so the scope
+rules are the procedures'."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit.accounts.permissions import Principal
+from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.holidays.services import workdays_between_many
-from pubcredit.repair import services
+from pubcredit.publicity.models import Publicity
+from pubcredit.publicity.services import is_public_q
+from pubcredit.repair import procedures
+from pubcredit.repair.letters import document_number
 from pubcredit.repair.models import (
     OPEN_OBJECTION,
     OPEN_REPAIR,
@@ -24,6 +28,7 @@ from pubcredit.repair.models import (
     ProcedureStep,
     RepairApplication,
 )
+from pubcredit.repair.procedures import QUERY_LENGTH, normalise_query_code
 from pubcredit.subjects.names import mask_person_name
 
 S = ProcedureStatus
@@ -67,8 +72,8 @@ def _today(today: dt.date | None) -> dt.date:
 
 def visible(principal: Principal, kind: str):
     if kind == APPLICATION:
-        return services.visible_applications(principal)
-    return services.visible_objections(principal)
+        return procedures.visible_applications(principal)
+    return procedures.visible_objections(principal)
 
 
 def actionable_statuses(principal: Principal, kind: str) -> frozenset[str]:
@@ -104,7 +109,7 @@ def overdue_workdays_many(procs, today: dt.date) -> list[int]:
     dues = [p.due_on if p.is_overdue(today) else None for p in procs]
     return [
         max(1, n) if due is not None else 0
-        for due, n in zip(dues, services.workdays_past(dues, today), strict=True)
+        for due, n in zip(dues, workdays_past(dues, today), strict=True)
     ]
 
 
@@ -186,7 +191,7 @@ def queue(
                     kind_label=labels[k],
                     proc=proc,
                     subject_name=public_name(proc.subject),
-                    document_number=services.document_number(proc.record),
+                    document_number=document_number(proc.record),
                     actionable=bool(proc.actionable),
                     overdue_days=late,
                 )
@@ -330,3 +335,66 @@ def statistics(
         "by_month": [_finish(m, by_month[m]) for m in months],
         "totals": _finish(_("合计"), total),
     }
+
+
+# --------------------------------------------------------------------------- lookup, overdue items
+
+
+def lookup(query_code: str):
+    """The application or objection a query code belongs to, or None."""
+    code = normalise_query_code(query_code)
+    if len(code) != QUERY_LENGTH:
+        return None
+    return (
+        RepairApplication.objects.filter(query_code=code).first()
+        or Objection.objects.filter(query_code=code).first()
+    )
+
+
+def public_records_shown(record_ids, today=None) -> set[int]:
+    """Of `record_ids`, those shown on the portal today (for tests and pages)."""
+    rows = Publicity.objects.filter(pk__in=list(record_ids)).filter(
+        is_public_q(_today(today), prefix="")
+    )
+    return set(rows.values_list("pk", flat=True))
+
+
+def workdays_past(due_dates, day: dt.date) -> list[int]:
+    """For each deadline, the working days `day` is past it (0 when not past, or none): one
+    vectorised count for a whole queue (pubcredit.holidays.workdays_between_many)."""
+    past = [d is not None and d < day for d in due_dates]
+    if not any(past):
+        return [0] * len(past)
+    starts = [d if p else day for d, p in zip(due_dates, past, strict=True)]
+    counts = workdays_between_many(starts, [day] * len(starts))
+    return [int(c) if p else 0 for c, p in zip(counts, past, strict=True)]
+
+
+def overdue_items(today: dt.date | None = None, principal: Principal | None = None) -> list[dict]:
+    """Open applications and objections past their stage deadline (for the console's alerts and
+    `pubcredit repair overdue`), oldest deadline first; restricted to what `principal` may see
+    when given."""
+    day = _today(today)
+    out = []
+    for model, open_states, kind in (
+        (RepairApplication, OPEN_REPAIR, "repair"),
+        (Objection, OPEN_OBJECTION, "objection"),
+    ):
+        qs = model.objects.filter(status__in=open_states, due_on__lt=day)
+        if principal is not None:
+            qs = restrict(qs, principal, "repair.view")
+        procs = list(qs.select_related("department").order_by("due_on", "id"))
+        for proc, late in zip(procs, workdays_past([p.due_on for p in procs], day), strict=True):
+            out.append(
+                {
+                    "kind": kind,
+                    "id": proc.pk,
+                    "query_code": proc.query_code,
+                    "status": proc.status,
+                    "status_name": str(proc.get_status_display()),
+                    "department": proc.department.name,
+                    "due_on": proc.due_on.isoformat(),
+                    "overdue_workdays": late,
+                }
+            )
+    return out

@@ -10,7 +10,8 @@
 - training sessions: list, create, registrations with attendance, certificates;
 - statistics by department and month (table + ECharts).
 
-Thin: check the principal, call `repair.services` (writes) or `repair.queries` (reads), render.
+Thin: check the principal, call the writes (`repair.services`, `repair.objections`,
+`repair.training`) or the reads (`repair.queries`), render.
 Errors from the services are shown as messages.
 """
 
@@ -37,7 +38,8 @@ from pubcredit.core import letters
 from pubcredit.publicity.models import Publicity
 from pubcredit.publicity.public import public_record
 from pubcredit.records.models import Record
-from pubcredit.repair import queries, services
+from pubcredit.repair import objections, procedures, queries, services
+from pubcredit.repair.letters import certificate_letter, document_number, repair_notice
 from pubcredit.repair.models import (
     Material,
     Objection,
@@ -46,6 +48,7 @@ from pubcredit.repair.models import (
     TrainingRegistration,
     TrainingSession,
 )
+from pubcredit.repair.training import create_session, mark_attendance
 
 S = ProcedureStatus
 CENTRE_DEPARTMENT = "ZB-XYZX"
@@ -143,7 +146,7 @@ def _record_context(principal: Principal, proc) -> dict:
         "record": record,
         "shown": shown,
         "publicity": publicity,
-        "document_number": services.document_number(record),
+        "document_number": document_number(record),
         "subject_name": queries.public_name(proc.subject),
         "can_see_subject": principal.can("subjects.view"),
         "can_notice": principal.can("records.view")
@@ -168,7 +171,7 @@ def _detail_context(principal: Principal, proc) -> dict:
 def application_detail(request, pk: int):
     principal = _principal(request)
     app = get_object_or_404(
-        services.visible_applications(principal).select_related(
+        procedures.visible_applications(principal).select_related(
             "subject", "department", "rule", "commitment"
         ),
         pk=pk,
@@ -231,7 +234,7 @@ def _application_action(
 def objection_detail(request, pk: int):
     principal = _principal(request)
     obj = get_object_or_404(
-        services.visible_objections(principal).select_related(
+        procedures.visible_objections(principal).select_related(
             "subject", "department", "rule", "repair_application"
         ),
         pk=pk,
@@ -243,20 +246,20 @@ def objection_detail(request, pk: int):
         **_detail_context(principal, obj),
         "obj": obj,
         "can_verify": obj.status == S.VERIFYING and principal.can("repair.review"),
-        "outcomes": [(s, S(s).label) for s in services.VERIFY_OUTCOMES],
+        "outcomes": [(s, S(s).label) for s in objections.VERIFY_OUTCOMES],
     }
     return _private_page(request, "repair/console/objection.html", context)
 
 
 def _objection_action(request, principal: Principal, obj: Objection, action: str, text: str) -> str:
     if action == "accept":
-        services.accept_objection(principal, obj, text)
+        objections.accept_objection(principal, obj, text)
         return _("已受理,该信息在公示时标注“异议处理中”,转信息提供单位核实。")
     if action == "refuse":
-        services.refuse_objection(principal, obj, text)
+        objections.refuse_objection(principal, obj, text)
         return _("已作出不予受理决定,告知书已生成。")
     if action == "verify":
-        services.verify_objection(
+        objections.verify_objection(
             principal, obj, outcome=request.POST.get("outcome", ""), reason=text
         )
         return _("核实结果已办结,告知书已生成。")
@@ -269,7 +272,7 @@ def material(request, pk: int):
     principal = _principal(request)
     found = get_object_or_404(Material, pk=pk)
     try:
-        services.open_material(principal, found, client_address=request.META.get("REMOTE_ADDR"))
+        procedures.open_material(principal, found, client_address=request.META.get("REMOTE_ADDR"))
     except PermissionDenied as exc:
         raise Http404(_("材料不存在或无权查看。")) from exc
     response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
@@ -287,14 +290,14 @@ def _issued_letter(file, query_code: str, not_yet: str):
 @login_required
 def application_letter(request, pk: int):
     principal = _principal(request)
-    app = get_object_or_404(services.visible_applications(principal), pk=pk)
+    app = get_object_or_404(procedures.visible_applications(principal), pk=pk)
     return _issued_letter(app.decision_letter, app.query_code, _("尚未出具信用修复决定书。"))
 
 
 @login_required
 def objection_letter(request, pk: int):
     principal = _principal(request)
-    obj = get_object_or_404(services.visible_objections(principal), pk=pk)
+    obj = get_object_or_404(procedures.visible_objections(principal), pk=pk)
     return _issued_letter(obj.reply_letter, obj.query_code, _("尚未出具异议处理结果告知书。"))
 
 
@@ -309,7 +312,7 @@ def notice(request, record_id: int):
         pk=record_id,
     )
     try:
-        letter = services.repair_notice(record)
+        letter = repair_notice(record)
     except ValidationError as exc:
         _report(request, exc)
         return redirect("console:repair:queue")
@@ -375,7 +378,7 @@ def training(request):
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            session = services.create_session(principal, **form.cleaned_data)
+            session = create_session(principal, **form.cleaned_data)
         except ValidationError as exc:
             if hasattr(exc, "error_dict"):
                 for key, errors in exc.message_dict.items():
@@ -411,7 +414,7 @@ def session_detail(request, pk: int):
         try:
             for reg in registrations:
                 if (reg.pk in wanted) != reg.attended:
-                    services.mark_attendance(principal, reg, reg.pk in wanted)
+                    mark_attendance(principal, reg, reg.pk in wanted)
                     changed += 1
         except (ValidationError, PermissionDenied) as exc:
             _report(request, exc)
@@ -434,7 +437,7 @@ def certificate(request, pk: int):
     )
     if not (reg.attended and reg.certificate_number):
         raise Http404(_("该报名尚未登记参训,没有结业证明。"))
-    pdf = letters.render_letter(services.certificate_letter(reg))
+    pdf = letters.render_letter(certificate_letter(reg))
     return letters.pdf_download(pdf, f"{reg.certificate_number}.pdf")
 
 

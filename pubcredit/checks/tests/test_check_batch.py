@@ -178,8 +178,9 @@ def test_a_batch_lists_the_commitments_in_force(
 ):
     """As a single check does: each checked subject's commitments in force on the day, in the
     results file and the log; a breached one is not listed, a subject without any shows none."""
+    from pubcredit.commitments.assessment import assess_commitment
     from pubcredit.commitments.models import Performance
-    from pubcredit.commitments.services import assess_commitment, commitments_in_force
+    from pubcredit.commitments.queries import commitments_in_force
     from pubcredit.commitments.tests.kit import sign
 
     settings.MEDIA_ROOT = tmp_path / "media"

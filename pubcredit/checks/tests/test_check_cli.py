@@ -49,7 +49,7 @@ def test_json_output_matches_the_api_contract(system, make_subject, capsys):
     assert data["subject"]["uscc"] == company.uscc
     assert "P_RESTRICT_PROCUREMENT" in [m["code"] for m in data["punishments"]]
     assert data["id"] == CreditCheck.objects.get().pk
-    from pubcredit.checks.services import check_json
+    from pubcredit.checks.answers import check_json
 
     assert data == check_json(CreditCheck.objects.get())
 

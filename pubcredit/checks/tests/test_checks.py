@@ -10,14 +10,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.checks.feedback import FeedbackItem, feedback_statistics, record_feedback
 from pubcredit.checks.models import CheckChannel, CreditCheck
-from pubcredit.checks.services import (
-    FeedbackItem,
-    feedback_statistics,
-    get_check,
-    record_feedback,
-    run_check,
-)
+from pubcredit.checks.services import get_check, run_check
 from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
     D,
     accounts_fixture,

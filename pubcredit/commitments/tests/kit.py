@@ -28,7 +28,7 @@ def department(code: str = DEPARTMENT):
 def sign(subject, *, principal=None, day=D, **overrides):
     """A commitment signed online (by default a 主动型 one, accepted by 市市场监管局, made on D)."""
     from pubcredit.accounts.permissions import PUBLIC
-    from pubcredit.commitments.services import sign_commitment
+    from pubcredit.commitments.signing import sign_commitment
 
     values = {
         "subject": subject,
@@ -117,7 +117,7 @@ def platform_lists(db, system):
     from pubcredit.catalog.services import import_catalogue
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
-    from pubcredit.measures.services import import_measures
+    from pubcredit.measures.catalogue import import_measures
     from pubcredit.portal import disclosure
     from pubcredit.publicity import public
     from pubcredit.publicity.rulefile import import_rules

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.test import Client
 
+from pubcredit.commitments.assessment import assess_commitment
 from pubcredit.commitments.models import Commitment, Performance
-from pubcredit.commitments.services import assess_commitment
 from pubcredit.commitments.tests.kit import OTHER_DEPARTMENT, department, sign
 from pubcredit.lists.models import ListEntry
 

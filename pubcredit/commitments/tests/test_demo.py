@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from pubcredit.commitments.assessment import BREACH_LIST_TYPE
 from pubcredit.commitments.demo import DEMO_LABEL, DEMO_STEP
 from pubcredit.commitments.models import (
     BREACHES,
@@ -15,7 +16,7 @@ from pubcredit.commitments.models import (
     CommitmentSerial,
     Performance,
 )
-from pubcredit.commitments.services import BREACH_LIST_TYPE, commitments_in_force
+from pubcredit.commitments.queries import commitments_in_force
 from pubcredit.lists.models import ListEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_passwords")]

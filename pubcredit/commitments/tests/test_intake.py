@@ -10,7 +10,7 @@ import pytest
 
 from pubcredit.accounts.models import AuditEvent
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.commitments import services
+from pubcredit.commitments import assessment, queries
 from pubcredit.commitments.models import (
     Commitment,
     CommitmentSource,
@@ -154,7 +154,7 @@ def test_a_breach_through_intake_has_the_breach_effects(parties):
     assert c.performance == Performance.NONE
     assert c.unfulfilled_content == "承诺的经营场所与实际不符"
     assert (c.assessed_on, c.assessor) == (assessed, d)
-    entry = ListEntry.objects.get(list_type__code=services.BREACH_LIST_TYPE, subject=org)
+    entry = ListEntry.objects.get(list_type__code=assessment.BREACH_LIST_TYPE, subject=org)
     assert entry.decided_on == assessed and entry.document_number == c.code
     assert c.events.filter(action="assess").get().details["list_entry"] == entry.pk
     # A breach is final: a later 全部履行 for the same code is refused for that part.
@@ -217,13 +217,13 @@ def test_a_withdrawn_record_withdraws_its_commitment(parties):
     row = cn_row(4, name=org.name, kind="法人及非法人组织", code=org.uscc, department=d)
     submit(_system(), "CN", [row])
     c = Commitment.objects.get(code=row["CN_CNBM"])
-    assert services.public_commitments(org.pk).filter(pk=c.pk).exists()
+    assert queries.public_commitments(org.pk).filter(pk=c.pk).exists()
     withdraw_record(_system(), c.record, "报送有误")
     c.refresh_from_db()
     assert c.withdrawn_at is not None
     assert c.events.filter(action="withdraw").get().reason == "报送有误"
-    assert not services.public_commitments(org.pk).exists()
-    assert services.commitments_in_force([org.pk]) == {}
+    assert not queries.public_commitments(org.pk).exists()
+    assert queries.commitments_in_force([org.pk]) == {}
 
 
 def test_an_unknown_person_is_registered_by_the_document_number(parties):

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pubcredit.accounts.models import AuditEvent
 from pubcredit.accounts.permissions import PUBLIC
 from pubcredit.catalog.models import Region, SubjectKind
-from pubcredit.commitments import services
+from pubcredit.commitments import assessment, queries
 from pubcredit.commitments.models import (
     Commitment,
     CommitmentEvent,
@@ -36,7 +36,7 @@ def assess(principal, commitment, performance, *, day=D + dt.timedelta(days=30),
         for k, v in BREACH.items():
             kwargs.setdefault(k, v)
     kwargs.setdefault("reason", "经现场核查认定")
-    return services.assess_commitment(principal, commitment, performance, today=day, **kwargs)
+    return assessment.assess_commitment(principal, commitment, performance, today=day, **kwargs)
 
 
 # --------------------------------------------------------------------------- codes
@@ -305,15 +305,15 @@ def test_a_breach_needs_what_was_not_fulfilled_and_the_liability(staff, make_sub
     c = sign(make_subject())
     _user, clerk = staff["clerk"]
     with pytest.raises(ValidationError) as exc:
-        services.assess_commitment(
+        assessment.assess_commitment(
             clerk, c, Performance.PARTIAL, reason="核查", today=D + dt.timedelta(days=5)
         )
     assert set(exc.value.message_dict) == {"unfulfilled_content", "liability_enforced"}
     with pytest.raises(ValidationError) as exc:
-        services.assess_commitment(clerk, c, Performance.FULL, reason=" ", today=D)
+        assessment.assess_commitment(clerk, c, Performance.FULL, reason=" ", today=D)
     assert exc.value.message_dict["reason"] == ["请填写认定说明。"]
     with pytest.raises(ValidationError) as exc:
-        services.assess_commitment(
+        assessment.assess_commitment(
             clerk, c, Performance.FULL, reason="提前认定", today=D - dt.timedelta(days=1)
         )
     assert "承诺作出之前" in exc.value.message_dict["performance"][0]
@@ -321,15 +321,15 @@ def test_a_breach_needs_what_was_not_fulfilled_and_the_liability(staff, make_sub
 
 def test_allowed_transitions_helper(system, make_subject):
     c = sign(make_subject())
-    assert services.allowed_transitions(c) == (
+    assert assessment.allowed_transitions(c) == (
         Performance.FULL,
         Performance.PARTIAL,
         Performance.NONE,
     )
     c = assess(system, c, Performance.FULL)
-    assert services.allowed_transitions(c) == (Performance.PARTIAL, Performance.NONE)
+    assert assessment.allowed_transitions(c) == (Performance.PARTIAL, Performance.NONE)
     c = assess(system, c, Performance.NONE, day=D + dt.timedelta(days=40))
-    assert services.allowed_transitions(c) == ()
+    assert assessment.allowed_transitions(c) == ()
 
 
 # --------------------------------------------------------------------------- breach effects
@@ -347,7 +347,7 @@ def test_breach_puts_the_subject_on_the_watch_list_and_checks_hit(staff, make_su
 
     _user, clerk = staff["clerk"]
     assess(clerk, c, Performance.NONE, day=day)
-    entry = ListEntry.objects.get(list_type__code=services.BREACH_LIST_TYPE, subject=subject)
+    entry = ListEntry.objects.get(list_type__code=assessment.BREACH_LIST_TYPE, subject=subject)
     assert entry.status == EntryStatus.PUBLISHED
     assert entry.decided_on == entry.valid_from == day
     assert entry.valid_to == dt.date(2026, 6, 30)  # 12 months
@@ -360,7 +360,7 @@ def test_breach_puts_the_subject_on_the_watch_list_and_checks_hit(staff, make_su
     supervision = run_check(
         checker(), uscc=subject.uscc, matter="ROUTINE_SUPERVISION", today=day
     ).data
-    assert [h["code"] for h in supervision["hits"]] == [services.BREACH_LIST_TYPE]
+    assert [h["code"] for h in supervision["hits"]] == [assessment.BREACH_LIST_TYPE]
     assert "P_KEY_SUPERVISION" in [m["code"] for m in supervision["punishments"]]
     assert supervision["outcome"] == "punish"
     assert supervision["commitments"] == []  # a breached commitment is no longer in force
@@ -379,7 +379,7 @@ def test_a_second_breach_keeps_the_existing_entry(system, make_subject):
     first, second = sign(subject), sign(subject)
     assess(system, first, Performance.PARTIAL)
     later = assess(system, second, Performance.NONE, day=D + dt.timedelta(days=60))
-    entries = ListEntry.objects.filter(list_type__code=services.BREACH_LIST_TYPE)
+    entries = ListEntry.objects.filter(list_type__code=assessment.BREACH_LIST_TYPE)
     assert entries.count() == 1
     details = later.events.get(action="assess").details
     assert details["already_listed"] is True and details["list_entry"] == entries.get().pk
@@ -388,7 +388,7 @@ def test_a_second_breach_keeps_the_existing_entry(system, make_subject):
 def test_breach_without_the_list_type_is_refused(system, make_subject):
     from pubcredit.lists.models import ListType
 
-    ListType.objects.filter(code=services.BREACH_LIST_TYPE).update(code="RENAMED")
+    ListType.objects.filter(code=assessment.BREACH_LIST_TYPE).update(code="RENAMED")
     c = sign(make_subject())
     with pytest.raises(ValidationError) as exc:
         assess(system, c, Performance.NONE)
@@ -452,7 +452,7 @@ def test_commitments_in_force(system, make_subject):
     fulfilled = sign(subject, day=dt.date(2025, 3, 3))
     assess(system, fulfilled, Performance.FULL, day=dt.date(2025, 4, 1))
 
-    on = services.commitments_in_force([subject.pk, 999_999], dt.date(2025, 6, 30))
+    on = queries.commitments_in_force([subject.pk, 999_999], dt.date(2025, 6, 30))
     assert list(on) == [subject.pk]
     codes = [x["code"] for x in on[subject.pk]]
     # Newest first; the breached one is not in force; publicity type does not matter to checks.
@@ -467,11 +467,11 @@ def test_commitments_in_force(system, make_subject):
         "department": "淄博市市场监督管理局",
         "performance": "待认定",
     }
-    after = services.commitments_in_force([subject.pk], dt.date(2025, 7, 1))[subject.pk]
+    after = queries.commitments_in_force([subject.pk], dt.date(2025, 7, 1))[subject.pk]
     assert dated.code not in [x["code"] for x in after]
-    before = services.commitments_in_force([subject.pk], dt.date(2024, 12, 31))
+    before = queries.commitments_in_force([subject.pk], dt.date(2024, 12, 31))
     assert before == {}
-    assert services.commitments_in_force([], D) == {}
+    assert queries.commitments_in_force([], D) == {}
 
 
 def test_a_check_shows_the_commitments_in_force(system, make_subject):
@@ -485,7 +485,7 @@ def test_a_check_shows_the_commitments_in_force(system, make_subject):
     day = dt.date(2025, 6, 30)
     data = run_check(system, uscc=subject.uscc, matter="FINANCING", today=day).data
     assert [c["code"] for c in data["commitments"]] == [new.code, old.code]
-    assert data["commitments"] == services.commitments_in_force([subject.pk], day)[subject.pk]
+    assert data["commitments"] == queries.commitments_in_force([subject.pk], day)[subject.pk]
     before = run_check(system, uscc=subject.uscc, matter="FINANCING", today=D.replace(year=2024))
     assert before.data["commitments"] == []
 

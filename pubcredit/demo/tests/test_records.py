@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from pubcredit.accounts.models import AuditEvent
+from pubcredit.demo import record_templates
 from pubcredit.demo import records as demo_records
 from pubcredit.demo.generate import generate_subjects
 from pubcredit.demo.models import DemoLoad
@@ -119,7 +120,7 @@ def test_generated_rows_are_plausible():
     assert cf["CF_JDRQ"].max() <= AS_OF and cf["CF_JDRQ"].min() >= dt.date(2022, 11, 1)
     # The deciding department of each template; persons only where a template fits them.
     assert set(cf["department"].unique().to_list()) <= {
-        t.department for t in demo_records.PENALTIES
+        t.department for t in record_templates.PENALTIES
     }
     persons = cf.filter(pl.col("kind") == "person")
     assert persons["CF_XDR_ZJHM"].null_count() == 0 and persons["CF_XDR_SHXYM"].null_count() == (
@@ -127,7 +128,7 @@ def test_generated_rows_are_plausible():
     )
     # A name says what trade a licence fits: catering licences go to eateries.
     catering = xk.filter(pl.col("XK_XKBH").str.starts_with("JY2"))
-    assert catering["XK_XDR_MC"].str.contains(demo_records.CATERING + "|餐饮").all()
+    assert catering["XK_XDR_MC"].str.contains(record_templates.CATERING + "|餐饮").all()
     # Lists: red and black, some expired.
     statuses = set(generated.entries["status"].unique().to_list())
     assert statuses == {"published", "expired"}

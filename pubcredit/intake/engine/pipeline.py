@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -118,6 +117,8 @@ def _late_flags(
     if decision is None or decision.code not in frame.columns or frame.height == 0:
         return pl.repeat(False, frame.height, dtype=pl.Boolean, eager=True).alias(LATE)
     if workdays_between_many is None:
+        # The engine is pure (no database); only a caller that passes no calendar gets the
+        # holiday table's, so the holidays app (models, Django) is imported only then.
         from pubcredit.holidays.services import workdays_between_many
     # Distinct decision dates only: a file has a few hundred, not a million.
     dates = frame.get_column(decision.code)
@@ -272,7 +273,7 @@ def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
     """Write the error report a clerk gets back: one sheet, one line per problem (行号 as the
     clerk sees it in the file, 字段, 原始值, 规则, 说明, 级别), header frozen and filtered.
     Uses xlsxwriter directly (constant memory mode, so a million errors stay cheap)."""
-    import xlsxwriter
+    import xlsxwriter  # only a file with errors needs it: not imported with the engine
 
     path = Path(path)
     workbook = xlsxwriter.Workbook(
@@ -299,7 +300,3 @@ def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
     finally:
         workbook.close()
     return path
-
-
-def errors_json_text(errors: pl.DataFrame) -> str:
-    return json.dumps(errors_as_json(errors), ensure_ascii=False)

@@ -137,10 +137,6 @@ def _describe_condition(cond, spec: CategorySpec) -> str:
 # --------------------------------------------------------------------------- conditions
 
 
-def _value(code: str, present: set[str]) -> pl.Expr:
-    return pl.col(code) if code in present else pl.lit(None, dtype=pl.String)
-
-
 def condition_expr(cond, spec: CategorySpec, present: Iterable[str]) -> pl.Expr:
     """A boolean expression over the cleaned frame that holds where the catalogue condition
     holds, with the semantics of `catalog.conditions.evaluate` (values are canonical code-list

@@ -51,7 +51,7 @@ def world(db, system, media):
     from pubcredit.intake.engine.spec import clear_spec_cache
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
-    from pubcredit.measures.services import import_measures
+    from pubcredit.measures.catalogue import import_measures
 
     rules.invalidate_local()
     clear_spec_cache()

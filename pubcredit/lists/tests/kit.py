@@ -66,7 +66,7 @@ def seeded(db, system):
     """Departments and categories, then the shipped list types and measures."""
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
-    from pubcredit.measures.services import import_measures
+    from pubcredit.measures.catalogue import import_measures
 
     rules.invalidate_local()
     seed_departments_and_categories()

@@ -10,7 +10,7 @@ from pubcredit.accounts.models import AuditEvent
 from pubcredit.lists import services, signals
 from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry
 from pubcredit.lists.tests.kit import make_record
-from pubcredit.measures.services import applicable_measures
+from pubcredit.measures.applicability import applicable_measures
 from pubcredit.records.models import RecordStatus
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from pubcredit.lists.tests.filekit import (  # noqa: F401 (fixtures)
     world,
 )
 from pubcredit.lists.tests.kit import identify, seeded  # noqa: F401 (fixtures)
-from pubcredit.measures.services import applicable_measures
+from pubcredit.measures.applicability import applicable_measures
 
 pytestmark = pytest.mark.django_db
 

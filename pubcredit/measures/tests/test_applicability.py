@@ -12,15 +12,14 @@ from pubcredit.lists import services as lists
 from pubcredit.lists.models import ListType
 from pubcredit.lists.tests.kit import identify, make_public_penalty
 from pubcredit.measures import rules
-from pubcredit.measures.models import Matter, Measure, RulesVersion, SubjectFlags
-from pubcredit.measures.services import (
-    DATA_FILE,
+from pubcredit.measures.applicability import (
     UnknownMatter,
     applicable_measures,
     applicable_measures_many,
-    rebuild_subject_flags,
-    refresh_subject_flags,
 )
+from pubcredit.measures.catalogue import DATA_FILE
+from pubcredit.measures.models import Matter, Measure, RulesVersion, SubjectFlags
+from pubcredit.measures.services import rebuild_subject_flags, refresh_subject_flags
 
 pytestmark = pytest.mark.django_db
 

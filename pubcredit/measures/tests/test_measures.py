@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from pubcredit.accounts.models import AuditEvent, Role, User
 from pubcredit.accounts.permissions import Principal
-from pubcredit.measures import services
+from pubcredit.measures import catalogue
 from pubcredit.measures.models import Matter, Measure
 
 pytestmark = pytest.mark.django_db
@@ -66,30 +66,30 @@ def test_record_conditions_are_validated_and_normalised(seeded):
 
 
 def test_seed_file_without_legal_basis_is_refused(seeded, system, tmp_path):
-    doc = json.loads(services.DATA_FILE.read_text(encoding="utf-8"))
+    doc = json.loads(catalogue.DATA_FILE.read_text(encoding="utf-8"))
     doc["measures"][0]["legal_basis"] = ""
     doc["measures"][1]["list_types"] = ["NO_SUCH_LIST"]
     path = tmp_path / "m.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(services.SeedError, match="措施必须有法律、法规或政策依据"):
-        services.import_measures(system, path)
+    with pytest.raises(catalogue.SeedError, match="措施必须有法律、法规或政策依据"):
+        catalogue.import_measures(system, path)
     doc["measures"][0]["legal_basis"] = "某法"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(services.SeedError, match="NO_SUCH_LIST"):
-        services.import_measures(system, path)
+    with pytest.raises(catalogue.SeedError, match="NO_SUCH_LIST"):
+        catalogue.import_measures(system, path)
 
 
 def test_import_is_idempotent_and_audited(seeded, system, tmp_path):
     before = AuditEvent.objects.count()
-    counts = services.import_measures(system)
+    counts = catalogue.import_measures(system)
     assert counts["matters"]["unchanged"] == Matter.objects.count()
     assert counts["measures"] == {"created": 0, "updated": 0, "unchanged": Measure.objects.count()}
     assert AuditEvent.objects.count() == before
-    doc = json.loads(services.DATA_FILE.read_text(encoding="utf-8"))
+    doc = json.loads(catalogue.DATA_FILE.read_text(encoding="utf-8"))
     doc["measures"][0]["matters"] = ["GOV_PROCUREMENT"]
     path = tmp_path / "m.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    counts = services.import_measures(system, path)
+    counts = catalogue.import_measures(system, path)
     assert counts["measures"]["updated"] == 1
     event = AuditEvent.objects.get(action="measures.update")
     assert event.after["matters"] == ["GOV_PROCUREMENT"]
@@ -99,7 +99,7 @@ def test_import_is_idempotent_and_audited(seeded, system, tmp_path):
 def test_import_needs_measures_change(seeded):
     window = Principal(role=Role.WINDOW_CLERK, label="w")
     with pytest.raises(PermissionDenied):
-        services.import_measures(window)
+        catalogue.import_measures(window)
 
 
 def test_seeded_measures_all_have_legal_basis_and_departments(seeded):

@@ -17,7 +17,7 @@ def test_public_api_survives_generated_requests(platform, system, settings):
     from hypothesis import settings as hsettings
 
     from pubcredit.lists.services import import_list_types
-    from pubcredit.measures.services import import_measures
+    from pubcredit.measures.catalogue import import_measures
     from pubcredit.wsgi import application
 
     settings.PUBCREDIT_PUBLIC_RATE = "0"

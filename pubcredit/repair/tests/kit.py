@@ -21,9 +21,9 @@ def world(db, system):
     from pubcredit.holidays import services as holidays
     from pubcredit.lists.services import import_list_types
     from pubcredit.measures import rules
-    from pubcredit.measures.services import import_measures
+    from pubcredit.measures.catalogue import import_measures
     from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
-    from pubcredit.repair.services import import_rules
+    from pubcredit.repair.rules import import_rules
 
     rules.invalidate_local()
     import_catalogue(system)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.records.models import Record
-from pubcredit.repair import services
+from pubcredit.repair import services, training
 from pubcredit.repair.models import ProcedureStep, RepairApplication, TrainingSession
 from pubcredit.repair.tests.uikit import (  # noqa: F401 (fixtures)
     apply,
@@ -314,7 +314,7 @@ def test_training_sessions_attendance_and_certificate(login, system, make_subjec
 
     a, b = make_subject(), make_subject()
     regs = [
-        services.register_for_training(
+        training.register_for_training(
             principal(None), created, subject=s, attendee_name=n, phone="13900000001"
         )
         for s, n in ((a, "刘一"), (b, "陈二"))

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pubcredit.accounts.permissions import PUBLIC
 from pubcredit.publicity.models import Publicity, PublicityMark, PublicityState
 from pubcredit.records.models import Record, RecordStatus
-from pubcredit.repair import services
+from pubcredit.repair import objections, queries, services
 from pubcredit.repair.models import Objection
 from pubcredit.repair.models import ProcedureStatus as S
 from pubcredit.repair.tests.kit import D, penalty
@@ -33,7 +33,7 @@ def file(record, *, target="content", today=D, **kwargs):
         "applicant_phone": "13800001111",
     }
     values.update(kwargs)
-    return services.file_objection(PUBLIC, record, target=target, today=today, **values)
+    return objections.file_objection(PUBLIC, record, target=target, today=today, **values)
 
 
 def _state(record) -> str:
@@ -47,13 +47,13 @@ def test_accepted_objection_flags_the_record_until_it_is_settled(world, staff, c
     assert obj.due_on == dt.date(2026, 6, 3)  # 2 working days after Monday 06-01
     assert _state(record) == PublicityState.PUBLIC
 
-    obj = services.accept_objection(staff["centre"], obj, today=D)
+    obj = objections.accept_objection(staff["centre"], obj, today=D)
     assert obj.status == S.VERIFYING
     assert obj.due_on == dt.date(2026, 6, 15)  # 10 working days
     assert _state(record) == PublicityState.OBJECTION
-    assert services.public_records_shown([record.pk], D) == {record.pk}  # shown, flagged
+    assert queries.public_records_shown([record.pk], D) == {record.pk}  # shown, flagged
 
-    obj = services.verify_objection(
+    obj = objections.verify_objection(
         staff["dept"], obj, outcome=S.UPHELD, reason="经核实,处罚决定合法有效。", today=D
     )
     assert obj.status == S.UPHELD
@@ -65,24 +65,26 @@ def test_accepted_objection_flags_the_record_until_it_is_settled(world, staff, c
 
 def test_withdrawn_outcome_withdraws_the_record(world, staff, company):
     record = penalty(company)
-    obj = services.accept_objection(staff["centre"], file(record), today=D)
-    services.verify_objection(
+    obj = objections.accept_objection(staff["centre"], file(record), today=D)
+    objections.verify_objection(
         staff["dept"], obj, outcome=S.RECORD_WITHDRAWN, reason="原处罚决定已撤销", today=D
     )
     record.refresh_from_db()
     assert record.status == RecordStatus.WITHDRAWN
     assert "异议核实后撤回" in record.status_reason
-    assert services.public_records_shown([record.pk], D) == set()
+    assert queries.public_records_shown([record.pk], D) == set()
 
 
 def test_corrected_needs_a_new_version(world, staff, company):
     record = penalty(company)
-    obj = services.accept_objection(staff["centre"], file(record, target="period"), today=D)
+    obj = objections.accept_objection(staff["centre"], file(record, target="period"), today=D)
     with pytest.raises(ValidationError, match="尚未更正"):
-        services.verify_objection(staff["dept"], obj, outcome=S.CORRECTED, reason="已更正", today=D)
+        objections.verify_objection(
+            staff["dept"], obj, outcome=S.CORRECTED, reason="已更正", today=D
+        )
     # The department resubmits the corrected row through intake: the record gets version 2.
     Record.objects.filter(pk=record.pk).update(version=2)
-    obj = services.verify_objection(
+    obj = objections.verify_objection(
         staff["dept"], obj, outcome=S.CORRECTED, reason="已更正处罚日期", today=D
     )
     assert obj.status == S.CORRECTED
@@ -93,9 +95,9 @@ def test_a_tier_set_by_the_department_is_a_correction(world, staff, company, sys
     from pubcredit.publicity.services import set_tier
 
     record = penalty(company, tier="serious")
-    obj = services.accept_objection(staff["centre"], file(record, target="period"), today=D)
+    obj = objections.accept_objection(staff["centre"], file(record, target="period"), today=D)
     set_tier(staff["dept"], record, "general", "异议核实:应为一般失信")
-    obj = services.verify_objection(
+    obj = objections.verify_objection(
         staff["dept"], obj, outcome=S.CORRECTED, reason="改为一般", today=D
     )
     assert obj.status == S.CORRECTED
@@ -115,23 +117,23 @@ def test_a_tier_set_by_the_department_is_a_correction(world, staff, company, sys
 def test_roles_that_may_not_act_are_refused(world, staff, company, who, action):
     obj = file(penalty(company))
     if action == "verify":
-        obj = services.accept_objection(staff["centre"], obj, today=D)
+        obj = objections.accept_objection(staff["centre"], obj, today=D)
     before = obj.status
     with pytest.raises(PermissionDenied):
         if action == "accept":
-            services.accept_objection(staff[who], obj, today=D)
+            objections.accept_objection(staff[who], obj, today=D)
         else:
-            services.verify_objection(staff[who], obj, outcome=S.UPHELD, reason="x", today=D)
+            objections.verify_objection(staff[who], obj, outcome=S.UPHELD, reason="x", today=D)
     assert Objection.objects.get(pk=obj.pk).status == before
 
 
 ACTIONS = {
-    "accept": lambda st, o: services.accept_objection(st["centre"], o, today=D),
-    "refuse": lambda st, o: services.refuse_objection(st["centre"], o, "不属于异议范围", today=D),
-    "verify": lambda st, o: services.verify_objection(
+    "accept": lambda st, o: objections.accept_objection(st["centre"], o, today=D),
+    "refuse": lambda st, o: objections.refuse_objection(st["centre"], o, "不属于异议范围", today=D),
+    "verify": lambda st, o: objections.verify_objection(
         st["dept"], o, outcome=S.UPHELD, reason="维持", today=D
     ),
-    "withdraw": lambda st, o: services.withdraw_objection(
+    "withdraw": lambda st, o: objections.withdraw_objection(
         st["public"], o, phone="138 0000 1111", today=D
     ),
 }
@@ -148,13 +150,13 @@ def _to(state, record, staff):
     if state == S.SUBMITTED:
         return obj
     if state == S.REFUSED:
-        return services.refuse_objection(staff["centre"], obj, "不属于异议范围", today=D)
+        return objections.refuse_objection(staff["centre"], obj, "不属于异议范围", today=D)
     if state == S.WITHDRAWN:
-        return services.withdraw_objection(staff["public"], obj, phone="13800001111", today=D)
-    obj = services.accept_objection(staff["centre"], obj, today=D)
+        return objections.withdraw_objection(staff["public"], obj, phone="13800001111", today=D)
+    obj = objections.accept_objection(staff["centre"], obj, today=D)
     if state == S.VERIFYING:
         return obj
-    return services.verify_objection(staff["dept"], obj, outcome=S.UPHELD, reason="维持", today=D)
+    return objections.verify_objection(staff["dept"], obj, outcome=S.UPHELD, reason="维持", today=D)
 
 
 @pytest.mark.parametrize("state", [S.SUBMITTED, S.VERIFYING, S.UPHELD, S.REFUSED, S.WITHDRAWN])
@@ -171,9 +173,9 @@ def test_every_transition_from_every_state(world, staff, company, state, action)
 
 def test_withdrawing_an_objection_lifts_the_flag(world, staff, company):
     record = penalty(company)
-    obj = services.accept_objection(staff["centre"], file(record), today=D)
+    obj = objections.accept_objection(staff["centre"], file(record), today=D)
     assert _state(record) == PublicityState.OBJECTION
-    services.withdraw_objection(staff["public"], obj, phone="13800001111", today=D)
+    objections.withdraw_objection(staff["public"], obj, phone="13800001111", today=D)
     assert _state(record) == PublicityState.PUBLIC
 
 
@@ -198,7 +200,7 @@ def test_objection_to_a_repair_result(world, staff, company):
     app = services.refuse_application(staff["centre"], app, "材料不全", today=D)
     obj = file(record, target="repair", reason="材料已齐全,不予受理有误。")
     assert obj.repair_application == app
-    obj = services.accept_objection(staff["centre"], obj, today=D)
+    obj = objections.accept_objection(staff["centre"], obj, today=D)
     # An objection to a repair result does not flag the record itself.
     assert _state(record) == PublicityState.PUBLIC
     assert obj.status == S.VERIFYING

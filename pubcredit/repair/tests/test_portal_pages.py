@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.repair import services
+from pubcredit.repair import objections, services, training
+from pubcredit.repair.letters import document_number
 from pubcredit.repair.models import Material, Objection, RepairApplication, TrainingRegistration
 from pubcredit.repair.tests.uikit import (  # noqa: F401 (fixtures)
     PHONE,
@@ -195,7 +196,7 @@ def test_objection_form_gives_a_query_code_and_the_record_shows_the_flag(
     assert response["Location"] == reverse("portal:repair:submitted", args=[obj.query_code])
     assert obj.query_code in client.get(response["Location"]).content.decode()
     assert obj.materials.count() == 1
-    services.accept_objection(principal(users["centre"]), obj)
+    objections.accept_objection(principal(users["centre"]), obj)
     page = client.get(reverse("portal:subject", args=[subject.pk]), {"tab": "penalties"})
     assert '<span class="flag flag-objection">异议处理中</span>' in page.content.decode()
     record_page = client.get(reverse("portal:record", args=[record.pk])).content.decode()
@@ -231,7 +232,7 @@ def test_objection_to_a_granted_repair_of_a_record_no_longer_shown(
     url = reverse("portal:repair:objection", args=[record.pk])
     html = client.get(url).content.decode()
     assert "对信用修复结果有异议" in html and "信息内容有误" not in html
-    assert app.decision_number in html or services.document_number(record) in html
+    assert app.decision_number in html or document_number(record) in html
     response = client.post(
         url,
         {
@@ -303,7 +304,7 @@ def test_decision_letter_downloads_once_issued(client, system, users, make_subje
 
 def test_objection_reply_letter_downloads(client, users, make_subject):
     obj = object_to(repairable_penalty(make_subject()))
-    services.refuse_objection(principal(users["centre"]), obj, "不属于异议受理范围。")
+    objections.refuse_objection(principal(users["centre"]), obj, "不属于异议受理范围。")
     html = client.get(reverse("portal:repair:progress"), {"code": obj.query_code}).content.decode()
     assert "不予受理" in html and "下载异议处理结果告知书" in html
     response = client.get(reverse("portal:repair:letter", args=[obj.query_code]))
@@ -343,7 +344,7 @@ def test_training_registration_and_certificate(client, system, make_subject):
     assert 'id="certificate-form"' in client.get(cert).content.decode()
     html = client.post(cert, {"number": "XF2026", "phone": PHONE}).content.decode()
     assert "未找到该结业证明" in html
-    reg = services.mark_attendance(system, reg)
+    reg = training.mark_attendance(system, reg)
     html = client.post(
         cert, {"number": reg.certificate_number, "phone": "13900000000"}
     ).content.decode()

@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from pubcredit.accounts.permissions import Principal
 from pubcredit.lists.tests.kit import identify
 from pubcredit.publicity.models import Publicity, PublicityState
-from pubcredit.repair import services
+from pubcredit.repair import procedures, queries, rules, services, training
+from pubcredit.repair.letters import repair_notice
 from pubcredit.repair.models import ProcedureStatus as S
 from pubcredit.repair.models import RepairApplication
 from pubcredit.repair.tests.kit import D, apply, penalty
@@ -124,7 +126,7 @@ def test_serious_penalty_needs_training_first(world, company, system):
         registered_at=session.created_at,
     )
     assert not services.repair_eligibility(record, D).eligible  # registered, not attended
-    reg = services.mark_attendance(system, reg)
+    reg = training.mark_attendance(system, reg)
     assert reg.certificate_number.startswith("XF20260520")
     assert services.repair_eligibility(record, D).eligible
     assert apply(record).status == S.SUBMITTED
@@ -143,7 +145,7 @@ def test_one_open_application_per_record(world, company):
     first = apply(record)
     with pytest.raises(ValidationError, match="已有正在办理"):
         apply(record)
-    services.withdraw_application(services.Principal.of(None), first, phone="0533 1234567", today=D)
+    services.withdraw_application(Principal.of(None), first, phone="0533 1234567", today=D)
     assert apply(record).status == S.SUBMITTED
 
 
@@ -273,7 +275,7 @@ def test_the_rule_in_force_on_the_filing_day_applies(world, company):
     after = apply(penalty(company), today=dt.date(2026, 4, 1))
     assert (before.rule.code, after.rule.code) == ("order58", "order36")
     with pytest.raises(ValidationError, match="没有适用的信用修复规则"):
-        services.rule_on(dt.date(2022, 1, 1))
+        rules.rule_on(dt.date(2022, 1, 1))
 
 
 # --------------------------------------------------------------------------- effects
@@ -283,7 +285,8 @@ def test_a_granted_repair_stops_publicity_lifts_list_measures_and_checks(
     world, staff, company, system
 ):
     from pubcredit.lists.models import EntryStatus, ListEntry
-    from pubcredit.measures.services import applicable_measures, refresh_subject_flags
+    from pubcredit.measures.applicability import applicable_measures
+    from pubcredit.measures.services import refresh_subject_flags
 
     record = penalty(company)
     entry = identify(
@@ -294,14 +297,14 @@ def test_a_granted_repair_stops_publicity_lifts_list_measures_and_checks(
     before = applicable_measures(company.pk, None, D)
     assert {h.ref for h in before.hits} == {f"record:{record.pk}", f"entry:{entry.pk}"}
     assert before.punishments
-    assert services.public_records_shown([record.pk], D) == {record.pk}
+    assert queries.public_records_shown([record.pk], D) == {record.pk}
 
     app = _to(S.GRANTED, record, staff)
 
     assert app.decision_letter.read().startswith(b"%PDF")
     assert app.decision_number.startswith("修复决字〔2026〕")
     assert Publicity.objects.get(pk=record.pk).state == PublicityState.REPAIRED
-    assert services.public_records_shown([record.pk], D) == set()
+    assert queries.public_records_shown([record.pk], D) == set()
     assert ListEntry.objects.get(pk=entry.pk).status == EntryStatus.REMOVED
     after = applicable_measures(company.pk, None, D)
     assert (after.hits, after.punishments) == ((), ())
@@ -313,9 +316,9 @@ def test_a_granted_repair_stops_publicity_lifts_list_measures_and_checks(
 def test_a_broken_repair_commitment_puts_the_record_back(world, staff, company, system):
     record = penalty(company)
     app = _to(S.GRANTED, record, staff)
-    assert services.public_records_shown([record.pk], D) == set()
+    assert queries.public_records_shown([record.pk], D) == set()
     assert services.revoke_repair(system, record, "违背信用修复承诺", source=app.commitment)
-    assert services.public_records_shown([record.pk], D) == {record.pk}
+    assert queries.public_records_shown([record.pk], D) == {record.pk}
     app.refresh_from_db()
     assert app.status == S.REVOKED
     assert not services.revoke_repair(system, record, "再次")  # nothing left to revoke
@@ -325,16 +328,16 @@ def test_repair_notice_and_lookup(world, staff, company):
     from pubcredit.core import letters
 
     record = penalty(company, tier="serious")
-    notice = services.repair_notice(record, D)
+    notice = repair_notice(record, D)
     assert notice.title == "信用修复告知书"
     assert ("可申请修复日期", "2026-01-01") in notice.facts
     assert any("专题培训" in p for p in notice.paragraphs)
     assert letters.render_letter(notice).startswith(b"%PDF")
 
     app = apply(penalty(company))
-    assert services.lookup(app.query_code.lower()) == app
-    assert services.lookup(f"{app.query_code[:6]} {app.query_code[6:]}") == app
-    assert services.lookup("ABC") is None
+    assert queries.lookup(app.query_code.lower()) == app
+    assert queries.lookup(f"{app.query_code[:6]} {app.query_code[6:]}") == app
+    assert queries.lookup("ABC") is None
 
 
 def test_opening_a_material_is_logged_and_scoped(world, staff, make_subject):
@@ -345,12 +348,12 @@ def test_opening_a_material_is_logged_and_scoped(world, staff, make_subject):
     app = apply(penalty(person))
     material = app.materials.get()
     with pytest.raises(PermissionDenied):
-        services.open_material(staff["other_dept"], material)
+        procedures.open_material(staff["other_dept"], material)
     with pytest.raises(PermissionDenied):
-        services.open_material(staff["window"], material)
+        procedures.open_material(staff["window"], material)
     assert not AccessLog.objects.exists()
 
-    services.open_material(staff["dept"], material)
+    procedures.open_material(staff["dept"], material)
     log = AccessLog.objects.get()
     assert (log.subject_id, log.actor_label) == (person.pk, "scjg1")
     assert app.query_code in log.purpose
@@ -359,6 +362,6 @@ def test_opening_a_material_is_logged_and_scoped(world, staff, make_subject):
     )
 
     org_app = apply(penalty(make_subject()))
-    services.open_material(staff["centre"], org_app.materials.get())
+    procedures.open_material(staff["centre"], org_app.materials.get())
     assert AccessLog.objects.count() == 1  # organisations' materials: audit trail only
     assert AuditEvent.objects.filter(action="repair.material.open").count() == 2

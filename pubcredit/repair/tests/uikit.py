@@ -36,7 +36,7 @@ def repair_site_fixture(db, system, settings, tmp_path):
     from pubcredit.portal import disclosure
     from pubcredit.publicity import public
     from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
-    from pubcredit.repair.services import import_rules
+    from pubcredit.repair.rules import import_rules
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PUBCREDIT_PUBLIC_RATE = "0"
@@ -129,7 +129,7 @@ def apply(system, record, **overrides):
 
 def object_to(record, **overrides):
     from pubcredit.accounts.permissions import PUBLIC
-    from pubcredit.repair import services
+    from pubcredit.repair import objections
 
     kwargs = {
         "target": "content",
@@ -138,7 +138,7 @@ def object_to(record, **overrides):
         "applicant_phone": PHONE,
     }
     kwargs.update(overrides)
-    return services.file_objection(PUBLIC, record, **kwargs)
+    return objections.file_objection(PUBLIC, record, **kwargs)
 
 
 def principal(user):
@@ -149,9 +149,9 @@ def principal(user):
 
 def session(system, *, days_ahead: int = 7, capacity: int = 50, title: str = "信用修复专题培训"):
     from pubcredit.catalog.models import Department
-    from pubcredit.repair import services
+    from pubcredit.repair import training
 
-    return services.create_session(
+    return training.create_session(
         system,
         title=title,
         starts_at=timezone.now() + dt.timedelta(days=days_ahead),

@@ -5,7 +5,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from pubcredit.measures.services import matters_catalogue
+from pubcredit.measures.catalogue import matters_catalogue
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.measures import services
+from pubcredit.measures import catalogue
 
 
 class Command(BaseCommand):
@@ -22,13 +22,13 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         try:
             getattr(self, f"_{action}")(**options)
-        except (services.SeedError, ValueError) as exc:
+        except (catalogue.SeedError, ValueError) as exc:
             raise CommandError(str(exc), returncode=2) from None
         except OSError as exc:
             raise CommandError(f"无法读取文件:{exc}", returncode=2) from None
 
     def _import(self, file=None, json=False, **_):
-        counts = services.import_measures(Principal.system("measures import"), file)
+        counts = catalogue.import_measures(Principal.system("measures import"), file)
         if json:
             self.stdout.write(_dumps(counts))
             return

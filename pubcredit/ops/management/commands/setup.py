@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.services import catalogue_loaded, import_catalogue
 from pubcredit.demo.services import (
     DEMO_ACCOUNTS,
     DEMO_PASSWORD,
@@ -27,7 +28,19 @@ from pubcredit.demo.services import (
     demo_accounts_present,
     load_demo,
 )
+from pubcredit.holidays.services import calendar_known_through, seed_from_chinese_calendar
+from pubcredit.lists.models import ListType
+from pubcredit.lists.services import import_list_types
+from pubcredit.measures.catalogue import import_measures
+from pubcredit.measures.models import Measure
 from pubcredit.ops.services import ensure_admin
+from pubcredit.publicity.models import PublicityRegime
+from pubcredit.publicity.rulefile import import_rules
+from pubcredit.publicity.services import refresh_publicity
+from pubcredit.records.models import Record
+from pubcredit.repair.models import RepairRule
+from pubcredit.repair.rules import import_rules as import_repair_rules
+from pubcredit.subjects.models import Subject
 
 
 def default_site_url() -> str:
@@ -45,13 +58,6 @@ def _import_rules(system: Principal) -> list[str]:
     loaded: a second run changes nothing, and rules an administrator edited in the admin are
     not overwritten (`pubcredit publicity rules import` re-imports the shipped file on
     purpose). Publicity is recomputed when records exist that were judged without rules."""
-    from pubcredit.publicity.models import PublicityRegime
-    from pubcredit.publicity.rulefile import import_rules
-    from pubcredit.publicity.services import refresh_publicity
-    from pubcredit.records.models import Record
-    from pubcredit.repair.models import RepairRule
-    from pubcredit.repair.services import import_rules as import_repair_rules
-
     done = []
     if not PublicityRegime.objects.exists():
         import_rules(system)
@@ -78,14 +84,6 @@ class Command(BaseCommand):
         parser.add_argument("--site-url", default=None, help="显示的站点地址")
 
     def handle(self, *args, **options):
-        from pubcredit.catalog.services import catalogue_loaded, import_catalogue
-        from pubcredit.holidays.services import calendar_known_through, seed_from_chinese_calendar
-        from pubcredit.lists.models import ListType
-        from pubcredit.lists.services import import_list_types
-        from pubcredit.measures.models import Measure
-        from pubcredit.measures.services import import_measures
-        from pubcredit.subjects.models import Subject
-
         n = options["demo_subjects"]
         if n < 0 or n > MAX_SUBJECTS:
             raise CommandError(

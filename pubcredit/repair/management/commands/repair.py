@@ -13,6 +13,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from pubcredit.accounts.permissions import Principal
+from pubcredit.repair.models import RepairRule
+from pubcredit.repair.queries import overdue_items
+from pubcredit.repair.rules import import_rules
 
 
 class Command(BaseCommand):
@@ -26,12 +29,9 @@ class Command(BaseCommand):
         sub.add_parser("overdue")
 
     def handle(self, *args, **options):
-        from pubcredit.repair import services
-        from pubcredit.repair.models import RepairRule
-
         if options["what"] == "rules" and options["verb"] == "import":
             try:
-                counts = services.import_rules(Principal.system("cli"), options.get("file"))
+                counts = import_rules(Principal.system("cli"), options.get("file"))
             except (OSError, ValueError, KeyError) as exc:
                 raise CommandError(f"信用修复规则文件有误:{exc}") from exc
             self.stdout.write(json.dumps(counts, ensure_ascii=False))
@@ -50,5 +50,5 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1))
         else:
             today = timezone.localdate()
-            for item in services.overdue_items(today):
+            for item in overdue_items(today):
                 self.stdout.write(json.dumps(item, ensure_ascii=False))
