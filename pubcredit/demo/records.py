@@ -15,13 +15,14 @@ and the read models derived from them (publicity, the credit-check flags, the na
    (records.models.KEY_SEPARATOR), content hash, masked 证件号码 and sealed ciphertext are exactly
    what intake would store; one demo Submission per department and category (status 已完成, as
    intake leaves it) carries them; the records are written with `bulkload` (COPY on PostgreSQL);
-4. `publicity.services.refresh_publicity` computes their publicity under the imported rules (so
-   some penalties are public, some past their minimum period and repairable, some ended, and
-   under Order 36 轻微 ones are not published; expired licences are not public);
+4. the records-changed flow (records.changes) runs on them, judged on `as_of`: publicity computes
+   their windows under the imported rules (so some penalties are public, some past their minimum
+   period and repairable, some ended, and under Order 36 轻微 ones are not published; expired
+   licences are not public);
 5. list entries (red lists 守信激励 and black lists 严重失信主体名单, types from
    lists/data/list_types.json) are bulk-written with their events; some have expired; black-list
    entries of the sector lists follow a serious penalty of the list's department; then
-   `measures.services.rebuild_subject_flags` rebuilds the check read model.
+   `lists.changes.entries_changed` brings the check read model of their subjects up to date.
 
 `rebuild_demo_search_index` rebuilds the portal's name index (`portal.search`) afterwards.
 
@@ -1821,8 +1822,9 @@ def load_demo_records(
 
     Returns counts: records per category, publicity states, list entries by kind and status."""
     from pubcredit.catalog.models import Department
-    from pubcredit.measures.services import rebuild_subject_flags
-    from pubcredit.publicity.services import refresh_publicity
+    from pubcredit.lists.changes import entries_changed
+    from pubcredit.measures.models import SubjectFlags
+    from pubcredit.records.changes import Change, RecordsChanged, records_changed
 
     principal.require("records.submit")
     principal.require("lists.identify")
@@ -1840,10 +1842,14 @@ def load_demo_records(
     now = timezone.now()
     ids, counts = _write_records(generated, dept_ids, now)
     t = _lap(timer, "records_write", t)
-    publicity = refresh_publicity(ids, today=day, reason="demo") if len(ids) else {}
+    publicity = {}
+    if len(ids):
+        changed = RecordsChanged(Change.LOADED, record_ids=ids, today=day, reason="demo")
+        publicity = records_changed(changed)["publicity"] or {}
     t = _lap(timer, "publicity", t)
     entries = _write_entries(generated.entries, types, type_ids, dept_ids, now)
-    flags = rebuild_subject_flags()
+    entries_changed(generated.entries.get_column("subject_id").to_list())
+    flags = SubjectFlags.objects.count()
     _lap(timer, "lists", t)
     return {
         "as_of": day.isoformat(),

@@ -60,6 +60,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Field, SubjectKind
 from pubcredit.intake.models import MatchReview, Submission
+from pubcredit.records.changes import RecordsChanged, records_changed
 from pubcredit.records.models import KEY_SEPARATOR, RecordStatus, SubjectLink
 from pubcredit.subjects import crypto, names
 from pubcredit.subjects.models import Subject
@@ -1307,4 +1308,13 @@ def load_accepted(
             result.review += _open_reviews(cursor, plan, submission, rows, reviews, now)
             lap("load_reviews")
         _drop_temp_tables(cursor)
+    # What derives from the records follows them in this transaction (records.changes).
+    records_changed(
+        RecordsChanged.loaded(
+            submission_id=submission.pk,
+            department_id=plan.department_id,
+            category_id=plan.category_id,
+        )
+    )
+    lap("derived")
     return result
