@@ -6,8 +6,8 @@ The one write path for aggregation (归集):
   inline when it is small (or when asked), otherwise as a background task (intake.tasks).
 - `submit_rows` does the same for a JSON batch pushed by a department system (≤ 10,000 rows).
 - `process_submission` runs the engine on the stored file and loads the accepted rows in ONE
-  transaction (pubcredit.intake.loading, whose write ends with the records-changed flow:
-  publicity, list entries, commitments, flags): all or nothing. It is idempotent and safe to re-run:
+  transaction (pubcredit.intake.loading, writing through records.writing, whose write ends with
+  the records-changed flow: publicity, list entries, commitments, flags): all or nothing. It is idempotent and safe to re-run:
   a submission already done is returned unchanged; one that failed, or whose process was killed
   mid-way (left in "processing"/"loading"), is processed again from its raw file; two workers
   processing the same submission at once load it exactly once (the load locks the submission
@@ -40,6 +40,7 @@ from pubcredit.intake import loading
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
 from pubcredit.records.models import SubjectLink
 from pubcredit.records.services import link_subject
+from pubcredit.records.writing import WriteError
 from pubcredit.subjects import crypto
 from pubcredit.subjects.models import Subject
 
@@ -390,7 +391,7 @@ def process_submission(submission_id: int) -> Submission:
         _load(submission_id, result, engine_seconds)
     except Exception as exc:
         logger.exception("loading submission %s failed", submission_id)
-        if isinstance(exc, loading.LoadError):
+        if isinstance(exc, WriteError):  # intake's LoadError, or the records writer's
             message = str(exc)
         else:  # the details are in the log; the clerk gets what to do
             message = _("数据库处理出错(%(t)s),可重新处理;如仍失败请联系平台管理员。") % {
