@@ -120,10 +120,12 @@ def identify(system, subject, code: str, *, decided_on=dt.date(2025, 1, 10), **k
     )
 
 
-def make_record(subject, category_code: str, *, data=None, department_code="ZB-SCJG", **fields):
-    """A Record created through the ORM (as intake would leave it), with its submission, and the
-    records-changed flow run on it (records.changes: publicity, list entry, commitment, flags)
-    as the records services do after a write."""
+def make_record(
+    subject, category_code: str, *, data=None, department_code="ZB-SCJG", flow=True, **fields
+):
+    """A Record created through the ORM (as intake would leave it), with its submission, and
+    (unless `flow` is false) the records-changed flow run on it (records.changes: publicity,
+    list entry, commitment, flags) as the records services do after a write."""
     from django.utils import timezone
 
     from pubcredit.catalog.models import Category, Department
@@ -160,7 +162,8 @@ def make_record(subject, category_code: str, *, data=None, department_code="ZB-S
     }
     values.update(fields)
     record = Record.objects.create(**values)
-    records_changed(RecordsChanged.saved([record.pk]))
+    if flow:
+        records_changed(RecordsChanged.saved([record.pk]))
     return record
 
 
