@@ -7,11 +7,11 @@ The one write path for aggregation (归集):
 - `submit_rows` does the same for a JSON batch pushed by a department system (≤ 10,000 rows).
 - `process_submission` runs the engine on the stored file and loads the accepted rows in ONE
   transaction (pubcredit.intake.loading, writing through records.writing, whose write ends with
-  the records-changed flow: publicity, list entries, commitments, flags): all or nothing. It is idempotent and safe to re-run:
-  a submission already done is returned unchanged; one that failed, or whose process was killed
-  mid-way (left in "processing"/"loading"), is processed again from its raw file; two workers
-  processing the same submission at once load it exactly once (the load locks the submission
-  row and re-checks its status).
+  the records-changed flow: publicity, list entries, commitments, flags): all or nothing. It is
+  idempotent and safe to re-run: a submission already done is returned unchanged; one that
+  failed, or whose process was killed mid-way (left in "processing"/"loading"), is processed
+  again from its raw file; two workers processing the same submission at once load it exactly
+  once (the load locks the submission row and re-checks its status).
 - `resolve_match` links a record waiting in the review queue to the subject staff chose.
 """
 
