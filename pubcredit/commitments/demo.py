@@ -10,8 +10,8 @@ Mix: 审批替代型 (with the approval matter when the matters catalogue is loa
 credit centre; made in the two years before `as_of` (the load date by default); most
 older ones assessed 全部履行, a few breached (部分履行 / 全部未履行) — each breach with its
 WCH_COMMITMENT_BREACH watch-list entry, bulk-written too, and announced (lists.changes: the check
-read model of those subjects is refreshed). Serial counters (CommitmentSerial) are advanced past the demo codes so that a
-later signing never reuses one.
+read model of those subjects is refreshed). Serial counters (CommitmentSerial) are advanced past
+the demo codes so that a later signing never reuses one.
 
 Every demo row carries `created_by = DEMO_LABEL`, which is how `remove_demo_commitments` finds
 them again when the demo city is replaced.
