@@ -9,8 +9,9 @@ One run reports, as one JSON object:
 - end-to-end rows/s of `intake.services.submit_file` (store the raw file, read, map, clean,
   validate, link subjects, write records and row errors, one transaction) on a fresh SQLite
   database and on a fresh PostgreSQL database, each in its own process, with the stage timings
-  and the process's peak memory; the refresh of the read models derived from records (publicity,
-  lists: their receivers run inside the same transaction) is also given apart;
+  and the process's peak memory; the refresh of the read models derived from records (the
+  records-changed flow: publicity, lists, commitments, flags, run inside the same transaction by
+  the records writer) is also given apart;
 - the time of a bare PostgreSQL `COPY` of the same file into an unindexed table of text
   columns (the floor any loader is measured against), and the time of a COPY of the loaded
   records themselves into an unindexed table shaped like the records table (the write no loader
@@ -102,8 +103,8 @@ def _worker(database_url: str, csv_path: Path, facts: dict) -> dict:
     shutil.rmtree(media, ignore_errors=True)
     if submission.status != Submission.Status.DONE:
         return {"error": submission.error_message, "status": submission.status}
-    # The read models other apps derive from records (publicity, lists) refresh inside the load
-    # transaction through their post_save receivers; shown apart so each part can be judged.
+    # The read models other apps derive from records (publicity, lists, …) refresh inside the
+    # load transaction (records.changes); shown apart so each part can be judged.
     derived = float(submission.timings.get("derived", 0.0))
     peak_mb = _peak_rss_mb()
     floor = _records_floor(submission.pk) if database_url.startswith("postgres") else None

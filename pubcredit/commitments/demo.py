@@ -9,9 +9,9 @@ Mix: 审批替代型 (with the approval matter when the matters catalogue is loa
 容缺受理型, 行业自律型, 主动型, 其他; accepted by city departments or the subject's district
 credit centre; made in the two years before `as_of` (the load date by default); most
 older ones assessed 全部履行, a few breached (部分履行 / 全部未履行) — each breach with its
-WCH_COMMITMENT_BREACH watch-list entry, bulk-written too, and the check read model refreshed for
-those subjects. Serial counters (CommitmentSerial) are advanced past the demo codes so that a
-later signing never reuses one.
+WCH_COMMITMENT_BREACH watch-list entry, bulk-written too, and announced (lists.changes: the check
+read model of those subjects is refreshed). Serial counters (CommitmentSerial) are advanced past
+the demo codes so that a later signing never reuses one.
 
 Every demo row carries `created_by = DEMO_LABEL`, which is how `remove_demo_commitments` finds
 them again when the demo city is replaced.
@@ -44,10 +44,10 @@ from pubcredit.commitments.models import (
     PublicityType,
 )
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
+from pubcredit.lists.changes import entries_changed
 from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry, ListEntryEvent, ListType
 from pubcredit.lists.services import add_months, import_list_types
 from pubcredit.measures.models import Matter
-from pubcredit.measures.services import refresh_subject_flags
 from pubcredit.subjects.models import Subject
 
 DEMO_LABEL = "pubcredit.demo"
@@ -491,7 +491,7 @@ def _breach_entries(breached: pl.DataFrame, lt, now) -> pl.DataFrame:
     )
     events = pl.concat([published, ended])
     bulk_copy(ListEntryEvent, list(events.columns), events)
-    refresh_subject_flags(breached["subject_id"].to_list())
+    entries_changed(breached["subject_id"].to_list())
     return pl.DataFrame(
         {"commitment_id": breached["id"], "list_entry": entries["id"]}, schema=out_schema
     )
@@ -526,6 +526,5 @@ def remove_demo_commitments(first_id: int, last_id: int) -> int:
         )
         cursor.execute(f"DELETE FROM {commitments} WHERE {where}", span)
         removed = cursor.rowcount
-    if listed:
-        refresh_subject_flags(listed)
+    entries_changed(listed)
     return removed

@@ -163,7 +163,7 @@ def _event(commitment, action, actor, *, at, reason="", before="", after="", det
 def _resolve_subjects(records) -> dict[int, int]:
     """record id → subject id. Intake links a CN record's subject by its 承诺人代码 like any
     other category's identifier (the USCC, or a person's document number through its blind
-    index; pubcredit.intake.loading), so the record's own link is the answer; records still
+    index; pubcredit.intake.linking), so the record's own link is the answer; records still
     waiting in the name-review queue have none yet."""
     return {r.pk: r.subject_id for r in records if r.subject_id}
 

@@ -12,17 +12,19 @@ and the read models derived from them (publicity, the credit-check flags, the na
    established), document numbers such as 淄市监罚〔2025〕123号 numbered per department and year
    in date order;
 3. the rows are the frame intake's engine hands over (catalogue field codes, cleaned values) and
-   go through `pubcredit.intake.loading.prepare_rows`, so the data JSON, business key
+   go through `pubcredit.intake.preparing.prepare_rows`, so the data JSON, business key
    (records.models.KEY_SEPARATOR), content hash, masked 证件号码 and sealed ciphertext are exactly
    what intake would store; one demo Submission per department and category (status 已完成, as
-   intake leaves it) carries them; the records are written with `bulkload` (COPY on PostgreSQL);
-4. `publicity.services.refresh_publicity` computes their publicity under the imported rules (so
-   some penalties are public, some past their minimum period and repairable, some ended, and
-   under Order 36 轻微 ones are not published; expired licences are not public);
+   intake leaves it) carries them; the records are written by the records writer
+   (`records.writing.insert_records`: COPY on PostgreSQL), like intake's;
+4. the records-changed flow (records.changes) runs on them, judged on `as_of`: publicity computes
+   their windows under the imported rules (so some penalties are public, some past their minimum
+   period and repairable, some ended, and under Order 36 轻微 ones are not published; expired
+   licences are not public);
 5. list entries (red lists 守信激励 and black lists 严重失信主体名单, types from
    lists/data/list_types.json) are bulk-written with their events; some have expired; black-list
    entries of the sector lists follow a serious penalty of the list's department; then
-   `measures.services.rebuild_subject_flags` rebuilds the check read model.
+   `lists.changes.entries_changed` brings the check read model of their subjects up to date.
 
 `rebuild_demo_search_index` rebuilds the portal's name index (`portal.search`) afterwards.
 
@@ -1011,20 +1013,23 @@ def _submissions(category, frame: pl.DataFrame, dept_ids: dict, now) -> dict[str
     return {code: obj.pk for code, obj in zip(codes, created, strict=True)}
 
 
-def _write_records(generated: DemoRecords, dept_ids: dict, now) -> tuple[range, dict]:
-    """The records of every category through intake's preparation, written in one COPY per
-    category. Returns the reserved id range and counts per category."""
+def _record_rows(generated: DemoRecords, dept_ids: dict, now) -> tuple[pl.DataFrame, dict]:
+    """The records of every category through intake's preparation, as the records writer takes
+    them (records.writing.insert_records), with ids reserved up front. Returns the rows and
+    counts per category."""
     from pubcredit.catalog.models import Category
-    from pubcredit.core.bulkload import bulk_copy, reserve_ids
-    from pubcredit.intake.loading import RECORD_COLUMNS, ROW_COLUMN, LoadPlan, prepare_rows
+    from pubcredit.core.bulkload import reserve_ids
     from pubcredit.intake.models import Submission
+    from pubcredit.intake.preparing import ROW_COLUMN, LoadPlan, prepare_rows
     from pubcredit.records.models import Record
+    from pubcredit.records.writing import timestamp_text
 
     total = sum(f.height for f in generated.frames.values())
     ids = reserve_ids(Record, total)
     counts = {}
     offset = ids.start
-    stamp = now
+    stamp = timestamp_text(now)
+    written = []
     for code, frame in generated.frames.items():
         if frame.height == 0:
             counts[code] = 0
@@ -1043,16 +1048,16 @@ def _write_records(generated: DemoRecords, dept_ids: dict, now) -> tuple[range, 
         person = pl.col("subject_kind") == PERSON
         rows = staged.select(
             pl.Series("id", np.arange(offset, offset + staged.height)),
-            pl.lit(category.pk).alias("category_id"),
+            "subject_id",
+            pl.when(person).then(pl.lit("id")).otherwise(pl.lit("uscc")).alias("subject_link"),
+            pl.lit(category.pk, dtype=pl.Int64).alias("category_id"),
             pl.col("department")
             .replace_strict(dept_ids, return_dtype=pl.Int64)
             .alias("department_id"),
             "business_key",
-            "subject_id",
-            pl.when(person).then(pl.lit("id")).otherwise(pl.lit("uscc")).alias("subject_link"),
             "subject_name",
             "subject_kind",
-            pl.lit(1).alias("version"),
+            pl.lit(1, dtype=pl.Int64).alias("version"),
             "content_hash",
             "data",
             "original",
@@ -1071,11 +1076,11 @@ def _write_records(generated: DemoRecords, dept_ids: dict, now) -> tuple[range, 
             pl.lit(stamp).alias("created_at"),
             pl.lit(stamp).alias("updated_at"),
         )
-        # The columns intake writes, with the ids reserved up front.
-        bulk_copy(Record, ["id", *RECORD_COLUMNS], rows)
+        written.append(rows)
         offset += staged.height
         counts[code] = staged.height
-    return ids, counts
+    rows = pl.concat(written, how="vertical_relaxed") if written else pl.DataFrame()
+    return rows, counts
 
 
 EVENT_COLUMNS = ("entry_id", "from_status", "to_status", "at", "by", "reason")
@@ -1166,8 +1171,9 @@ def load_demo_records(
 
     Returns counts: records per category, publicity states, list entries by kind and status."""
     from pubcredit.catalog.models import Department
-    from pubcredit.measures.services import rebuild_subject_flags
-    from pubcredit.publicity.services import refresh_publicity
+    from pubcredit.lists.changes import entries_changed
+    from pubcredit.measures.models import SubjectFlags
+    from pubcredit.records.writing import insert_records
 
     principal.require("records.submit")
     principal.require("lists.identify")
@@ -1183,12 +1189,17 @@ def load_demo_records(
     )
     t = _lap(timer, "records_generate", t)
     now = timezone.now()
-    ids, counts = _write_records(generated, dept_ids, now)
+    rows, counts = _record_rows(generated, dept_ids, now)
+    t = _lap(timer, "records_prepare", t)
+    publicity = {}
+    if rows.height:
+        # Written by the records writer, which runs the records flow on them (judged on `day`).
+        _written, flow = insert_records(rows, today=day, reason="demo")
+        publicity = flow.get("publicity") or {}
     t = _lap(timer, "records_write", t)
-    publicity = refresh_publicity(ids, today=day, reason="demo") if len(ids) else {}
-    t = _lap(timer, "publicity", t)
     entries = _write_entries(generated.entries, types, type_ids, dept_ids, now)
-    flags = rebuild_subject_flags()
+    entries_changed(generated.entries.get_column("subject_id").to_list())
+    flags = SubjectFlags.objects.count()
     _lap(timer, "lists", t)
     return {
         "as_of": day.isoformat(),

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class ListsConfig(AppConfig):
     name = "pubcredit.lists"
     verbose_name = _("信用名单")
-
-    def ready(self) -> None:
-        from pubcredit.lists import signals
-
-        signals.connect()

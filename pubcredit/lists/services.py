@@ -2,9 +2,9 @@
 seed import of list types.
 
 Every write runs in one transaction, checks the principal, writes a `ListEntryEvent` for each
-status change and an audit event, and refreshes the check read model
-(`measures.services.refresh_subject_flags`) of the subjects concerned in the same transaction,
-so a check never sees a list change before it is committed nor misses it after.
+status change and an audit event, and announces the subjects whose entries changed
+(`changes.entries_changed`: the check read model of those subjects is refreshed in the same
+transaction), so a check never sees a list change before it is committed nor misses it after.
 
 Permissions: identifying and removing entries needs "lists.identify"; a department-scoped
 principal (部门报送员) acts only for its own department (谁认定、谁移出). Importing list types
@@ -50,7 +50,8 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog import conditions
-from pubcredit.lists import signals
+from pubcredit.core import invalidation
+from pubcredit.lists import changes, signals
 from pubcredit.lists.models import (
     EntrySource,
     EntryStatus,
@@ -138,9 +139,7 @@ def _event(entry: ListEntry, from_status: str, to_status: str, by: str, reason: 
 
 
 def _refresh(subject_ids) -> None:
-    from pubcredit.measures.services import refresh_subject_flags
-
-    refresh_subject_flags(subject_ids)
+    changes.entries_changed(subject_ids)
 
 
 def _announce_published(entries: list[ListEntry]) -> None:
@@ -393,6 +392,16 @@ def expire_entries(today: dt.date | None = None, principal: Principal | None = N
 
 
 # --------------------------------------------------------------------------- intake
+
+
+def list_category_ids() -> frozenset[int]:
+    """The catalogue categories whose records become list entries (an active list type names
+    them): what the records flow's lists step looks for."""
+    return frozenset(
+        ListType.objects.filter(active=True, category__isnull=False)
+        .values_list("category_id", flat=True)
+        .distinct()
+    )
 
 
 def _list_types_by_category() -> dict[int, list[ListType]]:
@@ -710,9 +719,8 @@ def import_list_types(principal: Principal, path: Path | str | None = None) -> d
     file are left alone (deactivate them instead: entries refer to them). Departments and
     categories are resolved by code; an unknown code is an error. Returns {"created",
     "updated", "unchanged"}."""
-    from pubcredit.measures.rules import one_bump
-
-    with one_bump():
+    # One rebuild of the caches derived from list types (the measures rules) for the whole file.
+    with invalidation.coalesced():
         return _import_list_types(principal, path)
 
 

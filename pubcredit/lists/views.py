@@ -36,7 +36,6 @@ from django.views.decorators.http import require_POST
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
 from pubcredit.core import identifiers
-from pubcredit.intake.models import Submission
 from pubcredit.lists import services
 from pubcredit.lists.models import (
     EntryStatus,
@@ -192,10 +191,7 @@ def _detail(request, principal: Principal, entry: ListEntry, remove_form=None, s
             "entry": entry,
             "subject": entry.subject,
             "record": record,
-            "can_view_submission": record is not None
-            and restrict(
-                Submission.objects.filter(pk=record.submission_id), principal, "records.view"
-            ).exists(),
+            "can_view_submission": record is not None and _can_view_submission(record, principal),
             "events": entry.events.order_by("at", "id"),
             "documents": entry.documents.order_by("uploaded_at", "id"),
             "remove_form": remove_form
@@ -207,6 +203,14 @@ def _detail(request, principal: Principal, entry: ListEntry, remove_form=None, s
     )
     add_never_cache_headers(response)
     return response
+
+
+def _can_view_submission(record, principal: Principal) -> bool:
+    """Whether the principal may open the submission the record came from (a link on the page).
+    The submission model is reached through the record's own relation: lists sits beside
+    intake, not above it."""
+    submissions = Record._meta.get_field("submission").related_model.objects
+    return restrict(submissions.filter(pk=record.submission_id), principal, "records.view").exists()
 
 
 @login_required

@@ -56,7 +56,7 @@ class MeasureAdmin(MeasuresAudited):
 
 @admin.register(SubjectFlags)
 class SubjectFlagsAdmin(admin.ModelAdmin):
-    """The check read model, for inspection only (rebuilt with `pubcredit lists refresh-flags`)."""
+    """The check read model, for inspection only (rebuilt by `pubcredit measures refresh-flags`)."""
 
     list_display = ("subject_id", "subject_kind", "refreshed_at")
     readonly_fields = ("subject", "subject_kind", "entries", "records", "refreshed_at")

@@ -29,6 +29,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit.core import invalidation
+
 TIER_CODES = {"minor": "minor", "general": "general", "serious": "serious"}
 TIER_CODES.update({"轻微": "minor", "一般": "general", "严重": "serious"})
 CONDITION_KEYS = {"category", "tier_in", "publicity_state"}
@@ -317,31 +319,17 @@ def bump_version() -> None:
     transaction.on_commit(invalidate_local)
 
 
-_batch = threading.local()
-
-
 @contextmanager
 def one_bump():
     """Within this block, changes to measures, matters and list types bump the rules version
-    once, at the end (seed imports change dozens of rows)."""
-    if getattr(_batch, "depth", 0):
-        _batch.depth += 1
-    else:
-        _batch.depth, _batch.dirty = 1, False
-    try:
+    once, at the end (seed imports change dozens of rows). The same as
+    `core.invalidation.coalesced()`, which lower layers (lists) use without importing this."""
+    with invalidation.coalesced():
         yield
-    finally:
-        _batch.depth -= 1
-        if not _batch.depth and _batch.dirty:
-            _batch.dirty = False
-            bump_version()
 
 
 def _changed() -> None:
-    if getattr(_batch, "depth", 0):
-        _batch.dirty = True
-    else:
-        bump_version()
+    invalidation.invalidate("measures.rules", bump_version)
 
 
 def _on_change(sender, **kwargs):

@@ -5,6 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class PublicityConfig(AppConfig):
     name = "pubcredit.publicity"
     verbose_name = _("公示期")
-
-    def ready(self) -> None:
-        from pubcredit.publicity import signals  # noqa: F401 (connects the receivers)

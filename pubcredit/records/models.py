@@ -1,11 +1,12 @@
 """Credit records (信用记录): the statements departments submit, one current row per business key
 plus an immutable history of the versions it replaced.
 
-A `Record` is the current statement for one (category, department, business key). Intake writes
-it in bulk (pubcredit.intake.loading) with one set-based upsert: resubmitting the same content
-changes nothing, changed content moves the superseded version into `RecordVersion` and bumps
-`version`. Records are never deleted; a department withdraws one (status 撤回) through
-`services.withdraw_record`, with an audit event.
+A `Record` is the current statement for one (category, department, business key). The records
+writer (`writing`, called by intake's loader and the demo) writes it in bulk with one set-based
+upsert: resubmitting the same content changes nothing, changed content moves the superseded
+version into `RecordVersion` and bumps `version`. Records are never deleted; a department
+withdraws one (status 撤回) through `services.withdraw_record`, with an audit event. After every
+write the records-changed flow (`changes`) brings what derives from records up to date.
 
 Personal data: `data` and `original` never hold a document number in clear. Fields of type
 证件号码 are stored masked (first 6 + last 4) there, and the clear values are kept AES-GCM encrypted
@@ -14,7 +15,7 @@ in `sealed` ({field code: urlsafe-base64 ciphertext}); `content_hash` uses their
 Every large table here carries `subject_id` (architecture.md, scale path). The foreign keys of
 these tables have no database constraint (`db_constraint=False`): a constraint costs a trigger
 check per inserted row (measured: a quarter of the bulk-load time) and, on a distributed
-PostgreSQL, cannot point from one distributed table to another. The one writer (intake.loading)
+PostgreSQL, cannot point from one distributed table to another. The one writer (records.writing)
 writes only ids it resolved in the same transaction, and Django still refuses to delete a
 subject, submission, category or department that records refer to (on_delete=PROTECT).
 """
@@ -124,7 +125,7 @@ class Record(models.Model):
         verbose_name = _("信用记录")
         verbose_name_plural = _("信用记录")
         constraints = [
-            # ON CONFLICT (category_id, department_id, business_key) in intake.loading matches
+            # ON CONFLICT (category_id, department_id, business_key) in records.writing matches
             # this index whatever its column order; department first serves scoped queries.
             models.UniqueConstraint(
                 fields=["department", "category", "business_key"], name="record_unique_key"

@@ -1,8 +1,9 @@
-"""Record services: withdrawing a record and reading its history.
+"""Record services: withdrawing a record, linking it to its subject, reading its history.
 
-Records are written in bulk by intake (pubcredit.intake.loading), never one by one here; what a
-person does to a record later is a status change with its own audit event, never an edit of the
-statement itself.
+Records are written in bulk by `records.writing` (intake's loads, the demo), never one by one
+here; what a person does to a record later is a status change with its own audit event, or the
+confirmation of its subject, never an edit of the statement itself. Every change here ends with
+the records-changed flow (records.changes), in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
-from pubcredit.records.models import Record, RecordStatus, RecordVersion
+from pubcredit.records.changes import RecordsChanged, records_changed
+from pubcredit.records.models import Record, RecordStatus, RecordVersion, SubjectLink
 
 # Snapshots for the audit trail leave out the bulky and the encrypted parts of a record.
 _SNAPSHOT_EXCLUDE = ("data", "original", "sealed")
@@ -32,7 +34,8 @@ def withdraw_record(principal: Principal, record: Record, reason: str) -> Record
     record is locked while it changes, so a concurrent withdrawal or load is not lost; one audit
     event "records.withdraw" with the state before and after, in the same transaction.
     Withdrawing an already withdrawn record is refused. A later submission of the same business
-    key does not bring it back (status is only changed by people).
+    key does not bring it back (status is only changed by people). What derives from the record
+    (publicity, list entry, commitment, flags) ends in the same transaction (records.changes).
     """
     principal.require("records.submit")
     reason = (reason or "").strip()
@@ -57,7 +60,22 @@ def withdraw_record(principal: Principal, record: Record, reason: str) -> Record
         after=snapshot(locked, exclude=_SNAPSHOT_EXCLUDE),
         reason=reason,
     )
+    records_changed(RecordsChanged.withdrawn([locked.pk]))
     return locked
+
+
+@transaction.atomic
+def link_subject(record_id: int, subject, link: str = SubjectLink.MANUAL) -> Record:
+    """Link the record to `subject` (a name match confirmed by staff: link 人工确认) without
+    touching its content or version, and let what derives from the record follow its new subject
+    (records.changes) in the same transaction. The caller checks permissions and writes the
+    audit event of the decision. Returns the record, locked for the rest of the transaction."""
+    record = Record.objects.select_for_update().get(pk=record_id)
+    record.subject = subject
+    record.subject_link = link
+    record.save(update_fields=["subject", "subject_link"])
+    records_changed(RecordsChanged.saved([record.pk]))
+    return record
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.db import transaction
 
-from pubcredit.intake import loading
+from pubcredit.intake import linking, loading
 from pubcredit.intake.models import MatchReview
 from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
@@ -19,6 +19,7 @@ from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
     make_submission,
     make_uscc,
 )
+from pubcredit.records import writing
 from pubcredit.records.models import Record, RecordVersion, SubjectLink
 from pubcredit.subjects import crypto
 from pubcredit.subjects.models import Subject
@@ -171,7 +172,7 @@ def test_name_only_rows_exact_match_links_uncertain_goes_to_review(make_submissi
     assert MatchReview.objects.count() == 2
 
 
-@pytest.mark.parametrize("step", ["_classify", "_open_reviews"])
+@pytest.mark.parametrize("step", [(writing, "classify"), (linking, "open_reviews")])
 def test_crash_mid_load_leaves_nothing(make_submission, monkeypatch, step):
     """A failure after staging (before any record is written) or after the records were
     written (before the reviews) rolls the whole load back."""
@@ -181,7 +182,7 @@ def test_crash_mid_load_leaves_nothing(make_submission, monkeypatch, step):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated crash mid-load")
 
-    monkeypatch.setattr(loading, step, boom)
+    monkeypatch.setattr(*step, boom)
     with pytest.raises(RuntimeError), transaction.atomic():
         loading.load_accepted(
             make_submission(), accepted_frame([cf_row(1, fine="0.9"), cf_row(2), cf_row(3)])

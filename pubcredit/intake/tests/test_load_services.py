@@ -24,6 +24,7 @@ from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
     make_uscc,
     media,
 )
+from pubcredit.records import writing
 from pubcredit.records.models import Record, RecordVersion, SubjectLink
 
 pytestmark = pytest.mark.django_db
@@ -128,19 +129,19 @@ def test_clerk_submits_only_for_own_department(department, cf, media, clerk_of):
 def test_crash_mid_load_leaves_nothing_and_rerun_completes_once(
     system, department, cf, media, monkeypatch
 ):
-    real = loading._classify
+    real = writing.classify
 
     def crash(*args, **kwargs):
         raise RuntimeError("killed mid-load")
 
-    monkeypatch.setattr(loading, "_classify", crash)
+    monkeypatch.setattr(writing, "classify", crash)
     sub = submit(system, department, cf, cf_csv(rows_for(department, 3)))
     assert sub.status == Submission.Status.FAILED and sub.failure == "load"
     assert "入库失败" in sub.error_message
     assert Record.objects.count() == 0 and RowError.objects.count() == 0
     assert not AuditEvent.objects.filter(action="intake.load").exists()
 
-    monkeypatch.setattr(loading, "_classify", real)
+    monkeypatch.setattr(writing, "classify", real)
     done = services.process_submission(sub.pk)
     assert done.status == Submission.Status.DONE and done.attempts == 2
     assert (done.inserted, done.unchanged) == (3, 0)

@@ -120,12 +120,17 @@ def identify(system, subject, code: str, *, decided_on=dt.date(2025, 1, 10), **k
     )
 
 
-def make_record(subject, category_code: str, *, data=None, department_code="ZB-SCJG", **fields):
-    """A Record created through the ORM (as intake would leave it), with its submission."""
+def make_record(
+    subject, category_code: str, *, data=None, department_code="ZB-SCJG", flow=True, **fields
+):
+    """A Record created through the ORM (as intake would leave it), with its submission, and
+    (unless `flow` is false) the records-changed flow run on it (records.changes: publicity,
+    list entry, commitment, flags) as the records services do after a write."""
     from django.utils import timezone
 
     from pubcredit.catalog.models import Category, Department
     from pubcredit.intake.models import Submission
+    from pubcredit.records.changes import RecordsChanged, records_changed
     from pubcredit.records.models import Record
 
     n = next(_seq)
@@ -156,7 +161,10 @@ def make_record(subject, category_code: str, *, data=None, department_code="ZB-S
         "updated_at": now,
     }
     values.update(fields)
-    return Record.objects.create(**values)
+    record = Record.objects.create(**values)
+    if flow:
+        records_changed(RecordsChanged.saved([record.pk]))
+    return record
 
 
 def make_public_penalty(
@@ -175,7 +183,7 @@ def make_public_penalty(
         business_key=f"{wsh}|{subject.uscc or ''}|",  # CF key: CF_WSH|CF_XDR_SHXYM|CF_XDR_ZJHM
         decision_date=start,
     )
-    # Saving the record computed its publicity from the rules; pin the window and state the
+    # The records flow computed its publicity from the rules; pin the window and state the
     # test wants (what refresh, sweep, repair or objection would have left).
     Publicity.objects.update_or_create(
         record=record,

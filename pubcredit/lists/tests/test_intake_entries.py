@@ -1,13 +1,13 @@
 """Entries arriving through intake: records of a list category become list entries — through
-`entries_from_records` (what the hooks call) and automatically on save and on a finished
-submission."""
+`entries_from_records` (what the records flow's lists step calls) and automatically after every
+write of records (records.changes: a withdrawal, a submission's load)."""
 
 import datetime as dt
 
 import pytest
 
 from pubcredit.accounts.models import AuditEvent
-from pubcredit.lists import services, signals
+from pubcredit.lists import services
 from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry
 from pubcredit.lists.tests.kit import make_record
 from pubcredit.measures.applicability import applicable_measures
@@ -19,17 +19,13 @@ D = dt.date(2025, 3, 1)
 
 
 @pytest.fixture
-def manual():
-    """Without the post_save hooks, so each test drives entries_from_records itself."""
-    from django.db.models.signals import post_save
+def manual(monkeypatch):
+    """Without the lists step of the records flow, so each test drives entries_from_records
+    itself."""
+    from pubcredit.records.changes import RECORDS_CHANGED
 
-    from pubcredit.intake.models import Submission
-    from pubcredit.records.models import Record
-
-    post_save.disconnect(sender=Record, dispatch_uid="lists_record_saved")
-    post_save.disconnect(sender=Submission, dispatch_uid="lists_submission_done")
-    yield
-    signals.connect()
+    steps = tuple(s for s in RECORDS_CHANGED.subscribers if s.name != "lists")
+    monkeypatch.setattr(RECORDS_CHANGED, "subscribers", steps)
 
 
 def black_record(subject, list_name="拖欠农民工工资失信联合惩戒对象", **fields):
@@ -126,24 +122,29 @@ def test_record_whose_validity_ended_arrives_expired(seeded, manual, make_subjec
     assert list(entry.events.values_list("to_status", flat=True)) == ["published", "expired"]
 
 
-def test_saved_records_and_finished_submissions_update_entries(seeded, make_subject, system):
-    from pubcredit.intake.models import Submission
+def test_withdrawn_records_and_loaded_submissions_update_entries(seeded, make_subject, system):
+    from pubcredit.records.changes import RecordsChanged, records_changed
     from pubcredit.records.models import Record
     from pubcredit.records.services import withdraw_record
 
     subject = make_subject()
-    record = black_record(subject)  # saved one at a time: the hook creates the entry
+    record = black_record(subject)  # the records flow after the write creates the entry
     entry = ListEntry.objects.get(record=record)
     assert entry.status == EntryStatus.PUBLISHED
     withdraw_record(system, record, "认定决定被撤销")
     entry.refresh_from_db()
     assert entry.status == EntryStatus.REMOVED
-    # Bulk loads bypass save(): the finished submission's hook picks its records up.
+    # A load's flow picks up the records of the submission by its key space.
     bulk = black_record(make_subject())
-    # A new version written by intake's set-based loader (no save()).
+    # A new version written without the records services: nothing follows by itself.
     Record.objects.filter(pk=bulk.pk).update(decision_date=dt.date(2025, 2, 2))
     assert ListEntry.objects.get(record=bulk).decided_on == dt.date(2025, 1, 10)
     submission = bulk.submission
-    submission.status = Submission.Status.DONE
-    submission.save(update_fields=["status"])
+    records_changed(
+        RecordsChanged.loaded(
+            submission_id=submission.pk,
+            department_id=submission.department_id,
+            category_id=submission.category_id,
+        )
+    )
     assert ListEntry.objects.get(record=bulk).decided_on == dt.date(2025, 2, 2)

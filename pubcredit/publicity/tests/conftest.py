@@ -1,5 +1,6 @@
 """Fixtures for the publicity tests: the real catalogue and rules, and records made directly
-with the ORM (each save recomputes the record's publicity through the post_save hook)."""
+with the ORM, followed by the records-changed flow (records.changes) as a records service would
+run it, so each has its publicity computed."""
 
 from __future__ import annotations
 
@@ -56,6 +57,7 @@ def make_record(rules, departments, categories, subject):
     """make_record(category="CF", decision=date, types=["罚款"], fine="0.5", department="ZB-SCJG",
     **data) → Record (its publicity already computed for today)."""
     from pubcredit.intake.models import Submission
+    from pubcredit.records.changes import RecordsChanged, records_changed
     from pubcredit.records.models import Record
 
     submissions = {}
@@ -108,7 +110,7 @@ def make_record(rules, departments, categories, subject):
             }
         payload.update(data)
         now = timezone.now()
-        return Record.objects.create(
+        record = Record.objects.create(
             category=cat,
             department=dept,
             business_key=f"key-{n}",
@@ -126,6 +128,8 @@ def make_record(rules, departments, categories, subject):
             created_at=now,
             updated_at=now,
         )
+        records_changed(RecordsChanged.saved([record.pk]))
+        return record
 
     return make
 

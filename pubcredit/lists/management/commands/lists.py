@@ -1,5 +1,5 @@
-"""`pubcredit lists import|expire|refresh-flags`: list types, the daily expiry sweep and the check
-read model."""
+"""`pubcredit lists import|expire`: list types and the daily expiry sweep. (The check read model
+derived from the entries is rebuilt with `pubcredit measures refresh-flags`.)"""
 
 import datetime as dt
 import json
@@ -13,7 +13,7 @@ from pubcredit.lists import services
 class Command(BaseCommand):
     help = (
         "信用名单:import 导入名单类型(可重复执行);expire 将有效期届满的名单条目置为已到期"
-        "(每日执行,可重复执行);refresh-flags 重建信用核查使用的主体标识。"
+        "(每日执行,可重复执行)。"
     )
 
     def add_arguments(self, parser):
@@ -26,8 +26,6 @@ class Command(BaseCommand):
         exp = sub.add_parser("expire", help="将有效期届满的名单条目置为已到期")
         exp.add_argument("--date", help="按哪一天执行(YYYY-MM-DD,默认今天)")
         exp.add_argument("--json", action="store_true")
-        ref = sub.add_parser("refresh-flags", help="重建全部主体核查标识")
-        ref.add_argument("--json", action="store_true")
 
     def handle(self, *args, action, **options):
         try:
@@ -52,12 +50,6 @@ class Command(BaseCommand):
         day = _parse_date(date)
         n = services.expire_entries(day)
         self._out(json, {"expired": n}, f"已到期名单条目:{n} 条")
-
-    def _refresh_flags(self, json=False, **_):
-        from pubcredit.measures.services import rebuild_subject_flags
-
-        n = rebuild_subject_flags()
-        self._out(json, {"subjects": n}, f"已重建主体核查标识:{n} 个主体")
 
 
 def _parse_date(value):

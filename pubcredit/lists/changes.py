@@ -1,0 +1,74 @@
+"""What happens when list entries change: the `EntriesChanged` hook and its subscribers.
+
+Every lists service that creates, changes, expires or removes entries (identify_entry,
+remove_entry, expire_entries, entries_from_records) and every bulk writer of entries (the demo)
+calls `entries_changed(subject_ids)` in the transaction that changed them; the subscribers below
+then bring what derives from the entries up to date in that same transaction, so a credit check
+never sees a list change before it is committed nor misses it after.
+
+Inside the records-changed flow (records.changes) the lists and commitments steps collect the
+subjects instead (`collected()`), and the flow's own flags step refreshes them once.
+
+After commit, the Django signals of lists.signals (`entries_published`, `entries_ended`) tell
+whoever listens (notices to recent checkers): those are notifications, not derived state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from pubcredit.core.hooks import Hook, Subscriber
+
+# The key under which the records flow's steps leave the subjects whose entries they changed
+# (RecordsChanged.effects).
+ENTRY_SUBJECTS = "entry_subjects"
+
+
+@dataclass(frozen=True)
+class EntriesChanged:
+    """The list entries of these subjects changed (created, updated, expired or removed)."""
+
+    subject_ids: frozenset[int]
+
+
+SUBSCRIBERS: tuple[Subscriber, ...] = (
+    Subscriber(
+        "flags",
+        "pubcredit.measures.subscribers.entries_changed",
+        "Rewrite the credit-check read model (measures.SubjectFlags) of these subjects from "
+        "their published entries.",
+    ),
+)
+
+ENTRIES_CHANGED = Hook("list entries changed", SUBSCRIBERS)
+
+_collecting: ContextVar[set[int] | None] = ContextVar("lists_entries_collecting", default=None)
+
+
+def entries_changed(subject_ids: Iterable[int | None]) -> dict[str, Any] | None:
+    """Tell the subscribers that these subjects' entries changed (in the caller's transaction).
+    Inside `collected()` the subjects are only collected. Returns the subscribers' results."""
+    ids = frozenset(int(s) for s in subject_ids if s is not None)
+    if not ids:
+        return None
+    pending = _collecting.get()
+    if pending is not None:
+        pending.update(ids)
+        return None
+    return ENTRIES_CHANGED.run(EntriesChanged(ids))
+
+
+@contextmanager
+def collected() -> Iterator[set[int]]:
+    """Within this block, `entries_changed` collects the subjects into the yielded set instead of
+    running the subscribers: the caller takes them over (the records flow's flags step)."""
+    pending: set[int] = set()
+    token = _collecting.set(pending)
+    try:
+        yield pending
+    finally:
+        _collecting.reset(token)
