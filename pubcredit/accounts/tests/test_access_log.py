@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pubcredit.accounts import services
 from pubcredit.accounts.models import AccessLog, Role
 from pubcredit.accounts.permissions import Principal
-from pubcredit.accounts.tests.factories import make_org, make_person, ric
+from pubcredit.testing.factories import make_org, make_person, ric
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from pubcredit.intake.tests.loadkit import CF_DEPARTMENT, cf_csv, cf_row
+from pubcredit.testing.loadkit import CF_DEPARTMENT, cf_csv, cf_row
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from pubcredit.measures import check_batch
 from pubcredit.measures.models import CheckBatch, CreditCheck
-from pubcredit.measures.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     person_fixture,
@@ -180,7 +180,7 @@ def test_a_batch_lists_the_commitments_in_force(
     results file and the log; a breached one is not listed, a subject without any shows none."""
     from pubcredit.commitments.models import Performance
     from pubcredit.commitments.services import assess_commitment, commitments_in_force
-    from pubcredit.commitments.tests.kit import sign
+    from pubcredit.testing.commitkit import sign
 
     settings.MEDIA_ROOT = tmp_path / "media"
     promised = make_subject(name="淄博批量承诺测试有限公司")

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from pubcredit.portal.public import is_valid_ric
-from pubcredit.portal.tests.kit import licence, penalty, submit, today
+from pubcredit.testing.portalkit import licence, penalty, submit, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

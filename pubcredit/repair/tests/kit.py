@@ -8,34 +8,21 @@ import datetime as dt
 
 import pytest
 
-from pubcredit.lists.tests.kit import make_public_penalty
+from pubcredit.testing.listkit import make_public_penalty
 
 D = dt.date(2026, 6, 1)  # a Monday: the day most tests act on
 
 
 @pytest.fixture
-def world(db, system):
+def world(reference, system):
     """The full catalogue (penalties are told apart by their fields), the publicity rules, list
-    types and measures, the 2025–2027 holiday table and the repair rules."""
-    from pubcredit.catalog.services import import_catalogue
+    types and measures and the repair rules (the session's reference data), and the 2025–2027
+    holiday table."""
     from pubcredit.holidays import services as holidays
-    from pubcredit.lists.services import import_list_types
-    from pubcredit.measures import rules
-    from pubcredit.measures.services import import_measures
-    from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
-    from pubcredit.repair.services import import_rules
 
-    rules.invalidate_local()
-    import_catalogue(system)
-    import_publicity_rules(system)
-    import_list_types(system)
-    import_measures(system)
     holidays.seed_from_chinese_calendar(system, range(2025, 2028))
-    import_rules(system)
-    rules.invalidate_local()
     yield
     holidays.clear_cache()
-    rules.invalidate_local()
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from pubcredit.lists.tests.kit import identify
 from pubcredit.publicity.models import Publicity, PublicityState
 from pubcredit.repair import services
 from pubcredit.repair.models import ProcedureStatus as S
 from pubcredit.repair.models import RepairApplication
 from pubcredit.repair.tests.kit import D, apply, penalty
+from pubcredit.testing.listkit import identify
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from pubcredit.lists.tests.kit import make_public_penalty
+from pubcredit.testing.listkit import make_public_penalty
 
 _seq = itertools.count(1)
 PHONE = "0533-1234567"
@@ -26,29 +26,17 @@ def today() -> dt.date:
 
 
 @pytest.fixture(name="repair_site")
-def repair_site_fixture(db, system, settings, tmp_path):
+def repair_site_fixture(reference, settings, tmp_path):
     """The shipped catalogue (so 行政处罚 is a penalty category with its fields), the publicity
-    rules, the repair rules; uploads and letters under a temporary MEDIA_ROOT; empty caches
-    (catalogue ids differ between test databases) and no public rate limit."""
+    rules, the repair rules (the session's reference data); uploads and letters under a temporary
+    MEDIA_ROOT; empty caches and no public rate limit."""
     from django.core.cache import cache
-
-    from pubcredit.catalog.services import import_catalogue
-    from pubcredit.portal import disclosure, public
-    from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
-    from pubcredit.repair.services import import_rules
 
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PUBCREDIT_PUBLIC_RATE = "0"
     cache.clear()
-    disclosure.clear_caches()
-    public.clear_caches()
-    import_catalogue(system)
-    import_publicity_rules(system)
-    import_rules(system)
     yield
     cache.clear()
-    disclosure.clear_caches()
-    public.clear_caches()
 
 
 @pytest.fixture(name="users")

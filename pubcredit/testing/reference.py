@@ -1,0 +1,190 @@
+"""Reference data for the tests, loaded once per test session.
+
+The shipped catalogue (regions, code lists, categories and fields, departments), the publicity
+rules, the list types, the measures and the repair rules are what nearly every test stands on.
+Importing them through the audited services costs about a second (hundreds of single-row audit
+INSERTs), so the root conftest's `django_db_setup` does it once per session (per xdist worker),
+right after the test database is created: `load()` runs the real imports, keeps a copy of every
+row they wrote (`Snapshot`), and deletes the audit events they wrote, so that every test starts
+from the tables as a fresh `setup` leaves them and an empty audit trail.
+
+Every test then sees that data; tests in a transaction (`db`) roll back whatever they change.
+Tests that flush the database afterwards (`transactional_db`, `transaction=True`,
+`live_server`) get it back through `post_migrate`, which Django's flush emits: the snapshot is
+bulk-inserted again with the same primary keys.
+
+Tests of the imports themselves (counts, idempotence, audit rows, versioning) empty the tables
+first, inside their own transaction: the `empty_reference` fixture or `clear()`.
+
+Holidays are not part of it: working-day arithmetic changes with the table, and the tests that
+want it seed it themselves (`seed_from_chinese_calendar`, a few milliseconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+# App labels whose tables the imports below fill (and `clear()` empties).
+REFERENCE_APPS = ("catalog", "publicity", "lists", "measures", "repair")
+
+
+def clear_caches() -> None:
+    """Forget every process-level cache built from reference rows (their ids change when the
+    tables are emptied and imported again inside a test)."""
+    from pubcredit.intake.engine.spec import clear_spec_cache
+    from pubcredit.measures import rules
+    from pubcredit.portal import disclosure, public
+
+    clear_spec_cache()
+    rules.invalidate_local()
+    disclosure.clear_caches()
+    public.clear_caches()
+
+
+def import_all(principal) -> dict:
+    """The shipped reference data through the audited services, as `pubcredit setup` does;
+    returns each import's counts by name."""
+    from pubcredit.catalog.services import import_catalogue
+    from pubcredit.lists.services import import_list_types
+    from pubcredit.measures.services import import_measures
+    from pubcredit.publicity.rulefile import import_rules as import_publicity_rules
+    from pubcredit.repair.services import import_rules as import_repair_rules
+
+    clear_caches()
+    counts = {
+        "catalogue": import_catalogue(principal),
+        "publicity": import_publicity_rules(principal),
+        "list_types": import_list_types(principal),
+        "measures": import_measures(principal),
+        "repair": import_repair_rules(principal),
+    }
+    clear_caches()
+    return counts
+
+
+@dataclass
+class Snapshot:
+    """Every row of the reference tables, by model (auto-created M2M tables included)."""
+
+    rows: dict[type, list[dict]] = field(default_factory=dict)
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        snap = cls()
+        for model in reference_models():
+            names = [f.attname for f in model._meta.concrete_fields]
+            rows = list(model._base_manager.order_by("pk").values(*names))
+            if rows:
+                snap.rows[model] = rows
+        return snap
+
+    def present(self) -> bool:
+        """Whether the database still holds the reference rows (one cheap query)."""
+        model, rows = next(iter(self.rows.items()))
+        return model._base_manager.filter(pk=rows[0][model._meta.pk.attname]).exists()
+
+    def restore(self, using: str = "default") -> None:
+        """Insert every row again, with its primary key (after a flush). Sequences need no reset:
+        a flush without reset_sequences leaves them past these keys."""
+        from django.db import transaction
+
+        with transaction.atomic(using=using):
+            for model, rows in self.rows.items():
+                model._base_manager.using(using).bulk_create(
+                    [model(**row) for row in rows], batch_size=500
+                )
+        clear_caches()
+
+
+def reference_models() -> list[type]:
+    """The concrete models of REFERENCE_APPS, with their auto-created M2M tables."""
+    from django.apps import apps
+
+    out = []
+    for label in REFERENCE_APPS:
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            if not model._meta.proxy and model._meta.managed:
+                out.append(model)
+    return out
+
+
+_state: dict = {"snapshot": None, "counts": None}
+
+
+def load(principal) -> dict:
+    """Run the imports (once per session), keep their rows, drop their audit events."""
+    from pubcredit.accounts.models import AuditEvent
+
+    counts = import_all(principal)
+    AuditEvent.objects.all().delete()
+    _state["snapshot"] = Snapshot.take()
+    _state["counts"] = counts
+    return counts
+
+
+def counts() -> dict:
+    """The counts the session's imports returned (what a first import into an empty database
+    creates)."""
+    assert _state["counts"] is not None, "reference data not loaded (django_db_setup)"
+    return _state["counts"]
+
+
+def restore_after_flush(sender, using="default", **kwargs) -> None:
+    """post_migrate receiver: after a test's flush, put the reference rows back."""
+    snap = _state["snapshot"]
+    if snap is not None and snap.rows and not snap.present():
+        snap.restore(using)
+
+
+def watch_flushes() -> None:
+    """Restore the snapshot whenever a flush emits post_migrate (connected for the last app
+    with models, so the contenttypes and permissions of the others are back already)."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    last = [a for a in apps.get_app_configs() if a.models_module is not None][-1]
+    post_migrate.connect(
+        restore_after_flush, sender=last, weak=False, dispatch_uid="pubcredit-reference-restore"
+    )
+
+
+def clear(*labels: str) -> None:
+    """Empty the reference tables of the given apps (all of REFERENCE_APPS by default) in the
+    current transaction: the database as `migrate` leaves it, for tests of the imports. Foreign
+    keys between the tables are deferred, so the order of the DELETEs does not matter."""
+    from django.db import connection, transaction
+
+    labels = labels or REFERENCE_APPS
+    unknown = set(labels) - set(REFERENCE_APPS)
+    assert not unknown, unknown
+    models = [m for m in reference_models() if m._meta.app_label in labels]
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    clear_caches()
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def reference(db):
+    """The session's reference data (present in every test database; this names the need):
+    the counts of the session's imports into the empty database, by import."""
+    return counts()
+
+
+@pytest.fixture
+def catalogue(reference):
+    """The shipped catalogue (with the publicity rules, list types, measures and repair rules);
+    returns the counts of the session's catalogue import into the empty database."""
+    return reference["catalogue"]
+
+
+@pytest.fixture
+def empty_reference(db):
+    """The reference tables emptied inside the test's transaction: the database as after
+    `migrate`, for tests of the imports themselves. The rollback brings the rows back."""
+    clear()
