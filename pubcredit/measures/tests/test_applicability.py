@@ -1,19 +1,17 @@
-"""The applicability engine: list type × matter → measures (from the seed data, with explicit
-cells), validity boundaries, removed / expired / repaired facts never hit, rewards withheld by a
-black-list hit, record conditions, the read model and the rules cache."""
+"""The applicability engine: list type × matter → measures (a table written out by hand, and
+explicit cells), validity boundaries, removed / expired / repaired facts never hit, rewards
+withheld by a black-list hit, record conditions, the read model and the rules cache."""
 
 import datetime as dt
 import json
 
 import pytest
 
-from pubcredit.catalog.models import SubjectKind
 from pubcredit.lists import services as lists
 from pubcredit.lists.models import ListType
 from pubcredit.measures import rules
 from pubcredit.measures.models import Matter, Measure, RulesVersion, SubjectFlags
 from pubcredit.measures.services import (
-    DATA_FILE,
     UnknownMatter,
     applicable_measures,
     applicable_measures_many,
@@ -26,45 +24,212 @@ pytestmark = pytest.mark.django_db
 
 DECIDED = dt.date(2025, 1, 10)
 D = dt.date(2025, 3, 1)
-SEED = json.loads(DATA_FILE.read_text(encoding="utf-8"))
-LIST_SEED = json.loads(lists.LIST_TYPES_FILE.read_text(encoding="utf-8"))["list_types"]
-MATTERS = [m["code"] for m in SEED["matters"]]
+# The matters in the seed, in its order.
+MATTERS = [
+    "GOV_PROCUREMENT",
+    "BIDDING",
+    "ADMIN_LICENSING",
+    "MARKET_ACCESS",
+    "QUALIFICATION",
+    "FISCAL_FUNDS",
+    "GOV_FUNDED_PROJECTS",
+    "PREFERENTIAL_POLICIES",
+    "HONOURS",
+    "CIVIL_SERVICE_HIRING",
+    "LAND_TRANSFER",
+    "FINANCING",
+    "ROUTINE_SUPERVISION",
+    "TAX_SERVICES",
+    "CUSTOMS_CLEARANCE",
+    "EXIT_ENTRY",
+    "HIGH_CONSUMPTION",
+]
 
 
 def codes(measures) -> set[str]:
     return {m.code for m in measures}
 
 
-def expected_from_seed(list_code: str, matter: str, kind: str) -> tuple[set[str], set[str]]:
-    """What the seed file says a single hit on `list_code` gives for `matter` and a subject of
-    `kind`: (rewards, punishments)."""
-    rewards, punishments = set(), set()
-    for m in SEED["measures"]:
-        if list_code not in m["list_types"]:
-            continue
-        if m["matters"] and matter not in m["matters"]:
-            continue
-        if m["subject_kinds"] and kind not in m["subject_kinds"]:
-            continue
-        (rewards if m["kind"] == "reward" else punishments).add(m["code"])
-    return rewards, punishments
-
-
-def subject_for(make_subject, list_code: str):
-    kinds = next(lt["subject_kinds"] for lt in LIST_SEED if lt["code"] == list_code)
-    return make_subject(SubjectKind.ORG if not kinds or "org" in kinds else kinds[0])
-
-
 # --------------------------------------------------------------------------- the matrix
 
+# What one entry on a list gives, matter by matter, written out from the 联合奖惩 measures (the
+# seed's list types × matters × subject kinds). A list type's row: the kind of subject put on
+# the list, the measures that apply whatever the matter (a measure naming no matter), and the
+# further measures of each matter; a matter not named gives nothing more.
 
-@pytest.mark.parametrize("list_code", [lt["code"] for lt in LIST_SEED])
+# A red list of organisations: 容缺受理, 绿色通道, 优先办理, 告知承诺, 信用贷款, 减少检查频次,
+# 评优评先优先, 财政资金优先, 免交保证金 (and 宣传推介 in every matter).
+RED_ORG = {
+    "GOV_PROCUREMENT": {"R_DEPOSIT_WAIVER"},
+    "BIDDING": {"R_DEPOSIT_WAIVER"},
+    "ADMIN_LICENSING": {
+        "R_TOLERANT_ACCEPTANCE",
+        "R_GREEN_CHANNEL",
+        "R_PRIORITY_HANDLING",
+        "R_NOTIFY_COMMITMENT",
+    },
+    "MARKET_ACCESS": {"R_TOLERANT_ACCEPTANCE", "R_PRIORITY_HANDLING", "R_NOTIFY_COMMITMENT"},
+    "QUALIFICATION": {"R_TOLERANT_ACCEPTANCE", "R_PRIORITY_HANDLING", "R_NOTIFY_COMMITMENT"},
+    "FISCAL_FUNDS": {"R_GREEN_CHANNEL", "R_FISCAL_PRIORITY"},
+    "GOV_FUNDED_PROJECTS": {"R_GREEN_CHANNEL", "R_FISCAL_PRIORITY"},
+    "PREFERENTIAL_POLICIES": {"R_FISCAL_PRIORITY"},
+    "HONOURS": {"R_HONOURS_PRIORITY"},
+    "FINANCING": {"R_CREDIT_LOAN"},
+    "ROUTINE_SUPERVISION": {"R_REDUCED_INSPECTION"},
+    "EXIT_ENTRY": {"R_GREEN_CHANNEL"},
+}
+
+# A black list: 限制采购, 限制投标, 不适用告知承诺, 限制财政资金, 限制评优, 提高融资成本, 重点监管
+# (and 行业惩戒 in every matter); some lists add 限制准入, 限制许可 or 限制土地出让.
+BLACK = {
+    "GOV_PROCUREMENT": {"P_RESTRICT_PROCUREMENT"},
+    "BIDDING": {"P_RESTRICT_BIDDING"},
+    "ADMIN_LICENSING": {"P_NO_NOTIFY_COMMITMENT"},
+    "MARKET_ACCESS": {"P_NO_NOTIFY_COMMITMENT"},
+    "QUALIFICATION": {"P_NO_NOTIFY_COMMITMENT"},
+    "FISCAL_FUNDS": {"P_RESTRICT_FISCAL_FUNDS"},
+    "GOV_FUNDED_PROJECTS": {"P_RESTRICT_FISCAL_FUNDS"},
+    "PREFERENTIAL_POLICIES": {"P_RESTRICT_FISCAL_FUNDS"},
+    "HONOURS": {"P_RESTRICT_HONOURS"},
+    "FINANCING": {"P_FINANCIAL_RISK_PRICING"},
+    "ROUTINE_SUPERVISION": {"P_KEY_SUPERVISION"},
+}
+# 食品药品、安全生产、生态环境: entry to the market and licences are restricted too.
+BLACK_MARKET = {
+    **BLACK,
+    "ADMIN_LICENSING": {"P_RESTRICT_LICENSING", "P_NO_NOTIFY_COMMITMENT"},
+    "MARKET_ACCESS": {"P_RESTRICT_MARKET_ACCESS", "P_NO_NOTIFY_COMMITMENT"},
+    "QUALIFICATION": {
+        "P_RESTRICT_MARKET_ACCESS",
+        "P_RESTRICT_LICENSING",
+        "P_NO_NOTIFY_COMMITMENT",
+    },
+}
+# 重点关注: 不适用告知承诺 and 重点监管.
+WATCH_COMMITMENTS = {
+    "ADMIN_LICENSING": {"P_NO_NOTIFY_COMMITMENT"},
+    "MARKET_ACCESS": {"P_NO_NOTIFY_COMMITMENT"},
+    "QUALIFICATION": {"P_NO_NOTIFY_COMMITMENT"},
+    "ROUTINE_SUPERVISION": {"P_KEY_SUPERVISION"},
+}
+
+PROMOTION = {"R_PUBLIC_PROMOTION"}
+DISCIPLINE = {"P_INDUSTRY_DISCIPLINE"}
+
+# list type: (subject kind, measures in every matter, {matter: further measures})
+MATRIX: dict[str, tuple[str, set[str], dict[str, set[str]]]] = {
+    "RED_TAX_A": ("org", PROMOTION, {**RED_ORG, "TAX_SERVICES": {"R_TAX_FACILITATION"}}),
+    "RED_FOOD_SD": ("org", PROMOTION, RED_ORG),
+    "RED_HOUDAO_LUSHANG": ("org", PROMOTION, RED_ORG),
+    "RED_INTEGRITY_MODEL": ("org", PROMOTION, RED_ORG),
+    "RED_CONTRACT": ("org", PROMOTION, RED_ORG),
+    "RED_LABOUR_A": ("org", PROMOTION, RED_ORG),
+    "RED_CUSTOMS_AEO": (
+        "org",
+        PROMOTION,
+        {**RED_ORG, "CUSTOMS_CLEARANCE": {"R_CUSTOMS_FACILITATION"}},
+    ),
+    "RED_CONSTRUCTION": ("org", PROMOTION, RED_ORG),
+    "RED_SOCIAL_ORG_3A": (
+        "org",
+        PROMOTION,
+        {
+            **RED_ORG,
+            "GOV_PROCUREMENT": {"R_DEPOSIT_WAIVER", "R_SOCIAL_ORG_PRIORITY"},
+            "FISCAL_FUNDS": {"R_GREEN_CHANNEL", "R_FISCAL_PRIORITY", "R_SOCIAL_ORG_PRIORITY"},
+        },
+    ),
+    "RED_ENV_GREEN": ("org", PROMOTION, RED_ORG),
+    "RED_HOUSEKEEPING": ("org", PROMOTION, RED_ORG),
+    # A person on the red list: no loans, inspections, fiscal priority or deposit waivers (those
+    # are for businesses), but priority in civil service hiring.
+    "RED_INTEGRITY_PERSON": (
+        "person",
+        PROMOTION,
+        {
+            "ADMIN_LICENSING": {
+                "R_TOLERANT_ACCEPTANCE",
+                "R_GREEN_CHANNEL",
+                "R_PRIORITY_HANDLING",
+                "R_NOTIFY_COMMITMENT",
+            },
+            "MARKET_ACCESS": {
+                "R_TOLERANT_ACCEPTANCE",
+                "R_PRIORITY_HANDLING",
+                "R_NOTIFY_COMMITMENT",
+            },
+            "QUALIFICATION": {
+                "R_TOLERANT_ACCEPTANCE",
+                "R_PRIORITY_HANDLING",
+                "R_NOTIFY_COMMITMENT",
+            },
+            "FISCAL_FUNDS": {"R_GREEN_CHANNEL"},
+            "GOV_FUNDED_PROJECTS": {"R_GREEN_CHANNEL"},
+            "HONOURS": {"R_HONOURS_PRIORITY"},
+            "CIVIL_SERVICE_HIRING": {"R_HIRING_PRIORITY"},
+            "EXIT_ENTRY": {"R_GREEN_CHANNEL"},
+        },
+    ),
+    # 失信被执行人 (an organisation: 限制任职 and 限制出境 are for persons): also 限制土地出让 and
+    # 限制高消费.
+    "BLK_JUDGMENT_DEFAULTER": (
+        "org",
+        DISCIPLINE,
+        {
+            **BLACK,
+            "LAND_TRANSFER": {"P_RESTRICT_LAND"},
+            "HIGH_CONSUMPTION": {"P_RESTRICT_HIGH_CONSUMPTION"},
+        },
+    ),
+    # 拖欠农民工工资: also 限制许可 (not 限制准入).
+    "BLK_WAGE_ARREARS": (
+        "org",
+        DISCIPLINE,
+        {
+            **BLACK,
+            "ADMIN_LICENSING": {"P_RESTRICT_LICENSING", "P_NO_NOTIFY_COMMITMENT"},
+            "QUALIFICATION": {"P_RESTRICT_LICENSING", "P_NO_NOTIFY_COMMITMENT"},
+        },
+    ),
+    "BLK_FOOD_DRUG": ("org", DISCIPLINE, BLACK_MARKET),
+    "BLK_WORK_SAFETY": ("org", DISCIPLINE, BLACK_MARKET),
+    # 重大税收违法 (an organisation: 限制出境 is for persons): also 限制土地出让.
+    "BLK_TAX_MAJOR": ("org", DISCIPLINE, {**BLACK, "LAND_TRANSFER": {"P_RESTRICT_LAND"}}),
+    "BLK_ENVIRONMENT": ("org", DISCIPLINE, BLACK_MARKET),
+    "BLK_PROCUREMENT": ("org", DISCIPLINE, BLACK),
+    "WATCH_ABNORMAL_OPERATION": ("org", set(), WATCH_COMMITMENTS),
+    # 限制消费: 限制高消费, 限制评优, 提高融资成本.
+    "WATCH_CONSUMPTION_RESTRICTED": (
+        "org",
+        set(),
+        {
+            "HONOURS": {"P_RESTRICT_HONOURS"},
+            "FINANCING": {"P_FINANCIAL_RISK_PRICING"},
+            "HIGH_CONSUMPTION": {"P_RESTRICT_HIGH_CONSUMPTION"},
+        },
+    ),
+    "WATCH_ENV_YELLOW": ("org", set(), {"ROUTINE_SUPERVISION": {"P_KEY_SUPERVISION"}}),
+    "WCH_COMMITMENT_BREACH": ("org", set(), WATCH_COMMITMENTS),
+}
+
+
+def test_matrix_covers_every_list_type_and_matter(seeded):
+    assert set(MATRIX) == set(ListType.objects.values_list("code", flat=True))
+    assert set(MATTERS) == set(Matter.objects.values_list("code", flat=True))
+    for _kind, _every, cells in MATRIX.values():
+        assert set(cells) <= set(MATTERS)
+
+
+@pytest.mark.parametrize("list_code", list(MATRIX))
 def test_matrix_list_type_by_matter(seeded, make_subject, system, list_code):
-    subject = subject_for(make_subject, list_code)
+    kind, every, cells = MATRIX[list_code]
+    subject = make_subject(kind)
     identify(system, subject, list_code, decided_on=DECIDED)
     for matter in MATTERS:
         result = applicable_measures(subject.pk, matter, D)
-        rewards, punishments = expected_from_seed(list_code, matter, subject.kind)
+        expected = every | cells.get(matter, set())
+        rewards = {c for c in expected if c.startswith("R_")}
+        punishments = {c for c in expected if c.startswith("P_")}
         assert (codes(result.rewards), codes(result.punishments)) == (rewards, punishments), (
             list_code,
             matter,
