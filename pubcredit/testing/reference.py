@@ -86,15 +86,24 @@ class Snapshot:
         return model._base_manager.filter(pk=rows[0][model._meta.pk.attname]).exists()
 
     def restore(self, using: str = "default") -> None:
-        """Insert every row again, with its primary key (after a flush). Sequences need no reset:
-        a flush without reset_sequences leaves them past these keys."""
-        from django.db import transaction
+        """Insert every row again, with its primary key (after a flush), and move the tables'
+        sequences past those keys: a flush that reset them (`flush` run as a command does)
+        would otherwise hand out the restored keys again (an INSERT fails, or an M2M add's
+        ON CONFLICT DO NOTHING silently drops the row)."""
+        from django.core.management.color import no_style
+        from django.db import connections, transaction
 
+        connection = connections[using]
         with transaction.atomic(using=using):
             for model, rows in self.rows.items():
                 model._base_manager.using(using).bulk_create(
                     [model(**row) for row in rows], batch_size=500
                 )
+            statements = connection.ops.sequence_reset_sql(no_style(), list(self.rows))
+            if statements:
+                with connection.cursor() as cursor:
+                    for sql in statements:
+                        cursor.execute(sql)
         clear_caches()
 
 
