@@ -16,13 +16,9 @@ def test_public_api_survives_generated_requests(platform, system, settings):
     from hypothesis import HealthCheck, Phase, given
     from hypothesis import settings as hsettings
 
-    from pubcredit.lists.services import import_list_types
-    from pubcredit.measures.services import import_measures
     from pubcredit.wsgi import application
 
-    settings.PUBCREDIT_PUBLIC_RATE = "0"
-    import_list_types(system)
-    import_measures(system)
+    settings.PUBCREDIT_PUBLIC_RATE = "0"  # list types and measures: the session's reference data
     submit(
         system,
         "CF",

@@ -218,11 +218,10 @@ def test_red_and_serious_list_tabs_show_entries_in_force(client, city, system):
 
     from pubcredit.catalog.models import Department
     from pubcredit.lists.models import ListType
-    from pubcredit.lists.services import identify_entry, import_list_types
+    from pubcredit.lists.services import identify_entry
     from pubcredit.subjects.models import Subject
     from pubcredit.testing.portalkit import today
 
-    import_list_types(system)
     subject = subject_of(ACME)
     types = list(ListType.objects.filter(active=True).order_by("code"))
     red = next(t for t in types if t.kind == "red" and t.accepts_kind("org"))
