@@ -21,9 +21,11 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from pubcredit.portal.public import is_valid_ric
+from pubcredit.testing.democity import committed_city
 from pubcredit.testing.portalkit import licence, penalty, submit, today
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# The demo city is loaded once for the module (its tests only read it): one xdist worker runs it.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.xdist_group("portal-privacy")]
 
 ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx])(?![0-9A-Za-z])")
 MASKED = re.compile(r"\d{6}\*{8}[\dXx]{4}")
@@ -54,8 +56,7 @@ def commitment(n: int, *, name: str, kind: str, code: str, department) -> dict:
     }
 
 
-@pytest.fixture
-def demo_city(platform, system, settings):
+def _build_city(system):
     """~300 demo subjects, and records about some organisations and every tenth person."""
     from pubcredit.catalog.models import Department
     from pubcredit.demo.services import load_demo
@@ -63,7 +64,6 @@ def demo_city(platform, system, settings):
     from pubcredit.subjects import crypto
     from pubcredit.subjects.models import Subject
 
-    settings.PUBCREDIT_PUBLIC_RATE = "0"  # the crawler is one very busy client
     load_demo(system, subjects=300, seed=7)
     department = Department.objects.get(code="ZB-SCJG")
     persons = list(Subject.objects.filter(kind="person").order_by("pk"))
@@ -105,11 +105,10 @@ def demo_city(platform, system, settings):
     submit(system, "CN", cn)
 
     # Credit lists: a person on a 严重失信主体名单 (ID number in the basis), an organisation on a
-    # 红名单.
+    # 红名单 (list types: the session's reference data).
     from pubcredit.lists.models import ListType
-    from pubcredit.lists.services import identify_entry, import_list_types
+    from pubcredit.lists.services import identify_entry
 
-    import_list_types(system)
     types = list(ListType.objects.filter(active=True).order_by("code"))
     black = next(t for t in types if t.kind == "black" and t.accepts_kind("person"))
     red = next(t for t in types if t.kind == "red" and t.accepts_kind("org"))
@@ -141,6 +140,19 @@ def demo_city(platform, system, settings):
     )
     news.publish_article(system, article)
     return {"ids": ids, "persons": persons, "orgs": orgs + inds}
+
+
+@pytest.fixture(scope="module")
+def _city(django_db_setup, django_db_blocker):
+    with committed_city(django_db_blocker, _build_city) as city:
+        yield city
+
+
+@pytest.fixture
+def demo_city(_city, platform, settings):
+    """The module's demo city (committed once; each test's own writes roll back)."""
+    settings.PUBCREDIT_PUBLIC_RATE = "0"  # the crawler is one very busy client
+    return _city
 
 
 class Crawler:
