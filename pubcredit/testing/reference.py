@@ -26,9 +26,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-# App labels whose tables the imports below fill (and `clear()` empties).
-REFERENCE_APPS = ("catalog", "publicity", "lists", "measures", "repair")
-
 
 def clear_caches() -> None:
     """Forget every process-level cache built from reference rows (their ids change when the
@@ -71,13 +68,11 @@ class Snapshot:
     rows: dict[type, list[dict]] = field(default_factory=dict)
 
     @classmethod
-    def take(cls) -> Snapshot:
+    def take(cls, models) -> Snapshot:
         snap = cls()
-        for model in reference_models():
+        for model in models:
             names = [f.attname for f in model._meta.concrete_fields]
-            rows = list(model._base_manager.order_by("pk").values(*names))
-            if rows:
-                snap.rows[model] = rows
+            snap.rows[model] = list(model._base_manager.order_by("pk").values(*names))
         return snap
 
     def present(self) -> bool:
@@ -107,30 +102,40 @@ class Snapshot:
         clear_caches()
 
 
-def reference_models() -> list[type]:
-    """The concrete models of REFERENCE_APPS, with their auto-created M2M tables."""
+def all_models() -> list[type]:
+    """Every table's model (auto-created M2M tables included), in INSTALLED_APPS order."""
     from django.apps import apps
 
-    out = []
-    for label in REFERENCE_APPS:
-        for model in apps.get_app_config(label).get_models(include_auto_created=True):
-            if not model._meta.proxy and model._meta.managed:
-                out.append(model)
-    return out
+    return [
+        m
+        for m in apps.get_models(include_auto_created=True)
+        if m._meta.managed and not m._meta.proxy
+    ]
 
 
 _state: dict = {"snapshot": None, "counts": None}
 
 
 def load(principal) -> dict:
-    """Run the imports (once per session), keep their rows, drop their audit events."""
+    """Run the imports (once per session), keep the rows of every table they filled (whatever
+    app the tables live in), drop their audit events."""
     from pubcredit.accounts.models import AuditEvent
 
+    models = all_models()
+    before = {m: m._base_manager.count() for m in models}
     counts = import_all(principal)
     AuditEvent.objects.all().delete()
-    _state["snapshot"] = Snapshot.take()
+    filled = [m for m in models if m._base_manager.count() > before[m]]
+    _state["snapshot"] = Snapshot.take(filled)
     _state["counts"] = counts
     return counts
+
+
+def reference_models() -> list[type]:
+    """The models of the tables the session's imports filled."""
+    snap = _state["snapshot"]
+    assert snap is not None, "reference data not loaded (django_db_setup)"
+    return list(snap.rows)
 
 
 def counts() -> dict:
@@ -160,15 +165,14 @@ def watch_flushes() -> None:
 
 
 def clear(*labels: str) -> None:
-    """Empty the reference tables of the given apps (all of REFERENCE_APPS by default) in the
-    current transaction: the database as `migrate` leaves it, for tests of the imports. Foreign
-    keys between the tables are deferred, so the order of the DELETEs does not matter."""
+    """Empty the reference tables (of the apps labelled, or all of them) in one transaction: the
+    database as `migrate` leaves it, for tests of the imports. Foreign keys between the tables
+    are deferred, so the order of the DELETEs does not matter."""
     from django.db import connection, transaction
 
-    labels = labels or REFERENCE_APPS
-    unknown = set(labels) - set(REFERENCE_APPS)
-    assert not unknown, unknown
-    models = [m for m in reference_models() if m._meta.app_label in labels]
+    models = [m for m in reference_models() if not labels or m._meta.app_label in labels]
+    unknown = set(labels) - {m._meta.app_label for m in models}
+    assert not unknown, f"no reference tables in {sorted(unknown)}"
     with transaction.atomic(), connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
