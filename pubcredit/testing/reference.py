@@ -119,13 +119,19 @@ _state: dict = {"snapshot": None, "counts": None}
 def load(principal) -> dict:
     """Run the imports (once per session), keep the rows of every table they filled (whatever
     app the tables live in), drop their audit events."""
-    from pubcredit.accounts.models import AuditEvent
+    from django.core.management import call_command
 
+    from pubcredit.accounts.models import AuditEvent
+    from pubcredit.catalog.services import catalogue_loaded
+
+    if catalogue_loaded():  # a database kept from an earlier session (--reuse-db)
+        call_command("flush", verbosity=0, interactive=False, reset_sequences=False)
     models = all_models()
     before = {m: m._base_manager.count() for m in models}
     counts = import_all(principal)
     AuditEvent.objects.all().delete()
     filled = [m for m in models if m._base_manager.count() > before[m]]
+    assert filled, "the reference imports wrote nothing"
     _state["snapshot"] = Snapshot.take(filled)
     _state["counts"] = counts
     return counts
