@@ -44,19 +44,23 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _worker_media(tmp_path_factory):
-    """A MEDIA_ROOT per test process: nothing is written under the checkout's var/, and two
-    xdist workers never write the same file."""
-    return tmp_path_factory.mktemp("media")
+    """A MEDIA_ROOT per test process, for the whole session (module and class fixtures too):
+    nothing is written under the checkout's var/, and two xdist workers never write the same
+    file."""
+    from django.test import override_settings
+
+    media = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=media):
+        yield media
 
 
 @pytest.fixture(autouse=True)
-def _immediate_tasks(settings, _worker_media):
+def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     # Tests create many accounts; the production hasher's 10⁶ PBKDF2 rounds are not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.MEDIA_ROOT = _worker_media
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,8 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 # What the root conftest's autouse fixtures set for every test, in force while the city loads
-# (module and class fixtures run outside them).
+# (module and class fixtures run outside them). MEDIA_ROOT is the root conftest's per-process
+# directory for the whole session already (`_worker_media`); the callers name it anyway.
 TEST_SETTINGS = {
     "TASKS": {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}},
     "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],

@@ -64,10 +64,12 @@ def _loaded_digest() -> str:
 
 
 @pytest.fixture(scope="class")
-def city(django_db_setup, django_db_blocker):
+def city(django_db_setup, django_db_blocker, _worker_media):
     """One demo city of 800 subjects (seed 11) for the tests that only read it."""
     with committed_city(
-        django_db_blocker, lambda system: load_demo(system, subjects=800, seed=11)
+        django_db_blocker,
+        lambda system: load_demo(system, subjects=800, seed=11),
+        MEDIA_ROOT=_worker_media,
     ) as summary:
         yield summary
 

@@ -143,8 +143,8 @@ def _build_city(system):
 
 
 @pytest.fixture(scope="module")
-def _city(django_db_setup, django_db_blocker):
-    with committed_city(django_db_blocker, _build_city) as city:
+def _city(django_db_setup, django_db_blocker, _worker_media):
+    with committed_city(django_db_blocker, _build_city, MEDIA_ROOT=_worker_media) as city:
         yield city
 
 
