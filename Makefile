@@ -37,8 +37,14 @@ run: install
 serve: install
 	$(BIN)/pubcredit serve $(HOST):$(PORT)
 
+# One test process per core, at most TEST_WORKERS_MAX (pytest-xdist; each has its own test
+# database). TEST_WORKERS=0 runs everything in this process. --dist loadgroup: the tests of an
+# xdist_group (a module sharing an expensive module fixture) go to one worker.
+TEST_WORKERS_MAX ?= 2
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt $(TEST_WORKERS_MAX) ] && n=$(TEST_WORKERS_MAX); echo $$n)
+
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # ruff, then the layers (import-linter: pyproject's [tool.importlinter], docs/architecture.md).
 lint: install

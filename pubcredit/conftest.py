@@ -1,5 +1,10 @@
 """Shared fixtures. Tests run against whatever DATABASE_URL names (SQLite by default; CI runs the
-suite again on PostgreSQL)."""
+suite again on PostgreSQL), in two processes (pytest-xdist, `-n 2` in pyproject's addopts), each
+with a test database of its own.
+
+Every test database holds the shipped reference data from the start (pubcredit/testing/
+reference.py): the catalogue, publicity rules, list types, measures and repair rules, imported
+once per session through the real services."""
 
 import os
 
@@ -13,6 +18,24 @@ from pubcredit.testing.browser import (  # noqa: F401 - fixtures
     chromium_browser,
     page,
 )
+from pubcredit.testing.reference import (  # noqa: F401 - fixtures
+    catalogue,
+    empty_reference,
+    reference,
+)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, then the reference data imported into it once (see
+    pubcredit/testing/reference.py), and put back after every flush."""
+    from pubcredit.accounts.permissions import Principal
+    from pubcredit.testing import reference as refdata
+
+    with django_db_blocker.unblock():
+        refdata.load(Principal.system("test"))
+    refdata.watch_flushes()
+    yield
 
 
 def pytest_report_header(config):
@@ -21,11 +44,36 @@ def pytest_report_header(config):
     return f"database: {settings.DATABASES['default']['ENGINE']}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _worker_media(tmp_path_factory):
+    """A MEDIA_ROOT per test process, for the whole session (module and class fixtures too):
+    nothing is written under the checkout's var/, and two xdist workers never write the same
+    file."""
+    from django.test import override_settings
+
+    media = tmp_path_factory.mktemp("media")
+    with override_settings(MEDIA_ROOT=media):
+        yield media
+
+
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     # Tests create many accounts; the production hasher's 10⁶ PBKDF2 rounds are not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Process-level caches built from the database (category specs, compiled measures rules,
+    catalogue maps, the holiday table) are dropped after each test: what a test changed was
+    rolled back, and its cache must not outlive it."""
+    yield
+    from pubcredit.holidays import services as holidays
+    from pubcredit.testing import reference as refdata
+
+    refdata.clear_caches()
+    holidays.clear_cache()
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.accounts.tests.factories import make_world
+from pubcredit.testing.factories import make_world
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from pubcredit.accounts import services
 from pubcredit.accounts.models import AccessLog, ApiKey, AuditEvent, Role, User
 from pubcredit.accounts.permissions import Principal
-from pubcredit.accounts.tests.factories import make_person
 from pubcredit.subjects import access
+from pubcredit.testing.factories import make_person
 
 
 @pytest.fixture

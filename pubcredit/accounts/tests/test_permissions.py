@@ -13,9 +13,9 @@ from pubcredit.accounts.permissions import (
     restrict,
     role_has_admin_access,
 )
-from pubcredit.accounts.tests.factories import make_org, make_person
 from pubcredit.catalog.models import Department
 from pubcredit.subjects.models import Subject
+from pubcredit.testing.factories import make_org, make_person
 
 # What each role must be able to do (✓) and must not (✗): the explicit expectations the
 # matrix is checked against, written independently of ROLE_ACTIONS.
@@ -130,7 +130,7 @@ def test_principal_of_people_and_keys(world):
     assert Principal.of(public).role == Role.PLATFORM_ADMIN
 
 
-def test_department_clerk_sees_only_its_departments_rows(world, monkeypatch):
+def test_department_clerk_sees_only_its_departments_rows(empty_reference, world, monkeypatch):
     # Department stands in for a department-owned model: its own id is the owning department.
     monkeypatch.setattr(Department, "scope_lookups", {"department": "id"}, raising=False)
     clerk = Principal.of(world.users[Role.DEPARTMENT_CLERK])

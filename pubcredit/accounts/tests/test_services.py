@@ -11,7 +11,7 @@ from pubcredit.accounts import services
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.models import ApiKey, AuditEvent, Role, User
 from pubcredit.accounts.permissions import Principal
-from pubcredit.accounts.tests.factories import make_department
+from pubcredit.testing.factories import make_department
 
 
 def events(action=None):

@@ -69,7 +69,7 @@ def test_departments_json_follows_the_database(catalogue):
     assert {r["code"]: r["name"] for r in rows}["ZB-SCJG"] == "淄博市市场监管局(改)"
 
 
-def test_departments_before_import_lists_the_shipped_file(db):
+def test_departments_before_import_lists_the_shipped_file(empty_reference):
     out, err = run("departments", "--json")
     _check_contract(json.loads(out))
     assert "尚未导入" in err
@@ -98,7 +98,7 @@ def test_catalog_import_export_check(db, tmp_path):
         assert (tmp_path / rel).read_bytes() == (DATA_DIR / rel).read_bytes()
 
 
-def test_catalog_import_reports_bad_files_with_exit_code_2(db, tmp_path):
+def test_catalog_import_reports_bad_files_with_exit_code_2(empty_reference, tmp_path):
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     doc = json.loads((target / "regions.json").read_text(encoding="utf-8"))

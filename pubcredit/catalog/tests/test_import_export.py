@@ -12,6 +12,7 @@ from pubcredit.accounts.permissions import PUBLIC
 from pubcredit.catalog import datafiles, services
 from pubcredit.catalog.datafiles import DATA_DIR, CatalogueError
 from pubcredit.catalog.models import Category, CodeItem, CodeList, Department, Field, Region
+from pubcredit.testing import reference
 
 pytestmark = pytest.mark.django_db
 
@@ -32,19 +33,13 @@ FILES = [
 
 
 def _wipe_catalogue():
-    """Leave the database as fresh as after `migrate` (as far as the catalogue goes)."""
-    Department.submits_for.through.objects.all().delete()
-    Department.objects.update(parent=None)
-    Department.objects.all().delete()
-    Field.objects.all().delete()
-    Category.objects.update(parent=None)
-    Category.objects.all().delete()
-    CodeList.objects.all().delete()
-    Region.objects.update(parent=None)
-    Region.objects.all().delete()
+    """Leave the database as fresh as after `migrate` (the catalogue and the reference data that
+    refers to it: list types, measures, rules)."""
+    reference.clear()
+    assert not Department.objects.exists() and not Region.objects.exists()
 
 
-def test_first_import_creates_everything_with_one_audit_event_each(system):
+def test_first_import_creates_everything_with_one_audit_event_each(empty_reference, system):
     assert not services.catalogue_loaded()
     counts = services.import_catalogue(system)
     data = datafiles.read_catalogue()
@@ -166,7 +161,7 @@ def test_category_with_first_fields_moves_to_its_own_file(catalogue, tmp_path):
     assert datafiles.read_catalogue(tmp_path).categories  # still a valid catalogue
 
 
-def test_invalid_files_write_nothing(db, system, tmp_path):
+def test_invalid_files_write_nothing(empty_reference, system, tmp_path):
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     doc = json.loads((target / "categories/XK.json").read_text(encoding="utf-8"))
@@ -178,7 +173,7 @@ def test_invalid_files_write_nothing(db, system, tmp_path):
     assert Region.objects.count() == 0 and AuditEvent.objects.count() == 0
 
 
-def test_failure_late_in_the_import_rolls_everything_back(db, system, tmp_path):
+def test_failure_late_in_the_import_rolls_everything_back(empty_reference, system, tmp_path):
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     doc = json.loads((target / "categories/CN.json").read_text(encoding="utf-8"))
@@ -192,7 +187,7 @@ def test_failure_late_in_the_import_rolls_everything_back(db, system, tmp_path):
     assert AuditEvent.objects.count() == 0
 
 
-def test_import_needs_catalogue_permission(db):
+def test_import_needs_catalogue_permission(empty_reference):
     with pytest.raises(PermissionDenied):
         services.import_catalogue(PUBLIC)
     assert Region.objects.count() == 0

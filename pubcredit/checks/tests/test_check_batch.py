@@ -11,7 +11,7 @@ from django.test import Client
 
 from pubcredit.checks import batch as check_batch
 from pubcredit.checks.models import CheckBatch, CreditCheck
-from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     person_fixture,
@@ -181,7 +181,7 @@ def test_a_batch_lists_the_commitments_in_force(
     from pubcredit.commitments.assessment import assess_commitment
     from pubcredit.commitments.models import Performance
     from pubcredit.commitments.queries import commitments_in_force
-    from pubcredit.commitments.tests.kit import sign
+    from pubcredit.testing.commitkit import sign
 
     settings.MEDIA_ROOT = tmp_path / "media"
     promised = make_subject(name="淄博批量承诺测试有限公司")

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from pubcredit.checks.models import CreditCheck
-from pubcredit.checks.tests.checkkit import black_now
+from pubcredit.testing.checkkit import black_now
 
 pytestmark = pytest.mark.usefixtures("seeded")
 

@@ -15,7 +15,7 @@ from django.test import override_settings
 
 from pubcredit.checks.lane import CheckLane
 from pubcredit.checks.models import CreditCheck
-from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     penalty,

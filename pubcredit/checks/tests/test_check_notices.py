@@ -17,7 +17,7 @@ from django.utils import timezone
 from pubcredit.checks import notices as check_notices
 from pubcredit.checks.models import CheckNotification, CreditCheck, WebhookDelivery
 from pubcredit.checks.services import run_check
-from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     principal_of,
 )
@@ -59,7 +59,7 @@ class Receiver:
 
 
 def today_black(system, subject, code="BLK_WAGE_ARREARS"):
-    from pubcredit.lists.tests.kit import identify
+    from pubcredit.testing.listkit import identify
 
     today = timezone.localdate()
     return identify(system, subject, code, decided_on=today, today=today)
@@ -138,7 +138,7 @@ def test_new_black_entry_notifies_recent_checkers_and_posts_the_webhook(
 def test_red_entries_and_unchecked_subjects_notify_nobody(
     system, make_subject, accounts, django_capture_on_commit_callbacks
 ):
-    from pubcredit.lists.tests.kit import identify
+    from pubcredit.testing.listkit import identify
 
     checked, unchecked = make_subject(), make_subject()
     run_check(principal_of(accounts["bank"][0]), uscc=checked.uscc, matter="FINANCING")

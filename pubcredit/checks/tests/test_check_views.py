@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from pubcredit.checks.models import CheckFeedback, CreditCheck
-from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     black_now,
     person_fixture,

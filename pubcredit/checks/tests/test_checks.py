@@ -13,7 +13,7 @@ from pubcredit.catalog.models import SubjectKind
 from pubcredit.checks.feedback import FeedbackItem, feedback_statistics, record_feedback
 from pubcredit.checks.models import CheckChannel, CreditCheck
 from pubcredit.checks.services import get_check, run_check
-from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     D,
     accounts_fixture,
     black,
@@ -184,7 +184,7 @@ def test_exactly_one_query_field(system, make_subject):
 
 
 def test_valid_code_not_in_register_is_not_found_not_clean(system, make_subject):
-    from pubcredit.lists.tests.kit import make_uscc
+    from pubcredit.testing.listkit import make_uscc
 
     data = check(system, uscc=make_uscc(987654)).data
     assert data["outcome"] == "not_found"

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from pubcredit.checks.models import CheckFeedback, CreditCheck
-from pubcredit.checks.tests.checkkit import (  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     D,
     accounts_fixture,
     black_now,
@@ -188,7 +188,7 @@ def test_no_or_several_subject_fields_is_422(api, make_subject):
 
 
 def test_name_only_gives_candidates(api, system, make_subject):
-    from pubcredit.checks.tests.checkkit import register_org
+    from pubcredit.testing.checkkit import register_org
 
     client, clear = api
     register_org(system, "淄博候选甲测试有限公司")

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 
 from pubcredit.commitments.models import Performance
-from pubcredit.commitments.tests.kit import OTHER_DEPARTMENT, department, sign
 from pubcredit.lists.models import ListEntry
+from pubcredit.testing.commitkit import OTHER_DEPARTMENT, department, sign
 
 pytestmark = [
     pytest.mark.django_db,

@@ -10,8 +10,8 @@ from django.test import Client
 
 from pubcredit.commitments.assessment import assess_commitment
 from pubcredit.commitments.models import Commitment, Performance
-from pubcredit.commitments.tests.kit import OTHER_DEPARTMENT, department, sign
 from pubcredit.lists.models import ListEntry
+from pubcredit.testing.commitkit import OTHER_DEPARTMENT, department, sign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded", "media")]
 

@@ -17,9 +17,9 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
-from pubcredit.commitments.tests.kit import sign
 from pubcredit.lists.models import ListEntry
-from pubcredit.portal.tests.kit import make_ric, make_uscc, submit, today
+from pubcredit.testing.commitkit import sign
+from pubcredit.testing.portalkit import make_ric, make_uscc, submit, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("platform_lists", "media")]
 

@@ -10,9 +10,9 @@ import pytest
 
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.commitments.models import Commitment, CommitmentType, Performance, PublicityType
-from pubcredit.commitments.tests.kit import sign
-from pubcredit.portal.tests.kit import make_ric, make_uscc, today
 from pubcredit.subjects.models import Subject
+from pubcredit.testing.commitkit import sign
+from pubcredit.testing.portalkit import make_ric, make_uscc, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("platform_lists", "media")]
 

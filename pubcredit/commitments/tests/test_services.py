@@ -23,8 +23,8 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
-from pubcredit.commitments.tests.kit import PHONE, D, department, sign
 from pubcredit.lists.models import EntryStatus, ListEntry
+from pubcredit.testing.commitkit import PHONE, D, department, sign
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded", "media")]
 
@@ -57,7 +57,9 @@ def test_code_is_region_date_serial_and_sequential(make_subject):
 
 def test_code_uses_the_departments_district(make_subject):
     centre = department("ZB-XYZX-370303")
-    centre.district = Region.objects.create(code="370303", name="张店区", level=Region.Level.COUNTY)
+    centre.district, _ = Region.objects.get_or_create(
+        code="370303", defaults={"name": "张店区", "level": Region.Level.COUNTY}
+    )
     centre.save()
     c = sign(make_subject(), department=centre)
     assert c.code.startswith("37030320250601")
@@ -152,8 +154,8 @@ def test_enum_values_dates_and_phone(make_subject):
 
 
 def test_approval_needs_a_matter_and_repair_needs_the_subjects_record(make_subject):
-    from pubcredit.lists.tests.kit import make_public_penalty
     from pubcredit.measures.models import Matter
+    from pubcredit.testing.listkit import make_public_penalty
 
     subject, stranger = make_subject(), make_subject()
     assert errors_of(subject=subject, commitment_type=CommitmentType.APPROVAL)["matter"] == [
@@ -398,10 +400,10 @@ def test_breach_without_the_list_type_is_refused(system, make_subject):
 
 
 def test_broken_repair_commitment_puts_the_record_back_in_publicity(system, make_subject):
-    from pubcredit.lists.tests.kit import make_public_penalty
     from pubcredit.publicity.models import PublicityMark
     from pubcredit.publicity.services import add_mark, is_public_q
     from pubcredit.records.models import Record
+    from pubcredit.testing.listkit import make_public_penalty
 
     subject = make_subject()
     record = make_public_penalty(subject, start=dt.date(2025, 1, 1))
@@ -426,9 +428,9 @@ def test_broken_repair_commitment_puts_the_record_back_in_publicity(system, make
 
 
 def test_fulfilled_repair_commitment_leaves_the_repair(system, make_subject):
-    from pubcredit.lists.tests.kit import make_public_penalty
     from pubcredit.publicity.models import PublicityMark
     from pubcredit.publicity.services import add_mark
+    from pubcredit.testing.listkit import make_public_penalty
 
     subject = make_subject()
     record = make_public_penalty(subject)

@@ -18,7 +18,7 @@ PASSWORD = "Secret-pass-1"
 
 
 @pytest.fixture
-def regions():
+def regions(empty_reference):
     city = Region.objects.create(code="370300", name="淄博市", level=Region.Level.CITY)
     return {
         "zichuan": Region.objects.create(

@@ -4,7 +4,7 @@ in front of a natural person's clear 身份证号."""
 import pytest
 
 from pubcredit.accounts.models import AccessLog, Role
-from pubcredit.accounts.tests.factories import make_org, make_person, make_world, ric
+from pubcredit.testing.factories import make_org, make_person, make_world, ric
 
 SEARCH = "/console/subjects/"
 

@@ -337,7 +337,9 @@ def test_demo_without_records(system):
 
 
 @pytest.mark.django_db
-def test_after_setup_a_penalty_is_public_and_its_subject_hits(client, settings, tmp_path):
+def test_after_setup_a_penalty_is_public_and_its_subject_hits(
+    empty_reference, client, settings, tmp_path
+):
     """What a newcomer sees after `make run`: the publicity rules are in, a demo penalty is on
     the portal, and a credit check of its subject returns it as a hit."""
     from io import StringIO

@@ -26,6 +26,7 @@ from pubcredit.demo.services import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from pubcredit.subjects import crypto, names
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import person_id_index
+from pubcredit.testing.democity import committed_city
 
 pytestmark = pytest.mark.django_db
 
@@ -63,65 +64,82 @@ def _loaded_digest() -> str:
     return h.hexdigest()
 
 
-def test_load_demo_writes_the_generated_city(system):
-    summary = load_demo(system, subjects=800, seed=11)
-    assert Subject.objects.count() == 800 == summary["subjects"]
-    load = DemoLoad.objects.get()
-    assert (load.first_id, load.last_id, load.seed) == (summary["first_id"], summary["last_id"], 11)
-    ids = list(Subject.objects.order_by("id").values_list("id", flat=True))
-    assert ids == list(range(load.first_id, load.last_id + 1))  # one contiguous block
-    assert FormerName.objects.count() == summary["former_names"] == load.former_names > 0
-    assert sum(summary["by_kind"].values()) == 800
-    assert sum(summary["by_district"].values()) == 800
-    assert Region.objects.filter(code="370303").exists()  # the catalogue was imported first
-
-    # Exactly what the generator produced (order, names, codes), with normalised names.
-    generated = pl.concat([c.subjects for c in generate_subjects(800, 11)])
-    stored = list(Subject.objects.order_by("id").values_list("name", "uscc", "region", "kind"))
-    assert stored == list(generated.select("name", "uscc", "region", "kind").iter_rows())
-    for s in Subject.objects.all()[:200]:
-        assert s.name_norm == names.normalize_name(s.name)
-        if any(f.name == "name_key" for f in Subject._meta.concrete_fields):
-            assert s.name_key == names.name_key(s.name)
-    for f in FormerName.objects.select_related("subject")[:50]:
-        assert f.subject.org_category == "91"
-        assert f.name_norm == names.normalize_name(f.name)
-
-    events = AuditEvent.objects.filter(action="demo.load")
-    assert events.count() == 1
-    assert events.get().after["subjects"] == 800
+@pytest.fixture(scope="class")
+def city(django_db_setup, django_db_blocker, _worker_media):
+    """One demo city of 800 subjects (seed 11) for the tests that only read it."""
+    with committed_city(
+        django_db_blocker,
+        lambda system: load_demo(system, subjects=800, seed=11),
+        MEDIA_ROOT=_worker_media,
+    ) as summary:
+        yield summary
 
 
-def test_person_ids_are_never_stored_in_clear(system):
-    load_demo(system, subjects=600, seed=3)
-    persons = Subject.objects.filter(kind="person")
-    assert persons.count() > 100
-    clear_ids = set()
-    for p in persons:
-        clear = crypto.decrypt_id(p.id_cipher)
-        assert identifiers.check_ric(clear).valid
-        assert p.id_index == person_id_index(clear)
-        assert p.id_masked == crypto.mask_id(clear) and "*" in p.id_masked
-        assert p.uscc is None and p.id_type == "身份证"
-        assert bytes(p.id_cipher).find(clear.encode()) == -1
-        clear_ids.add(clear)
-    # No clear number anywhere in the register's text columns, nor in the audit trail.
-    text_fields = [
-        f.attname
-        for f in Subject._meta.concrete_fields
-        if f.get_internal_type() in ("CharField", "TextField")
-    ]
-    for row in Subject.objects.values_list(*text_fields):
-        for value in row:
-            assert value not in clear_ids
-            assert not any(c in (value or "") for c in list(clear_ids)[:50])
-    for event in AuditEvent.objects.all():
-        blob = repr((event.before, event.after, event.object_repr))
-        assert not any(c in blob for c in clear_ids)
-    # Organisations have no person identifier.
-    orgs = Subject.objects.exclude(kind="person")
-    assert not orgs.filter(id_cipher__isnull=False).exists()
-    assert not orgs.filter(id_index__isnull=False).exists()
+@pytest.mark.xdist_group("demo-city")
+class TestOneLoadedCity:
+    """What one load_demo writes, read by each test (the city is loaded once for the class)."""
+
+    def test_load_demo_writes_the_generated_city(self, city):
+        summary = city
+        assert Subject.objects.count() == 800 == summary["subjects"]
+        load = DemoLoad.objects.get()
+        assert (load.first_id, load.last_id, load.seed) == (
+            summary["first_id"],
+            summary["last_id"],
+            11,
+        )
+        ids = list(Subject.objects.order_by("id").values_list("id", flat=True))
+        assert ids == list(range(load.first_id, load.last_id + 1))  # one contiguous block
+        assert FormerName.objects.count() == summary["former_names"] == load.former_names > 0
+        assert sum(summary["by_kind"].values()) == 800
+        assert sum(summary["by_district"].values()) == 800
+        assert Region.objects.filter(code="370303").exists()  # the catalogue was imported first
+
+        # Exactly what the generator produced (order, names, codes), with normalised names.
+        generated = pl.concat([c.subjects for c in generate_subjects(800, 11)])
+        stored = list(Subject.objects.order_by("id").values_list("name", "uscc", "region", "kind"))
+        assert stored == list(generated.select("name", "uscc", "region", "kind").iter_rows())
+        for s in Subject.objects.all()[:200]:
+            assert s.name_norm == names.normalize_name(s.name)
+            if any(f.name == "name_key" for f in Subject._meta.concrete_fields):
+                assert s.name_key == names.name_key(s.name)
+        for f in FormerName.objects.select_related("subject")[:50]:
+            assert f.subject.org_category == "91"
+            assert f.name_norm == names.normalize_name(f.name)
+
+        events = AuditEvent.objects.filter(action="demo.load")
+        assert events.count() == 1
+        assert events.get().after["subjects"] == 800
+
+    def test_person_ids_are_never_stored_in_clear(self, city):
+        persons = Subject.objects.filter(kind="person")
+        assert persons.count() > 100
+        clear_ids = set()
+        for p in persons:
+            clear = crypto.decrypt_id(p.id_cipher)
+            assert identifiers.check_ric(clear).valid
+            assert p.id_index == person_id_index(clear)
+            assert p.id_masked == crypto.mask_id(clear) and "*" in p.id_masked
+            assert p.uscc is None and p.id_type == "身份证"
+            assert bytes(p.id_cipher).find(clear.encode()) == -1
+            clear_ids.add(clear)
+        # No clear number anywhere in the register's text columns, nor in the audit trail.
+        text_fields = [
+            f.attname
+            for f in Subject._meta.concrete_fields
+            if f.get_internal_type() in ("CharField", "TextField")
+        ]
+        for row in Subject.objects.values_list(*text_fields):
+            for value in row:
+                assert value not in clear_ids
+                assert not any(c in (value or "") for c in list(clear_ids)[:50])
+        for event in AuditEvent.objects.all():
+            blob = repr((event.before, event.after, event.object_repr))
+            assert not any(c in blob for c in clear_ids)
+        # Organisations have no person identifier.
+        orgs = Subject.objects.exclude(kind="person")
+        assert not orgs.filter(id_cipher__isnull=False).exists()
+        assert not orgs.filter(id_index__isnull=False).exists()
 
 
 def test_loaded_rows_are_deterministic_and_seed_dependent(system):

@@ -19,7 +19,6 @@ from pubcredit.intake.models import Submission
 from pubcredit.intake.tests.webkit import (  # noqa: F401 (fixtures)
     _fast_password_hasher,
     case_row,
-    catalogue,
     cf,
     clerk,
     expected_counts,

@@ -10,7 +10,6 @@ import json
 import polars as pl
 import pytest
 
-from pubcredit.catalog.services import import_catalogue
 from pubcredit.intake.engine import (
     ERROR_SCHEMA,
     CategorySpec,
@@ -19,17 +18,8 @@ from pubcredit.intake.engine import (
     run_engine,
     write_error_report_xlsx,
 )
-from pubcredit.intake.engine.spec import clear_spec_cache
 from pubcredit.intake.tests import messy
 from pubcredit.intake.tests.test_engine_messy import weekdays_between
-
-
-@pytest.fixture
-def catalogue(system):
-    clear_spec_cache()
-    import_catalogue(system)
-    yield
-    clear_spec_cache()
 
 
 def _csv(rows: list[dict], headers: list[str] | None = None) -> bytes:

@@ -10,20 +10,11 @@ import pytest
 
 from pubcredit.catalog import conditions
 from pubcredit.catalog.models import CodeItem, CodeList, Field
-from pubcredit.catalog.services import category_spec, import_catalogue
+from pubcredit.catalog.services import category_spec
 from pubcredit.intake.engine import CategorySpec
-from pubcredit.intake.engine.spec import clear_spec_cache
 from pubcredit.intake.engine.validation import condition_expr
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalogue(system):
-    clear_spec_cache()
-    import_catalogue(system)
-    yield
-    clear_spec_cache()
 
 
 @pytest.mark.parametrize("code", ["CF", "XK", "CN"])

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from pubcredit.intake.tests.loadkit import CF_DEPARTMENT, cf_csv, cf_row
+from pubcredit.testing.loadkit import CF_DEPARTMENT, cf_csv, cf_row
 
-pytestmark = pytest.mark.slow
+# One xdist worker runs the whole module, so its database (`procdb`) is made once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("intake-processes")]
 
 PUBCREDIT = str(Path(sys.executable).with_name("pubcredit"))
 CATALOGUE = Path(__file__).resolve().parents[2] / "catalog" / "data" / "departments.json"

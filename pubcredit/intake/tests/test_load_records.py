@@ -9,9 +9,12 @@ from django.db import transaction
 
 from pubcredit.intake import linking, loading
 from pubcredit.intake.models import MatchReview
-from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
+from pubcredit.records import writing
+from pubcredit.records.models import Record, RecordVersion, SubjectLink
+from pubcredit.subjects import crypto
+from pubcredit.subjects.models import Subject
+from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
-    catalogue,
     cf,
     cf_row,
     department,
@@ -19,10 +22,6 @@ from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
     make_submission,
     make_uscc,
 )
-from pubcredit.records import writing
-from pubcredit.records.models import Record, RecordVersion, SubjectLink
-from pubcredit.subjects import crypto
-from pubcredit.subjects.models import Subject
 
 pytestmark = pytest.mark.django_db
 

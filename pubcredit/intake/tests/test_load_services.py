@@ -14,8 +14,9 @@ from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department
 from pubcredit.intake import loading, services
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
-from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
-    catalogue,
+from pubcredit.records import writing
+from pubcredit.records.models import Record, RecordVersion, SubjectLink
+from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     cf,
     cf_csv,
     cf_row,
@@ -24,8 +25,6 @@ from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
     make_uscc,
     media,
 )
-from pubcredit.records import writing
-from pubcredit.records.models import Record, RecordVersion, SubjectLink
 
 pytestmark = pytest.mark.django_db
 
@@ -225,7 +224,7 @@ def test_name_only_row_queued_and_resolved_by_staff(system, department, cf, medi
     # identifier is optional would accept it. Load the frame directly to exercise the queue.
     from django.db import transaction
 
-    from pubcredit.intake.tests.loadkit import accepted_frame
+    from pubcredit.testing.loadkit import accepted_frame
 
     sub = Submission.objects.create(
         department=department,

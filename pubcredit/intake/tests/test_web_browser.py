@@ -18,7 +18,6 @@ from pubcredit.intake.tests.webkit import (  # noqa: F401 (fixtures)
     UNKNOWN_HEADER,
     _fast_password_hasher,
     case_row,
-    catalogue,
     cf,
     clerk,
     expected_counts,

@@ -21,7 +21,6 @@ from pubcredit.intake.tests.webkit import (  # noqa: F401 (fixtures)
     UNKNOWN_HEADER,
     _fast_password_hasher,
     case_row,
-    catalogue,
     centre,
     cf,
     clerk,
@@ -384,8 +383,8 @@ def _queued_record(system, zhangdian, cf, near_name, name, n):
     from django.db import transaction
 
     from pubcredit.intake import loading
-    from pubcredit.intake.tests.loadkit import accepted_frame, cf_row, make_uscc
     from pubcredit.subjects.services import register_subject
+    from pubcredit.testing.loadkit import accepted_frame, cf_row, make_uscc
 
     near = register_subject(system, kind="org", name=near_name, uscc=make_uscc(500 + n))
     row = cf_row(n, source_uscc=zhangdian.uscc)

@@ -57,13 +57,6 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def catalogue(db, system):
-    from pubcredit.catalog.services import import_catalogue
-
-    import_catalogue(system)
-
-
-@pytest.fixture
 def zhangdian(catalogue):
     """淄博市张店区市场监督管理局 with the USCC the messy files use as 数据来源单位, submitting
     also for the unit whose code the messy files use as a partner."""

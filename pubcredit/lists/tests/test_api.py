@@ -10,7 +10,7 @@ from pubcredit.accounts.permissions import Principal
 from pubcredit.accounts.services import issue_api_key
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.lists.models import EntryStatus, ListEntry
-from pubcredit.lists.tests.kit import identify
+from pubcredit.testing.listkit import identify
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ import pytest
 
 from pubcredit.lists import changes
 from pubcredit.lists.models import ListEntry
-from pubcredit.lists.tests.kit import identify, make_record
 from pubcredit.measures.models import SubjectFlags
 from pubcredit.records.changes import RecordsChanged, records_changed
+from pubcredit.testing.listkit import identify, make_record
 
 pytestmark = pytest.mark.django_db
 

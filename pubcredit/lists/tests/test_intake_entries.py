@@ -9,9 +9,9 @@ import pytest
 from pubcredit.accounts.models import AuditEvent
 from pubcredit.lists import services
 from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry
-from pubcredit.lists.tests.kit import make_record
 from pubcredit.measures.applicability import applicable_measures
 from pubcredit.records.models import RecordStatus
+from pubcredit.testing.listkit import make_record
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.lists import services, signals
 from pubcredit.lists.models import EntryStatus, ListEntry, ListEntryEvent, ListKind, ListType
-from pubcredit.lists.tests.kit import identify, list_type
 from pubcredit.measures.models import SubjectFlags
+from pubcredit.testing.listkit import identify, list_type
 
 pytestmark = pytest.mark.django_db
 

@@ -27,8 +27,8 @@ from pubcredit.lists.tests.filekit import (  # noqa: F401 (fixtures)
     uscc,
     world,
 )
-from pubcredit.lists.tests.kit import identify, seeded  # noqa: F401 (fixtures)
 from pubcredit.measures.applicability import applicable_measures
+from pubcredit.testing.listkit import identify, seeded  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 

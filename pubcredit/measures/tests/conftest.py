@@ -1,1 +1,1 @@
-from pubcredit.lists.tests.kit import make_subject, seeded  # noqa: F401 (fixtures)
+from pubcredit.testing.listkit import make_subject, seeded  # noqa: F401 (fixtures)

@@ -10,7 +10,6 @@ import pytest
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.lists import services as lists
 from pubcredit.lists.models import ListType
-from pubcredit.lists.tests.kit import identify, make_public_penalty
 from pubcredit.measures import rules
 from pubcredit.measures.applicability import (
     UnknownMatter,
@@ -20,6 +19,7 @@ from pubcredit.measures.applicability import (
 from pubcredit.measures.catalogue import DATA_FILE
 from pubcredit.measures.models import Matter, Measure, RulesVersion, SubjectFlags
 from pubcredit.measures.services import rebuild_subject_flags, refresh_subject_flags
+from pubcredit.testing.listkit import identify, make_public_penalty
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
-from pubcredit.lists.tests.kit import make_subject, seeded  # noqa: F401 - fixtures
-from pubcredit.portal.tests.kit import platform  # noqa: F401 - fixture
+from pubcredit.testing.listkit import make_subject, seeded  # noqa: F401 - fixtures
+from pubcredit.testing.portalkit import platform  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pubcredit.portal.tests.kit import licence, make_ric, make_uscc, penalty, subject_of, submit
+from pubcredit.testing.portalkit import licence, make_ric, make_uscc, penalty, subject_of, submit
 
 pytestmark = pytest.mark.django_db
 

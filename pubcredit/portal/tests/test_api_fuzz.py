@@ -3,8 +3,8 @@ error, every error in the platform's shape, no clear 身份证号 in any answer.
 
 import pytest
 
-from pubcredit.portal.tests.kit import make_ric, make_uscc, penalty, submit
 from pubcredit.portal.tests.test_privacy import clear_ids
+from pubcredit.testing.portalkit import make_ric, make_uscc, penalty, submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

@@ -54,7 +54,9 @@ def test_language_switch_in_the_browser(page, live_server, browser_log):
     assert browser_log.foreign_requests(live_server.url) == []
 
 
-def test_staff_dashboard_draws_the_chart(page, live_server, browser_log, django_user_model):
+def test_staff_dashboard_draws_the_chart(
+    empty_reference, page, live_server, browser_log, django_user_model
+):
     city = Region.objects.create(code="370300", name="淄博市", level=Region.Level.CITY)
     for code, name in [("370302", "淄川区"), ("370303", "张店区"), ("370304", "博山区")]:
         Region.objects.create(code=code, name=name, level=Region.Level.COUNTY, parent=city)
@@ -105,7 +107,7 @@ def test_staff_dashboard_draws_the_chart(page, live_server, browser_log, django_
 
 def _city(system):
     """A company with a current penalty and a person with one, through intake."""
-    from pubcredit.portal.tests.kit import make_ric, make_uscc, penalty, submit
+    from pubcredit.testing.portalkit import make_ric, make_uscc, penalty, submit
 
     uscc, number = make_uscc(501), make_ric(502, birth="19791224")
     submit(
@@ -124,8 +126,8 @@ def test_search_a_company_see_its_penalty_then_see_it_end(
 ):
     import datetime as dt
 
-    from pubcredit.portal.tests.kit import today
     from pubcredit.publicity.services import sweep_publicity
+    from pubcredit.testing.portalkit import today
 
     uscc, _number = _city(system)
     page.goto("/")

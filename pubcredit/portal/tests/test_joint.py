@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.lists.tests.kit import identify
-from pubcredit.portal.tests.kit import make_ric, today
+from pubcredit.testing.listkit import identify
+from pubcredit.testing.portalkit import make_ric, today
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from pubcredit.portal.tests.kit import licence, penalty, submit, today
 from pubcredit.subjects.masking import is_valid_ric
+from pubcredit.testing.portalkit import licence, penalty, submit, today
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 

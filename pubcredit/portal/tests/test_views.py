@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from pubcredit.portal.tests.kit import licence, make_ric, make_uscc, penalty, subject_of, submit
+from pubcredit.testing.portalkit import licence, make_ric, make_uscc, penalty, subject_of, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -78,8 +78,8 @@ def test_subject_page_shows_only_what_is_public_today(client, city):
 def test_a_penalty_disappears_when_its_publicity_ends(client, city):
     import datetime as dt
 
-    from pubcredit.portal.tests.kit import today
     from pubcredit.publicity.services import sweep_publicity
+    from pubcredit.testing.portalkit import today
 
     subject = subject_of(ACME)
     url = f"/subjects/{subject.pk}/?tab=penalties"
@@ -218,11 +218,10 @@ def test_red_and_serious_list_tabs_show_entries_in_force(client, city, system):
 
     from pubcredit.catalog.models import Department
     from pubcredit.lists.models import ListType
-    from pubcredit.lists.services import identify_entry, import_list_types
-    from pubcredit.portal.tests.kit import today
+    from pubcredit.lists.services import identify_entry
     from pubcredit.subjects.models import Subject
+    from pubcredit.testing.portalkit import today
 
-    import_list_types(system)
     subject = subject_of(ACME)
     types = list(ListType.objects.filter(active=True).order_by("code"))
     red = next(t for t in types if t.kind == "red" and t.accepts_kind("org"))

@@ -10,23 +10,25 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from pubcredit.intake.tests.loadkit import make_uscc
+from pubcredit.testing.loadkit import make_uscc
 
 _counter = itertools.count(1)
 
 
 @pytest.fixture
-def catalogue(db, system):
-    from pubcredit.catalog.services import import_catalogue
-
-    import_catalogue(system)
+def rules(reference):
+    """The shipped publicity rules (the session's reference data); returns the counts of the
+    session's import into the empty database."""
+    return reference["publicity"]
 
 
 @pytest.fixture
-def rules(catalogue, system):
-    from pubcredit.publicity.rulefile import import_rules
+def no_publicity_rules(db):
+    """The publicity rules deleted inside the test's transaction: the database as before they
+    are imported (tests of the import, and of a platform without rules)."""
+    from pubcredit.testing import reference
 
-    return import_rules(system)
+    reference.clear("publicity")
 
 
 @pytest.fixture

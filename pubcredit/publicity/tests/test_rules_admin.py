@@ -22,7 +22,8 @@ from pubcredit.publicity.models import (
 pytestmark = pytest.mark.django_db
 
 
-def test_import_is_idempotent_and_audited(rules, system):
+def test_import_is_idempotent_and_audited(no_publicity_rules, system):
+    rules = rulefile.import_rules(system)
     assert rules["regimes"]["created"] == 3
     assert rules["periods"]["created"] == 12
     again = rulefile.import_rules(system)
@@ -76,7 +77,7 @@ def test_check_rejects_inconsistent_files(mutate, message):
     assert message in str(exc.value)
 
 
-def test_command_rules_and_refresh(catalogue, tmp_path, capsys):
+def test_command_rules_and_refresh(catalogue, no_publicity_rules, tmp_path, capsys):
     call_command("publicity", "rules", "check")
     assert json.loads(capsys.readouterr().out)["regimes"] == 3
     call_command("publicity", "rules", "import")

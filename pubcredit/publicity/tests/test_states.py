@@ -100,8 +100,8 @@ def test_intake_load_refreshes_publicity(catalogue, rules, departments, categori
 
     from pubcredit.intake import loading
     from pubcredit.intake.models import Submission
-    from pubcredit.intake.tests.loadkit import accepted_frame, cf_row
     from pubcredit.records.models import Record
+    from pubcredit.testing.loadkit import accepted_frame, cf_row
 
     submission = Submission.objects.create(
         department=departments["ZB-SCJG"],
@@ -276,7 +276,9 @@ def test_queries_for_the_portal(make_record, departments, categories, subject):
     assert Publicity.objects.filter(services.is_public_q(TODAY, prefix="")).count() == 4
 
 
-def test_without_rules_penalties_are_not_published(catalogue, departments, categories, db):
+def test_without_rules_penalties_are_not_published(
+    catalogue, no_publicity_rules, departments, categories, db
+):
     """Before the rules are imported nothing breaks: penalties wait unpublished (no regime
     applies), licences follow their validity."""
     from pubcredit.intake.models import Submission

@@ -17,9 +17,13 @@ from pubcredit.accounts.models import AuditEvent
 from pubcredit.core.hooks import Hook, Subscriber
 from pubcredit.intake import loading
 from pubcredit.intake.models import Submission
-from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
+from pubcredit.publicity.models import Publicity, PublicityEvent
+from pubcredit.records import changes, services
+from pubcredit.records.changes import RECORDS_CHANGED, Change, RecordsChanged, records_changed
+from pubcredit.records.models import Record, RecordStatus, SubjectLink
+from pubcredit.subjects.models import Subject
+from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
-    catalogue,
     cf,
     cf_csv,
     cf_row,
@@ -27,11 +31,6 @@ from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
     make_submission,
     media,
 )
-from pubcredit.publicity.models import Publicity, PublicityEvent
-from pubcredit.records import changes, services
-from pubcredit.records.changes import RECORDS_CHANGED, Change, RecordsChanged, records_changed
-from pubcredit.records.models import Record, RecordStatus, SubjectLink
-from pubcredit.subjects.models import Subject
 
 pytestmark = pytest.mark.django_db
 

@@ -9,16 +9,15 @@ from pubcredit.accounts.models import AuditEvent, Role, User
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
 from pubcredit.intake import loading
-from pubcredit.intake.tests.loadkit import (  # noqa: F401 (fixtures)
+from pubcredit.records import services
+from pubcredit.records.models import Record, RecordStatus
+from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
-    catalogue,
     cf,
     cf_row,
     department,
     make_submission,
 )
-from pubcredit.records import services
-from pubcredit.records.models import Record, RecordStatus
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from pubcredit.lists.tests.kit import make_public_penalty
+from pubcredit.testing.listkit import make_public_penalty
 
 D = dt.date(2026, 6, 1)  # a Monday: the day most tests act on
 

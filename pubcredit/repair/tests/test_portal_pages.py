@@ -145,7 +145,7 @@ def test_second_application_is_refused_while_one_is_open(client, system, make_su
 
 
 def test_a_persons_penalty_is_masked_on_the_public_pages(client, system, make_subject):
-    from pubcredit.checks.tests.checkkit import make_ric
+    from pubcredit.testing.checkkit import make_ric
 
     person = make_subject(SubjectKind.PERSON, name="李大明")
     ric = make_ric(77)

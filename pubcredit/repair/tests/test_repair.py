@@ -9,13 +9,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.lists.tests.kit import identify
 from pubcredit.publicity.models import Publicity, PublicityState
 from pubcredit.repair import procedures, queries, rules, services, training
 from pubcredit.repair.letters import repair_notice
 from pubcredit.repair.models import ProcedureStatus as S
 from pubcredit.repair.models import RepairApplication
 from pubcredit.repair.tests.kit import D, apply, penalty
+from pubcredit.testing.listkit import identify
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from pubcredit.lists.tests.kit import make_public_penalty
+from pubcredit.testing.listkit import make_public_penalty
 
 _seq = itertools.count(1)
 PHONE = "0533-1234567"

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from pubcredit.accounts import services
 from pubcredit.accounts.models import AccessLog, Role
 from pubcredit.accounts.permissions import Principal
-from pubcredit.accounts.tests.factories import make_org, make_person, make_world, ric
 from pubcredit.subjects import access
+from pubcredit.testing.factories import make_org, make_person, make_world, ric
 
 
 @pytest.fixture

@@ -103,7 +103,7 @@ def test_detail(subjects):
 
 def test_district_admin_sees_only_its_region(subjects):
     org, _person = subjects
-    Region.objects.create(code="370302", name="淄川区", level="county")
+    Region.objects.get_or_create(code="370302", defaults={"name": "淄川区", "level": "county"})
     client = client_for("district_admin", district_id="370302")
     assert client.get(f"/api/v1/subjects/{org.pk}").status_code == 404
     body = client.get("/api/v1/subjects/search", {"uscc": USCC}).json()

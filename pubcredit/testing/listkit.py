@@ -19,62 +19,11 @@ def make_uscc(n: int, prefix: str = "91") -> str:
     return body + uscc_check_char(body)
 
 
-_CATALOGUE = None
-
-
-def seed_departments_and_categories() -> None:
-    """The shipped departments and categories (without fields, code lists and regions), bulk
-    created: what lists and measures refer to, at a fraction of a full catalogue import."""
-    global _CATALOGUE
-    from pubcredit.catalog import datafiles
-    from pubcredit.catalog.models import Category, Department
-
-    if _CATALOGUE is None:
-        _CATALOGUE = datafiles.read_catalogue()
-    Department.objects.bulk_create(
-        Department(
-            code=d["code"],
-            name=d["name"],
-            short_name=d["short_name"],
-            uscc=d["uscc"],
-            level=d["level"],
-            active=d["active"],
-        )
-        for d in _CATALOGUE.departments
-    )
-    keys = ("subject_kinds", "publicity_class", "business_key", "legacy_prefix", "standard")
-    Category.objects.bulk_create(
-        Category(
-            code=c["code"],
-            name=c["name"],
-            catalogue_class=c["catalogue_class"],
-            fields_complete=c.get("fields_complete", False),
-            active=c.get("active", True),
-            sort_order=c.get("sort_order", 0),
-            **{k: c[k] for k in keys if k in c},
-        )
-        for c in _CATALOGUE.categories
-    )
-    ids = dict(Category.objects.values_list("code", "id"))
-    parents = [c for c in _CATALOGUE.categories if c.get("parent")]
-    for c in parents:
-        Category.objects.filter(code=c["code"]).update(parent_id=ids[c["parent"]])
-
-
 @pytest.fixture
-def seeded(db, system):
-    """Departments and categories, then the shipped list types and measures."""
-    from pubcredit.lists.services import import_list_types
-    from pubcredit.measures import rules
-    from pubcredit.measures.catalogue import import_measures
-
-    rules.invalidate_local()
-    seed_departments_and_categories()
-    import_list_types(system)
-    import_measures(system)
-    rules.invalidate_local()
-    yield
-    rules.invalidate_local()
+def seeded(reference):
+    """The shipped departments, categories, list types and measures (the session's reference
+    data, pubcredit/testing/reference.py)."""
+    return None
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import itertools
 import pytest
 
 from pubcredit.core.identifiers import ric_check_char
-from pubcredit.lists.tests.kit import identify, make_public_penalty
+from pubcredit.testing.listkit import identify, make_public_penalty
 
 _seq = itertools.count(1)
 
@@ -114,8 +114,8 @@ def principal_of(actor):
 def register_org(system, name: str):
     """An organisation registered through the service (so its name search keys are filled)."""
     from pubcredit.catalog.models import SubjectKind
-    from pubcredit.lists.tests.kit import make_uscc
     from pubcredit.subjects.services import register_subject
+    from pubcredit.testing.listkit import make_uscc
 
     return register_subject(
         system, kind=SubjectKind.ORG, name=name, uscc=make_uscc(500_000 + next(_seq))

@@ -1,5 +1,6 @@
-"""Shared fixtures and builders for the loading tests (test_load_*.py): the real catalogue, a
-department, valid identifiers, and 行政处罚 rows as the engine hands them over."""
+"""Shared fixtures and builders for the loading tests (intake's test_load_*.py, records,
+publicity, portal): a department of the real catalogue (the root conftest's `catalogue`), valid
+identifiers, and 行政处罚 rows as the engine hands them over."""
 
 from __future__ import annotations
 
@@ -96,13 +97,6 @@ def accepted_frame(rows: list[dict], *, first_row: int = 2, originals: dict | No
 
 def fake_sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-@pytest.fixture
-def catalogue(db, system):
-    from pubcredit.catalog.services import import_catalogue
-
-    import_catalogue(system)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from pubcredit.intake.tests.loadkit import make_ric, make_uscc
+from pubcredit.testing.loadkit import make_ric, make_uscc
 
 __all__ = ["make_ric", "make_uscc"]
 
@@ -21,13 +21,9 @@ def today() -> dt.date:
 
 
 @pytest.fixture
-def platform(db, system):
-    """The shipped catalogue, departments and publicity rules."""
-    from pubcredit.catalog.services import import_catalogue
-    from pubcredit.publicity.rulefile import import_rules
-
-    import_catalogue(system)
-    import_rules(system)
+def platform(reference):
+    """The shipped catalogue, departments and publicity rules (the session's reference data)."""
+    return None
 
 
 def _department(code: str = DEPARTMENT):
