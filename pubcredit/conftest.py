@@ -64,6 +64,18 @@ def _immediate_tasks(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language (zh-hans): a test that rendered English must
+    not leave the thread's active language to the next test an xdist worker runs."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Process-level caches built from the database (category specs, compiled measures rules,
     catalogue maps, the holiday table) are dropped after each test: what a test changed was
