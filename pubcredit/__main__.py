@@ -6,6 +6,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pubcredit.settings")
+    # Imported here: settings are chosen above, before Django is imported.
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["pubcredit", *sys.argv[1:]])

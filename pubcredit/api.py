@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -97,7 +98,6 @@ def server_error(request, exc):
 
 @api.get("/health", auth=None, tags=["平台"], summary="健康检查")
 def health(request):
-    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")

@@ -5,11 +5,11 @@ from ninja import Router, Schema
 from ninja.security import APIKeyCookie, HttpBearer
 
 from pubcredit.accounts.permissions import Principal
+from pubcredit.accounts.services import authenticate_api_key
 
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request, token):
-        from pubcredit.accounts.services import authenticate_api_key
 
         key = authenticate_api_key(token)
         if key is None:

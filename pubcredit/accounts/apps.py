@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("账号与审计")
 
     def ready(self):
+        # Imported in ready(): models and app modules need the app registry.
         from django.db.models.signals import post_delete, post_save
 
         from pubcredit.accounts.models import ApiKey

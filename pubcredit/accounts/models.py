@@ -4,6 +4,7 @@ staff look at a natural person's data)."""
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -77,6 +78,7 @@ class User(ScopedPrincipalMixin, AbstractUser):
     # Django's model permissions (used by the admin) come from the role, not from groups or
     # per-user grants: one place says who may do what.
     def has_perm(self, perm, obj=None) -> bool:
+        # Imported here: permissions imports these models: a cycle inside the app.
         from pubcredit.accounts.permissions import role_has_django_perm
 
         if not self.is_active:
@@ -84,6 +86,7 @@ class User(ScopedPrincipalMixin, AbstractUser):
         return self.is_superuser or role_has_django_perm(self.role, perm)
 
     def has_module_perms(self, app_label) -> bool:
+        # Imported here: permissions imports these models: a cycle inside the app.
         from pubcredit.accounts.permissions import role_has_module_perms
 
         if not self.is_active:
@@ -130,7 +133,6 @@ class ApiKey(ScopedPrincipalMixin):
 
     @property
     def is_expired(self) -> bool:
-        from django.utils import timezone
 
         return self.expires_at is not None and self.expires_at <= timezone.now()
 

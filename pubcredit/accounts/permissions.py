@@ -214,6 +214,7 @@ class Principal:
 
         An inactive user or a revoked key acts as the public: whatever let it through must not
         keep its powers."""
+        # Imported here: the models import this module (User.has_perm): a cycle inside the app.
         from pubcredit.accounts.models import ApiKey
 
         if actor is None or not getattr(actor, "is_authenticated", True):

@@ -62,6 +62,7 @@ def _level(code: str) -> str:
 
 def _stdnum_rows(province: str) -> dict[str, str]:
     """code → raw name, for every code of the province in stdnum's table."""
+    # Imported here: stdnum's region table is large; read only when regions are imported.
     from stdnum import numdb
 
     db = numdb.get("cn/loc")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, Prefetch
 
@@ -59,7 +60,6 @@ def _topological(rows: list[dict], key: str = "parent") -> list[dict]:
 def _clean(obj: Model, where: str) -> None:
     """Model-level checks (lengths, choices) with the row named in the message. References were
     checked on the files already, so foreign keys are not re-queried here."""
-    from django.core.exceptions import ValidationError
 
     relations = [f.name for f in obj._meta.concrete_fields if f.is_relation]
     try:

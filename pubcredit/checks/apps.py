@@ -10,6 +10,7 @@ class ChecksConfig(AppConfig):
     verbose_name = _("信用核查")
 
     def ready(self):
+        # Imported in ready(): models and app modules need the app registry.
         from pubcredit.checks import notices
         from pubcredit.lists.signals import entries_published
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pubcredit.commitments.services import category_id, commitments_from_records
 from pubcredit.lists import changes
 
 
@@ -10,7 +11,6 @@ def records_changed(event) -> dict[str, int] | None:
     (`services.commitments_from_records`, judged on `event.today`). A breach it records lists
     the subject through the lists services: those subjects are left in `event.effects` for the
     flow's flags step. Returns the counts, or None when no changed record is a CN record."""
-    from pubcredit.commitments.services import category_id, commitments_from_records
 
     cn = category_id()
     if cn is None or not event.may_concern({cn}):

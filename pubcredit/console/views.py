@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.console.services import dashboard_stats
+from pubcredit.repair.queries import overdue_count
 
 
 @login_required
@@ -16,8 +17,6 @@ def dashboard(request):
         raise PermissionDenied(_("您的账号没有使用工作台的权限。如需开通,请联系平台管理员。"))
     context = {"stats": dashboard_stats(principal)}
     if principal.can("repair.view"):
-        from pubcredit.repair.queries import overdue_count
-
         # Two counts on the (status, due_on) indexes: open repair applications and objections
         # past their deadline, as far as the principal may see them.
         context["repair_overdue"] = overdue_count(principal)

@@ -23,6 +23,7 @@ FONT = "STSong-Light"
 
 @cache
 def _register_font() -> None:
+    # Imported here: reportlab is heavy; loaded only when a letter is drawn.
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 
@@ -45,6 +46,7 @@ class Letter:
 
 def render_letter(letter: Letter) -> bytes:
     """The letter as PDF bytes (A4, one or more pages)."""
+    # Imported here: reportlab is heavy; loaded only when a letter is drawn.
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
     from reportlab.lib.pagesizes import A4

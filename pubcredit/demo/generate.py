@@ -179,6 +179,8 @@ def vocabulary() -> Vocabulary:
     """Word lists, taken once from Faker zh_CN's providers and extended with local words."""
     # Faker is heavy and only the demo generator needs it, once (the result is cached).
     from faker.providers.company.zh_CN import Provider as Company
+
+    # Imported here: Faker is heavy; only the demo generator needs it.
     from faker.providers.person.zh_CN import Provider as Person
 
     surnames = list(Person.last_names)

@@ -25,6 +25,10 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.models import Role, User
 from pubcredit.accounts.permissions import Principal
+from pubcredit.accounts.services import create_user
+from pubcredit.catalog.models import Department, Region
+from pubcredit.catalog.services import catalogue_loaded, import_catalogue
+from pubcredit.commitments.demo import remove_demo_commitments
 from pubcredit.core.bulkload import (
     bulk_copy,
     deferred_indexes,
@@ -40,7 +44,7 @@ from pubcredit.demo.generate import (
     generate_subjects,
 )
 from pubcredit.demo.models import DemoLoad
-from pubcredit.demo.records import (
+from pubcredit.demo.record_loading import (
     load_demo_records,
     rebuild_demo_search_index,
     remove_demo_records,
@@ -160,8 +164,6 @@ def ensure_demo_accounts(principal: Principal) -> list[dict]:
     """Create the demo staff accounts that do not exist yet (password DEMO_PASSWORD); existing
     accounts are left exactly as they are. Needs the catalogue (departments, regions). Returns
     one dict per demo account: username, role label, created (bool)."""
-    from pubcredit.accounts.services import create_user
-    from pubcredit.catalog.models import Department, Region
 
     principal.require("accounts.manage")
     existing = set(
@@ -235,7 +237,6 @@ def _references_outside_demo(first_id: int, last_id: int) -> list[str]:
 
 
 def _remove_load(principal: Principal, load: DemoLoad) -> int:
-    from pubcredit.commitments.demo import remove_demo_commitments
 
     # The demo's own commitments (and their watch-list entries) go with the demo subjects;
     # anything else referring to them still blocks the removal below.
@@ -398,7 +399,6 @@ def load_demo(
     Returns a summary: counts by kind and district, former names, accounts, timings (seconds).
     `progress`, if given, is called with (rows written, total) after each chunk.
     """
-    from pubcredit.catalog.services import catalogue_loaded, import_catalogue
 
     principal.require("subjects.change")
     principal.require("accounts.manage")

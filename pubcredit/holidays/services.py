@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from pubcredit.accounts.audit import record_event
 from pubcredit.holidays.models import CalendarException, CalendarYear
 
 HOLIDAY_NAMES = {
@@ -106,9 +107,8 @@ def calendar_known_through() -> int | None:
 def seed_from_chinese_calendar(principal, years: range | None = None) -> dict:
     """Load the holiday schedule chinese-calendar knows into the table. Rows edited by hand
     (source=manual) are never overwritten. Idempotent; returns counts."""
+    # Imported here: heavy, and needed only when the calendar is seeded.
     import chinese_calendar
-
-    from pubcredit.accounts.audit import record_event
 
     principal.require("catalog.change")
     known = sorted(chinese_calendar.holidays) + sorted(chinese_calendar.workdays)

@@ -25,6 +25,7 @@ from pubcredit.intake.preparing import RIC_TYPE, LoadPlan
 from pubcredit.records.models import SubjectLink
 from pubcredit.subjects import crypto, names
 from pubcredit.subjects.models import Subject
+from pubcredit.subjects.services import find_subject
 
 # A name-only row is linked automatically only to a single candidate with this score
 # (subjects.services scores 0–100; 100 means the normalised names are equal or differ only in
@@ -184,7 +185,6 @@ def _match_names(pending: pl.DataFrame) -> tuple[dict, dict, list]:
     """For name-only rows (distinct subject_name, subject_kind): {(name, kind): (subject id,
     link)} for certain matches, {(name, kind): Review} for uncertain ones, and the (name,
     kind) pairs to register as new subjects (an organisation nothing resembles)."""
-    from pubcredit.subjects.services import find_subject
 
     links: dict[tuple[str, str], tuple[int, str]] = {}
     reviews: dict[tuple[str, str], Review] = {}

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pubcredit.core import staging
+from pubcredit.holidays.services import workdays_between_many
 from pubcredit.intake import linking
 from pubcredit.intake.models import Submission
 from pubcredit.intake.preparing import LoadError, LoadPlan, prepare_rows
@@ -88,7 +89,6 @@ def load_accepted(
     counts are the database's; what derives from the records (records.changes) is up to date
     when it returns (timed as "derived").
     """
-    from pubcredit.holidays.services import workdays_between_many
 
     if not connection.in_atomic_block:
         raise RuntimeError("load_accepted must run inside the submission's transaction")

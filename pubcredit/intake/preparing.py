@@ -26,10 +26,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Field, SubjectKind
+from pubcredit.holidays.services import workdays_between_many
 from pubcredit.intake.models import Submission
 from pubcredit.records.models import KEY_SEPARATOR
 from pubcredit.records.writing import WriteError, record_tails
 from pubcredit.subjects import crypto
+from pubcredit.subjects.services import person_id_index
 
 ROW_COLUMN = "__row__"
 LATE_COLUMN = "__late__"
@@ -207,7 +209,6 @@ def _late_flags(dates: pl.Series, receipt: dt.date | None) -> pl.Series:
     """Per row: decision date more than 7 working days before the receipt date."""
     if receipt is None or dates.dtype != pl.Date or dates.len() == 0:
         return pl.Series("late", [False] * dates.len(), dtype=pl.Boolean)
-    from pubcredit.holidays.services import workdays_between_many
 
     distinct = dates.drop_nulls().unique()
     if distinct.len() == 0:
@@ -429,7 +430,6 @@ def prepare_rows(
     people = (
         staged.filter(pl.col("_id_number").is_not_null()).select("_id_number", "_id_type").unique()
     )
-    from pubcredit.subjects.services import person_id_index
 
     people = people.with_columns(
         pl.Series(

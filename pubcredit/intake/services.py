@@ -37,7 +37,11 @@ from pubcredit.accounts.permissions import DEPARTMENT_SCOPED, Principal, restric
 from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core.bulkload import bulk_copy
 from pubcredit.intake import loading
+from pubcredit.intake.engine.pipeline import run_engine
+from pubcredit.intake.engine.reading import UnreadableFile
+from pubcredit.intake.engine.spec import CategorySpec
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
+from pubcredit.intake.tasks import backfill_subject_name_keys, process_submission_task
 from pubcredit.records.models import SubjectLink
 from pubcredit.records.services import link_subject
 from pubcredit.records.writing import WriteError
@@ -196,8 +200,6 @@ def submit_file(
     if background is None:
         background = submission.size > INLINE_MAX_BYTES
     if background:
-        from pubcredit.intake.tasks import process_submission_task
-
         transaction.on_commit(lambda: process_submission_task.enqueue(submission.pk))
         return submission
     return process_submission(submission.pk)
@@ -358,7 +360,6 @@ def process_submission(submission_id: int) -> Submission:
     - progress: 5 when the engine starts, 60 when loading starts, 100 when done.
     Returns the submission as stored afterwards.
     """
-    from pubcredit.intake.engine.reading import UnreadableFile
 
     submission = Submission.objects.select_related("department", "category").get(pk=submission_id)
     if submission.status == Submission.Status.DONE:
@@ -402,8 +403,6 @@ def process_submission(submission_id: int) -> Submission:
 
 
 def _run_engine(submission: Submission):
-    from pubcredit.intake.engine.pipeline import run_engine
-    from pubcredit.intake.engine.spec import CategorySpec
 
     spec = CategorySpec.from_db(submission.category.code)
     try:
@@ -500,8 +499,6 @@ def _load(submission_id: int, result, engine_seconds: float) -> None:
         # brought up to date by the loader's write (records.changes), timed as "derived".
         submission.save()
         if loaded.subjects_created:
-            from pubcredit.intake.tasks import backfill_subject_name_keys
-
             transaction.on_commit(backfill_subject_name_keys.enqueue)
         record_event(
             _principal_for(submission),

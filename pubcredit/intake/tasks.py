@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from pubcredit.subjects.services import backfill_name_keys
+
 
 @task()
 def process_submission_task(submission_id: int) -> dict:
     """Process one submission (see services.process_submission: idempotent, all or nothing,
     safe to run again after a crash) and return its summary."""
+    # Imported here: the services enqueue these tasks: a cycle inside the app.
     from pubcredit.intake.services import process_submission
 
     return process_submission(submission_id).summary()
@@ -18,6 +21,5 @@ def process_submission_task(submission_id: int) -> dict:
 @task()
 def backfill_subject_name_keys() -> int:
     """Fill the fuzzy-search key of subjects a bulk load registered without it."""
-    from pubcredit.subjects.services import backfill_name_keys
 
     return backfill_name_keys()

@@ -28,6 +28,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.catalog.models import Category, Department
+from pubcredit.intake.engine import write_error_report_xlsx
+from pubcredit.intake.engine.mapping import auto_map, make_header_score
+from pubcredit.intake.engine.reading import read_table
+from pubcredit.intake.engine.spec import CategorySpec
+from pubcredit.intake.models import RowError
+from pubcredit.intake.services import saved_mapping, submission_errors
 from pubcredit.subjects import crypto
 
 # Default limit of one uploaded file (bytes); settings.PUBCREDIT_INTAKE_MAX_UPLOAD_BYTES wins.
@@ -208,7 +214,6 @@ def _is_workbook_or_json(head: bytes, filename: str) -> bool:
 def _read_for_preview(fh, filename: str, header_score):
     """Read the table from an open binary file: a large text file from its head only (cut at a
     line end); whatever cannot be read that way is read whole."""
-    from pubcredit.intake.engine.reading import read_table
 
     fh.seek(0)
     head = fh.read(PREVIEW_BYTES + 1)
@@ -232,9 +237,6 @@ def preview_mapping(
     department and category, with a few sample values per column: what the mapping screen
     shows. Uses the department's saved mapping exactly as processing will. Raises
     `UnreadableFile` (Chinese message) for a file the engine cannot read."""
-    from pubcredit.intake.engine.mapping import auto_map, make_header_score
-    from pubcredit.intake.engine.spec import CategorySpec
-    from pubcredit.intake.services import saved_mapping
 
     spec = CategorySpec.from_db(category.code)
     saved = saved_mapping(department, category)
@@ -411,8 +413,6 @@ def error_report_xlsx_response(submission) -> FileResponse:
     """The submission's error report as an xlsx download (row as the clerk sees it, field,
     original value, rule, message, severity), written with constant memory to a temporary file
     that disappears when the response is closed."""
-    from pubcredit.intake.engine import write_error_report_xlsx
-    from pubcredit.intake.services import submission_errors
 
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="pubcredit-errors-")
     os.close(handle)
@@ -431,7 +431,6 @@ def error_report_xlsx_response(submission) -> FileResponse:
 
 def error_items(submission, *, severity: str | None = None, offset: int = 0, limit=None):
     """(total, [error dicts]) of a submission in file order, optionally one severity."""
-    from pubcredit.intake.models import RowError
 
     rows = RowError.objects.filter(submission=submission)
     if severity:

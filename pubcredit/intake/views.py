@@ -17,6 +17,8 @@ Thin: every write goes through intake.services (and subjects.services for a new 
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -33,9 +35,13 @@ from django.views.decorators.http import require_POST
 
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Category, Department, SubjectKind
+from pubcredit.core.identifiers import check_uscc, subject_kind_for_uscc
 from pubcredit.intake import services, uploads
-from pubcredit.intake.models import MatchReview, Submission
+from pubcredit.intake.engine.reading import UnreadableFile
+from pubcredit.intake.models import MatchReview, RowError, Submission
+from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
+from pubcredit.subjects.services import register_subject
 
 ERRORS_PER_PAGE = 50
 SUBMISSIONS_PER_PAGE = 30
@@ -176,7 +182,6 @@ def upload(request):
 def _receive(request, principal: Principal, form: UploadForm):
     """Submit the file at once when its mapping is known, else stage it for the mapping
     screen. Returns a redirect, or None with the problem added to the form."""
-    from pubcredit.intake.engine.reading import UnreadableFile
 
     department = form.cleaned_data["department"]
     category = form.cleaned_data["category"]
@@ -283,7 +288,6 @@ def _chosen_mapping(request, preview, valid_codes) -> tuple[dict, dict, list[str
 
 @login_required
 def mapping(request, token: str):
-    from pubcredit.intake.engine.reading import UnreadableFile
 
     principal = _submitter(request)
     staged = uploads.load_staged(token, request.user)
@@ -398,7 +402,6 @@ def _submission(request, pk: int) -> Submission:
 
 
 def _error_page(request, submission: Submission):
-    from pubcredit.intake.models import RowError
 
     rows = RowError.objects.filter(submission=submission).order_by("row", "id")
     severity = request.GET.get("severity", "")
@@ -496,7 +499,6 @@ def errors_json(request, pk: int):
 
 
 def _quote(name: str) -> str:
-    from urllib.parse import quote
 
     return quote(name)
 
@@ -530,7 +532,6 @@ class NewSubjectForm(forms.Form):
 
 @login_required
 def review_list(request):
-    from pubcredit.subjects.masking import display_identifier, display_name
 
     principal = _reviewer(request)
     reviews = _open_reviews(principal).filter(status=MatchReview.Status.OPEN)
@@ -617,8 +618,6 @@ def review_new_subject(request, pk: int):
     """Register the review's subject (or find it by the USCC staff typed) and link the record
     to it: subjects.services.register_subject then intake.services.resolve_match, in one
     transaction."""
-    from pubcredit.core.identifiers import check_uscc, subject_kind_for_uscc
-    from pubcredit.subjects.services import register_subject
 
     principal = _reviewer(request)
     review = _review(principal, pk)

@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog import conditions
+from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core import invalidation
 from pubcredit.lists import changes, signals
 from pubcredit.lists.models import (
@@ -61,6 +62,7 @@ from pubcredit.lists.models import (
     ListKind,
     ListType,
 )
+from pubcredit.records.models import Record, RecordStatus
 
 ENTRY_ACTION = "lists.identify"
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -414,7 +416,6 @@ def _list_types_by_category() -> dict[int, list[ListType]]:
 
 
 def _role_codes(category_ids) -> dict[int, dict[str, str]]:
-    from pubcredit.catalog.models import Field
 
     out: dict[int, dict[str, str]] = {}
     for cat, role, code in (
@@ -489,7 +490,6 @@ def entries_from_records(
     audit event per call. Returns counts {"created", "updated", "removed", "unchanged",
     "skipped"} ("removed": published entries this call removed, by a withdrawal or a removal
     date)."""
-    from pubcredit.records.models import Record, RecordStatus
 
     principal = principal or Principal.system("lists intake")
     day = today or timezone.localdate()
@@ -725,7 +725,6 @@ def import_list_types(principal: Principal, path: Path | str | None = None) -> d
 
 
 def _import_list_types(principal: Principal, path) -> dict[str, int]:
-    from pubcredit.catalog.models import Category, Department
 
     principal.require("lists.change")
     rows = read_list_types(path)

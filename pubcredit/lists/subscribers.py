@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pubcredit.lists import changes
+from pubcredit.lists.services import entries_from_records, list_category_ids
 
 
 def records_changed(event) -> dict[str, int] | None:
@@ -10,7 +11,6 @@ def records_changed(event) -> dict[str, int] | None:
     entries (`services.entries_from_records`, judged on `event.today`). The subjects whose
     entries changed are left in `event.effects` for the flow's flags step. Returns the counts,
     or None when no changed record is of a list category."""
-    from pubcredit.lists.services import entries_from_records, list_category_ids
 
     categories = list_category_ids()
     if not event.may_concern(categories):

@@ -8,12 +8,13 @@ import datetime as dt
 
 from django_tasks import task
 
+from pubcredit.lists.services import entries_from_records, expire_entries
+
 
 @task()
 def expire_entries_task(today: str | None = None) -> dict:
     """The daily expiry sweep (services.expire_entries: idempotent, one transaction) for
     `today` (ISO date; default today in Asia/Shanghai)."""
-    from pubcredit.lists.services import expire_entries
 
     return {"expired": expire_entries(dt.date.fromisoformat(today) if today else None)}
 
@@ -21,6 +22,5 @@ def expire_entries_task(today: str | None = None) -> dict:
 @task()
 def entries_from_records_task(record_ids: list[int]) -> dict:
     """Turn records of list categories into list entries (services.entries_from_records)."""
-    from pubcredit.lists.services import entries_from_records
 
     return entries_from_records(record_ids)

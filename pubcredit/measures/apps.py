@@ -7,6 +7,7 @@ class MeasuresConfig(AppConfig):
     verbose_name = _("联合奖惩措施")
 
     def ready(self):
+        # Imported in ready(): models and app modules need the app registry.
         from pubcredit.measures import rules
 
         rules.connect_invalidation()

@@ -29,7 +29,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit.catalog.models import Category, Department
 from pubcredit.core import invalidation
+from pubcredit.lists.models import ListType
 
 TIER_CODES = {"minor": "minor", "general": "general", "serious": "serious"}
 TIER_CODES.update({"轻微": "minor", "一般": "general", "严重": "serious"})
@@ -192,7 +194,7 @@ def negative_categories() -> tuple[str, ...]:
 
 
 def build_rules(version: int) -> RuleSet:
-    from pubcredit.lists.models import ListType
+    # Imported here: the models module imports this cache's invalidation: a cycle inside the app.
     from pubcredit.measures.models import Matter, Measure
 
     matters = {m.code: CompiledMatter(m.id, m.code, m.name, m.active) for m in Matter.objects.all()}
@@ -245,7 +247,6 @@ def build_rules(version: int) -> RuleSet:
                 sort_key=(m.kind, m.sort_order, m.code),
             )
         )
-    from pubcredit.catalog.models import Category, Department
 
     record_categories -= list_categories
     categories = {
@@ -275,6 +276,7 @@ def _check_interval() -> float:
 
 
 def stored_version() -> int:
+    # Imported here: the models module imports this cache's invalidation: a cycle inside the app.
     from pubcredit.measures.models import RulesVersion
 
     row = RulesVersion.objects.filter(pk=1).values_list("version", flat=True).first()
@@ -306,6 +308,7 @@ def invalidate_local() -> None:
 def bump_version() -> None:
     """Mark the rules changed for every process: one counter update in the current transaction,
     and this process's cache dropped now and again after commit."""
+    # Imported here: the models module imports this cache's invalidation: a cycle inside the app.
     from pubcredit.measures.models import RulesVersion
 
     updated = RulesVersion.objects.filter(pk=1).update(
@@ -344,10 +347,10 @@ def _on_m2m_change(sender, action, **kwargs):
 
 
 def connect_invalidation() -> None:
+    # Imported here: connected from AppConfig.ready().
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from pubcredit.catalog.models import Category, Department
-    from pubcredit.lists.models import ListType
+    # Imported here: the models module imports this cache's invalidation: a cycle inside the app.
     from pubcredit.measures.models import Matter, Measure
 
     # Department and category names are part of the compiled rules (hit authorities, names).

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 from pubcredit.lists import changes
+from pubcredit.measures.services import refresh_subject_flags
 
 
 def records_changed(event) -> int | None:
     """Step "flags" of the records-changed flow (records.changes.SUBSCRIBERS): rewrite the flags
     of the subjects whose list entries the flow's earlier steps changed (collected in
     `event.effects`). Returns how many of them now have a row, or None when none changed."""
-    from pubcredit.measures.services import refresh_subject_flags
 
     subjects = event.effects.get(changes.ENTRY_SUBJECTS)
     if not subjects:
@@ -20,6 +20,5 @@ def records_changed(event) -> int | None:
 
 def entries_changed(event: changes.EntriesChanged) -> int:
     """Subscriber of lists.changes.ENTRIES_CHANGED: rewrite the flags of these subjects."""
-    from pubcredit.measures.services import refresh_subject_flags
 
     return refresh_subject_flags(event.subject_ids)

@@ -24,6 +24,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -68,8 +70,6 @@ class Job:
 def prune_task_results_task(min_age_days: int = 14) -> str:
     """Delete finished task results older than `min_age_days` from the database queue (the
     scheduler alone adds some 300 a day)."""
-    from django.conf import settings
-    from django.core.management import call_command
 
     backend = settings.TASKS.get("default", {}).get("BACKEND", "")
     if not backend.startswith("django_tasks_db."):
@@ -126,6 +126,7 @@ def _uses_database_queue(task_obj) -> bool:
 
 
 def _enqueued_since(task_obj, since: dt.datetime) -> bool:
+    # Imported here: the database backend's models need the app registry.
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.filter(

@@ -18,8 +18,13 @@ from django.db.models import Count, Prefetch
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from pubcredit.catalog.models import Category, SubjectKind
+from pubcredit.lists.models import ListEntry, ListType
 from pubcredit.lists.services import active_entries_q, in_force_q
+from pubcredit.measures.models import Matter, Measure
+from pubcredit.measures.rules import normalise_conditions
 from pubcredit.portal.disclosure import RecordPage, public_list_entry, today_or
+from pubcredit.publicity.models import Tier
 
 PUBLIC_LIST_KINDS = ("red", "black")
 MEASURE_KINDS = ("punishment", "reward")
@@ -66,7 +71,6 @@ class PublicMeasure:
 
 
 def _kinds_label(kinds: list[str]) -> str:
-    from pubcredit.catalog.models import SubjectKind
 
     labels = dict(SubjectKind.choices)
     if not kinds:
@@ -90,7 +94,6 @@ def _public_list_type(list_type, entries: int) -> PublicListType:
 
 
 def _list_types_in_force(day: dt.date):
-    from pubcredit.lists.models import ListType
 
     return ListType.objects.filter(in_force_q(day), kind__in=PUBLIC_LIST_KINDS).select_related(
         "authority"
@@ -100,7 +103,6 @@ def _list_types_in_force(day: dt.date):
 def public_list_types(today: dt.date | None = None, *, use_cache: bool = True):
     """The red and black list types in force today, each with its number of entries in force,
     in the catalogue's order. Cached for a minute (the counts are a group-by over all entries)."""
-    from pubcredit.lists.models import ListEntry
 
     day = today_or(today)
     key = f"portal:joint-lists:{day.isoformat()}:{get_language()}"
@@ -124,7 +126,6 @@ def list_type_entries(
 ) -> tuple[PublicListType, RecordPage] | None:
     """A public list type and one page of its entries in force today, newest decision first;
     None for an unknown, internal (重点关注) or retired list type."""
-    from pubcredit.lists.models import ListEntry
 
     if not LIST_CODE.fullmatch(code):
         return None
@@ -144,8 +145,6 @@ def list_type_entries(
 
 
 def _condition_label(condition: dict, categories: dict[str, str]) -> str:
-    from pubcredit.measures.rules import normalise_conditions
-    from pubcredit.publicity.models import Tier
 
     (norm,) = normalise_conditions([condition])
     name = categories.get(norm["category"], norm["category"])
@@ -159,9 +158,6 @@ def _condition_label(condition: dict, categories: dict[str, str]) -> str:
 def public_measures(kind: str, today: dt.date | None = None) -> list[PublicMeasure]:
     """The measures of `kind` (punishment 失信惩戒 / reward 守信激励) in force today, with their
     legal basis, implementing departments, what triggers them and the matters they apply to."""
-    from pubcredit.catalog.models import Category
-    from pubcredit.lists.models import ListType
-    from pubcredit.measures.models import Matter, Measure
 
     day = today_or(today)
     measures = (
@@ -207,7 +203,6 @@ def public_measures(kind: str, today: dt.date | None = None) -> list[PublicMeasu
 
 
 def measure_counts(today: dt.date | None = None) -> dict[str, int]:
-    from pubcredit.measures.models import Measure
 
     rows = (
         Measure.objects.filter(in_force_q(today_or(today)))

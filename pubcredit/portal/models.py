@@ -60,6 +60,7 @@ class NameGram(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Imported here: search imports these models: a cycle inside the app.
         from pubcredit.portal.search import decode_gram
 
         return f"{decode_gram(self.gram)} {self.doc}"
@@ -74,6 +75,7 @@ class GramStat(models.Model):
         verbose_name_plural = _("二元字符频次")
 
     def __str__(self) -> str:
+        # Imported here: search imports these models: a cycle inside the app.
         from pubcredit.portal.search import decode_gram
 
         return f"{decode_gram(self.gram)} {self.df}"

@@ -8,6 +8,7 @@ back) together.
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from pubcredit.portal.search import index_subjects
 from pubcredit.subjects.models import FormerName, Subject
 
 
@@ -16,7 +17,6 @@ from pubcredit.subjects.models import FormerName, Subject
 def _subject_changed(sender, instance, raw=False, **kwargs):
     if raw:  # fixtures
         return
-    from pubcredit.portal.search import index_subjects
 
     index_subjects([instance.pk])
 
@@ -26,6 +26,5 @@ def _subject_changed(sender, instance, raw=False, **kwargs):
 def _former_name_changed(sender, instance, raw=False, **kwargs):
     if raw:
         return
-    from pubcredit.portal.search import index_subjects
 
     index_subjects([instance.subject_id])

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django_tasks import task
 
+from pubcredit.portal.search import refresh_search_index
+
 
 @task()
 def refresh_search_index_task() -> dict:
     """Run `search.refresh_search_index` (idempotent) and return its summary."""
-    from pubcredit.portal.search import refresh_search_index
 
     return refresh_search_index().as_dict()

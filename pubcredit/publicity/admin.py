@@ -23,6 +23,8 @@ from pubcredit.publicity.models import (
     TierOverride,
     TierRule,
 )
+from pubcredit.publicity.tasks import refresh_publicity_task
+from pubcredit.records.models import Record
 
 RULES_ACTION = "catalog.change"
 VIEW_ACTION = "records.view"
@@ -33,7 +35,6 @@ def _can(request, action: str) -> bool:
 
 
 def _rules_changed() -> None:
-    from pubcredit.publicity.tasks import refresh_publicity_task
 
     transaction.on_commit(lambda: refresh_publicity_task.enqueue("rules"))
 
@@ -255,7 +256,6 @@ class PublicityMarkAdmin(ReadOnlyAdmin):
 
 def _scoped_by_record(request, queryset):
     """Facts about records are visible where their records are."""
-    from pubcredit.records.models import Record
 
     visible = restrict(Record.objects.all(), Principal.of(request.user), VIEW_ACTION)
     if visible.query.is_empty():

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from pubcredit.catalog.models import Category, Department, Field, PublicityClass
 from pubcredit.publicity.models import (
     TIER_RANK,
     PeriodRule,
@@ -160,7 +161,6 @@ class RuleSet:
     @classmethod
     def load(cls) -> RuleSet:
         """The rules as stored now (a handful of small tables)."""
-        from pubcredit.catalog.models import Category, Department, Field, PublicityClass
 
         regimes = tuple(
             RegimeSpec(r.pk, r.code, r.effective_from, r.effective_to)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from pubcredit.publicity.services import refresh_publicity
+
 
 def records_changed(event) -> dict | None:
     """Recompute the publicity of the changed records (`services.refresh_publicity`: set-based,
     only differing rows written, one PublicityEvent per change with `event.reason`), judged on
     `event.today`. A submission's load is selected by its records' submission index. Returns
     the refresh's counts."""
-    from pubcredit.publicity.services import refresh_publicity
 
     if event.record_ids is None:
         return refresh_publicity(

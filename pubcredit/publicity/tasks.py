@@ -8,12 +8,13 @@ import datetime as dt
 
 from django_tasks import task
 
+from pubcredit.publicity.services import refresh_publicity, sweep_publicity
+
 
 @task()
 def sweep_publicity_task(today: str | None = None) -> dict:
     """The daily sweep (services.sweep_publicity: idempotent, one transaction) for `today`
     (ISO date; default today in Asia/Shanghai). Returns the counts."""
-    from pubcredit.publicity.services import sweep_publicity
 
     return sweep_publicity(dt.date.fromisoformat(today) if today else None)
 
@@ -21,6 +22,5 @@ def sweep_publicity_task(today: str | None = None) -> dict:
 @task()
 def refresh_publicity_task(reason: str = "rules") -> dict:
     """Recompute every record's publicity (after the rules changed). Idempotent."""
-    from pubcredit.publicity.services import refresh_publicity
 
     return refresh_publicity(reason=reason)

@@ -33,6 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from pubcredit.core.hooks import Hook, Subscriber
+from pubcredit.records.models import Record
 
 
 class Change(StrEnum):
@@ -94,7 +95,6 @@ class RecordsChanged:
 
     def records(self):
         """The changed records (a queryset; narrow it further before reading rows)."""
-        from pubcredit.records.models import Record
 
         if self.record_ids is None:
             return Record.objects.filter(

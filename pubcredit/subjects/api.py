@@ -15,6 +15,7 @@ from pydantic import Field
 from pubcredit.accounts.permissions import restrict
 from pubcredit.core.identifiers import check_identifier, region_label
 from pubcredit.subjects import crypto
+from pubcredit.subjects.access import log_person_access
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import mask_person_name
 from pubcredit.subjects.services import find_subject
@@ -97,8 +98,6 @@ def _subject_out(request, subject: Subject, *, reveal: bool, purpose: str | None
     id_number = None
     if subject.is_person:
         if reveal:
-            from pubcredit.subjects.access import log_person_access
-
             log_person_access(
                 request.principal,
                 subject,

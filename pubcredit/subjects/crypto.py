@@ -45,6 +45,7 @@ def _hmac_base(index_key: str):
 
 
 def _settings():
+    # Imported here: keys are read from settings at call time (tests override them).
     from django.conf import settings
 
     return settings
@@ -60,6 +61,7 @@ def encrypt_id(clear: str) -> bytes:
 def decrypt_id(cipher: bytes) -> str:
     """The clear value of an `encrypt_id` result; raises ValueError if it was tampered with or
     encrypted under another key."""
+    # Imported here: only decryption needs it.
     from cryptography.exceptions import InvalidTag
 
     data = bytes(cipher)

@@ -27,6 +27,7 @@ _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
 
 
 def _opencc_dictionary(name: str) -> Path:
+    # Imported here: opencc loads its dictionaries on import; only name normalisation needs it.
     import opencc
 
     return Path(opencc.__file__).parent / "dictionary" / name
@@ -77,6 +78,7 @@ def _tables() -> tuple[dict[int, str | None], re.Pattern | None]:
 
 @functools.lru_cache(maxsize=1)
 def _t2s():
+    # Imported here: opencc loads its dictionaries on import; only name normalisation needs it.
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -19,6 +19,7 @@ from django.core.management import call_command
 from pubcredit.accounts.models import AuditEvent
 from pubcredit.demo import record_templates
 from pubcredit.demo import records as demo_records
+from pubcredit.demo import register as demo_register
 from pubcredit.demo.generate import generate_subjects
 from pubcredit.demo.models import DemoLoad
 from pubcredit.demo.services import load_demo
@@ -63,7 +64,7 @@ def _list_types() -> dict[str, demo_records.ListTypeInfo]:
 def _generate(n: int, seed: int, as_of: dt.date = AS_OF) -> demo_records.DemoRecords:
     subjects = pl.concat([c.subjects for c in generate_subjects(n, seed)])
     return demo_records.generate_records(
-        demo_records.register_from_frame(subjects),
+        demo_register.register_from_frame(subjects),
         seed=seed,
         as_of=as_of,
         departments=_departments(),

@@ -321,7 +321,7 @@ def test_setup_reloads_when_the_demo_rows_were_deleted_by_hand(settings, tmp_pat
     load_demo(system, subjects=100, seed=1)
     # By hand, what refers to the subjects first (commitments, records, list entries).
     from pubcredit.commitments.demo import remove_demo_commitments
-    from pubcredit.demo.records import remove_demo_records
+    from pubcredit.demo.record_loading import remove_demo_records
 
     load = DemoLoad.objects.get()
     remove_demo_commitments(load.first_id, load.last_id)

@@ -237,6 +237,7 @@ def _cell_text(value) -> str | None:
 
 
 def _read_excel(data: bytes, header_score: HeaderScore | None) -> RawTable:
+    # Imported here: the Excel reader is loaded only for Excel files.
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     try:

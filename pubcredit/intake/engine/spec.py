@@ -19,7 +19,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from pubcredit.catalog.datafiles import read_catalogue
 from pubcredit.catalog.headers import normalise_header, normalise_value
+from pubcredit.catalog.models import MULTI_VALUE_SEPARATORS, Category, CodeItem, CodeList, Field
+from pubcredit.catalog.services import category_spec
 
 __all__ = ["CategorySpec", "CodeListSpec", "FieldSpec", "clear_spec_cache"]
 
@@ -40,7 +43,6 @@ class CodeListSpec:
 
     def normalise(self, text: str | None) -> tuple[list[str], list[str]]:
         """(canonical values, unknown parts) of one cell; ([], []) for an empty cell."""
-        from pubcredit.catalog.models import MULTI_VALUE_SEPARATORS
 
         text = "" if text is None else str(text).strip()
         if not text:
@@ -138,7 +140,6 @@ class CategorySpec:
             cached = _cache.get(code)
         if cached is not None:
             return cached
-        from pubcredit.catalog.services import category_spec
 
         _connect_signals()
         category = category_spec(code)
@@ -197,7 +198,6 @@ class CategorySpec:
     @classmethod
     def from_files(cls, code: str, data_dir=None) -> CategorySpec:
         """The spec of category `code` from the catalogue files (default: the shipped ones)."""
-        from pubcredit.catalog.datafiles import read_catalogue
 
         data = read_catalogue(data_dir)
         lists = {c["code"]: c for c in data.codelists}
@@ -288,9 +288,8 @@ def clear_spec_cache(**_kwargs) -> None:
 
 
 def _connect_signals() -> None:
+    # Imported here: connected from AppConfig.ready().
     from django.db.models.signals import post_delete, post_save
-
-    from pubcredit.catalog.models import Category, CodeItem, CodeList, Field
 
     for model in (Category, Field, CodeList, CodeItem):
         post_save.connect(clear_spec_cache, sender=model, dispatch_uid=f"intake-spec-{model}")

@@ -3,6 +3,7 @@
 from django import template
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -98,7 +99,6 @@ def _repair_actions(record, today) -> str:
 @register.simple_tag
 def repair_actions(record, today=None):
     """A penalty's 在线申请修复 / 异议申诉 links on their own (the record page)."""
-    from django.utils import timezone
 
     return _repair_actions(record, today or timezone.localdate())
 

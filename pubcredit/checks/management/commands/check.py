@@ -17,6 +17,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.core.management.commands.check import Command as SystemCheckCommand
 
+from pubcredit.accounts.permissions import Principal
+from pubcredit.checks.models import CheckChannel
+from pubcredit.checks.services import run_check
+
 
 class Command(SystemCheckCommand):
     help = (
@@ -44,10 +48,6 @@ class Command(SystemCheckCommand):
             raise CommandError("请只提供 --uscc、--id-number、--name 中的一项。", returncode=2)
         if not options.get("matter"):
             raise CommandError("请用 --matter 指定核查事项编码。", returncode=2)
-
-        from pubcredit.accounts.permissions import Principal
-        from pubcredit.checks.models import CheckChannel
-        from pubcredit.checks.services import run_check
 
         try:
             result = run_check(

@@ -16,8 +16,16 @@ import json
 import sys
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import Category, Department
+from pubcredit.intake import services
+from pubcredit.intake.engine import write_error_report_xlsx
+from pubcredit.intake.models import Submission
+from pubcredit.intake.services import submission_errors
 
 EXIT_UNREADABLE = 2
 EXIT_FAILED = 1
@@ -40,12 +48,6 @@ class Command(BaseCommand):
         raise SystemExit(code)
 
     def handle(self, *args, **options):
-        from django.core.exceptions import PermissionDenied, ValidationError
-
-        from pubcredit.accounts.permissions import Principal
-        from pubcredit.catalog.models import Category, Department
-        from pubcredit.intake import services
-        from pubcredit.intake.models import Submission
 
         path = Path(options["file"])
         department = Department.objects.filter(code=options["department"]).first()
@@ -113,8 +115,6 @@ class Command(BaseCommand):
             )
 
     def _write_errors(self, submission, target: Path) -> None:
-        from pubcredit.intake.engine import write_error_report_xlsx
-        from pubcredit.intake.services import submission_errors
 
         try:
             write_error_report_xlsx(submission_errors(submission), target)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from pubcredit.accounts import services
 from pubcredit.accounts.models import ApiKey, Role
 from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import Department, Region
 
 
 def _bad(message: str) -> CommandError:
@@ -86,7 +87,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
 
     def _issue(self, *, name, role, department, district, expires, **_options):
-        from pubcredit.catalog.models import Department, Region
 
         role = _role(role)
         dept = None

@@ -14,6 +14,7 @@ import signal
 import threading
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from pubcredit.ops.schedule import JOBS, Scheduler
 
@@ -59,8 +60,6 @@ class Command(BaseCommand):
             except Exception as exc:  # the database may be briefly away; try again next round
                 self.stderr.write(f"定时任务调度出错:{exc}")
             finally:
-                from django.db import connection
-
                 connection.close_if_unusable_or_obsolete()
             stop.wait(options["interval"])
 
