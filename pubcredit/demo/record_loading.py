@@ -42,7 +42,7 @@ from pubcredit.portal.search import rebuild_search_index
 from pubcredit.publicity.models import Publicity, PublicityEvent, PublicityRegime
 from pubcredit.publicity.rulefile import import_rules
 from pubcredit.records.models import Record
-from pubcredit.records.writing import insert_records, timestamp_text
+from pubcredit.records.writing import insert_records, record_columns, timestamp_text
 
 # ----------------------------------------------------------------------------- loading
 
@@ -156,35 +156,19 @@ def _record_rows(generated: DemoRecords, dept_ids: dict, now) -> tuple[pl.DataFr
         staged = staged.with_columns(frame["subject_id"], frame["department"])
         submissions = _submissions(category, staged, dept_ids, now)
         person = pl.col("subject_kind") == PERSON
-        rows = staged.select(
-            pl.Series("id", np.arange(offset, offset + staged.height)),
-            "subject_id",
-            pl.when(person).then(pl.lit("id")).otherwise(pl.lit("uscc")).alias("subject_link"),
-            pl.lit(category.pk, dtype=pl.Int64).alias("category_id"),
-            pl.col("department")
-            .replace_strict(dept_ids, return_dtype=pl.Int64)
-            .alias("department_id"),
-            "business_key",
-            "subject_name",
-            "subject_kind",
-            pl.lit(1, dtype=pl.Int64).alias("version"),
-            "content_hash",
-            "data",
-            "original",
-            "sealed",
-            "decision_date",
-            "valid_from",
-            "valid_to",
-            "late",
-            pl.lit("active").alias("status"),
-            pl.lit("").alias("status_reason"),
-            pl.col("department")
-            .replace_strict(submissions, return_dtype=pl.Int64)
-            .alias("submission_id"),
-            "source_row",
-            pl.lit(stamp).alias("received_at"),
-            pl.lit(stamp).alias("created_at"),
-            pl.lit(stamp).alias("updated_at"),
+        staged = staged.with_columns(
+            pl.when(person).then(pl.lit("id")).otherwise(pl.lit("uscc")).alias("subject_link")
+        )
+        department = pl.col("department")
+        constants = {
+            "category_id": category.pk,
+            "department_id": department.replace_strict(dept_ids, return_dtype=pl.Int64),
+            "submission_id": department.replace_strict(submissions, return_dtype=pl.Int64),
+            "received_at": stamp,
+            "stamp": stamp,
+        }
+        rows = record_columns(staged, constants).insert_column(
+            0, pl.Series("id", np.arange(offset, offset + staged.height))
         )
         written.append(rows)
         offset += staged.height

@@ -72,3 +72,19 @@ def collected() -> Iterator[set[int]]:
         yield pending
     finally:
         _collecting.reset(token)
+
+
+def records_step(event, category_ids, apply) -> dict[str, int] | None:
+    """One records-flow step that turns the event's records of `category_ids` into list entries
+    or other facts that list subjects (`apply(record_ids, today=...)`): the subjects whose entries
+    it changed are left in `event.effects` for the flow's flags step instead of refreshing their
+    flags now. Returns `apply`'s counts, or None when no changed record is of those categories."""
+    if not event.may_concern(category_ids):
+        return None
+    ids = list(event.records().filter(category_id__in=category_ids).values_list("pk", flat=True))
+    if not ids:
+        return None
+    with collected() as subjects:
+        counts = apply(ids, today=event.today)
+    event.effects.setdefault(ENTRY_SUBJECTS, set()).update(subjects)
+    return counts

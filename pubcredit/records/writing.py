@@ -137,14 +137,19 @@ def record_constants(
 
 def record_columns(rows: pl.DataFrame, constants: dict) -> pl.DataFrame:
     """RECORD_COLUMNS of a version-1 record for each row (the columns intake's row preparation
-    makes, with the subject once linked)."""
+    makes, with the subject once linked). `department_id` and `submission_id` in `constants` are
+    ids, or polars expressions where rows of several departments are written at once (the demo)."""
+
+    def per_row(value) -> pl.Expr:
+        return value if isinstance(value, pl.Expr) else pl.lit(value, dtype=pl.Int64)
+
     subject = pl.col("subject_id") if "subject_id" in rows.columns else pl.lit(None, dtype=pl.Int64)
     link = pl.col("subject_link") if "subject_link" in rows.columns else pl.lit(None, pl.String)
     return rows.select(
         subject.alias("subject_id"),
         link.alias("subject_link"),
         pl.lit(constants["category_id"], dtype=pl.Int64).alias("category_id"),
-        pl.lit(constants["department_id"], dtype=pl.Int64).alias("department_id"),
+        per_row(constants["department_id"]).alias("department_id"),
         pl.col("business_key"),
         pl.col("subject_name"),
         pl.col("subject_kind"),
@@ -159,7 +164,7 @@ def record_columns(rows: pl.DataFrame, constants: dict) -> pl.DataFrame:
         pl.col("late"),
         pl.lit(RecordStatus.ACTIVE.value).alias("status"),
         pl.lit("").alias("status_reason"),
-        pl.lit(constants["submission_id"], dtype=pl.Int64).alias("submission_id"),
+        per_row(constants["submission_id"]).alias("submission_id"),
         pl.col("source_row"),
         pl.lit(constants["received_at"]).alias("received_at"),
         pl.lit(constants["stamp"]).alias("created_at"),
