@@ -4,7 +4,7 @@
   over the principal's restricted register). Natural persons are always masked in the list.
 - `/console/subjects/<id>/`: an organisation's data; for a natural person, masked data, and for a
   role with "subjects.view_person" a 查询事由 form whose submission logs the look
-  (accounts.services.reveal_id_number) and then shows the full name and clear 身份证号.
+  (subjects.access.reveal_id_number) and then shows the full name and clear 身份证号.
 
 The search form is POSTed so a typed 身份证号 never lands in a URL, a server log or the browser
 history; names and codes may also come in the query string (links).

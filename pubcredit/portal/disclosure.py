@@ -2,7 +2,7 @@
 
 The portal never decides publicity itself: every record it shows comes through these calls,
 which read the publicity read model. They are gathered here so the pages and the public API ask
-the same questions the same way, and render what they get with `portal.public`.
+the same questions the same way, and render what they get with `publicity.public`.
 """
 
 from __future__ import annotations

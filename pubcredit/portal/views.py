@@ -1,6 +1,6 @@
 """Public portal pages. Thin: parse the request, call `portal.services` / `portal.disclosure` /
 `portal.news`, render. Everything shown about subjects and records is rendered by
-`portal.public`, which masks personal data."""
+`publicity.public`, which masks personal data."""
 
 from __future__ import annotations
 

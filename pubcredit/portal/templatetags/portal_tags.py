@@ -105,7 +105,7 @@ def repair_actions(record, today=None):
 
 @register.simple_tag
 def record_block(record, show_subject=False, actions=False, today=None):
-    """One public record (portal.public.PublicRecord): summary line and every field; with
+    """One public record (publicity.public.PublicRecord): summary line and every field; with
     `actions`, a penalty's repair and objection links (as of `today`)."""
     head = []
     if getattr(record, "publicity_state", "") == "objection":

@@ -1,4 +1,5 @@
-"""Masking and references (portal.public) and the rate limiter (portal.ratelimit), unit-level."""
+"""Masking (subjects.masking), public references (publicity.public) and the rate limiter
+(core.ratelimit), unit-level."""
 
 import datetime as dt
 
