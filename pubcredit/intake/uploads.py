@@ -43,7 +43,9 @@ DEFAULT_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024
 # The extensions the intake engine reads (the content decides the format; the name is checked
 # first so that a clerk who picked the wrong file hears it at once).
-ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt", ".json")
+# .htm/.html/.xml: an HTML table or an Excel 2003 XML Spreadsheet, as government systems export.
+ALLOWED_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt", ".json", ".htm", ".html")
+ALLOWED_SUFFIXES += (".xml",)
 
 STAGING_DIR = "intake-staging"
 STAGING_TTL = dt.timedelta(hours=24)

@@ -65,6 +65,7 @@ __all__ = [
     "detail_col",
     "issue_col",
     "orig_col",
+    "unwrap_excel_text",
 ]
 
 LONG_TERM = dt.date(2099, 12, 31)
@@ -469,9 +470,27 @@ def clean_codes(raw: pl.Series, field: FieldSpec) -> tuple[pl.Series, pl.Series,
 
 # --------------------------------------------------------------------------- frame
 
+# Exporters make Excel keep a value as text by writing it as a formula, ="91370303…", or with a
+# leading apostrophe; Excel and WPS show the plain value.
+_FORMULA_TEXT = r'^\s*="((?:[^"]|"")*)"\s*$'
+_TEXT_WRAPPED = rf"{_FORMULA_TEXT}|^'"
+
+
+def unwrap_excel_text(raw: pl.Series) -> pl.Series:
+    """Cells written ="…" or '… → the text Excel shows ("" inside ="…" is one quote); `raw`
+    itself when no cell is wrapped. Runs on every mapped column before its field's cleaner."""
+
+    def unwrap(s: pl.Series) -> pl.Series:
+        inner = pl.col("v").str.extract(_FORMULA_TEXT, 1).str.replace_all('""', '"', literal=True)
+        plain = pl.col("v").str.strip_prefix("'")
+        return _select(s, _non_empty(pl.when(inner.is_not_null()).then(inner).otherwise(plain)))
+
+    return _patch(raw, raw.str.contains(_TEXT_WRAPPED), unwrap, raw)
+
 
 def _clean_one(field: FieldSpec, raw: pl.Series) -> dict[str, pl.Series]:
     code = field.code
+    original, raw = raw, unwrap_excel_text(raw)
     if field.type == "text":
         result = _by_distinct(raw, _texts)
     elif field.type in ("uscc", "id_number"):
@@ -489,8 +508,8 @@ def _clean_one(field: FieldSpec, raw: pl.Series) -> dict[str, pl.Series]:
         result = _by_distinct(raw, _strings)
     clean = result["clean"]
     out = {code: clean.rename(code)}
-    if clean is not raw:  # the original is kept only where cleaning changed something
-        out[orig_col(code)] = raw.rename(orig_col(code))
+    if clean is not original:  # the original is kept only where cleaning changed something
+        out[orig_col(code)] = original.rename(orig_col(code))
     if result.get("issue") is not None:
         out[issue_col(code)] = result["issue"].rename(issue_col(code))
     if result.get("detail") is not None:

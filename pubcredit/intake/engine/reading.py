@@ -3,8 +3,10 @@
 Formats: .xlsx/.xlsm and .xls (python-calamine), .csv/.txt/.tsv (polars; UTF-8, UTF-8 with BOM,
 UTF-16 with BOM and GB18030/GBK detected; comma, tab, semicolon or bar delimiter sniffed; quoted
 cells with line breaks), .json (an array of objects, or an object holding one under "data",
-"records", "rows" or "items"). The content decides over the extension: an .xlsx renamed to .csv
-is still read as a workbook.
+"records", "rows" or "items"), and the markup files government systems save as .xls: an HTML
+table (also .htm/.html) and an Excel 2003 XML Spreadsheet (also .xml), read by `markup` as sheets.
+The content decides over the extension: an .xlsx renamed to .csv is still read as a workbook.
+docs/intake-formats.md lists every format and layout, and what is refused.
 
 What `read_table` guarantees:
 - every cell is text (pl.String) or None for an empty cell; nothing is converted that could lose
@@ -18,7 +20,12 @@ What `read_table` guarantees:
   break stays in one row); for JSON the 1-based position of the object in the array;
 - the header row is found among the first rows (title lines and blank lines above it are skipped
   and listed in `skipped_rows`); a row right under it that is itself a header (field codes under
-  Chinese names, as some templates have) is skipped too and kept as `subheaders`;
+  Chinese names, as some templates have) is skipped too and kept as `subheaders`; a two-level
+  header (a group such as 行政相对人 over 名称, 类别…) gives one combined header per column
+  (`grouped_headers`);
+- CSV lines may end in CRLF, LF or CR alone; a CSV whose header is found but none of whose
+  records below it can be read while it has more content raises `UnreadableFile`, never an
+  empty success;
 - rows whose cells are all empty are dropped and not counted (`blank_rows` says how many);
 - an unreadable file raises `UnreadableFile` with a one-line Chinese message.
 """
@@ -38,6 +45,9 @@ from pathlib import Path
 import polars as pl
 from django.utils.translation import gettext as _
 
+from pubcredit.intake.engine import markup
+from pubcredit.intake.engine.grouped_headers import find_grouped_header
+
 __all__ = ["ROW", "RawTable", "SkippedRow", "UnreadableFile", "read_table"]
 
 ROW = "__row__"
@@ -55,7 +65,7 @@ class UnreadableFile(Exception):
 @dataclass(frozen=True)
 class SkippedRow:
     row: int
-    reason: str  # "title", "blank" (above the header) or "subheader"
+    reason: str  # "title", "blank" (above the header), "group" (of a two-level header), "subheader"
     text: str = ""
 
 
@@ -110,6 +120,8 @@ def read_table(
         kind = _detect_format(data[:_SAMPLE_BYTES], filename)
     if kind == "excel":
         return _read_excel(data, header_score)
+    if kind in markup.KINDS:
+        return _read_markup(data, kind, header_score)
     if kind == "json":
         return _read_json(data)
     return _read_csv(data, header_score)
@@ -118,7 +130,11 @@ def read_table(
 def _detect_format(data: bytes, filename: str) -> str:
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "excel"
+    if (kind := markup.sniff(data)) is not None:  # HTML or XML saved as .xls: the content decides
+        return kind
     suffix = Path(filename or "").suffix.lower()
+    if suffix in (".htm", ".html", ".xml"):
+        raise UnreadableFile(_("无法读取文件:不是含表格的网页,也不是 Excel 2003 XML 表格"))
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"):
         raise UnreadableFile(_("无法读取文件:不是有效的 Excel 文件"))
     if suffix == ".json":
@@ -176,6 +192,14 @@ def _header_texts(cells: Sequence[str | None], width: int) -> tuple[list[str], l
         seen.add(name)
         columns.append(name)
     return headers, columns
+
+
+def _grouped_skipped(skipped: list[SkippedRow], grouped) -> list[SkippedRow]:
+    """The group row of a two-level header is skipped as "group", not as a title."""
+    if grouped is not None:
+        s = skipped[grouped.top]
+        skipped[grouped.top] = SkippedRow(s.row, "group", s.text)
+    return skipped
 
 
 def _skipped(rows: Sequence[Sequence[str | None]], upto: int, offset: int) -> list[SkippedRow]:
@@ -255,7 +279,20 @@ def _read_excel(data: bytes, header_score: HeaderScore | None) -> RawTable:
         raise
     except Exception:
         raise UnreadableFile(_("无法读取文件:不是有效的 Excel 文件")) from None
+    return _read_sheets(loaded, header_score, "excel")
 
+
+def _read_markup(data: bytes, kind: str, header_score: HeaderScore | None) -> RawTable:
+    try:
+        sheets = markup.read_sheets(data, kind)
+    except markup.MarkupError as exc:
+        raise UnreadableFile(str(exc)) from None
+    loaded = [(name, [[_cell_text(c) for c in r] for r in rows]) for name, rows in sheets]
+    return _read_sheets(loaded, header_score, kind)
+
+
+def _read_sheets(loaded: list, header_score: HeaderScore | None, fmt: str) -> RawTable:
+    """The table of the best of `loaded` [(sheet name, rows of text cells)]."""
     # The sheet whose header looks best (a workbook may start with an instructions sheet).
     choice, best = None, -1.0
     for name, rows in loaded:
@@ -270,8 +307,11 @@ def _read_excel(data: bytes, header_score: HeaderScore | None) -> RawTable:
         raise UnreadableFile(_("未找到表头行:工作表中没有数据"))
     name, rows = choice
     h, sub = _find_header(rows, header_score)
+    head = rows[h]
+    if grouped := find_grouped_header(rows, h, header_score):
+        h, sub, head = grouped.row, False, grouped.cells
     width = max((len(r) for r in rows), default=0)
-    headers, columns = _header_texts(rows[h], width)
+    headers, columns = _header_texts(head, width)
     start = h + 1 + (1 if sub else 0)
     body = rows[start:]
     frame = pl.DataFrame(
@@ -284,7 +324,7 @@ def _read_excel(data: bytes, header_score: HeaderScore | None) -> RawTable:
         }
     )
     frame, blank = _drop_blank(frame)
-    skipped = _skipped(rows, h, 1)
+    skipped = _grouped_skipped(_skipped(rows, h, 1), grouped)
     subheaders = None
     if sub:
         subheaders = _header_texts(rows[h + 1], width)[0]
@@ -293,7 +333,7 @@ def _read_excel(data: bytes, header_score: HeaderScore | None) -> RawTable:
         frame=frame,
         headers=headers,
         columns=columns,
-        format="excel",
+        format=fmt,
         header_row=h + 1,
         subheaders=subheaders,
         sheet=name,
@@ -383,11 +423,18 @@ def _read_csv(source: bytes | Path, header_score: HeaderScore | None) -> RawTabl
         if encoding == "gb18030":
             utf8 = _transcode(source, "gb18030")
             sample = utf8[:_SAMPLE_BYTES].decode("utf-8", errors="ignore")
+    # Lines ended by CR alone (old exports): polars splits records at LF only.
+    cr_only = "\r" in sample.replace("\r\n", "")
+    if cr_only:
+        utf8 = _lf_lines(_all_bytes(utf8))
     delimiter = _sniff_delimiter(sample)
     records = _sample_records(sample, delimiter)
     h, sub = _find_header(records, header_score)
+    head = records[h]
+    if grouped := find_grouped_header(records, h, header_score):
+        h, sub, head = grouped.row, False, grouped.cells
     width = max(len(r) for r in records[h : h + HEADER_SEARCH_ROWS])
-    headers, columns = _header_texts(records[h], width)
+    headers, columns = _header_texts(head, width)
     start = h + 1 + (1 if sub else 0)
     try:
         frame = _polars_csv(utf8, delimiter, start, columns)
@@ -396,9 +443,19 @@ def _read_csv(source: bytes | Path, header_score: HeaderScore | None) -> RawTabl
             raise UnreadableFile(_("无法读取 CSV 文件,请检查文件格式")) from None
         # Valid UTF-8 at the start, not further on: a GB18030 file with an ASCII beginning.
         encoding = "gb18030"
-        frame = _polars_csv(_transcode(source, "gb18030"), delimiter, start, columns)
+        gb = _transcode(source, "gb18030")
+        frame = _polars_csv(_lf_lines(gb) if cr_only else gb, delimiter, start, columns)
     frame, blank = _drop_blank(frame)
-    skipped = _skipped(records, h, 1)
+    if frame.height == 0 and _content_after(sample, delimiter, start):
+        # Never a silent empty success: the header was found, the rows below it were not read.
+        raise UnreadableFile(
+            _(
+                "已找到表头(第 %(row)d 行),但未能读出其下的任何数据行;"
+                "请检查文件的换行符、分隔符和引号后重新导出"
+            )
+            % {"row": h + 1}
+        )
+    skipped = _grouped_skipped(_skipped(records, h, 1), grouped)
     subheaders = None
     if sub:
         subheaders = _header_texts(records[h + 1], width)[0]
@@ -415,6 +472,24 @@ def _read_csv(source: bytes | Path, header_score: HeaderScore | None) -> RawTabl
         skipped_rows=skipped,
         blank_rows=blank,
     )
+
+
+def _lf_lines(data: bytes) -> bytes:
+    """CRLF and lone CR line ends as LF (a CR byte is never part of a UTF-8 character)."""
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def _content_after(sample: str, delimiter: str, start: int) -> bool:
+    """Whether the sample holds a non-empty cell in a record after the first `start` ones."""
+    try:
+        for i, record in enumerate(
+            csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+        ):
+            if i >= start and any(cell.strip() for cell in record):
+                return True
+    except csv.Error:
+        return True
+    return False
 
 
 def _polars_csv(utf8: bytes | Path, delimiter: str, start: int, columns: list[str]) -> pl.DataFrame:

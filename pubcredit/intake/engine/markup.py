@@ -1,0 +1,532 @@
+"""Read the markup files that government systems export under an Excel name: an HTML page holding
+a `<table>` (saved as .xls, .htm or .html) and an Excel 2003 XML Spreadsheet (SpreadsheetML,
+`<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">`, saved as .xls or .xml).
+
+The file's content decides (`sniff`), never its name. Both are parsed by real parsers: HTML by
+the standard library's `html.parser` (it fetches nothing and knows only HTML's own named
+characters), SpreadsheetML by expat through `defusedxml` with DTDs forbidden (no entity
+expansion, no external entity, no DTD fetch), streamed row by row.
+
+`read_sheets(data, kind)` gives what `reading` makes a table of: a list of (sheet name, rows),
+each row a list of cell values as the Excel reader gives them (text, float for a SpreadsheetML
+Number, datetime for a DateTime, bool, or None for an empty cell), visible sheets only.
+
+- HTML: the rows of every top-level table, in document order, as one sheet (Excel shows them one
+  under the other); text outside tables is not a row. A cell spanning columns (colspan) holds its
+  value in its first column and nothing in the others, as Excel shows a merged cell; a cell
+  spanning rows (rowspan) gives its value to every row it covers (each record row keeps it).
+  `<br>` and block boundaries (`<p>`, `<div>`, `<li>`) inside a cell are line breaks; other
+  whitespace is collapsed as a browser does; `&nbsp;` is a space; script and style are ignored; a
+  table inside a cell becomes text of that cell. The encoding is the BOM's, else the page's
+  `<meta charset>`, else UTF-8, else GB18030.
+- SpreadsheetML: one sheet per `<Worksheet>` (hidden ones skipped); `ss:Index` gaps on rows and
+  cells give empty rows and cells, so row numbers are the ones Excel shows; `ss:MergeAcross`
+  keeps the value in the first cell, and the cells a `ss:MergeDown` covers are skipped by the
+  rows below; `Number` cells become floats (shown as Excel shows them, like a workbook's),
+  `DateTime` cells datetimes, `Boolean` cells bools; comments are ignored.
+
+Limits, as for any untrusted file: at most `MAX_CELLS` cells (counting the empty ones a gap
+creates), columns and rows within Excel's (16,384 × 1,048,576); a span is clamped as browsers
+clamp it (colspan ≤ 1,000, rowspan ≤ 65,534).
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import io
+import re
+from html.parser import HTMLParser
+from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+__all__ = ["HTML", "KINDS", "MAX_CELLS", "SPREADSHEETML", "MarkupError", "read_sheets", "sniff"]
+
+HTML = "html"
+SPREADSHEETML = "spreadsheetml"
+KINDS = (HTML, SPREADSHEETML)
+
+MAX_CELLS = 5_000_000
+MAX_COLUMNS = 16_384
+MAX_ROWS = 1_048_576
+MAX_COLSPAN = 1_000
+MAX_ROWSPAN = 65_534
+_SNIFF_BYTES = 256 * 1024
+_SNIFF_CHUNK = 4096
+
+SS_NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
+# First elements that make a file an HTML page (a page, or a bare table as some systems write).
+_HTML_STARTS = frozenset(
+    "html head body meta title style link script table thead tbody tr center div p span font "
+    "h1 h2 h3 h4 h5 h6".split()
+)
+_BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"})
+_IGNORED = frozenset({"script", "style", "template"})
+_GB = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
+# HTML's own whitespace (not U+3000 or other Unicode spaces, which are text).
+_HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
+
+
+_UNKNOWN_ENCODING = gettext_noop("无法识别文件编码,请将文件另存为 UTF-8 编码后重新上传")
+
+
+class MarkupError(ValueError):
+    """The file cannot be read; `str(exc)` is one Chinese line for the clerk."""
+
+
+def _too_large() -> MarkupError:
+    return MarkupError(
+        _("文件中的表格过大(超过 %(n)s 个单元格),请另存为 xlsx 或 csv 后分批上传")
+        % {"n": f"{MAX_CELLS:,}"}
+    )
+
+
+# --------------------------------------------------------------------------- sniffing
+
+
+class _FirstTag(HTMLParser):
+    """Finds the first element of a document (its name, lower case, and its attributes)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.tag: str | None = None
+        self.attrs: dict[str, str] = {}
+        self.doctype_html = False
+
+    def handle_starttag(self, tag, attrs):
+        if self.tag is None:
+            self.tag, self.attrs = tag, {k: v or "" for k, v in attrs}
+
+    handle_startendtag = handle_starttag
+
+    def handle_decl(self, decl):
+        if decl.lower().split()[:2] == ["doctype", "html"]:
+            self.doctype_html = True
+
+
+def _head_text(head: bytes) -> str:
+    """The beginning of a file as text good enough to find its tags (ASCII-compatible bytes are
+    read as Latin-1, which never fails)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="ignore")
+    return head.decode("latin-1")
+
+
+def sniff(head: bytes) -> str | None:
+    """HTML, SPREADSHEETML or None for the beginning of a file."""
+    text = _head_text(head[:_SNIFF_BYTES]).lstrip("\ufeff\xef\xbb\xbf \t\r\n")
+    if not text.startswith("<"):
+        return None
+    parser = _FirstTag()
+    for start in range(0, len(text), _SNIFF_CHUNK):
+        parser.feed(text[start : start + _SNIFF_CHUNK])
+        if parser.tag is not None:
+            break
+    tag = parser.tag or ""
+    if tag.rpartition(":")[2] == "workbook" and SS_NAMESPACE in parser.attrs.values():
+        return SPREADSHEETML
+    if tag in _HTML_STARTS or (parser.doctype_html and not tag):
+        return HTML
+    return None
+
+
+def read_sheets(data: bytes, kind: str) -> list[tuple[str, list[list]]]:
+    """(sheet name, rows of cell values) for the file's visible sheets; MarkupError if it cannot
+    be read."""
+    if kind == SPREADSHEETML:
+        return _read_spreadsheetml(data)
+    return [(_("网页表格"), _read_html(data))]
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+class _MetaCharset(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.charset: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "meta" or self.charset:
+            return
+        values = {k.lower(): (v or "") for k, v in attrs}
+        if values.get("charset"):
+            self.charset = values["charset"].strip()
+        elif values.get("http-equiv", "").lower() == "content-type":
+            for part in values.get("content", "").split(";"):
+                key, _sep, value = part.strip().partition("=")
+                if key.strip().lower() == "charset":
+                    self.charset = value.strip(" \"'")
+
+
+def _decode_html(data: bytes) -> str:
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[3:].decode("utf-8")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+    except UnicodeDecodeError:
+        raise MarkupError(_(_UNKNOWN_ENCODING)) from None
+    meta = _MetaCharset()
+    meta.feed(data[:_SNIFF_BYTES].decode("latin-1"))
+    candidates = []
+    if meta.charset:
+        try:
+            name = codecs.lookup(meta.charset).name
+            candidates.append("gb18030" if name in _GB else name)
+        except LookupError:
+            pass
+    for encoding in (*candidates, "utf-8", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MarkupError(_(_UNKNOWN_ENCODING))
+
+
+class _Tables(HTMLParser):
+    """The rows of the top-level tables of a page, spans expanded."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str | None]] = []
+        self.cells = 0
+        self._depth = 0  # table nesting
+        self._ignored = 0  # inside script/style
+        self._row: list[tuple[str | None, int, int]] | None = None  # (text, colspan, rowspan)
+        self._cell: list[str] | None = None
+        self._span = (1, 1)
+        self._carry: dict[int, tuple[str | None, int]] = {}  # column → (value, rows left)
+
+    # -- structure
+    def handle_starttag(self, tag, attrs):
+        if tag in _IGNORED:
+            self._ignored += 1
+            return
+        if self._depth > 1:  # a table inside a cell: its text belongs to that cell
+            if tag == "table":
+                self._depth += 1
+            elif tag == "tr":
+                self._text("\n")
+            elif tag in ("td", "th"):
+                self._text(" ")
+            elif tag == "br" or tag in _BLOCKS:
+                self._text("\n")
+            return
+        if tag == "table":
+            if self._depth == 1 and self._cell is not None:
+                self._depth += 1
+                self._text("\n")
+                return
+            self._end_row()
+            self._depth = 1
+            self._carry = {}
+        elif self._depth == 0:
+            return
+        elif tag == "tr":
+            self._end_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            self._end_cell()
+            if self._row is None:
+                self._row = []
+            values = {k.lower(): v for k, v in attrs}
+            self._span = (
+                _span(values.get("colspan"), MAX_COLSPAN),
+                _span(values.get("rowspan"), MAX_ROWSPAN),
+            )
+            self._cell = []
+        elif tag == "caption":
+            self._end_row()
+            self._row, self._cell, self._span = [], [], (1, 1)
+        elif tag == "br" or tag in _BLOCKS:
+            self._text("\n")
+
+    def handle_endtag(self, tag):
+        if tag in _IGNORED:
+            self._ignored = max(0, self._ignored - 1)
+            return
+        if self._depth > 1:
+            if tag == "table":
+                self._depth -= 1
+                if self._depth == 1:
+                    self._text("\n")
+            elif tag in _BLOCKS:
+                self._text("\n")
+            return
+        if self._depth == 0:
+            return
+        if tag == "table":
+            self._end_row()
+            self._depth = 0
+        elif tag in ("td", "th"):
+            self._end_cell()
+        elif tag in ("tr", "caption"):
+            self._end_row()
+        elif tag in _BLOCKS:
+            self._text("\n")
+
+    def handle_data(self, data):
+        if not self._ignored and self._cell is not None:
+            self._text(_HTML_SPACE.sub(" ", data.replace("\xa0", " ")))
+
+    def close(self):
+        super().close()
+        self._end_row()
+
+    # -- building rows
+    def _text(self, text: str) -> None:
+        if self._cell is not None:
+            self._cell.append(text)
+
+    def _end_cell(self) -> None:
+        if self._cell is None:
+            return
+        lines = (_HTML_SPACE.sub(" ", line).strip(" ") for line in "".join(self._cell).split("\n"))
+        text = "\n".join(line for line in lines if line)
+        self._row.append((text or None, *self._span))
+        self._cell = None
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self._row is None:
+            return
+        out: list[str | None] = []
+        col = 0
+        for text, colspan, rowspan in self._row:
+            col = self._fill_carried(out, col)
+            if col + colspan > MAX_COLUMNS:
+                raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
+            out.extend([text] + [None] * (colspan - 1))
+            if rowspan > 1:
+                self._carry[col] = (text, rowspan - 1)
+            col += colspan
+        self._fill_carried(out, col, to_end=True)
+        self._row = None
+        self.cells += len(out)
+        if self.cells > MAX_CELLS:
+            raise _too_large()
+        self.rows.append(out)
+
+    def _fill_carried(self, out: list, col: int, to_end: bool = False) -> int:
+        """Put the values of cells spanning down from rows above at `col` and on."""
+        while col in self._carry or (to_end and any(c >= col for c in self._carry)):
+            if col not in self._carry:
+                out.append(None)
+                col += 1
+                continue
+            value, left = self._carry[col]
+            out.append(value)
+            if left > 1:
+                self._carry[col] = (value, left - 1)
+            else:
+                del self._carry[col]
+            col += 1
+        return col
+
+
+def _span(value: str | None, limit: int) -> int:
+    try:
+        n = int(str(value).strip())
+    except ValueError:
+        return 1
+    return min(max(n, 1), limit)
+
+
+def _read_html(data: bytes) -> list[list[str | None]]:
+    parser = _Tables()
+    text = _decode_html(data)
+    for start in range(0, len(text), 1 << 20):
+        parser.feed(text[start : start + (1 << 20)])
+    parser.close()
+    if not parser.rows:
+        raise MarkupError(_("无法读取文件:网页文件中没有表格"))
+    return parser.rows
+
+
+# --------------------------------------------------------------------------- SpreadsheetML
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2].rpartition(":")[2]
+
+
+def _attr(element, name: str) -> str | None:
+    for key, value in element.attrib.items():
+        if _local(key) == name:
+            return value
+    return None
+
+
+def _index(value: str | None, limit: int, what: str, low: int = 1) -> int | None:
+    """An ss:Index (low 1) or a span (low 0) within Excel's range; None when absent."""
+    if value is None:
+        return None
+    try:
+        n = int(value.strip())
+    except ValueError:
+        raise MarkupError(
+            _("无法读取文件:%(what)s序号“%(v)s”无效") % {"what": what, "v": value}
+        ) from None
+    if not low <= n <= limit:
+        raise MarkupError(
+            _("无法读取文件:%(what)s序号 %(n)d 超出 Excel 的范围(1–%(limit)d)")
+            % {"what": what, "n": n, "limit": limit}
+        )
+    return n
+
+
+def _data_value(data):
+    kind = _attr(data, "Type") or "String"
+    text = "".join(data.itertext())
+    if kind == "Number":
+        try:
+            return float(text)
+        except ValueError:
+            return text or None
+    if kind == "DateTime":
+        try:
+            return dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            return text or None
+    if kind == "Boolean":
+        return text.strip() not in ("0", "", "false", "FALSE")
+    return text or None
+
+
+def _decode_xml(data: bytes) -> str:
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[3:].decode("utf-8")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+    except UnicodeDecodeError:
+        raise MarkupError(_(_UNKNOWN_ENCODING)) from None
+    declared: list[str] = []
+    probe = expat.ParserCreate()
+    probe.XmlDeclHandler = lambda _version, encoding, _standalone: declared.append(encoding or "")
+    try:
+        probe.Parse(data[:1024].decode("latin-1"), False)
+    except expat.ExpatError:
+        pass
+    candidates = ["utf-8"]
+    if declared and declared[0]:
+        try:
+            name = codecs.lookup(declared[0]).name
+            candidates.insert(0, "gb18030" if name in _GB else name)
+        except LookupError:
+            pass
+    for encoding in (*candidates, "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MarkupError(_(_UNKNOWN_ENCODING))
+
+
+class _Sheet:
+    def __init__(self, name: str):
+        self.name = name
+        self.hidden = False
+        self.rows: dict[int, dict[int, object]] = {}
+        self.next_row = 1
+        self.covered: dict[int, set[int]] = {}  # row → columns a MergeDown from above covers
+
+    def add_row(self, row) -> None:
+        r = _index(_attr(row, "Index"), MAX_ROWS, _("行")) or self.next_row
+        if r > MAX_ROWS:
+            raise MarkupError(_("表格超过 Excel 的最大行数 %(n)d") % {"n": MAX_ROWS})
+        span = _index(_attr(row, "Span"), MAX_ROWS, _("行"), low=0) or 0
+        self.next_row = r + 1 + span
+        cells: dict[int, object] = {}
+        covered = self.covered.pop(r, set())
+        col = 0
+        for cell in row:
+            if _local(cell.tag) != "Cell":
+                continue
+            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _("列"))
+            if explicit is not None:
+                col = explicit
+            else:
+                col += 1
+                while col in covered:
+                    col += 1
+            across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _("列"), low=0) or 0
+            down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _("行"), low=0) or 0
+            if col + across > MAX_COLUMNS:
+                raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
+            data = next((c for c in cell if _local(c.tag) == "Data"), None)
+            value = _data_value(data) if data is not None else None
+            if value is not None:
+                cells[col] = value
+            for below in range(r + 1, min(r + down, MAX_ROWS) + 1):
+                self.covered.setdefault(below, set()).update(range(col, col + across + 1))
+            col += across
+        if cells:
+            self.rows[r] = cells
+
+    def grid(self) -> list[list]:
+        height = max(self.rows, default=0)
+        width = max((max(cells) for cells in self.rows.values()), default=0)
+        if height * width > MAX_CELLS:
+            raise _too_large()
+        return [
+            [self.rows.get(r, {}).get(c) for c in range(1, width + 1)] for r in range(1, height + 1)
+        ]
+
+
+def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
+    sheets: list[_Sheet] = []
+    sheet: _Sheet | None = None
+    table = None  # the Table element: each Row is dropped from it once read
+    in_options = False
+    cells = 0
+    try:
+        for event, element in iterparse(
+            io.StringIO(_decode_xml(data)),
+            events=("start", "end"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        ):
+            name = _local(element.tag)
+            if event == "start":
+                if name == "Worksheet":
+                    sheet = _Sheet(_attr(element, "Name") or f"Sheet{len(sheets) + 1}")
+                    sheets.append(sheet)
+                elif name == "Table":
+                    table = element
+                elif name == "WorksheetOptions":
+                    in_options = True
+                continue
+            if name == "Row" and sheet is not None:
+                sheet.add_row(element)
+                cells += len(element)
+                if cells > MAX_CELLS:
+                    raise _too_large()
+                if table is not None:
+                    table.clear()
+            elif name == "Visible" and in_options and sheet is not None:
+                sheet.hidden = (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
+            elif name == "WorksheetOptions":
+                in_options = False
+            elif name == "Worksheet":
+                element.clear()
+                sheet, table = None, None
+    except DefusedXmlException:
+        raise MarkupError(_("无法读取文件:XML 表格中含有不允许的 DTD 或实体声明")) from None
+    except ParseError as exc:
+        line, column = getattr(exc, "position", (0, 0))
+        raise MarkupError(
+            _("无法读取文件:不是有效的 XML 表格(第 %(line)d 行第 %(col)d 列)")
+            % {"line": line, "col": column}
+        ) from None
+    visible = [s for s in sheets if not s.hidden] or sheets
+    if not visible:
+        raise MarkupError(_("无法读取文件:XML 表格中没有工作表"))
+    return [(s.name, s.grid()) for s in visible]
