@@ -207,25 +207,24 @@ class _Tables(HTMLParser):
     def handle_starttag(self, tag, attrs):
         if tag in _IGNORED:
             self._ignored += 1
-            return
-        if self._depth > 1:  # a table inside a cell: its text belongs to that cell
+        elif tag == "br":
+            self._text("\n")
+        elif tag in _BLOCKS:
+            self._line_break()
+        elif self._depth > 1:  # a table inside a cell: its text belongs to that cell
             if tag == "table":
                 self._depth += 1
             elif tag == "tr":
-                self._text("\n")
+                self._line_break()
             elif tag in ("td", "th"):
                 self._text(" ")
-            elif tag == "br" or tag in _BLOCKS:
-                self._text("\n")
-            return
-        if tag == "table":
+        elif tag == "table":
             if self._depth == 1 and self._cell is not None:
-                self._depth += 1
-                self._text("\n")
-                return
-            self._end_row()
-            self._depth = 1
-            self._carry = {}
+                self._depth = 2
+                self._line_break()
+            else:
+                self._end_row()
+                self._depth, self._carry = 1, {}
         elif self._depth == 0:
             return
         elif tag == "tr":
@@ -233,8 +232,6 @@ class _Tables(HTMLParser):
             self._row = []
         elif tag in ("td", "th"):
             self._end_cell()
-            if self._row is None:
-                self._row = []
             values = {k.lower(): v for k, v in attrs}
             self._span = (
                 _span(values.get("colspan"), MAX_COLSPAN),
@@ -244,36 +241,29 @@ class _Tables(HTMLParser):
         elif tag == "caption":
             self._end_row()
             self._row, self._cell, self._span = [], [], (1, 1)
-        elif tag == "br" or tag in _BLOCKS:
-            self._text("\n")
 
     def handle_endtag(self, tag):
         if tag in _IGNORED:
             self._ignored = max(0, self._ignored - 1)
-            return
-        if self._depth > 1:
+        elif tag in _BLOCKS:
+            self._line_break()
+        elif self._depth > 1:
             if tag == "table":
                 self._depth -= 1
-                if self._depth == 1:
-                    self._text("\n")
-            elif tag in _BLOCKS:
-                self._text("\n")
+                self._line_break()
+        elif self._depth == 0:
             return
-        if self._depth == 0:
-            return
-        if tag == "table":
+        elif tag == "table":
             self._end_row()
             self._depth = 0
         elif tag in ("td", "th"):
             self._end_cell()
         elif tag in ("tr", "caption"):
             self._end_row()
-        elif tag in _BLOCKS:
-            self._text("\n")
 
     def handle_data(self, data):
-        if not self._ignored and self._cell is not None:
-            self._text(_HTML_SPACE.sub(" ", data.replace("\xa0", " ")))
+        if not self._ignored:
+            self._text(_HTML_SPACE.sub(" ", data))
 
     def close(self):
         super().close()
@@ -284,12 +274,23 @@ class _Tables(HTMLParser):
         if self._cell is not None:
             self._cell.append(text)
 
+    def _line_break(self) -> None:
+        """A block boundary: a new line unless the cell is at the start of one."""
+        if self._cell and not self._cell[-1].endswith("\n"):
+            self._cell.append("\n")
+
     def _end_cell(self) -> None:
+        """The cell as a browser shows it: HTML whitespace collapsed and trimmed on each line,
+        `&nbsp;` a space that stays, line breaks from <br> kept (blank lines too), the lines
+        before the first and after the last text dropped; nothing visible: None."""
         if self._cell is None:
             return
-        lines = (_HTML_SPACE.sub(" ", line).strip(" ") for line in "".join(self._cell).split("\n"))
-        text = "\n".join(line for line in lines if line)
-        self._row.append((text or None, *self._span))
+        lines = "".join(self._cell).split("\n")
+        text = "\n".join(_HTML_SPACE.sub(" ", line).strip(" ") for line in lines)
+        text = text.strip("\n").replace("\xa0", " ")
+        if self._row is None:
+            self._row = []
+        self._row.append((text if text.strip() else None, *self._span))
         self._cell = None
 
     def _end_row(self) -> None:

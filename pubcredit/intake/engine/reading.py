@@ -480,10 +480,11 @@ def _lf_lines(data: bytes) -> bytes:
 
 
 def _content_after(sample: str, delimiter: str, start: int) -> bool:
-    """Whether the sample holds a non-empty cell in a record after the first `start` ones."""
+    """Whether the sample holds a non-empty cell in a record after the first `start` ones, lines
+    split at any line boundary (also those no CSV reader knows: NEL, U+2028, form feed)."""
     try:
         for i, record in enumerate(
-            csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+            csv.reader(sample.splitlines(keepends=True), delimiter=delimiter)
         ):
             if i >= start and any(cell.strip() for cell in record):
                 return True

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pubcredit.core.identifiers import ric_check_char, uscc_check_char
@@ -586,23 +588,213 @@ def xls_file(name: str = "messy.xls") -> MessyFile:
     r = 3
     for serial, entry in _rows():
         for c, (header, code, _key) in enumerate(COLUMNS):
-            cell = _cell(entry, code, header, serial)
-            if cell is None:
-                continue
-            if isinstance(cell, (Num, Serial)):
-                sheet.write(r, c, float(cell.value))
-            elif isinstance(cell, DateCell):
-                style = datetime_style if isinstance(cell.value, dt.datetime) else date_style
-                value = cell.value
-                if not isinstance(value, dt.datetime):
-                    value = dt.datetime.combine(value, dt.time())
-                sheet.write(r, c, value, style)
-            else:
-                sheet.write(r, c, str(cell))
+            _write_xls(sheet, r, c, _cell(entry, code, header, serial), date_style, datetime_style)
         r += 1
     out = io.BytesIO()
     book.save(out)
     return MessyFile(name, out.getvalue(), _expected(4), header_row=3, sheet="行政处罚")
+
+
+def _write_xls(sheet, r, c, cell, date_style, datetime_style) -> None:
+    if cell is None:
+        return
+    if isinstance(cell, (Num, Serial)):
+        sheet.write(r, c, float(cell.value))
+    elif isinstance(cell, DateCell):
+        style = datetime_style if isinstance(cell.value, dt.datetime) else date_style
+        value = cell.value
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time())
+        sheet.write(r, c, value, style)
+    else:
+        sheet.write(r, c, str(cell))
+
+
+# --------------------------------------------------------------------------- any grid, any kind
+#
+# A grid is a list of rows of cells (None, text, Num, DateCell, Serial); `merges` are (row, first
+# column, last column) of merged cells whose value is in the first column (a title, a group).
+
+Merge = tuple[int, int, int]
+
+
+def grid_xlsx(grid: list[list], merges: Sequence[Merge] = (), sheet: str = "Sheet1") -> bytes:
+    import xlsxwriter
+
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})
+    ws = book.add_worksheet(sheet)
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    datetime_format = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            _write_xlsx(ws, r, c, cell, date_format, datetime_format)
+    for r, first, last in merges:
+        ws.merge_range(r, first, r, last, _text(grid[r][first]))
+    book.close()
+    return out.getvalue()
+
+
+def grid_xls(grid: list[list], merges: Sequence[Merge] = (), sheet: str = "Sheet1") -> bytes:
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    ws = book.add_sheet(sheet)
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    datetime_style = xlwt.easyxf(num_format_str="YYYY-MM-DD hh:mm")
+    merged = {(r, first) for r, first, _last in merges}
+    for r, row in enumerate(grid):
+        for c, cell in enumerate(row):
+            if (r, c) not in merged:
+                _write_xls(ws, r, c, cell, date_style, datetime_style)
+    for r, first, last in merges:
+        ws.write_merge(r, r, first, last, _text(grid[r][first]))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def grid_csv(
+    grid: list[list], encoding: str = "utf-8", newline: str = "\r\n", delimiter: str = ","
+) -> bytes:
+    """As Excel's "CSV" (or, UTF-16 with tabs, "Unicode text") export writes it."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    for row in grid:
+        writer.writerow([_text(c) for c in row])
+    return out.getvalue().encode(encoding)
+
+
+def _html_text(cell) -> str:
+    """A cell as HTML that a browser shows exactly as `cell` reads: spaces that HTML would
+    collapse (at a line's ends, in runs) written as &nbsp;, line breaks as <br>."""
+    lines = []
+    for line in _text(cell).split("\n"):
+        body = line.strip(" ")
+        lead, trail = len(line) - len(line.lstrip(" ")), len(line) - len(line.rstrip(" "))
+        body = html.escape(body).replace("  ", " &nbsp;")
+        lines.append("&nbsp;" * lead + body + "&nbsp;" * trail)
+    return "<br>".join(lines)
+
+
+def grid_html(
+    grid: list[list],
+    merges: Sequence[Merge] = (),
+    header_rows: Sequence[int] = (),
+    encoding: str = "utf-8",
+    rowspans: Sequence[tuple[int, int, int]] = (),
+) -> bytes:
+    """An HTML page holding the grid as one <table>, as report systems export it under an .xls
+    name: a charset <meta>, <th> header cells, merges as colspan, (row, column, rows) as
+    rowspan (the cells below it left out)."""
+    spans = {(r, first): last - first + 1 for r, first, last in merges}
+    covered = {(r, c) for r, first, last in merges for c in range(first + 1, last + 1)}
+    down = {(r, c): n for r, c, n in rowspans}
+    covered |= {(r + k, c) for r, c, n in rowspans for k in range(1, n)}
+    charset = "gb2312" if encoding == "gb18030" else encoding
+    out = [
+        "<html xmlns:x='urn:schemas-microsoft-com:office:excel'><head>",
+        f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">',
+        "<style>td { mso-number-format: '\\@'; }</style></head><body>",
+        "<table border='1' cellspacing='0'>",
+    ]
+    for r, row in enumerate(grid):
+        out.append("<tr>")
+        for c, cell in enumerate(row):
+            if (r, c) in covered:
+                continue
+            tag = "th" if r in header_rows else "td"
+            attrs = f" colspan='{spans[(r, c)]}'" if (r, c) in spans else ""
+            attrs += f" rowspan={down[(r, c)]}" if (r, c) in down else ""
+            out.append(f"<{tag}{attrs}>{_html_text(cell)}</{tag}>")
+        out.append("</tr>\n")
+    out.append("</table></body></html>")
+    return "".join(out).encode(encoding)
+
+
+_SS = "urn:schemas-microsoft-com:office:spreadsheet"
+
+
+def grid_spreadsheetml(
+    grid: list[list], merges: Sequence[Merge] = (), sheet: str = "Sheet1", notes: bool = True
+) -> bytes:
+    """An Excel 2003 XML Spreadsheet as Java report exports write it: an instructions sheet
+    first (hidden), then the grid with empty rows and cells left out (the next one carries
+    ss:Index), merges as ss:MergeAcross, numbers as Number, dates as DateTime."""
+    from xml.etree import ElementTree as ET
+
+    ET.register_namespace("ss", _SS)
+    ss = f"{{{_SS}}}"
+    book = ET.Element(f"{ss}Workbook")
+    if notes:
+        hidden = ET.SubElement(book, f"{ss}Worksheet", {f"{ss}Name": "填报说明"})
+        cell = ET.SubElement(
+            ET.SubElement(ET.SubElement(hidden, f"{ss}Table"), f"{ss}Row"), f"{ss}Cell"
+        )
+        ET.SubElement(cell, f"{ss}Data", {f"{ss}Type": "String"}).text = "日期格式为 YYYY-MM-DD"
+        options = ET.SubElement(hidden, "{urn:schemas-microsoft-com:office:excel}WorksheetOptions")
+        ET.SubElement(
+            options, "{urn:schemas-microsoft-com:office:excel}Visible"
+        ).text = "SheetHidden"
+    ws = ET.SubElement(book, f"{ss}Worksheet", {f"{ss}Name": sheet})
+    table = ET.SubElement(ws, f"{ss}Table")
+    across = {(r, first): last - first for r, first, last in merges}
+    covered = {(r, c) for r, first, last in merges for c in range(first + 1, last + 1)}
+    written_row = 0
+    for r, row in enumerate(grid, start=1):
+        cells = [(c, v) for c, v in enumerate(row, start=1) if v is not None and _text(v) != ""]
+        cells = [(c, v) for c, v in cells if (r - 1, c - 1) not in covered]
+        if not cells:
+            continue
+        attrs = {} if r == written_row + 1 else {f"{ss}Index": str(r)}
+        xrow = ET.SubElement(table, f"{ss}Row", attrs)
+        written_row, last_col = r, 0
+        for c, value in cells:
+            attrs = {} if c == last_col + 1 else {f"{ss}Index": str(c)}
+            if (r - 1, c - 1) in across:
+                attrs[f"{ss}MergeAcross"] = str(across[(r - 1, c - 1)])
+            xcell = ET.SubElement(xrow, f"{ss}Cell", attrs)
+            kind, text = _ss_data(value)
+            ET.SubElement(xcell, f"{ss}Data", {f"{ss}Type": kind}).text = text
+            last_col = c + across.get((r - 1, c - 1), 0)
+    body = ET.tostring(book, encoding="unicode")
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+    return (head + body).encode("utf-8")
+
+
+def _ss_data(cell) -> tuple[str, str]:
+    if isinstance(cell, (Num, Serial)):
+        return "Number", repr(float(cell.value))
+    if isinstance(cell, DateCell):
+        value = cell.value
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time())
+        return "DateTime", value.isoformat(timespec="milliseconds")
+    return "String", str(cell)
+
+
+def messy_grid() -> tuple[list[list], list[Merge]]:
+    """The messy table as a grid: title (merged over the first nine columns), a blank row, the
+    header, the data area and blank rows at the end."""
+    width = len(COLUMNS)
+    grid: list[list] = [[TITLE] + [None] * (width - 1), [None] * width]
+    grid.append([h for h, _c, _k in COLUMNS])
+    for serial, entry in _rows():
+        grid.append([_cell(entry, code, header, serial) for header, code, _k in COLUMNS])
+    grid.extend([None] * width for _ in range(TRAILING_BLANK_ROWS))
+    return grid, [(0, 0, 8)]
+
+
+def html_file(name: str = "report-html.xls", encoding: str = "utf-8") -> MessyFile:
+    grid, merges = messy_grid()
+    data = grid_html(grid, merges, header_rows=(2,), encoding=encoding)
+    return MessyFile(name, data, _expected(4), header_row=3, sheet="网页表格")
+
+
+def spreadsheetml_file(name: str = "report-xml.xls") -> MessyFile:
+    grid, merges = messy_grid()
+    data = grid_spreadsheetml(grid, merges, sheet="行政处罚")
+    return MessyFile(name, data, _expected(4), header_row=3, sheet="行政处罚")
 
 
 # --------------------------------------------------------------------------- JSON
@@ -645,4 +837,8 @@ def messy_files() -> list[MessyFile]:
         csv_file("tab.csv", delimiter="\t"),
         json_file("wrapped.json"),
         json_file("array.json", wrapped=False),
+        html_file(),
+        html_file("report-gb.htm", encoding="gb18030"),
+        spreadsheetml_file(),
+        spreadsheetml_file("report.xml"),
     ]
