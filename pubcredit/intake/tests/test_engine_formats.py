@@ -7,7 +7,6 @@ import codecs
 import datetime as dt
 
 import numpy as np
-import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -216,82 +215,14 @@ def test_spreadsheetml_gaps_count_against_the_cell_limit(monkeypatch):
 
 # --------------------------------------------------------------------------- two-level headers
 
-# 行政相对人 over 名称/类别/统一社会信用代码, 处罚决定书文号 spanning both rows, 处罚机关 and
-# 数据来源单位 over 名称/统一社会信用代码: the generic names alone map to nothing or to the
-# wrong field (统一社会信用代码 alone is the 行政相对人's).
-GROUPS = [
-    ("行政相对人", ["名称", "类别", "统一社会信用代码"]),
-    ("处罚决定书文号", [None]),
-    ("违法行为类型", [None]),
-    ("违法事实", [None]),
-    ("处罚依据", [None]),
-    ("处罚类别", [None]),
-    ("处罚内容", [None]),
-    ("罚款金额(万元)", [None]),
-    ("处罚决定日期", [None]),
-    ("处罚有效期", [None]),
-    ("处罚机关", ["名称", "统一社会信用代码"]),
-    ("数据来源单位", ["名称", "统一社会信用代码"]),
-    ("法定代表人", [None]),
-]
-GROUPED_CODES = [
-    "CF_XDR_MC", "CF_XDR_LB", "CF_XDR_SHXYM", "CF_WSH", "CF_WFXW", "CF_SY", "CF_YJ", "CF_CFLB",
-    "CF_NR", "CF_NR_FK", "CF_JDRQ", "CF_YXQ", "CF_CFJG", "CF_CFJGDM", "CF_SJLY", "CF_SJLYDM",
-    "CF_FRDB",
-]  # fmt: skip
-COMBINED = [
-    "行政相对人名称", "行政相对人类别", "行政相对人统一社会信用代码", "处罚决定书文号",
-    "违法行为类型", "违法事实", "处罚依据", "处罚类别", "处罚内容", "罚款金额(万元)",
-    "处罚决定日期", "处罚有效期", "处罚机关名称", "处罚机关统一社会信用代码", "数据来源单位名称",
-    "数据来源单位统一社会信用代码", "法定代表人",
-]  # fmt: skip
 
-
-def grouped_grid(layout: str) -> tuple[list[list], list, list]:
-    """(grid, merges, rowspans): a title, the two header rows, 3 good rows and 1 bad one.
-    layout "first": a group's value in its first column only (merged cells);
-    "repeated": the value in every column of the group and a single-level name in both rows."""
-    top: list = []
-    below: list = []
-    merges, rowspans = [(0, 0, len(GROUPED_CODES) - 1)], []
-    for group, names in GROUPS:
-        if names == [None]:
-            top.append(group)
-            below.append(group if layout == "repeated" else None)
-            rowspans.append((1, len(top) - 1, 2))
-            continue
-        merges.append((1, len(top), len(top) + len(names) - 1))
-        for i, name in enumerate(names):
-            top.append(group if i == 0 or layout == "repeated" else None)
-            below.append(name)
-    title = ["淄博市张店区行政处罚信息"] + [None] * (len(top) - 1)
-    data = [[messy.org(n).get(code) for code in GROUPED_CODES] for n in (1, 2, 3, 4)]
-    data[3][GROUPED_CODES.index("CF_CFJGDM")] = messy.wrong_check(messy.DEPARTMENT)
-    return [title, top, below, *data], merges, rowspans
-
-
-def grouped_files() -> list[tuple[str, bytes]]:
-    first, merges, rowspans = grouped_grid("first")
-    repeated, _m, _r = grouped_grid("repeated")
-    return [
-        ("merged.xlsx", messy.grid_xlsx(first, merges)),
-        ("repeated.xlsx", messy.grid_xlsx(repeated)),
-        ("merged.xls", messy.grid_xls(first, merges)),
-        ("colspan-rowspan.xls", messy.grid_html(first, merges, (1, 2), rowspans=rowspans)),
-        ("repeated.html", messy.grid_html(repeated, header_rows=(1, 2))),
-        ("merge-across.xls", messy.grid_spreadsheetml(first, merges)),
-        ("first-only.csv", messy.grid_csv(first, "gb18030")),
-        ("repeated.csv", messy.grid_csv(repeated)),
-    ]
-
-
-@pytest.mark.parametrize(("name", "data"), grouped_files(), ids=lambda v: str(v)[:20])
+@pytest.mark.parametrize(("name", "data"), messy.grouped_files(), ids=lambda v: str(v)[:20])
 def test_two_level_headers_combine_group_and_name(name, data, spec):
     result = run(data, name, spec)
-    assert result.table.headers == COMBINED
+    assert result.table.headers == messy.COMBINED
     assert result.table.header_row == 3
     assert [(s.row, s.reason) for s in result.skipped_rows] == [(1, "title"), (2, "group")]
-    assert [m.field_code for m in result.mapping] == GROUPED_CODES
+    assert [m.field_code for m in result.mapping] == messy.GROUPED_CODES
     assert result.missing_columns == []
     # The same counts as the same rows in a plain xlsx with one header row.
     assert (result.rows, result.accepted_count, result.rejected) == (4, 3, 1)
@@ -318,11 +249,11 @@ def test_a_decorative_group_leaves_the_names_alone(score):
 def test_the_mapping_screen_shows_the_combined_names(spec):
     from pubcredit.intake.uploads import _read_for_preview
 
-    name, data = grouped_files()[0]
+    name, data = messy.grouped_files()[0]
     import io
 
     table, partial = _read_for_preview(io.BytesIO(data), name, make_header_score(spec))
-    assert table.headers == COMBINED and not partial
+    assert table.headers == messy.COMBINED and not partial
 
 
 # --------------------------------------------------------------------------- line ends, empty

@@ -465,3 +465,28 @@ def test_review_queue_register_a_new_subject(client, centre, zhangdian, cf, syst
     review2.refresh_from_db()
     assert review2.status == MatchReview.Status.OPEN
     assert 'class="messages"' in response.content.decode()
+
+
+def test_a_two_level_html_xls_is_mapped_by_its_combined_names(
+    client, clerk, zhangdian, cf, media, received_on_messy_date
+):
+    """A report system's HTML table saved as .xls, 行政相对人 / 处罚机关 / 数据来源单位 over
+    名称, 类别, 统一社会信用代码: the mapping screen shows the combined names, mapped."""
+    client.force_login(clerk)
+    name, data = next((n, d) for n, d in messy.grouped_files() if n == "colspan-rowspan.xls")
+    response = upload(client, zhangdian, cf, data, name=name)
+    assert response.status_code == 302
+    screen = client.get(response["Location"])
+    preview = screen.context["preview"]
+    assert [c.header for c in preview.columns] == messy.COMBINED
+    assert [c.field_code for c in preview.columns] == messy.GROUPED_CODES
+    assert preview.format == "html" and not preview.missing_required
+    html = screen.content.decode()
+    assert "行政相对人统一社会信用代码" in html and "处罚机关统一社会信用代码" in html
+    post = {"action": "confirm"}
+    post.update({f"col-{i}": code for i, code in enumerate(messy.GROUPED_CODES)})
+    confirmed = client.post(response["Location"], post)
+    assert confirmed.status_code == 302
+    submission = Submission.objects.get()
+    assert (submission.rows, submission.accepted, submission.rejected) == (4, 3, 1)
+    assert ColumnMapping.objects.filter(header="行政相对人统一社会信用代码").exists()
