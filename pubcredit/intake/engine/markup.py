@@ -75,6 +75,9 @@ _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 _UNKNOWN_ENCODING = gettext_noop("无法识别文件编码,请将文件另存为 UTF-8 编码后重新上传")
 
 
+_ROW, _COLUMN = gettext_noop("行"), gettext_noop("列")
+
+
 class MarkupError(ValueError):
     """The file cannot be read; `str(exc)` is one Chinese line for the clerk."""
 
@@ -332,6 +335,8 @@ class _Tables(HTMLParser):
 
 
 def _span(value: str | None, limit: int) -> int:
+    if value is None:
+        return 1
     try:
         n = int(str(value).strip())
     except ValueError:
@@ -365,19 +370,20 @@ def _attr(element, name: str) -> str | None:
 
 
 def _index(value: str | None, limit: int, what: str, low: int = 1) -> int | None:
-    """An ss:Index (low 1) or a span (low 0) within Excel's range; None when absent."""
+    """An ss:Index (low 1) or a span (low 0) within Excel's range; None when absent. `what`
+    (行 or 列, gettext_noop) is translated only for the error."""
     if value is None:
         return None
     try:
         n = int(value.strip())
     except ValueError:
         raise MarkupError(
-            _("无法读取文件:%(what)s序号“%(v)s”无效") % {"what": what, "v": value}
+            _("无法读取文件:%(what)s序号“%(v)s”无效") % {"what": _(what), "v": value}
         ) from None
     if not low <= n <= limit:
         raise MarkupError(
             _("无法读取文件:%(what)s序号 %(n)d 超出 Excel 的范围(1–%(limit)d)")
-            % {"what": what, "n": n, "limit": limit}
+            % {"what": _(what), "n": n, "limit": limit}
         )
     return n
 
@@ -439,10 +445,10 @@ class _Sheet:
         self.covered: dict[int, set[int]] = {}  # row → columns a MergeDown from above covers
 
     def add_row(self, row) -> None:
-        r = _index(_attr(row, "Index"), MAX_ROWS, _("行")) or self.next_row
+        r = _index(_attr(row, "Index"), MAX_ROWS, _ROW) or self.next_row
         if r > MAX_ROWS:
             raise MarkupError(_("表格超过 Excel 的最大行数 %(n)d") % {"n": MAX_ROWS})
-        span = _index(_attr(row, "Span"), MAX_ROWS, _("行"), low=0) or 0
+        span = _index(_attr(row, "Span"), MAX_ROWS, _ROW, low=0) or 0
         self.next_row = r + 1 + span
         cells: dict[int, object] = {}
         covered = self.covered.pop(r, set())
@@ -450,15 +456,15 @@ class _Sheet:
         for cell in row:
             if _local(cell.tag) != "Cell":
                 continue
-            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _("列"))
+            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _COLUMN)
             if explicit is not None:
                 col = explicit
             else:
                 col += 1
                 while col in covered:
                     col += 1
-            across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _("列"), low=0) or 0
-            down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _("行"), low=0) or 0
+            across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _COLUMN, low=0) or 0
+            down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _ROW, low=0) or 0
             if col + across > MAX_COLUMNS:
                 raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
             data = next((c for c in cell if _local(c.tag) == "Data"), None)
