@@ -156,3 +156,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PUBCREDIT_LOG_LEVEL", "WARNING")},
 }
+
+# --- Webhooks (pubcredit.core.outbound, pubcredit.checks.notices) ---------------------------
+# Notification webhooks are refused, at registration and at every delivery, when their host
+# resolves to a loopback, private (10/8, 172.16/12, 192.168/16, fc00::/7…), link-local,
+# multicast, reserved or unspecified address. A government intranet deployment whose receiving
+# systems have private addresses (10.x) sets PUBCREDIT_WEBHOOK_ALLOW_PRIVATE=1 to allow private
+# ranges and loopback explicitly; link-local (169.254.169.254), multicast, reserved and
+# unspecified addresses stay refused.
+PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = os.environ.get("PUBCREDIT_WEBHOOK_ALLOW_PRIVATE", "0") in (
+    "1",
+    "true",
+    "yes",
+)

@@ -334,5 +334,8 @@ def get_webhook(request):
 
 @router.put("/webhook", response={200: WebhookOut, **ERRORS}, summary="登记本系统的通知地址")
 def put_webhook(request, body: WebhookIn):
+    """登记或更换通知地址。地址的主机名解析出的每个地址都须是公网地址:本机回环、内网、链路本地、
+    组播、保留和未指定地址一律拒绝(政务内网部署可由管理员设置 PUBCREDIT_WEBHOOK_ALLOW_PRIVATE
+    允许内网地址);每次推送时再次检查,不跟随重定向。"""
     hook = check_notices.register_webhook(request.principal, body.url)
     return Status(200, {"url": hook.url, "active": hook.active, "secret": hook.secret})

@@ -65,6 +65,7 @@ from pubcredit.checks.services import (
 from pubcredit.checks.tasks import run_batch_task
 from pubcredit.commitments.queries import commitments_in_force
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
+from pubcredit.core.spreadsheets import formula_safe_frame
 from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.applicability import applicable_measures_many
@@ -671,6 +672,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
 
 def _results_file(results: pl.DataFrame, filename: str) -> tuple[bytes, str]:
     suffix = Path(filename).suffix.lower()
+    results = formula_safe_frame(results)  # echoed cells (codes, names) never become formulas
     buffer = io.BytesIO()
     if suffix in (".xlsx", ".xlsm", ".xls"):
         results.write_excel(buffer, worksheet=str(_("核查结果")), autofit=False)

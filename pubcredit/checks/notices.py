@@ -10,7 +10,8 @@ Flow (nothing is sent before the entry is committed):
 2. `notify_checkers(entry_ids)` writes the notifications and pending deliveries in one
    transaction (idempotent: a second run for the same entries writes nothing) and, on commit,
    enqueues `tasks.deliver_webhook_task` for each delivery;
-3. `deliver(delivery_id)` claims the delivery, POSTs outside any transaction, and records the
+3. `deliver(delivery_id)` claims the delivery, POSTs outside any transaction (through
+   `core.outbound.post`: the target is checked again and pinned, no redirect), and records the
    attempt (time, HTTP status or error, duration). A failed attempt is retried after
    RETRY_DELAYS (re-enqueued with `run_after` where the task backend supports it; in any case
    `deliver_due()` sends whatever is due, e.g. from a periodic job) until MAX_ATTEMPTS.
@@ -27,10 +28,8 @@ import json
 import logging
 import secrets
 import time
-import urllib.error
-import urllib.request
-from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -45,6 +44,7 @@ from pubcredit.checks.answers import subject_json
 from pubcredit.checks.models import CheckNotification, CheckWebhook, CreditCheck, WebhookDelivery
 from pubcredit.checks.services import ACTION, ALL_CHECKS_ROLES
 from pubcredit.checks.tasks import deliver_webhook_task, notify_checkers_task
+from pubcredit.core import outbound
 from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
 from pubcredit.subjects.models import Subject
 
@@ -266,23 +266,22 @@ def webhook_of(principal: Principal) -> CheckWebhook:
 def register_webhook(principal: Principal, url: str) -> CheckWebhook:
     """Register (or change) the calling system's notification URL. Only a system key with
     "checks.run" may; the URL must be http(s) with a host. A new webhook gets a random signing
-    secret (kept when the URL changes). Audited ("checks.webhook")."""
+    secret (kept when the URL changes). Audited ("checks.webhook").
+
+    The URL's host must resolve only to public addresses (core.outbound.check_url: no
+    loopback, private, link-local, multicast, reserved or unspecified address, unless
+    PUBCREDIT_WEBHOOK_ALLOW_PRIVATE allows private ranges on an intranet); it is checked
+    again at every delivery."""
     principal.require(ACTION)
     if principal.api_key is None:
         raise PermissionDenied(_("只有接口密钥(系统)可以登记通知地址。"))
     url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-        valid = (
-            parts.scheme in ("http", "https")
-            and bool(parts.hostname)
-            and (parts.port or 0) >= 0
-            and not any(c.isspace() or not c.isprintable() for c in url)
-        )
-    except ValueError:  # e.g. "http://[::1" or a port out of range
-        valid = False
-    if not valid:
+    if any(c.isspace() or not c.isprintable() for c in url):
         raise ValidationError({"url": [_("通知地址应为 http:// 或 https:// 开头的完整网址。")]})
+    try:
+        outbound.check_url(url, allow_private=allow_private_targets())
+    except outbound.UnsafeTarget as exc:
+        raise ValidationError({"url": [str(exc)]}) from None
     hook = CheckWebhook.objects.select_for_update().filter(api_key=principal.api_key).first()
     before = snapshot(hook, exclude=("secret",)) if hook else None
     if hook is None:
@@ -294,6 +293,11 @@ def register_webhook(principal: Principal, url: str) -> CheckWebhook:
         principal, "checks.webhook", hook, before=before, after=snapshot(hook, exclude=("secret",))
     )
     return hook
+
+
+def allow_private_targets() -> bool:
+    """PUBCREDIT_WEBHOOK_ALLOW_PRIVATE: an intranet deployment sends to private addresses."""
+    return bool(getattr(settings, "PUBCREDIT_WEBHOOK_ALLOW_PRIVATE", False))
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -349,25 +353,28 @@ def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookDeliv
         "webhook", "notification__entry__list_type", "notification__last_check"
     ).get(pk=delivery_id)
     body = json.dumps(payload(delivery), ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(
-        delivery.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "pubcredit-webhook/1",
-            "X-Pubcredit-Event": EVENT,
-            "X-Pubcredit-Delivery": str(delivery.pk),
-            "X-Pubcredit-Signature": signature(delivery.webhook.secret, body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "pubcredit-webhook/1",
+        "X-Pubcredit-Event": EVENT,
+        "X-Pubcredit-Delivery": str(delivery.pk),
+        "X-Pubcredit-Signature": signature(delivery.webhook.secret, body),
+    }
     started = time.monotonic()
     status_code, error = None, ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            status_code = response.status
-    except urllib.error.HTTPError as exc:
-        status_code, error = exc.code, f"HTTP {exc.code}"
+        # Checked again now and sent to the checked address; a redirect is not followed.
+        status_code = outbound.post(
+            delivery.url,
+            body,
+            headers,
+            timeout=TIMEOUT_SECONDS,
+            allow_private=allow_private_targets(),
+        )
+        if not 200 <= status_code < 300:
+            error = f"HTTP {status_code}"
+    except outbound.UnsafeTarget as exc:
+        error = f"refused: {exc}"[:500]
     except Exception as exc:  # network errors of every kind are recorded, never raised
         error = f"{type(exc).__name__}: {exc}"[:500]
     elapsed = round((time.monotonic() - started) * 1000)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.accounts.services import PURPOSE_MIN_LENGTH
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.commitments.models import ASSESSED, CommitmentType, Performance, PublicityType
 from pubcredit.commitments.signing import (
@@ -173,3 +174,37 @@ class AssessForm(forms.Form):
         super().__init__(*args, **kwargs)
         labels = dict(Performance.choices)
         self.fields["performance"].choices = [(p, labels[p]) for p in allowed]
+
+
+class PurposeForm(forms.Form):
+    """查询事由 before a signer's full name and telephone are shown (the look is logged)."""
+
+    purpose = forms.CharField(
+        label=_("查询事由"),
+        max_length=255,
+        min_length=PURPOSE_MIN_LENGTH,
+        help_text=_("说明为什么需要查看签署人的完整姓名和联系电话;本次查看将被记录。"),
+        error_messages={"required": _("请填写查询事由。")},
+    )
+
+
+class DecisionForm(forms.Form):
+    """The accepting department's decision on an online signing."""
+
+    decision = forms.ChoiceField(
+        label=_("办理结果"),
+        choices=[("confirm", _("确认受理")), ("reject", _("不予受理"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("办理说明"),
+        max_length=REASON_MAX,
+        required=False,
+        help_text=_("不予受理时必填,签署人可以看到。"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not (data.get("note") or "").strip():
+            self.add_error("note", _("请填写不予受理的理由。"))
+        return data

@@ -294,3 +294,91 @@ class CommitmentSerial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} {self.day:%Y%m%d} {self.last}"
+
+
+class SigningRequest(models.Model):
+    """A commitment signed online, waiting for the accepting department (网上签署,待受理部门确认).
+
+    The public never creates a subject or learns whether a name matches a code: what the signer
+    states is kept here as typed (the 身份证号 only as ciphertext + blind index + masked form),
+    the signer is told the same thing whatever the register holds, and the accepting
+    department's clerk confirms (the subject is linked or registered and the commitment signed,
+    `confirmation.confirm_signing`) or rejects it (`confirmation.reject_signing`)."""
+
+    scope_lookups = {"department": "department_id", "district": "department__district_id"}
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待受理部门确认")
+        CONFIRMED = "confirmed", _("已确认")
+        REJECTED = "rejected", _("未予受理")
+
+    token = models.CharField(_("查询令牌"), max_length=64, unique=True, editable=False)
+    status = models.CharField(
+        _("办理状态"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    committer_kind = models.CharField(_("承诺人类别"), max_length=8, choices=SubjectKind.choices)
+    committer_name = models.CharField(_("承诺人名称(签署人填写)"), max_length=200)
+    uscc = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    id_cipher = models.BinaryField(_("身份证号密文"), null=True, blank=True, editable=False)
+    id_index = models.CharField(_("身份证号索引"), max_length=64, blank=True, editable=False)
+    id_masked = models.CharField(_("身份证号(脱敏)"), max_length=32, blank=True, editable=False)
+    commitment_type = models.CharField(_("承诺类型"), max_length=16, choices=CommitmentType.choices)
+    reason = models.CharField(_("承诺事由"), max_length=512)
+    content = models.TextField(_("承诺内容"))
+    liability = models.TextField(_("违诺责任"))
+    made_on = models.DateField(_("承诺作出日期"))
+    valid_to = models.DateField(_("承诺有效期至"), null=True, blank=True)
+    publicity_type = models.CharField(
+        _("公开类型"), max_length=16, choices=PublicityType.choices, default=PublicityType.PUBLIC
+    )
+    matter = models.ForeignKey(
+        "measures.Matter",
+        verbose_name=_("替代的审批事项"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "catalog.Department",
+        verbose_name=_("承诺受理单位"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signer_name = models.CharField(_("签署人"), max_length=50)
+    signer_contact = models.CharField(_("签署人联系电话"), max_length=32)
+    submitted_at = models.DateTimeField(_("提交时间"), db_index=True)
+    decided_at = models.DateTimeField(_("办理时间"), null=True, blank=True)
+    decided_by = models.CharField(_("办理人"), max_length=150, blank=True)
+    decision_note = models.CharField(_("办理说明"), max_length=512, blank=True)
+    subject = models.ForeignKey(
+        "subjects.Subject",
+        verbose_name=_("承诺主体"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    commitment = models.OneToOneField(
+        Commitment,
+        verbose_name=_("信用承诺"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signing_request",
+    )
+
+    class Meta:
+        verbose_name = _("网上签署待确认")
+        verbose_name_plural = _("网上签署待确认")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "status"], name="signingrequest_dept_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('网上签署')} #{self.pk}"
+
+    @property
+    def is_person(self) -> bool:
+        return self.committer_kind == SubjectKind.PERSON

@@ -1,5 +1,9 @@
-"""Signing a commitment (网上签署 / 窗口受理): the subject an online signer names, the items it
-states (checked, with any 身份证号 typed into them masked), its 承诺编码 and its 信用承诺书.
+"""Signing a commitment (网上签署 / 窗口受理): the items it states (checked, with any 身份证号
+typed into them masked), its 承诺编码 and its 信用承诺书.
+
+An online signing does not come here directly: it is submitted (`confirmation.submit_signing`)
+and signed here only when the accepting department confirms it, so the public never creates a
+subject or learns what the register holds.
 
 Every signing runs in one transaction and writes its `CommitmentEvent` and its audit event there.
 The text limits here are those of every commitment text (the assessment's too).
@@ -31,13 +35,10 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
-from pubcredit.core import identifiers
 from pubcredit.measures.models import Matter
 from pubcredit.records.models import Record
-from pubcredit.subjects import names
 from pubcredit.subjects.masking import redact_id_numbers
 from pubcredit.subjects.models import Subject
-from pubcredit.subjects.services import find_subject, register_subject
 
 # Types a subject signs alone on the portal. 信用修复型 goes through the repair application
 # (pubcredit.repair), which calls `sign_commitment` itself with the record to repair.
@@ -176,6 +177,79 @@ def _resolve_record(value):
         return None
 
 
+def check_items(
+    errors: dict,
+    *,
+    day: dt.date,
+    commitment_type: str,
+    reason: str,
+    content: str,
+    liability: str,
+    department,
+    signer_name: str,
+    signer_contact: str,
+    publicity_type: str,
+    made_on: dt.date | None,
+    valid_to: dt.date | None,
+    matter=None,
+    remark: str = "",
+) -> dict:
+    """The items every signing states (online, at a window, or confirmed after an online
+    submission), cleaned; problems go to `errors` by field, in Chinese. Returns the cleaned
+    texts, the telephone, the department (None when invalid), made_on and the matter."""
+    if commitment_type not in CommitmentType.values:
+        errors.setdefault("commitment_type", []).append(
+            _("承诺类型无效:%(v)s") % {"v": commitment_type or "—"}
+        )
+    if publicity_type not in PublicityType.values:
+        errors.setdefault("publicity_type", []).append(
+            _("公开类型无效:%(v)s") % {"v": publicity_type or "—"}
+        )
+    out = {
+        "reason": clean_text(errors, "reason", reason, REASON_MAX, missing=_("请填写承诺事由。")),
+        "content": clean_text(
+            errors, "content", content, TEXT_MAX, multiline=True, missing=_("请填写承诺内容。")
+        ),
+        "liability": clean_text(
+            errors,
+            "liability",
+            liability,
+            TEXT_MAX,
+            multiline=True,
+            missing=_("请填写违诺责任。"),
+        ),
+        "remark": clean_text(errors, "remark", remark, REASON_MAX, required=False),
+        "signer_name": clean_text(
+            errors, "signer_name", signer_name, SIGNER_MAX, missing=_("请填写签署人姓名。")
+        ),
+    }
+    phone = "".join(unicodedata.normalize("NFKC", signer_contact or "").split())
+    if not phone:
+        errors.setdefault("signer_contact", []).append(_("请填写签署人联系电话。"))
+    elif not PHONE.match(phone):
+        errors.setdefault("signer_contact", []).append(
+            _("联系电话格式不正确:请填写 11 位手机号码或带区号的固定电话。")
+        )
+    out["signer_contact"] = phone
+    if not isinstance(department, Department) or not department.active:
+        errors.setdefault("department", []).append(_("请选择承诺受理单位。"))
+        department = None
+    out["department"] = department
+    made_on = made_on or day
+    if made_on > day:
+        errors.setdefault("made_on", []).append(_("承诺作出日期不能晚于今天。"))
+    if valid_to is not None and valid_to < made_on:
+        errors.setdefault("valid_to", []).append(_("承诺有效期不能早于承诺作出日期。"))
+    out["made_on"] = made_on
+    matter_obj = _resolve_matter(matter)
+    if matter not in (None, "") and (matter_obj is None or not matter_obj.active):
+        errors.setdefault("matter", []).append(_("审批事项不存在或已停用。"))
+    if commitment_type == CommitmentType.APPROVAL and matter_obj is None:
+        errors.setdefault("matter", []).append(_("审批替代型承诺须选择所替代的审批事项。"))
+    out["matter"] = matter_obj
+    return out
+
+
 @transaction.atomic
 def sign_commitment(
     principal: Principal,
@@ -219,47 +293,25 @@ def sign_commitment(
     if not isinstance(subject, Subject) or subject.pk is None:
         errors.setdefault("subject", []).append(_("请指定承诺主体。"))
         subject = None
-    if commitment_type not in CommitmentType.values:
-        errors.setdefault("commitment_type", []).append(
-            _("承诺类型无效:%(v)s") % {"v": commitment_type or "—"}
-        )
-    if publicity_type not in PublicityType.values:
-        errors.setdefault("publicity_type", []).append(
-            _("公开类型无效:%(v)s") % {"v": publicity_type or "—"}
-        )
     if source not in SIGN_SOURCES:
         errors.setdefault("source", []).append(_("来源应为网上签署或窗口受理。"))
-    reason = clean_text(errors, "reason", reason, REASON_MAX, missing=_("请填写承诺事由。"))
-    content = clean_text(
-        errors, "content", content, TEXT_MAX, multiline=True, missing=_("请填写承诺内容。")
+    items = check_items(
+        errors,
+        day=day,
+        commitment_type=commitment_type,
+        reason=reason,
+        content=content,
+        liability=liability,
+        department=department,
+        signer_name=signer_name,
+        signer_contact=signer_contact,
+        publicity_type=publicity_type,
+        made_on=made_on,
+        valid_to=valid_to,
+        matter=matter,
+        remark=remark,
     )
-    liability = clean_text(
-        errors, "liability", liability, TEXT_MAX, multiline=True, missing=_("请填写违诺责任。")
-    )
-    remark = clean_text(errors, "remark", remark, REASON_MAX, required=False)
-    signer_name = clean_text(
-        errors, "signer_name", signer_name, SIGNER_MAX, missing=_("请填写签署人姓名。")
-    )
-    phone = "".join(unicodedata.normalize("NFKC", signer_contact or "").split())
-    if not phone:
-        errors.setdefault("signer_contact", []).append(_("请填写签署人联系电话。"))
-    elif not PHONE.match(phone):
-        errors.setdefault("signer_contact", []).append(
-            _("联系电话格式不正确:请填写 11 位手机号码或带区号的固定电话。")
-        )
-    if not isinstance(department, Department) or not department.active:
-        errors.setdefault("department", []).append(_("请选择承诺受理单位。"))
-        department = None
-    made_on = made_on or day
-    if made_on > day:
-        errors.setdefault("made_on", []).append(_("承诺作出日期不能晚于今天。"))
-    if valid_to is not None and valid_to < made_on:
-        errors.setdefault("valid_to", []).append(_("承诺有效期不能早于承诺作出日期。"))
-    matter_obj = _resolve_matter(matter)
-    if matter not in (None, "") and (matter_obj is None or not matter_obj.active):
-        errors.setdefault("matter", []).append(_("审批事项不存在或已停用。"))
-    if commitment_type == CommitmentType.APPROVAL and matter_obj is None:
-        errors.setdefault("matter", []).append(_("审批替代型承诺须选择所替代的审批事项。"))
+    department, made_on, matter_obj = items["department"], items["made_on"], items["matter"]
     record = _resolve_record(repaired_record)
     if commitment_type == CommitmentType.REPAIR:
         if record is None:
@@ -285,20 +337,20 @@ def sign_commitment(
         committer_kind=subject.kind,
         committer_code=committer_code(subject),
         commitment_type=commitment_type,
-        reason=reason,
-        content=content,
-        liability=liability,
+        reason=items["reason"],
+        content=items["content"],
+        liability=items["liability"],
         made_on=made_on,
         valid_to=valid_to,
         performance=Performance.PENDING,
         department=department,
         publicity_type=publicity_type,
-        remark=remark,
+        remark=items["remark"],
         source=source,
         matter=matter_obj,
         repaired_record=record,
-        signer_name=signer_name,
-        signer_contact=phone,
+        signer_name=items["signer_name"],
+        signer_contact=items["signer_contact"],
         created_by=principal.label[:150],
     )
     attach_letter(commitment)
@@ -315,73 +367,3 @@ def sign_commitment(
     )
     record_event(principal, "commitments.sign", commitment, after=commitment_snapshot(commitment))
     return commitment
-
-
-def subject_for_signing(
-    kind: str, name: str, *, uscc: str | None = None, id_number: str | None = None
-):
-    """The subject an online signer names: an organisation or 个体工商户 by its 统一社会信用代码,
-    a natural person by name and 身份证号. A subject not yet in the register is registered
-    (`subjects.services.register_subject`, acting as the platform, reason 网上签署信用承诺);
-    call it inside the signing transaction so a refused signing registers nobody.
-
-    Refused (ValidationError by field, Chinese): an invalid code; a code whose kind is not the
-    one chosen; a registered person whose name is not the one given (the number is never
-    echoed); an organisation whose registered name (or a former name) is not the one given."""
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationError({"name": [_("请填写承诺人名称或姓名。")]})
-    if kind not in SubjectKind.values:
-        raise ValidationError({"kind": [_("请选择承诺人类别。")]})
-    system = Principal.system("portal commitments")
-    if kind == SubjectKind.PERSON:
-        check = identifiers.check_ric(id_number or "")
-        if not check.valid:
-            raise ValidationError({"id_number": [_("身份证号码有误,请核对后重新填写。")]})
-        found = find_subject(id_number=check.normalized).subject
-        if found is None:
-            return register_subject(
-                system,
-                kind=kind,
-                name=name,
-                id_number=check.normalized,
-                reason=_("网上签署信用承诺"),
-            )
-        if found.kind != SubjectKind.PERSON or names.normalize_name(
-            found.name
-        ) != names.normalize_name(name):
-            raise ValidationError({"name": [_("姓名与身份证号码不一致,请核对。")]})
-        return found
-    check = identifiers.check_uscc(uscc or "")
-    if not check.valid:
-        raise ValidationError({"uscc": check.errors})
-    code = check.normalized
-    if identifiers.subject_kind_for_uscc(code) != kind:
-        raise ValidationError(
-            {
-                "kind": [
-                    _("以 92 开头的统一社会信用代码属于个体工商户,请核对承诺人类别。")
-                    if code.startswith("92")
-                    else _("个体工商户的统一社会信用代码应以 92 开头,请核对承诺人类别。")
-                ]
-            }
-        )
-    found = find_subject(uscc=code).subject
-    if found is None:
-        return register_subject(
-            system, kind=kind, name=name, uscc=code, reason=_("网上签署信用承诺")
-        )
-    norm = names.normalize_name(name)
-    known = {names.normalize_name(found.name)} | set(
-        found.former_names.values_list("name_norm", flat=True)
-    )
-    if norm not in known:
-        raise ValidationError(
-            {
-                "name": [
-                    _("该统一社会信用代码登记的名称为“%(name)s”,请核对承诺人名称。")
-                    % {"name": found.name}
-                ]
-            }
-        )
-    return found

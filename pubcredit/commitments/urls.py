@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.commitment_detail, name="detail"),
     path("<int:pk>/assess/", views.commitment_assess, name="assess"),
     path("<int:pk>/letter/", views.commitment_letter, name="letter"),
+    path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("requests/<int:pk>/decide/", views.request_decide, name="request_decide"),
 ]

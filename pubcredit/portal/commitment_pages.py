@@ -1,11 +1,13 @@
 """Public pages of the commitments app (under /commitments/ on the portal): sign a commitment
-online, see the result with the code, download the 信用承诺书 by its token. Thin: the form
-collects, `signing.subject_for_signing` and `signing.sign_commitment` decide and write."""
+online, follow it by its token until the accepting department confirms it (then the code and
+the 信用承诺书), download the letter by its token. Thin: the form collects,
+`confirmation.submit_signing` decides and writes. The answer to a signing is the same whatever
+the register holds ("承诺已提交,待受理部门确认"): it never says whether a name and a code
+match, and it creates no subject."""
 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
@@ -13,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from pubcredit.accounts.permissions import PUBLIC
-from pubcredit.commitments import signing
+from pubcredit.commitments import confirmation
 from pubcredit.commitments.forms import SignForm
-from pubcredit.commitments.models import Commitment
+from pubcredit.commitments.models import Commitment, SigningRequest
 from pubcredit.core import letters, ratelimit
 from pubcredit.subjects.masking import public_name
 
@@ -51,31 +53,27 @@ def sign(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    subject = signing.subject_for_signing(
-                        data["kind"],
-                        data["name"],
-                        uscc=data.get("uscc"),
-                        id_number=data.get("id_number"),
-                    )
-                    commitment = signing.sign_commitment(
-                        PUBLIC,
-                        subject=subject,
-                        commitment_type=data["commitment_type"],
-                        reason=data["reason"],
-                        content=data["content"],
-                        liability=data["liability"],
-                        department=data["department"],
-                        signer_name=data["signer_name"],
-                        signer_contact=data["signer_contact"],
-                        publicity_type=data["publicity_type"],
-                        valid_to=data.get("valid_to"),
-                        matter=data.get("matter"),
-                    )
+                req = confirmation.submit_signing(
+                    PUBLIC,
+                    kind=data["kind"],
+                    name=data["name"],
+                    uscc=data.get("uscc"),
+                    id_number=data.get("id_number"),
+                    commitment_type=data["commitment_type"],
+                    reason=data["reason"],
+                    content=data["content"],
+                    liability=data["liability"],
+                    department=data["department"],
+                    signer_name=data["signer_name"],
+                    signer_contact=data["signer_contact"],
+                    publicity_type=data["publicity_type"],
+                    valid_to=data.get("valid_to"),
+                    matter=data.get("matter"),
+                )
             except ValidationError as exc:
                 _apply_errors(form, exc)
             else:
-                return redirect("portal:commitments:signed", token=commitment.letter_token)
+                return redirect("portal:commitments:submitted", token=req.token)
         status = 422
     else:
         form = SignForm()
@@ -84,6 +82,32 @@ def sign(request):
         "commitments/portal/sign.html",
         {"form": form, "nav_current": "services"},
         status=status,
+    )
+    return _private(response)
+
+
+def submitted(request, token: str):
+    """Where a signer follows an online signing: 待受理部门确认 until the department decides,
+    then the code and the letter (confirmed) or the department's reason (not accepted)."""
+    token = (token or "").strip()
+    req = None
+    if token and len(token) <= 64:
+        req = (
+            SigningRequest.objects.filter(token=token)
+            .select_related("department", "matter", "commitment")
+            .first()
+        )
+    if req is None:
+        raise Http404(_("网上签署记录不存在"))
+    response = render(
+        request,
+        "commitments/portal/submitted.html",
+        {
+            "req": req,
+            "committer_name": public_name(req.committer_name, req.committer_kind),
+            "submitted_text": confirmation.SUBMITTED,
+            "nav_current": "services",
+        },
     )
     return _private(response)
 

@@ -9,6 +9,7 @@ app_name = "commitments"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:commitments:sign"), name="index"),
     path("sign/", portal_views.sign, name="sign"),
+    path("submitted/<str:token>/", portal_views.submitted, name="submitted"),
     path("signed/<str:token>/", portal_views.signed, name="signed"),
     path("letters/<str:token>/", portal_views.letter, name="letter"),
 ]

@@ -133,9 +133,10 @@ def search_subjects(
     """The public credit search.
 
     Guarantees: an 18-character 统一社会信用代码 finds that organisation exactly; a full, valid
-    身份证号 finds that natural person, shown masked (and never any other person); anything else
-    is a name search over organisations and 个体工商户 only (natural persons are never found by
-    name), by any substring of at least two characters of a current or former name, ranked
+    身份证号 finds that natural person, shown masked (and never any other person), only while
+    something about them is public (a person with nothing public gets exactly the answer of an
+    unknown number); anything else is a name search over organisations and 个体工商户 only
+    (natural persons are never found by name), by any substring of at least two characters of a current or former name, ranked
     shortest name first, optionally filtered by district and kind; at most
     search.RESULT_CAP results are counted and paged. Read-only, apart from indexing a few
     subjects registered since the last refresh."""
@@ -200,6 +201,10 @@ def _search_identifier(outcome: SearchOutcome, compact: str) -> SearchOutcome:
             .only(*_SUBJECT_FIELDS)
             .first()
         )
+        if subject is not None and not any(subject_tab_counts(subject.pk).values()):
+            # Nothing about this person is public: answered exactly as an unknown number, so
+            # the lookup never confirms that someone is in the register.
+            subject = None
     else:
         outcome.mode = "uscc"
         subject = (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.core import ratelimit
+from pubcredit.core.identifiers import normalize_identifier
 from pubcredit.measures.models import MeasureKind
 from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
@@ -26,6 +27,7 @@ from pubcredit.publicity.public import (
     public_subject,
     resolve_subject_ref,
 )
+from pubcredit.subjects.masking import mask_code
 
 SEARCH_QUERY_MAX_LENGTH = 100
 PER_PAGE = 20
@@ -114,6 +116,21 @@ def credit_services(request):
 # --------------------------------------------------------------------------- search
 
 
+def _search_context(outcome, district: str, kind: str) -> dict:
+    return {
+        "outcome": outcome,
+        "query": outcome.query,
+        "district": district,
+        "kind": kind,
+        "districts": district_choices(),
+        "kinds": [
+            (SubjectKind.ORG.value, SubjectKind.ORG.label),
+            (SubjectKind.INDIVIDUAL_BUSINESS.value, SubjectKind.INDIVIDUAL_BUSINESS.label),
+        ],
+        "result_cap": RESULT_CAP,
+    }
+
+
 def search(request):
     """The credit search. The forms post, so a 身份证号 never lands in a URL (or a server log);
     a name or USCC search is redirected to its GET address, which can be paged and bookmarked."""
@@ -127,6 +144,21 @@ def search(request):
     if request.method == "POST" and query and not services.is_person_query(query):
         params = {k: v for k, v in {"q": query, "district": district, "kind": kind}.items() if v}
         return redirect(reverse("portal:search") + "?" + urlencode(params))
+    if request.method != "POST" and services.is_person_query(query):
+        # An ID number in a URL ends up in access logs and browser history: refused, and not
+        # echoed (the page's own links, e.g. the language switch's "next", use the bare path).
+        request.META["QUERY_STRING"] = ""
+        outcome = services.SearchOutcome(
+            query=mask_code(normalize_identifier(query)),
+            mode="invalid",
+            message=_(
+                "按身份证号码查询请在上方查询框中输入号码后点击“查询”(表单提交),"
+                "号码不会出现在网址中;请勿把身份证号码写在网址里。"
+            ),
+        )
+        return render(
+            request, "portal/search.html", _search_context(outcome, district, kind), status=400
+        )
     page = _page_number(request)
     outcome = services.search_subjects(
         query,
@@ -135,18 +167,7 @@ def search(request):
         offset=(page - 1) * PER_PAGE,
         limit=PER_PAGE,
     )
-    context = {
-        "outcome": outcome,
-        "query": outcome.query,
-        "district": district,
-        "kind": kind,
-        "districts": district_choices(),
-        "kinds": [
-            (SubjectKind.ORG.value, SubjectKind.ORG.label),
-            (SubjectKind.INDIVIDUAL_BUSINESS.value, SubjectKind.INDIVIDUAL_BUSINESS.label),
-        ],
-        "result_cap": RESULT_CAP,
-    }
+    context = _search_context(outcome, district, kind)
     if outcome.mode == "name" and outcome.total:
         context["pagination"] = _pagination(request, page, outcome.total)
     return render(request, "portal/search.html", context)

@@ -270,3 +270,50 @@ def test_batches_are_private_to_their_submitter(
         f"/api/v1/checks/batches/{batch.pk}", HTTP_AUTHORIZATION=f"Bearer {accounts['system'][1]}"
     )
     assert response.status_code == 404
+
+
+HOSTILE = ('=HYPERLINK("http://evil.example/","点此")', "+1+1", "-2+3", "@SUM(1)")
+
+
+def _sheet_xml(content: bytes) -> str:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(content)) as book:
+        return "".join(
+            book.read(name).decode("utf-8")
+            for name in book.namelist()
+            if name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"
+        )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_hostile_cells_come_back_inert(
+    suffix, system, accounts, django_capture_on_commit_callbacks
+):
+    """A name cell that a spreadsheet would run (=, +, -, @) is echoed with a leading ' and
+    never as a formula, in the csv and in the xlsx result."""
+    frame = pl.DataFrame({"名称": list(HOSTILE), "事项": ["FINANCING"] * len(HOSTILE)})
+    buffer = io.BytesIO()
+    if suffix == ".csv":
+        frame.write_csv(buffer)
+    else:
+        frame.write_excel(buffer)
+    client, clear = Client(), accounts["bank"][1]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(client, clear, buffer.getvalue(), "hostile" + suffix)
+    batch_id = response.json()["id"]
+    got = client.get(
+        f"/api/v1/checks/batches/{batch_id}/result", HTTP_AUTHORIZATION=f"Bearer {clear}"
+    )
+    content = b"".join(got.streaming_content)
+    result, _disposition = read_result(client, clear, batch_id)
+    assert result["查询内容"].to_list() == [
+        '\'=HYPERLINK("http://evil.example/","点此")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(1)",
+    ]
+    if suffix == ".xlsx":
+        assert content[:2] == b"PK" and "<f>" not in _sheet_xml(content)
+    else:
+        assert b"\n=" not in content and b",=" not in content

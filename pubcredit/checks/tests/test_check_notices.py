@@ -12,10 +12,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from pubcredit.checks import notices as check_notices
-from pubcredit.checks.models import CheckNotification, CreditCheck, WebhookDelivery
+from pubcredit.checks.models import (
+    CheckNotification,
+    CheckWebhook,
+    CreditCheck,
+    WebhookDelivery,
+)
 from pubcredit.checks.services import run_check
 from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
@@ -25,10 +31,16 @@ from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.usefixtures("seeded")
 
 
+@pytest.fixture
+def allow_local(settings):
+    """The local receiver listens on 127.0.0.1: allowed only with the intranet setting on."""
+    settings.PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = True
+
+
 class Receiver:
     """A local HTTP server that records every POST and answers with the next queued status."""
 
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), location=""):
         self.requests: list[dict] = []
         self.statuses = list(statuses)
         receiver = self
@@ -39,8 +51,12 @@ class Receiver:
                 receiver.requests.append({"headers": dict(self.headers), "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_POST  # a followed redirect would arrive as a GET
 
             def log_message(self, *args):
                 pass
@@ -66,7 +82,7 @@ def today_black(system, subject, code="BLK_WAGE_ARREARS"):
 
 
 def test_new_black_entry_notifies_recent_checkers_and_posts_the_webhook(
-    system, make_subject, accounts, django_capture_on_commit_callbacks
+    system, make_subject, accounts, django_capture_on_commit_callbacks, allow_local
 ):
     company = make_subject()
     bank_key, _bank_clear = accounts["bank"]
@@ -149,7 +165,7 @@ def test_red_entries_and_unchecked_subjects_notify_nobody(
     assert CheckNotification.objects.count() == 0
 
 
-def test_unreachable_webhook_fails_after_max_attempts(system, make_subject, accounts):
+def test_unreachable_webhook_fails_after_max_attempts(system, make_subject, accounts, allow_local):
     bank = principal_of(accounts["bank"][0])
     company = make_subject()
     run_check(bank, uscc=company.uscc, matter="FINANCING")
@@ -190,3 +206,79 @@ def test_notifications_are_listed_for_their_recipient_only(system, make_subject,
     ).json()
     assert theirs == []
     assert check_notices.mark_read(principal_of(bank_key), [mine[0]["id"]]) == 1
+
+
+# --------------------------------------------------------------------------- forged targets
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://[::1]/hook",
+        "http://10.0.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://224.0.0.1/hook",
+        "http://0.0.0.0/hook",
+        "http://localhost:8000/hook",  # a host name resolving to 127.0.0.1
+        "http://[::ffff:127.0.0.1]/hook",
+    ],
+)
+def test_webhooks_to_internal_addresses_are_refused(url, accounts):
+    bank = principal_of(accounts["bank"][0])
+    with pytest.raises(ValidationError) as caught:
+        check_notices.register_webhook(bank, url)
+    message = caught.value.message_dict["url"][0]
+    assert message.startswith("通知地址不能指向"), message
+    assert not CheckWebhook.objects.filter(api_key=accounts["bank"][0]).exists()
+
+
+def test_a_public_address_is_accepted(accounts):
+    hook = check_notices.register_webhook(principal_of(accounts["bank"][0]), "https://1.2.3.4/h")
+    assert hook.url == "https://1.2.3.4/h"
+
+
+def test_the_intranet_setting_allows_private_ranges_only(accounts, settings):
+    bank = principal_of(accounts["bank"][0])
+    settings.PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = True
+    assert check_notices.register_webhook(bank, "http://10.0.0.1/hook").url.startswith("http://10.")
+    for url in ("http://169.254.169.254/", "http://224.0.0.1/", "http://0.0.0.0/"):
+        with pytest.raises(ValidationError):
+            check_notices.register_webhook(bank, url)
+
+
+def _pending_delivery(system, make_subject, accounts, url):
+    bank = principal_of(accounts["bank"][0])
+    company = make_subject()
+    run_check(bank, uscc=company.uscc, matter="FINANCING")
+    check_notices.register_webhook(bank, url)
+    notes = check_notices.notify_checkers([today_black(system, company).pk])
+    return WebhookDelivery.objects.get(notification=notes[0])
+
+
+def test_delivery_checks_the_target_again(system, make_subject, accounts, settings):
+    """Registered while allowed, then the setting is off: the worker refuses to POST."""
+    settings.PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = True
+    with Receiver() as server:
+        delivery = _pending_delivery(system, make_subject, accounts, server.url)
+        settings.PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = False
+        done = check_notices.deliver(delivery.pk)
+        assert server.requests == []
+    assert done.status == WebhookDelivery.Status.PENDING and done.attempt_count == 1
+    assert done.attempts[0]["status_code"] is None
+    assert done.attempts[0]["error"].startswith("refused: 通知地址不能指向本机回环地址")
+
+
+def test_a_redirect_is_not_followed_and_host_is_kept(system, make_subject, accounts, allow_local):
+    with Receiver() as elsewhere:
+        with Receiver(statuses=(302,), location=elsewhere.url) as server:
+            port = server.server.server_address[1]
+            url = f"http://localhost:{port}/pubcredit/hook"
+            delivery = _pending_delivery(system, make_subject, accounts, url)
+            done = check_notices.deliver(delivery.pk)
+            assert len(server.requests) == 1
+        assert elsewhere.requests == []
+    headers = {k.lower(): v for k, v in server.requests[0]["headers"].items()}
+    assert headers["host"] == f"localhost:{port}"
+    assert done.status == WebhookDelivery.Status.PENDING
+    assert done.attempts[0]["status_code"] == 302 and done.attempts[0]["error"] == "HTTP 302"

@@ -253,19 +253,28 @@ def test_system_registers_a_webhook(api, accounts):
     client, clear = api
     response = client.put(
         f"{URL}/webhook",
-        json.dumps({"url": "http://127.0.0.1:9/hook"}),
+        json.dumps({"url": "https://1.2.3.4:9/hook"}),
         content_type="application/json",
         **bearer(clear),
     )
     assert response.status_code == 200, response.content
     first = response.json()
-    assert first["url"] == "http://127.0.0.1:9/hook" and len(first["secret"]) == 64
+    assert first["url"] == "https://1.2.3.4:9/hook" and len(first["secret"]) == 64
     assert client.get(f"{URL}/webhook", **bearer(clear)).json() == first
     bad = client.put(
         f"{URL}/webhook", json.dumps({"url": "ftp://x"}), content_type="application/json",
         **bearer(clear),
     )  # fmt: skip
     assert_error_shape(bad, 422, "invalid")
+    internal = client.put(
+        f"{URL}/webhook", json.dumps({"url": "http://169.254.169.254/latest/meta-data/"}),
+        content_type="application/json", **bearer(clear),
+    )  # fmt: skip
+    assert_error_shape(internal, 422, "invalid")
+    assert "通知地址不能指向链路本地地址" in internal.json()["message"] + str(
+        internal.json()["details"]
+    )
+    assert client.get(f"{URL}/webhook", **bearer(clear)).json() == first
     assert_error_shape(client.get(f"{URL}/webhook", **bearer(accounts["system"][1])), 404)
 
 

@@ -20,6 +20,7 @@ import polars as pl
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from pubcredit.core.spreadsheets import formula_safe
 from pubcredit.intake.engine.cleaning import clean_frame
 from pubcredit.intake.engine.mapping import ColumnMatch, auto_map, make_header_score
 from pubcredit.intake.engine.reading import RawTable, SkippedRow, read_table
@@ -294,7 +295,7 @@ def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
                 value = row[c]
                 if c == 6:
                     value = _(_SEVERITY.get(value, value or ""))
-                sheet.write_string(r, c, "" if value is None else str(value))
+                sheet.write_string(r, c, formula_safe("" if value is None else str(value)))
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(errors.height, 1), len(headers) - 1)
     finally:

@@ -1,5 +1,7 @@
 """The public read API (/api/v1/public/…): no key needed, paginated, rate-limited, masked."""
 
+import re
+
 import pytest
 
 from pubcredit.testing.portalkit import licence, make_ric, make_uscc, penalty, subject_of, submit
@@ -164,3 +166,59 @@ def test_rate_limit_is_per_client_address_with_the_error_shape(client, city, set
     # X-Forwarded-For is not trusted unless configured: it cannot dodge the limit.
     spoofed = client.get(f"{API}/news", HTTP_X_FORWARDED_FOR="198.51.100.7")
     assert spoofed.status_code == 429
+
+
+QUIET_ID = make_ric(303, birth="19800101")  # in the register, nothing public
+UNKNOWN_ID = make_ric(304, birth="19800101")  # not in the register
+
+
+def _lookup(client, number):
+    return client.post(
+        f"{API}/persons/lookup", {"id_number": number}, content_type="application/json"
+    )
+
+
+def test_a_person_with_nothing_public_is_answered_like_an_unknown_number(client, city, system):
+    """Finding 7: the lookup never confirms that someone is in the register."""
+    submit(
+        system, "CF", [penalty(5, name="王静", kind="自然人", id_number=QUIET_ID, days_ago=2000)]
+    )
+    from pubcredit.subjects.models import Subject
+
+    assert Subject.objects.filter(kind="person").count() == 2  # both are registered
+    quiet, unknown = _lookup(client, QUIET_ID), _lookup(client, UNKNOWN_ID)
+    assert quiet.status_code == unknown.status_code == 200
+    expected = {
+        "mode": "id",
+        "total": 0,
+        "more": False,
+        "offset": 0,
+        "limit": 1,
+        "message": "",
+        "items": [],
+    }
+    assert {k: v for k, v in quiet.json().items() if k != "query"} == expected
+    assert {k: v for k, v in unknown.json().items() if k != "query"} == expected
+    assert quiet.json()["query"] == QUIET_ID[:6] + "********" + QUIET_ID[-4:]
+    # The portal form answers alike too.
+    pages = [client.post("/search/", {"q": n}) for n in (QUIET_ID, UNKNOWN_ID)]
+    assert [p.status_code for p in pages] == [200, 200]
+    texts = [
+        p.content.decode().replace(n[:6] + "********" + n[-4:], "ID")
+        for p, n in zip(pages, (QUIET_ID, UNKNOWN_ID), strict=True)
+    ]
+    texts = [re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]*"', "", t) for t in texts]
+    assert texts[0] == texts[1] and "王*" not in texts[0]
+    # Someone with something public is still found.
+    assert [i["name"] for i in _lookup(client, PERSON_ID).json()["items"]] == ["李**"]
+
+
+def test_an_id_number_in_a_search_address_is_refused(client, city):
+    page = client.get("/search/", {"q": PERSON_ID})
+    html = page.content.decode()
+    assert page.status_code == 400
+    assert "按身份证号码查询请在上方查询框中输入号码" in html
+    assert PERSON_ID not in html and "李**" not in html
+    assert 'method="post"' in html  # the form to use instead
+    api = client.get(f"{API}/search", {"q": PERSON_ID})
+    assert api.status_code == 422 and "POST" in api.json()["message"]

@@ -134,10 +134,16 @@ def test_uscc_search_is_exact(city, system):
     assert wrong.mode == "invalid" and wrong.hits == [] and "校验" in wrong.message
 
 
-def test_a_person_is_found_only_by_a_full_id_number_and_shown_masked(system):
+def test_a_person_is_found_only_by_a_full_id_number_and_shown_masked(platform, system):
+    from pubcredit.testing.portalkit import penalty, submit
+
     person = register_subject(
         system, kind=SubjectKind.PERSON, name="张三丰", id_number="370303198001010012"
     )
+    # In the register with nothing public: answered like an unknown number.
+    quiet = search_subjects("370303198001010012")
+    assert (quiet.mode, quiet.hits, quiet.total) == ("id", [], 0)
+    submit(system, "CF", [penalty(9, name="张三丰", kind="自然人", id_number="370303198001010012")])
     outcome = search_subjects("370303198001010012")
     assert outcome.mode == "id"
     [hit] = outcome.hits
