@@ -156,3 +156,13 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PUBCREDIT_LOG_LEVEL", "WARNING")},
 }
+
+# --- Background jobs (pubcredit.core.jobs) --------------------------------------------------
+# `core` is an app for its one table, the job leases. It comes before django_tasks_db so that
+# its `db_worker` (django-tasks-db's worker, hardened: see pubcredit/core/jobs.py) is the one
+# `pubcredit db_worker` runs.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "pubcredit.core")
+# Seconds a worker's lease on a long job lasts without a heartbeat (one every quarter of it);
+# a job whose worker died is re-enqueued by the sweeper, at most PUBCREDIT_JOB_MAX_ATTEMPTS runs.
+PUBCREDIT_JOB_LEASE_SECONDS = int(os.environ.get("PUBCREDIT_JOB_LEASE_SECONDS", "120"))
+PUBCREDIT_JOB_MAX_ATTEMPTS = int(os.environ.get("PUBCREDIT_JOB_MAX_ATTEMPTS", "3"))

@@ -36,6 +36,7 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import DEPARTMENT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core.bulkload import bulk_copy
+from pubcredit.core.jobs import retry_locked
 from pubcredit.intake import loading
 from pubcredit.intake.engine.pipeline import run_engine
 from pubcredit.intake.engine.reading import UnreadableFile
@@ -236,9 +237,11 @@ def submit_rows(
 # --------------------------------------------------------------------------- processing
 
 
+@retry_locked
 def _update(submission_id: int, **values) -> int:
     """Commit a status/progress change at once (unless the caller holds a transaction), never
-    touching a submission that is already done."""
+    touching a submission that is already done (retried while SQLite is locked by another
+    writer)."""
     return (
         Submission.objects.filter(pk=submission_id)
         .exclude(status=Submission.Status.DONE)
@@ -389,7 +392,7 @@ def process_submission(submission_id: int) -> Submission:
         table.frame = table.frame.clear()  # the raw cells are not needed any more: free them
     _update(submission_id, status=Submission.Status.LOADING, progress=60)
     try:
-        _load(submission_id, result, engine_seconds)
+        retry_locked(_load)(submission_id, result, engine_seconds)
     except Exception as exc:
         logger.exception("loading submission %s failed", submission_id)
         if isinstance(exc, WriteError):  # intake's LoadError, or the records writer's
