@@ -5,10 +5,11 @@
   the test must commit what the processes should see, so `shared_db` asks for a transactional
   test (flushed afterwards, the reference data put back).
 - SQLite: pytest-django's test database lives in memory, where no other process can reach it;
-  it is copied (SQLite's backup API: schema, reference data, everything committed) into a file
-  the processes share.
+  `share()` copies it (SQLite's backup API: schema, reference data, what the test committed so
+  far) into a file the processes share. Call it once the test has prepared its data; from then
+  on the test reads that file (`query`), not its own connection.
 
-`query` reads what the processes wrote, from the database they use.
+Files the test stores (raw uploads) go to MEDIA_ROOT, which is the processes' too.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from django.db import connection
 
 
 class SharedDatabase:
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, settings):
         self.vendor = connection.vendor
-        connection.ensure_connection()
+        self.path = tmp / "shared.sqlite3"
+        settings.MEDIA_ROOT = tmp / "var" / "media"
         if self.vendor == "postgresql":
             s = connection.settings_dict
             auth = (s.get("USER") or "postgres") + (
@@ -35,12 +37,6 @@ class SharedDatabase:
             host, port = s.get("HOST") or "127.0.0.1", s.get("PORT") or 5432
             self.url = f"postgres://{auth}@{host}:{port}/{s['NAME']}"
         else:
-            self.path = tmp / "shared.sqlite3"
-            target = sqlite3.connect(self.path)
-            try:
-                connection.connection.backup(target)
-            finally:
-                target.close()
             self.url = f"sqlite:///{self.path}"
         self.env = {
             **os.environ,
@@ -49,6 +45,16 @@ class SharedDatabase:
             "PUBCREDIT_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
             "PUBCREDIT_INTAKE_FAILPOINT": "",
         }
+
+    def share(self) -> None:
+        """Make what the test committed so far visible to the processes (see the docstring)."""
+        if self.vendor == "sqlite":
+            connection.ensure_connection()
+            target = sqlite3.connect(self.path)
+            try:
+                connection.connection.backup(target)
+            finally:
+                target.close()
 
     def query(self, sql: str, params=()) -> list[tuple]:
         """Rows of `sql` (placeholders `?`) as the processes' database has them now."""
@@ -70,5 +76,5 @@ class SharedDatabase:
 
 
 @pytest.fixture
-def shared_db(transactional_db, tmp_path) -> SharedDatabase:
-    return SharedDatabase(tmp_path)
+def shared_db(transactional_db, tmp_path, settings) -> SharedDatabase:
+    return SharedDatabase(tmp_path, settings)
