@@ -36,13 +36,17 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import DEPARTMENT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core.bulkload import bulk_copy
-from pubcredit.core.jobs import retry_locked
+from pubcredit.core.jobs import retry_locked, run_leased
 from pubcredit.intake import loading
 from pubcredit.intake.engine.pipeline import run_engine
 from pubcredit.intake.engine.reading import UnreadableFile
 from pubcredit.intake.engine.spec import CategorySpec
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
-from pubcredit.intake.tasks import backfill_subject_name_keys, process_submission_task
+from pubcredit.intake.tasks import (
+    SUBMISSION_JOB,
+    backfill_subject_name_keys,
+    process_submission_task,
+)
 from pubcredit.records.models import SubjectLink
 from pubcredit.records.services import link_subject
 from pubcredit.records.writing import WriteError
@@ -203,7 +207,10 @@ def submit_file(
     if background:
         transaction.on_commit(lambda: process_submission_task.enqueue(submission.pk))
         return submission
-    return process_submission(submission.pk)
+    # Leased like the task (core.jobs): if this process dies mid-way, the sweeper hands the
+    # submission to the task worker.
+    done = run_leased(SUBMISSION_JOB, submission.pk, lambda: process_submission(submission.pk))
+    return done or Submission.objects.get(pk=submission.pk)
 
 
 def submit_rows(

@@ -14,6 +14,8 @@ Idempotent twice over:
 - the tasks themselves are idempotent (the publicity sweep and the list expiry change nothing
   the second time on a day), so a duplicate would be harmless.
 
+Every 5 minutes `jobs.sweep` takes over the long jobs whose worker died (pubcredit.core.jobs).
+
 A scheduler started late (or down at 00:05) enqueues the day's jobs as soon as it runs: the
 sweep for today covers every day missed, since it ends whatever ended on or before today.
 """
