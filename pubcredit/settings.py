@@ -166,3 +166,8 @@ INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "pubcredit.core")
 # a job whose worker died is re-enqueued by the sweeper, at most PUBCREDIT_JOB_MAX_ATTEMPTS runs.
 PUBCREDIT_JOB_LEASE_SECONDS = int(os.environ.get("PUBCREDIT_JOB_LEASE_SECONDS", "120"))
 PUBCREDIT_JOB_MAX_ATTEMPTS = int(os.environ.get("PUBCREDIT_JOB_MAX_ATTEMPTS", "3"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Seconds a SQLite write waits for another process's write lock ("database is locked").
+    DATABASES["default"]["OPTIONS"]["timeout"] = float(
+        os.environ.get("PUBCREDIT_SQLITE_TIMEOUT", "30")
+    )

@@ -20,6 +20,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -53,8 +54,26 @@ class SharedDatabase:
             target = sqlite3.connect(self.path)
             try:
                 connection.connection.backup(target)
+                target.execute("PRAGMA journal_mode=WAL")  # as the processes will open it
             finally:
                 target.close()
+
+    def hold_write_lock(self):
+        """Take the database's write lock from another connection (as a long intake in another
+        process holds it) and return the function that releases it. PostgreSQL locks rows,
+        not the database: there the task results table is locked instead."""
+        if self.vendor == "postgresql":
+            conn = psycopg.connect(self.url, autocommit=False)
+            conn.execute("LOCK TABLE django_tasks_database_dbtaskresult IN EXCLUSIVE MODE")
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("BEGIN IMMEDIATE")
+
+        def release() -> None:
+            conn.rollback()
+            conn.close()
+
+        return release
 
     def query(self, sql: str, params=()) -> list[tuple]:
         """Rows of `sql` (placeholders `?`) as the processes' database has them now."""

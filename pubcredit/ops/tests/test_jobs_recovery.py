@@ -1,6 +1,6 @@
-"""A real task worker killed (SIGKILL) in the middle of an intake load, on the suite's database
-(SQLite file or PostgreSQL): the sweeper takes the job over and a new worker loads the
-submission, every row exactly once."""
+"""Real task workers on the suite's database (SQLite file or PostgreSQL): one killed (SIGKILL) in
+the middle of an intake load, whose job the sweeper takes over so that a new worker loads the
+submission, every row exactly once; one that meets a locked database and waits it out."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+from django.utils.module_loading import import_string
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.core.jobs import WORKER_LOST
@@ -21,6 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("worker-processes")]
 # Enough rows for the load to last a second or more: the worker is killed inside it.
 ROWS = 10_000
 TASK = "pubcredit.intake.tasks.process_submission_task"
+SWEEP = "pubcredit.ops.schedule.sweep_jobs_task"
 
 
 def _wait_for(db, sql: str, params, want, *, timeout: float = 90.0):
@@ -135,3 +137,38 @@ def test_a_worker_killed_mid_load_is_taken_over_and_the_rows_load_exactly_once(
             "SELECT status FROM django_tasks_database_dbtaskresult WHERE task_path = ?", (TASK,)
         )
     ) == ["FAILED", "SUCCESSFUL"]
+
+
+def test_a_worker_waits_out_a_locked_database_instead_of_exiting(shared_db, settings):
+    db = shared_db
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    import_string(SWEEP).enqueue()
+    db.share()
+    # Another process holds the write lock for longer than the worker's busy timeout (0.2 s
+    # here, 30 s by default), as a long intake load does on SQLite.
+    db.env["PUBCREDIT_SQLITE_TIMEOUT"] = "0.2"
+    release = db.hold_write_lock()
+    worker = subprocess.Popen(
+        db.command("db_worker", "--batch", "--queue-name", "*", "--no-reload"),
+        env=db.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        # SQLite: the worker met the lock (and waits); PostgreSQL: it is up, its poll blocked.
+        marker = "database locked" if db.vendor == "sqlite" else "Starting worker"
+        seen = []
+        for line in worker.stdout:
+            seen.append(line)
+            if marker in line:
+                break
+        time.sleep(1)
+    finally:
+        release()
+    output = "".join(seen) + worker.communicate(timeout=120)[0]
+    assert worker.returncode == 0, output
+    assert marker in output
+    assert db.query(
+        "SELECT status FROM django_tasks_database_dbtaskresult WHERE task_path = ?", (SWEEP,)
+    ) == [("SUCCESSFUL",)]
