@@ -169,3 +169,18 @@ PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = os.environ.get("PUBCREDIT_WEBHOOK_ALLOW_PRIVAT
     "true",
     "yes",
 )
+
+# --- Background jobs (pubcredit.core.jobs) --------------------------------------------------
+# `core` is an app for its one table, the job leases. It comes before django_tasks_db so that
+# its `db_worker` (django-tasks-db's worker, hardened: see pubcredit/core/jobs.py) is the one
+# `pubcredit db_worker` runs.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("django_tasks_db"), "pubcredit.core")
+# Seconds a worker's lease on a long job lasts without a heartbeat (one every quarter of it);
+# a job whose worker died is re-enqueued by the sweeper, at most PUBCREDIT_JOB_MAX_ATTEMPTS runs.
+PUBCREDIT_JOB_LEASE_SECONDS = int(os.environ.get("PUBCREDIT_JOB_LEASE_SECONDS", "120"))
+PUBCREDIT_JOB_MAX_ATTEMPTS = int(os.environ.get("PUBCREDIT_JOB_MAX_ATTEMPTS", "3"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Seconds a SQLite write waits for another process's write lock ("database is locked").
+    DATABASES["default"]["OPTIONS"]["timeout"] = float(
+        os.environ.get("PUBCREDIT_SQLITE_TIMEOUT", "30")
+    )

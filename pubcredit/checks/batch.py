@@ -65,6 +65,7 @@ from pubcredit.checks.services import (
 from pubcredit.checks.tasks import run_batch_task
 from pubcredit.commitments.queries import commitments_in_force
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
+from pubcredit.core.jobs import retry_locked
 from pubcredit.core.spreadsheets import formula_safe_frame
 from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
 from pubcredit.measures import rules as rules_mod
@@ -185,6 +186,7 @@ def _columns(table) -> dict[str, str]:
     return found
 
 
+@retry_locked
 def _progress(batch_id: int, percent: int) -> None:
     CheckBatch.objects.filter(pk=batch_id).update(progress=percent)
 
@@ -210,6 +212,7 @@ def run_batch(batch_id: int, *, today=None) -> CheckBatch:
     return CheckBatch.objects.get(pk=batch_id)
 
 
+@retry_locked
 def _fail(batch_id: int, message: str) -> None:
     CheckBatch.objects.filter(pk=batch_id).update(
         status=CheckBatch.Status.FAILED, error_message=message, finished_at=timezone.now()

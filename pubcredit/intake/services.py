@@ -36,12 +36,17 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import DEPARTMENT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core.bulkload import bulk_copy
+from pubcredit.core.jobs import retry_locked, run_leased
 from pubcredit.intake import loading
 from pubcredit.intake.engine.pipeline import run_engine
 from pubcredit.intake.engine.reading import UnreadableFile
 from pubcredit.intake.engine.spec import CategorySpec
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
-from pubcredit.intake.tasks import backfill_subject_name_keys, process_submission_task
+from pubcredit.intake.tasks import (
+    SUBMISSION_JOB,
+    backfill_subject_name_keys,
+    process_submission_task,
+)
 from pubcredit.records.models import SubjectLink
 from pubcredit.records.services import link_subject
 from pubcredit.records.writing import WriteError
@@ -202,7 +207,10 @@ def submit_file(
     if background:
         transaction.on_commit(lambda: process_submission_task.enqueue(submission.pk))
         return submission
-    return process_submission(submission.pk)
+    # Leased like the task (core.jobs): if this process dies mid-way, the sweeper hands the
+    # submission to the task worker.
+    done = run_leased(SUBMISSION_JOB, submission.pk, lambda: process_submission(submission.pk))
+    return done or Submission.objects.get(pk=submission.pk)
 
 
 def submit_rows(
@@ -236,9 +244,11 @@ def submit_rows(
 # --------------------------------------------------------------------------- processing
 
 
+@retry_locked
 def _update(submission_id: int, **values) -> int:
     """Commit a status/progress change at once (unless the caller holds a transaction), never
-    touching a submission that is already done."""
+    touching a submission that is already done (retried while SQLite is locked by another
+    writer)."""
     return (
         Submission.objects.filter(pk=submission_id)
         .exclude(status=Submission.Status.DONE)
@@ -389,7 +399,7 @@ def process_submission(submission_id: int) -> Submission:
         table.frame = table.frame.clear()  # the raw cells are not needed any more: free them
     _update(submission_id, status=Submission.Status.LOADING, progress=60)
     try:
-        _load(submission_id, result, engine_seconds)
+        retry_locked(_load)(submission_id, result, engine_seconds)
     except Exception as exc:
         logger.exception("loading submission %s failed", submission_id)
         if isinstance(exc, WriteError):  # intake's LoadError, or the records writer's

@@ -14,6 +14,8 @@ Idempotent twice over:
 - the tasks themselves are idempotent (the publicity sweep and the list expiry change nothing
   the second time on a day), so a duplicate would be harmless.
 
+Every 5 minutes `jobs.sweep` takes over the long jobs whose worker died (pubcredit.core.jobs).
+
 A scheduler started late (or down at 00:05) enqueues the day's jobs as soon as it runs: the
 sweep for today covers every day missed, since it ends whatever ended on or before today.
 """
@@ -30,6 +32,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_tasks import task
+
+from pubcredit.core.jobs import sweep
 
 log = logging.getLogger("pubcredit.ops.schedule")
 
@@ -78,6 +82,14 @@ def prune_task_results_task(min_age_days: int = 14) -> str:
     return "pruned"
 
 
+@task()
+def sweep_jobs_task() -> list[dict]:
+    """Take over the long jobs (intake submissions, batch checks…) whose worker died:
+    re-enqueue them, or fail them after too many dead runs (pubcredit.core.jobs.sweep)."""
+
+    return [swept.as_dict() for swept in sweep()]
+
+
 # What runs when (Asia/Shanghai). Keep this list and README.md's in step.
 JOBS: tuple[Job, ...] = (
     Job(
@@ -116,6 +128,12 @@ JOBS: tuple[Job, ...] = (
         "checks.webhooks",
         "pubcredit.checks.tasks.deliver_due_webhooks_task",
         "重试到期的核查通知推送(每 5 分钟)",
+        minutes=5,
+    ),
+    Job(
+        "jobs.sweep",
+        "pubcredit.ops.schedule.sweep_jobs_task",
+        "接管后台进程意外终止的报送入库、批量核查等任务(每 5 分钟)",
         minutes=5,
     ),
 )

@@ -16,5 +16,6 @@ How the tests run:
 
 Kits: `loadkit` (行政处罚 rows as intake hands them over), `listkit` (subjects, list entries,
 public penalties), `checkkit` (credit check builders), `commitkit` (信用承诺), `portalkit` (records
-pushed through intake), `factories` (users of every role), `browser` (Playwright fixtures).
+pushed through intake), `factories` (users of every role), `browser` (Playwright fixtures), `processes` (the test
+database shared with real `pubcredit` processes: a worker to kill, a command).
 """

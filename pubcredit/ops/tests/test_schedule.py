@@ -119,6 +119,8 @@ def test_serve_runs_the_web_server_the_worker_and_the_scheduler():
     assert set(specs) == {"web", "worker", "scheduler"}
     assert specs["web"][-2:] == ["runserver", "127.0.0.1:8123"]
     assert "db_worker" in specs["worker"] and "scheduler" in specs["scheduler"]
+    # No autoreloader around the worker: a reload would stop a long job half way.
+    assert "--no-reload" in specs["worker"]
     assert specs["web"][:3] == [sys.executable, "-m", "pubcredit"]
     only = dict(serve.commands("0.0.0.0:9000", worker=False, scheduler=False, reload=False))
     assert list(only) == ["web"] and only["web"][-1] == "--noreload"
@@ -163,3 +165,23 @@ def test_a_process_ignoring_sigterm_is_killed():
         log=lambda m: None,
     )
     assert code == 0
+
+
+def test_a_worker_that_dies_is_restarted_with_back_off_and_the_site_keeps_running(tmp_path):
+    starts = tmp_path / "starts"
+    messages = []
+    code = serve.supervise(
+        [
+            # Dies at once, as a worker killed with kill -9 or by "database is locked".
+            ("worker", _python(f"open({str(starts)!r}, 'a').write('x'); import os; os._exit(1)")),
+            ("web", _python("import sys, time; time.sleep(2.5); sys.exit(4)")),
+        ],
+        grace=5,
+        backoff=(0.2, 0.4),
+        log=messages.append,
+    )
+    assert code == 4  # the web server's own exit ends serve, as before
+    assert len(starts.read_text()) >= 3  # started, then restarted while the site ran
+    assert "进程 worker 已退出(状态 1),0.2 秒后重新启动。" in messages
+    assert "进程 worker 已退出(状态 1),0.4 秒后重新启动。" in messages  # the pause doubled
+    assert "进程 worker 已重新启动。" in messages
