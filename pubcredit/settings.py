@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pubcredit.accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -181,10 +182,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
-# Staff sessions end after PUBCREDIT_SESSION_IDLE_MINUTES without a request (each request
-# renews the cookie and the stored session) and when the browser closes.
+# Staff sessions end after PUBCREDIT_SESSION_IDLE_MINUTES without a request (requests renew
+# them: pubcredit.accounts.middleware) and when the browser closes.
 SESSION_COOKIE_AGE = 60 * int(os.environ.get("PUBCREDIT_SESSION_IDLE_MINUTES", "30"))
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

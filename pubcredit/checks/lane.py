@@ -13,8 +13,9 @@ same code the API view runs and only the middleware work that applies to it:
   headers, the language from Accept-Language or the language cookie, Content-Length,
   X-Frame-Options, Content-Security-Policy), in the configured order, and Django's
   request_started / request_finished signals (connection ageing and health checks);
-- not the session, CSRF, authentication-by-session, messages and login-throttling (django-axes)
-  middleware: a Bearer request touches none of them, so they do nothing to it.
+- not the session (and its idle timeout), CSRF, authentication-by-session, messages and
+  login-throttling (django-axes) middleware: a Bearer request touches none of them, so they do
+  nothing to it.
 
 Anything else takes the full stack, unchanged: another path or method, no Bearer header, a key
 that does not authenticate, a body that is not valid JSON or not a valid `CheckIn`, a role
@@ -65,6 +66,7 @@ SKIP = frozenset(
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "pubcredit.accounts.middleware.IdleSessionMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
         "axes.middleware.AxesMiddleware",
     }
