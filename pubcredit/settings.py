@@ -147,7 +147,9 @@ AXES_COOLOFF_TIME = dt.timedelta(
     minutes=int(os.environ.get("PUBCREDIT_LOGIN_COOLOFF_MINUTES", "15"))
 )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+# A success does not clear the failures: it would clear every failure from its address, for
+# every username, letting someone with an account of their own guess another's without end.
+AXES_RESET_ON_SUCCESS = False
 # The Chinese lock-out page, HTTP 429.
 AXES_LOCKOUT_CALLABLE = "pubcredit.accounts.lockout.lockout_response"
 # The client's address as the rate limits see it (PUBCREDIT_TRUSTED_PROXIES, below).

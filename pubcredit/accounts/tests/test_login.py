@@ -79,6 +79,18 @@ def test_another_user_from_another_address_is_not_locked(client, world):
     assert _logged_in(client)
 
 
+def test_a_login_of_ones_own_does_not_clear_the_failures_against_another(client, world):
+    admin = world.users[Role.PLATFORM_ADMIN]
+    staff = world.users[Role.CENTRE_STAFF]
+    _fail(client, "/accounts/login/", admin.username, 4)
+    assert _login(client, "/accounts/login/", staff.username, PASSWORD, ATTACKER).status_code == 302
+    client.logout()
+    _fail(client, "/accounts/login/", admin.username, 2)
+    response = _login(client, "/accounts/login/", admin.username, PASSWORD, OTHER)
+    assert response.status_code == 429
+    assert not _logged_in(client)
+
+
 def test_the_lock_ends_after_the_cool_off(client, world):
     admin = world.users[Role.PLATFORM_ADMIN]
     _fail(client, "/accounts/login/", admin.username, 6)
