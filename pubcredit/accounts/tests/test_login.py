@@ -5,7 +5,7 @@ keys are not passwords and are not affected."""
 import datetime as dt
 
 import pytest
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessLog
 from django.utils import timezone
 
 from pubcredit.accounts import services
@@ -110,6 +110,26 @@ def test_api_keys_are_not_throttled_by_password_failures(client, world, admin_pr
     )
     assert response.status_code == 200
     assert response.json()["role"] == "bank_user"
+
+
+def test_a_login_without_an_address_is_logged(client, db):
+    """force_login's request has no REMOTE_ADDR: axes logs the login without an address (a
+    string such as "unknown" would not fit PostgreSQL's inet column)."""
+    client.force_login(make_user(Role.CENTRE_STAFF, username="no_address"))
+    assert AccessLog.objects.get(username="no_address").ip_address is None
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_locked(client, world, settings):
+    settings.PUBCREDIT_TRUSTED_PROXIES = 1
+    admin = world.users[Role.PLATFORM_ADMIN]
+    for _ in range(6):
+        client.post(
+            "/accounts/login/",
+            {"username": admin.username, "password": "Wrong-guess-2026"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR=ATTACKER,
+        )
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER}
 
 
 def test_a_password_test_client_login_still_works_with_a_request(client, rf, db):

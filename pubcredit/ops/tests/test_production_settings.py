@@ -37,6 +37,7 @@ def _env(tmp_path, **extra: str) -> dict[str, str]:
         if not k.startswith("PUBCREDIT_") and k != "DATABASE_URL"
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set while this session's Playwright runs
     env.update(PYTHONPATH=str(ROOT), PUBCREDIT_VAR_DIR=str(tmp_path / "var"), **extra)
     return env
 
