@@ -27,7 +27,10 @@ lock:
 	rm -rf .lockenv
 
 # Serves with the task worker (db_worker) and the scheduler beside runserver (`pubcredit serve`):
-# Ctrl-C, or any of the three stopping, stops all three.
+# Ctrl-C, or any of the three stopping, stops all three. A developer's laptop: DEBUG on (Django's
+# error pages, the demo staff accounts) unless PUBCREDIT_DEBUG=0 is given; a production site
+# runs the processes itself, with DEBUG off (README, "Production").
+run serve: export PUBCREDIT_DEBUG ?= 1
 run: install
 	$(BIN)/pubcredit migrate --noinput
 	$(BIN)/pubcredit setup --demo-subjects $(DEMO_SUBJECTS)

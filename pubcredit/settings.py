@@ -4,9 +4,15 @@ Everything a deployment changes comes from the environment:
 - DATABASE_URL (default: SQLite at var/pubcredit.sqlite3; production: postgres://...)
 - PUBCREDIT_SECRET_KEY, PUBCREDIT_FIELD_KEY, PUBCREDIT_INDEX_KEY (generated into var/ when absent,
   which is right for a laptop and wrong for production: set them there)
-- PUBCREDIT_DEBUG, PUBCREDIT_ALLOWED_HOSTS, PUBCREDIT_VAR_DIR
+- PUBCREDIT_ALLOWED_HOSTS, PUBCREDIT_VAR_DIR
+- PUBCREDIT_DEBUG=1 for a developer's laptop only (`make run` sets it): tracebacks with the
+  settings, the demo staff accounts. Off unless asked for.
+- PUBCREDIT_HTTPS=1 when the site is served over HTTPS (production): HSTS, secure cookies, the
+  redirect to HTTPS (PUBCREDIT_HSTS_SECONDS, PUBCREDIT_HSTS_PRELOAD...). README, "Production".
+- PUBCREDIT_SESSION_IDLE_MINUTES: a staff session ends after this many idle minutes (30).
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -24,7 +30,13 @@ SECRET_KEY = _keys["secret_key"]
 PUBCREDIT_FIELD_KEY = _keys["field_key"]
 PUBCREDIT_INDEX_KEY = _keys["index_key"]
 
-DEBUG = os.environ.get("PUBCREDIT_DEBUG", "1") == "1"
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+# Off unless asked for: the public must never see a traceback with the settings.
+DEBUG = _flag("PUBCREDIT_DEBUG")
 ALLOWED_HOSTS = os.environ.get("PUBCREDIT_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
     ","
 )
@@ -36,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "pubcredit.accounts",
@@ -63,9 +77,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pubcredit.accounts.middleware.IdleSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
+# Every middleware is listed in the check lane's RUN or SKIP list (pubcredit/checks/lane.py).
 
 ROOT_URLCONF = "pubcredit.urls"
 
@@ -106,10 +125,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Passwords: at least 12 characters of at least 3 of the 4 kinds (upper case, lower case, digits,
+# other), not like the username or the name, not a common password, not all digits.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "pubcredit.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "pubcredit.accounts.passwords.CharacterClassesValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password logins (/accounts/login/ and /admin/login/) are throttled by django-axes: after
+# AXES_FAILURE_LIMIT failures for one username, or from one address, that username or address is
+# refused (the right password too) for AXES_COOLOFF_TIME. API keys are not passwords: unaffected.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("PUBCREDIT_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=int(os.environ.get("PUBCREDIT_LOGIN_COOLOFF_MINUTES", "15"))
+)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success does not clear the failures: it would clear every failure from its address, for
+# every username, letting someone with an account of their own guess another's without end.
+AXES_RESET_ON_SUCCESS = False
+# The Chinese lock-out page, HTTP 429.
+AXES_LOCKOUT_CALLABLE = "pubcredit.accounts.lockout.lockout_response"
+# The client's address as the rate limits see it (PUBCREDIT_TRUSTED_PROXIES, below).
+AXES_CLIENT_IP_CALLABLE = "pubcredit.accounts.lockout.client_ip"
 
 # Public portal and its API: requests allowed per client address, "<requests>/<seconds>"
 # ("0" = unlimited), and how many reverse proxies in front of the site may be trusted to report
@@ -139,6 +183,47 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+
+# Staff sessions end after PUBCREDIT_SESSION_IDLE_MINUTES without a request (requests renew
+# them: pubcredit.accounts.middleware) and when the browser closes.
+SESSION_COOKIE_AGE = 60 * int(os.environ.get("PUBCREDIT_SESSION_IDLE_MINUTES", "30"))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+
+# HTTPS (production): PUBCREDIT_HTTPS=1 redirects HTTP to HTTPS, sends HSTS and marks the session
+# and CSRF cookies secure. Behind a reverse proxy that terminates TLS (PUBCREDIT_TRUSTED_PROXIES
+# > 0), the proxy's X-Forwarded-Proto says whether the request came over HTTPS.
+HTTPS = _flag("PUBCREDIT_HTTPS")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("PUBCREDIT_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _flag("PUBCREDIT_HSTS_INCLUDE_SUBDOMAINS", "1")
+SECURE_HSTS_PRELOAD = _flag("PUBCREDIT_HSTS_PRELOAD", "1")
+if HTTPS and PUBCREDIT_TRUSTED_PROXIES > 0:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp): scripts, styles, images and fonts from this site only
+# (ECharts and htmx are vendored under static/), no inline script or style attribute, no
+# framing, forms posting only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/console/"

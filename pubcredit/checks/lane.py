@@ -11,10 +11,11 @@ same code the API view runs and only the middleware work that applies to it:
   which the view also calls: `checks.run_check`, its log row, its JSON);
 - the request and response hooks of the middleware that shape such a response (security
   headers, the language from Accept-Language or the language cookie, Content-Length,
-  X-Frame-Options), in the configured order, and Django's request_started / request_finished
-  signals (connection ageing and health checks);
-- not the session, CSRF, authentication-by-session and messages middleware: a Bearer request
-  touches none of them, so they do nothing to it.
+  X-Frame-Options, Content-Security-Policy), in the configured order, and Django's
+  request_started / request_finished signals (connection ageing and health checks);
+- not the session (and its idle timeout), CSRF, authentication-by-session, messages and
+  login-throttling (django-axes) middleware: a Bearer request touches none of them, so they do
+  nothing to it.
 
 Anything else takes the full stack, unchanged: another path or method, no Bearer header, a key
 that does not authenticate, a body that is not valid JSON or not a valid `CheckIn`, a role
@@ -54,16 +55,20 @@ RUN = frozenset(
         "django.middleware.locale.LocaleMiddleware",
         "django.middleware.common.CommonMiddleware",
         "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "csp.middleware.CSPMiddleware",
     }
 )
 # Middleware that does nothing to a request authenticated by an API key that neither reads
-# the session nor uses messages or CSRF (ninja exempts its views from CSRF).
+# the session nor uses messages or CSRF (ninja exempts its views from CSRF), nor logs in with a
+# password (django-axes acts only on a password login that was locked out).
 SKIP = frozenset(
     {
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "pubcredit.accounts.middleware.IdleSessionMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
+        "axes.middleware.AxesMiddleware",
     }
 )
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -57,7 +58,8 @@ MAX_SUBJECTS = 5_000_000
 # indexes are rebuilt after the load instead of being maintained row by row.
 DEFER_INDEXES_FROM = 50_000
 
-# The password of every demo staff account. Demo data only: `setup` prints it, docs name it.
+# The password of every demo staff account. Demo data only: `setup` prints it, docs name it;
+# which is why the accounts are created only with DEBUG on (a developer's laptop).
 DEMO_PASSWORD = "zibo-demo-2026"
 
 
@@ -162,10 +164,13 @@ class _Timer:
 
 def ensure_demo_accounts(principal: Principal) -> list[dict]:
     """Create the demo staff accounts that do not exist yet (password DEMO_PASSWORD); existing
-    accounts are left exactly as they are. Needs the catalogue (departments, regions). Returns
+    accounts are left exactly as they are. Needs the catalogue (departments, regions) and
+    settings.DEBUG: accounts with a published password never reach a production site. Returns
     one dict per demo account: username, role label, created (bool)."""
 
     principal.require("accounts.manage")
+    if not settings.DEBUG:
+        raise ValidationError(_("演示账号的密码是公开的,只在调试模式(PUBCREDIT_DEBUG=1)下创建。"))
     existing = set(
         User.objects.filter(username__in=[a.username for a in DEMO_ACCOUNTS]).values_list(
             "username", flat=True
@@ -377,7 +382,8 @@ def load_demo(
     as_of: dt.date | None = None,
 ) -> dict:
     """Load the demo city: `subjects` generated subjects (see pubcredit.demo.generate) with their
-    former names, plus the demo staff accounts.
+    former names, plus the demo staff accounts when settings.DEBUG is on (never on a
+    production site: their password is published).
 
     Guarantees:
     - refuses (ValidationError, Chinese) when demo subjects are already loaded, unless `replace`,
@@ -441,8 +447,10 @@ def load_demo(
             removed += _remove_load(principal, load)
         if existing:
             t = timer.add("remove", t)
-        accounts = ensure_demo_accounts(principal)
-        t = timer.add("accounts", t)
+        accounts = []
+        if settings.DEBUG:
+            accounts = ensure_demo_accounts(principal)
+            t = timer.add("accounts", t)
 
         defer = subjects >= DEFER_INDEXES_FROM and estimated_rows(Subject) < subjects
         with deferred_indexes(Subject) if defer else nullcontext([]) as dropped:

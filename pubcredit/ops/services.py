@@ -2,60 +2,62 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 
 from pubcredit.accounts.models import Role, User
 from pubcredit.accounts.permissions import Principal
 from pubcredit.accounts.services import create_user
 
 ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD_FILE = "admin-password.txt"
+ADMIN_FIRST_NAME = "平台管理员"
+# Where setup used to keep the administrator's password in clear; removed when found.
+LEGACY_PASSWORD_FILE = "admin-password.txt"
 
 
 @dataclass(frozen=True)
 class AdminLogin:
     username: str
-    password: str | None  # None when the saved password file is missing
-    password_file: Path
+    password: str | None  # only on the run that created the account; never stored
     created: bool
-    password_changed: bool  # the saved password no longer opens the account
+    removed_file: Path | None = None  # a clear-text password file an older setup left, deleted
 
 
-def _write_secret(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text + "\n")
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+def new_password() -> str:
+    """A random password that the password policy accepts (settings.AUTH_PASSWORD_VALIDATORS)."""
+    account = User(username=ADMIN_USERNAME, first_name=ADMIN_FIRST_NAME)
+    while True:
+        password = secrets.token_urlsafe(15)  # 20 characters of A-Z a-z 0-9 - _
+        try:
+            validate_password(password, account)
+        except ValidationError:
+            continue  # rarely: fewer than three kinds of character
+        return password
 
 
 def ensure_admin(principal: Principal, var_dir: Path) -> AdminLogin:
-    """Create the platform administrator `admin` once, with a random password saved (mode 0600)
-    in `var_dir`/admin-password.txt; afterwards change nothing and return what is saved, noting
-    when the saved password no longer works (someone changed it). The account gets the
-    平台管理员 role through the accounts service (one "accounts.create_user" audit event)."""
-    path = Path(var_dir) / ADMIN_PASSWORD_FILE
-    user = User.objects.filter(username=ADMIN_USERNAME).first()
-    if user is None:
-        password = secrets.token_urlsafe(12)
-        # The file first: if the account were created and the file not written, nobody could
-        # log in. A file left by a failed creation is simply overwritten by the next run.
-        _write_secret(path, password)
-        create_user(
-            principal,
-            username=ADMIN_USERNAME,
-            role=Role.PLATFORM_ADMIN,
-            password=password,
-            first_name="平台管理员",
-        )
-        return AdminLogin(ADMIN_USERNAME, password, path, created=True, password_changed=False)
-    password = None
-    if path.exists():
-        password = path.read_text(encoding="utf-8").strip() or None
-    changed = password is not None and not user.check_password(password)
-    return AdminLogin(ADMIN_USERNAME, password, path, created=False, password_changed=changed)
+    """Create the platform administrator `admin` once, with a random password that is returned
+    to be shown once and stored nowhere but as the account's hash; afterwards change nothing
+    (`pubcredit changepassword admin` sets a new password). The account gets the 平台管理员 role
+    through the accounts service (one "accounts.create_user" audit event). A clear-text password
+    file an older `setup` left in `var_dir` is deleted."""
+    legacy = Path(var_dir) / LEGACY_PASSWORD_FILE
+    removed = None
+    if legacy.exists():
+        legacy.unlink()
+        removed = legacy
+    if User.objects.filter(username=ADMIN_USERNAME).exists():
+        return AdminLogin(ADMIN_USERNAME, None, created=False, removed_file=removed)
+    password = new_password()
+    create_user(
+        principal,
+        username=ADMIN_USERNAME,
+        role=Role.PLATFORM_ADMIN,
+        password=password,
+        first_name=ADMIN_FIRST_NAME,
+    )
+    return AdminLogin(ADMIN_USERNAME, password, created=True, removed_file=removed)

@@ -10,6 +10,7 @@ import itertools
 import pytest
 
 from pubcredit.commitments.models import CommitmentType, PublicityType
+from pubcredit.testing.factories import PASSWORD
 
 _seq = itertools.count(1)
 
@@ -74,34 +75,34 @@ def staff(db, system, fast_passwords):
     n = next(_seq)
     users = {
         "admin": create_user(
-            system, username=f"admin{n}", role=Role.PLATFORM_ADMIN, password="pw-admin-2026"
+            system, username=f"admin{n}", role=Role.PLATFORM_ADMIN, password=PASSWORD
         ),
         "centre": create_user(
-            system, username=f"centre{n}", role=Role.CENTRE_STAFF, password="pw-centre-2026"
+            system, username=f"centre{n}", role=Role.CENTRE_STAFF, password=PASSWORD
         ),
         "clerk": create_user(
             system,
             username=f"clerk{n}",
             role=Role.DEPARTMENT_CLERK,
             department=department(),
-            password="pw-clerk-2026",
+            password=PASSWORD,
         ),
         "other_clerk": create_user(
             system,
             username=f"other{n}",
             role=Role.DEPARTMENT_CLERK,
             department=department(OTHER_DEPARTMENT),
-            password="pw-other-2026",
+            password=PASSWORD,
         ),
         "district": create_user(
             system,
             username=f"district{n}",
             role=Role.DISTRICT_ADMIN,
             district=zhangdian,
-            password="pw-district-2026",
+            password=PASSWORD,
         ),
         "window": create_user(
-            system, username=f"window{n}", role=Role.WINDOW_CLERK, password="pw-window-2026"
+            system, username=f"window{n}", role=Role.WINDOW_CLERK, password=PASSWORD
         ),
     }
     out = {name: (user, Principal.of(user)) for name, user in users.items()}

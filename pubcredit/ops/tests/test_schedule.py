@@ -117,7 +117,7 @@ def _python(code: str) -> list[str]:
 def test_serve_runs_the_web_server_the_worker_and_the_scheduler():
     specs = dict(serve.commands("127.0.0.1:8123"))
     assert set(specs) == {"web", "worker", "scheduler"}
-    assert specs["web"][-2:] == ["runserver", "127.0.0.1:8123"]
+    assert specs["web"][-3:] == ["runserver", "127.0.0.1:8123", "--insecure"]
     assert "db_worker" in specs["worker"] and "scheduler" in specs["scheduler"]
     # No autoreloader around the worker: a reload would stop a long job half way.
     assert "--no-reload" in specs["worker"]

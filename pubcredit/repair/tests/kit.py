@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 
+from pubcredit.testing.factories import PASSWORD
 from pubcredit.testing.listkit import make_public_penalty
 
 D = dt.date(2026, 6, 1)  # a Monday: the day most tests act on
@@ -49,7 +50,7 @@ def staff(world, system):
 
     def user(name, role, department=None):
         return Principal.of(
-            create_user(system, username=name, role=role, department=department, password="x" * 12)
+            create_user(system, username=name, role=role, department=department, password=PASSWORD)
         )
 
     return {

@@ -1,6 +1,6 @@
 """`pubcredit demo --subjects N --seed S [--replace] [--json] [--as-of DATE] [--no-records]`: load
 the demo city (subjects, and unless --no-records their licences, penalties and list entries, the
-records judged on --as-of, default today).
+records judged on --as-of, default today), and with PUBCREDIT_DEBUG=1 the demo staff accounts.
 
 Prints a Chinese summary (or, with --json, the summary as JSON on stdout). A second load without
 --replace is refused with one line on stderr and exit status 1; bad arguments exit 2. The command
@@ -107,7 +107,10 @@ def format_summary(summary: dict) -> str:
     lines.append(f"  各阶段用时(生成与写入并行):{phases}")
     created = [a["username"] for a in summary["accounts"] if a["created"]]
     names = "、".join(a["username"] for a in summary["accounts"])
-    lines.append(f"  演示账号:{names}(密码均为 {DEMO_PASSWORD})")
+    if names:
+        lines.append(f"  演示账号:{names}(密码均为 {DEMO_PASSWORD})")
+    else:
+        lines.append("  演示账号:未创建(仅在调试模式 PUBCREDIT_DEBUG=1 下创建)")
     if created:
         lines.append(f"  本次新建账号:{'、'.join(created)}")
     return "\n".join(lines)

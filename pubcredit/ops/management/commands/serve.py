@@ -45,7 +45,8 @@ def commands(
         out.append(("worker", pubcredit_command("db_worker", "--queue-name", "*", "--no-reload")))
     if scheduler:
         out.append(("scheduler", pubcredit_command("scheduler")))
-    web = ["runserver", addrport] + ([] if reload else ["--noreload"])
+    # --insecure: runserver serves the static files with DEBUG off too (the default).
+    web = ["runserver", addrport, "--insecure"] + ([] if reload else ["--noreload"])
     out.append(("web", pubcredit_command(*web)))
     return out
 

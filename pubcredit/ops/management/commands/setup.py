@@ -3,11 +3,12 @@
 Run by `make run` after `migrate`. Idempotent: a second run changes nothing and is fast.
 1. imports the shipped catalogue when none is loaded, and the list types, measures (联合奖惩
    清单), publicity rules (公示期规则) and credit repair rules when none are;
-2. creates the administrator `admin` once, with a random password saved in
-   VAR_DIR/admin-password.txt;
-3. loads the demo city (N subjects, default 2000; 0 for none: subjects, licences, penalties,
-   list entries, commitments, with their publicity and read models) and the demo staff
-   accounts once, when the subject register is empty;
+2. creates the administrator `admin` once, with a random password that is printed that once
+   and stored nowhere (`pubcredit changepassword admin` sets a new one);
+3. with --demo-subjects N (default 0: none; `make run` asks for 2000), loads the demo city (N
+   subjects, licences, penalties, list entries, commitments, with their publicity and read
+   models) once, when the subject register is empty; the demo staff accounts, whose password
+   is published, only with PUBCREDIT_DEBUG=1 (a developer's laptop);
 4. every time, prints the site address, the admin login and the demo accounts, in Chinese.
 """
 
@@ -71,6 +72,27 @@ def _import_rules(system: Principal) -> list[str]:
     return done
 
 
+def _demo_account_lines() -> list[str]:
+    """The demo accounts that exist: their logins on a developer's laptop (DEBUG), otherwise a
+    warning that accounts with a published password are open."""
+    present = set(demo_accounts_present())
+    accounts = [a for a in DEMO_ACCOUNTS if a.username in present]
+    if not accounts:
+        return []
+    width = max(len(a.username) for a in accounts)
+    if not settings.DEBUG:
+        names = "、".join(a.username for a in accounts)
+        return [
+            "",
+            f"  警告:演示账号 {names} 仍然存在,其密码是公开的。"
+            "生产环境请在管理后台停用或删除这些账号。",
+        ]
+    lines = ["", f"  演示账号(密码均为 {DEMO_PASSWORD}):"]
+    for a in accounts:
+        lines.append(f"    {a.username:<{width}}  {a.label}")
+    return lines
+
+
 class Command(BaseCommand):
     help = "首次运行准备:导入信息目录、创建管理员账号、加载演示数据,并显示登录信息。"
 
@@ -78,8 +100,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo-subjects",
             type=int,
-            default=2000,
-            help="主体库为空时加载的演示主体数(默认 2000;0 表示不加载)",
+            default=0,
+            help="主体库为空时加载的演示主体数(默认 0,即不加载;演示账号仅在调试模式下创建)",
         )
         parser.add_argument("--site-url", default=None, help="显示的站点地址")
 
@@ -111,6 +133,8 @@ class Command(BaseCommand):
             admin = ensure_admin(system, settings.VAR_DIR)
             if admin.created:
                 done.append("已创建管理员账号 admin")
+            if admin.removed_file:
+                done.append(f"已删除旧版本保存的明文管理员密码文件 {admin.removed_file}")
             if n and not Subject.objects.exists():
                 # replace=True: an empty register with a demo marker means the demo rows were
                 # deleted by hand; the stale marker must not block loading a fresh city.
@@ -119,6 +143,8 @@ class Command(BaseCommand):
                     f"已加载演示数据 {summary['subjects']:,} 个主体"
                     f"(用时 {summary['seconds']['total']:.1f} 秒)"
                 )
+                if not summary["accounts"]:
+                    done.append("未创建演示账号(仅在调试模式 PUBCREDIT_DEBUG=1 下创建)")
                 records = summary.get("records") or {}
                 if records:
                     counts = records["records"]
@@ -147,21 +173,15 @@ class Command(BaseCommand):
         ]
         if admin.password is None:
             lines.append(
-                f"  管理员密码:  (密码文件 {admin.password_file} 不存在;"
-                "可运行 pubcredit changepassword admin 重新设置)"
+                "  管理员密码:  (首次运行时已显示,系统不保存也不再显示;"
+                "如需重新设置,请运行 pubcredit changepassword admin)"
             )
         else:
             lines.append(f"  管理员密码:  {admin.password}")
-            note = f"(保存在 {admin.password_file})"
-            if admin.password_changed:
-                note = f"(这是 {admin.password_file} 中的初始密码,账号密码已被修改,该密码不再有效)"
-            lines.append(f"               {note}")
-        present = set(demo_accounts_present())
-        accounts = [a for a in DEMO_ACCOUNTS if a.username in present]
-        if accounts:
-            lines += ["", f"  演示账号(密码均为 {DEMO_PASSWORD}):"]
-            width = max(len(a.username) for a in accounts)
-            for a in accounts:
-                lines.append(f"    {a.username:<{width}}  {a.label}")
+            lines.append(
+                "               (仅显示这一次,系统不保存;请立即记下。"
+                "忘记时运行 pubcredit changepassword admin 重新设置)"
+            )
+        lines += _demo_account_lines()
         lines.append(rule)
         self.stdout.write("\n".join(lines))
