@@ -2,6 +2,15 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def create_cache_table(sender, using="default", verbosity=0, **kwargs):
+    """After every `migrate` (and so in `pubcredit setup`'s flow), the database cache's table
+    (settings.CACHES, pubcredit.core.cache): created when missing, otherwise nothing."""
+    # Imported here: a command module, needed only when migrations have run.
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)
+
+
 class OpsConfig(AppConfig):
     """Operating the platform: `pubcredit setup` (reference data, rules, the admin account, the
     demo city), `pubcredit serve` (site, task worker and scheduler supervised together) and
@@ -9,3 +18,9 @@ class OpsConfig(AppConfig):
 
     name = "pubcredit.ops"
     verbose_name = _("运行维护")
+
+    def ready(self):
+        # Imported in ready(): signals are connected once the app registry is ready.
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="ops-cache-table")
