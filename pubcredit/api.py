@@ -11,7 +11,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, DataError, connection
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
@@ -119,6 +119,15 @@ def too_many_parts(request, exc):
 def nested_too_deeply(request, exc):
     # Only input nests this deeply (a JSON body read by an endpoint itself, a dict field).
     return _error(request, 400, "bad_request", _("请求数据嵌套过深。"))
+
+
+@api.exception_handler(DataError)
+def data_error(request, exc):
+    # PostgreSQL's text cannot hold NUL: psycopg refuses such a value when it is sent, wherever
+    # an endpoint passes a string parameter on to the database.
+    if "NUL" in str(exc):
+        return _error(request, 400, "bad_request", _("请求中含有不允许的空字符(NUL)。"))
+    return server_error(request, exc)
 
 
 @api.exception_handler(Http404)

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from pubcredit.accounts.models import Role
@@ -137,6 +138,7 @@ def test_health_is_200_with_the_database(client):
 HEALTH = """
 import django, json
 django.setup()
+from django.db import connection
 from django.test import Client
 response = Client().get("/api/v1/health")
 print(json.dumps([response.status_code, response.json()]))
@@ -168,3 +170,15 @@ def test_health_is_503_when_the_database_does_not_answer(database_url, tmp_path)
         "status": "unavailable",
         "database": "postgresql" if database_url.startswith("postgres") else "sqlite",
     }
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/subjects/search?uscc=%00", "/api/v1/subjects/search?name=%E6%B7%84%00%E5%8D%9A"],
+)
+def test_a_nul_character_in_a_parameter_is_not_a_server_error(staff, url):
+    """PostgreSQL's text cannot hold NUL: 400 there; SQLite simply finds nothing."""
+    response = staff.get(url)
+    assert response.status_code in (200, 400), response.content[:300]
+    if connection.vendor == "postgresql":
+        assert error(response, 400, "bad_request")["message"] == "请求中含有不允许的空字符(NUL)。"

@@ -20,7 +20,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 
-from pubcredit.testing.democity import committed_city
 from pubcredit.tests import apiworld
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("api-matrix")]
@@ -110,12 +109,6 @@ def parse(text: str) -> dict[tuple[str, str], tuple[int, ...]]:
         assert len(codes) == len(COLUMNS), line
         table[(method, path)] = codes
     return table
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker, _worker_media):
-    with committed_city(django_db_blocker, apiworld.build, MEDIA_ROOT=_worker_media) as w:
-        yield w
 
 
 def clients(world) -> dict[str, Client]:
