@@ -21,6 +21,13 @@ class OpsConfig(AppConfig):
 
     def ready(self):
         # Imported in ready(): signals are connected once the app registry is ready.
+        from django.apps import apps
         from django.db.models.signals import post_migrate
 
-        post_migrate.connect(create_cache_table, sender=self, dispatch_uid="ops-cache-table")
+        # post_migrate is sent for apps with models only (ops has none): after the accounts
+        # app's, whose API-key revocations the shared cache carries.
+        post_migrate.connect(
+            create_cache_table,
+            sender=apps.get_app_config("accounts"),
+            dispatch_uid="ops-cache-table",
+        )

@@ -193,3 +193,23 @@ def test_an_unchanged_key_is_served_from_the_cache(
     with django_assert_num_queries(1) as captured:
         assert services.authenticate_api_key(clear) is not None
     assert "pubcredit_cache" in captured.captured_queries[0]["sql"]
+
+
+@pytest.mark.slow
+def test_migrate_creates_the_shared_cache_table(tmp_path):
+    """`pubcredit migrate` (and so `make run` / `setup`'s flow) leaves the database cache's table
+    in place: without it every rate-limited page and every key would fail."""
+    import sqlite3
+
+    env = {**_environment(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "pubcredit", "migrate", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    with sqlite3.connect(tmp_path / "fresh.sqlite3") as db:
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    assert "pubcredit_cache" in names
