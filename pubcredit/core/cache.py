@@ -142,6 +142,28 @@ class DatabaseCache(DjangoDatabaseCache):
             raise ValueError(f"Key '{key}' not found.")
         return int(row[0])
 
+    def count(self, key, timeout=DEFAULT_TIMEOUT, version=None) -> int:
+        """Add one to a live integer, or start it at 1 (absent or expired): one statement, the
+        new value. The rate limiter's counter."""
+        key = self.make_and_validate_key(key, version=version)
+        connection = self._connection(write=True)
+        table = connection.ops.quote_name(self._table)
+        now = self._now(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, '1', %s) "
+                f"ON CONFLICT (cache_key) DO UPDATE SET "
+                f"value = CASE WHEN {table}.expires < %s THEN '1' "
+                f"ELSE CAST(CAST({table}.value AS BIGINT) + 1 AS TEXT) END, "
+                f"expires = CASE WHEN {table}.expires < %s THEN excluded.expires "
+                f"ELSE {table}.expires END RETURNING value",
+                [key, self._expiry(connection, timeout), now, now],
+            )
+            value = int(cursor.fetchone()[0])
+        if value == 1 and next(self._inserts) % PURGE_EVERY == 0:
+            self.purge_expired()
+        return value
+
     def decr(self, key, delta=1, version=None):
         return self.incr(key, -delta, version)
 

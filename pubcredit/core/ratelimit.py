@@ -99,6 +99,8 @@ def hit(scope: str, client: str, rate: Rate | None, now: float | None = None) ->
 def _count(current_key: str, previous_key: str, timeout: int) -> tuple[int, int]:
     """Bump this window's counter (creating it at 1) and read the previous window's."""
     cache = caches["shared"]
+    if hasattr(cache, "count"):  # the database cache: one upsert
+        return cache.count(current_key, timeout=timeout), cache.get(previous_key, 0)
     if cache.add(current_key, 1, timeout=timeout):
         current = 1
     else:

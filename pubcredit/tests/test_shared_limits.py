@@ -113,6 +113,10 @@ def test_the_database_cache_counts_atomically_and_expires():
     with pytest.raises(ValueError):
         cache.incr(key)
     assert cache.add(key, 1, timeout=60) is True  # an expired row is replaced
+    assert cache.count(f"{key}:n", timeout=60) == 1  # the rate limiter's one-statement count
+    assert cache.count(f"{key}:n", timeout=60) == 2
+    cache.set(f"{key}:n", 5, timeout=-1)
+    assert cache.count(f"{key}:n", timeout=60) == 1  # an expired count starts again
     cache.set(f"{key}:obj", {"a": [1, 2]}, timeout=60)  # other values as Django stores them
     assert cache.get(f"{key}:obj") == {"a": [1, 2]}
 
