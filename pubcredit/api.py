@@ -2,12 +2,20 @@
 
 import logging
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    ObjectDoesNotExist,
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
+from django.db import DatabaseError, DataError, connection
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -55,6 +63,9 @@ def http_error(request, exc):
         message = _("请求过于频繁,请稍后再试。")
     elif isinstance(exc, AuthorizationError):
         message = _("无权访问")
+    elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        # ninja's own message for a body its parser refused (not JSON, nested too deeply…)
+        message = _("请求体不是有效的 JSON(或嵌套过深)。")
     return _error(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), message)
 
 
@@ -80,6 +91,45 @@ def validation_error(request, exc):
     return _error(request, 422, "invalid", message, details)
 
 
+@api.exception_handler(RequestDataTooBig)
+def body_too_large(request, exc):
+    return _error(
+        request,
+        413,
+        "body_too_large",
+        _("请求体过大,不能超过 %(limit)s 字节。")
+        % {"limit": f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"},
+    )
+
+
+@api.exception_handler(MultiPartParserError)
+def malformed_multipart(request, exc):
+    return _error(
+        request, 400, "bad_request", _("multipart 请求体格式不正确(缺少或错误的 boundary)。")
+    )
+
+
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
+def too_many_parts(request, exc):
+    return _error(request, 400, "bad_request", _("请求中的字段或文件过多。"))
+
+
+@api.exception_handler(RecursionError)
+def nested_too_deeply(request, exc):
+    # Only input nests this deeply (a JSON body read by an endpoint itself, a dict field).
+    return _error(request, 400, "bad_request", _("请求数据嵌套过深。"))
+
+
+@api.exception_handler(DataError)
+def data_error(request, exc):
+    # PostgreSQL's text cannot hold NUL: psycopg refuses such a value when it is sent, wherever
+    # an endpoint passes a string parameter on to the database.
+    if "NUL" in str(exc):
+        return _error(request, 400, "bad_request", _("请求中含有不允许的空字符(NUL)。"))
+    return server_error(request, exc)
+
+
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return _error(request, 404, "not_found", _("请求的对象不存在。"))
@@ -96,11 +146,28 @@ def server_error(request, exc):
     return _error(request, 500, "server_error", _("服务器内部错误,请稍后再试或联系平台管理员。"))
 
 
-@api.get("/health", auth=None, tags=["平台"], summary="健康检查")
-def health(request):
+class HealthOut(Schema):
+    status: str
+    database: str
 
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+
+@api.get(
+    "/health",
+    auth=None,
+    tags=["平台"],
+    summary="健康检查",
+    response={200: HealthOut, 503: HealthOut},
+)
+def health(request):
+    """200 when the database answers; 503 (for a load balancer) when it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logging.getLogger("pubcredit.api").warning("health: the database does not answer")
+        # The broken connection is not reused by the next request.
+        connection.close_if_unusable_or_obsolete()
+        return 503, {"status": "unavailable", "database": connection.vendor}
     return {"status": "ok", "database": connection.vendor}
 
 

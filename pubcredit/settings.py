@@ -269,3 +269,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"]["timeout"] = float(
         os.environ.get("PUBCREDIT_SQLITE_TIMEOUT", "30")
     )
+
+# --- The shared cache ------------------------------------------------------------------------
+# "shared": what every server process must see alike: the rate-limit counters
+# (pubcredit.core.ratelimit) and the API-key revocation generation (accounts.services).
+# PUBCREDIT_CACHE_URL (or PUBCREDIT_REDIS_URL) = redis://host:6379/0 → Django's RedisCache;
+# unset → the database cache (pubcredit.core.cache, its table made by `migrate`/`setup`);
+# locmem:// → one process's memory (a single-process deployment or a benchmark only).
+# "default" stays each process's memory: the portal's page fragments and figures, which may
+# differ between processes for their few seconds.
+_cache_url = os.environ.get("PUBCREDIT_CACHE_URL") or os.environ.get("PUBCREDIT_REDIS_URL") or ""
+if _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    _shared_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _cache_url,
+        "KEY_PREFIX": "pubcredit",
+    }
+elif _cache_url.startswith("locmem://"):
+    _shared_cache = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+else:
+    _shared_cache = {
+        "BACKEND": "pubcredit.core.cache.DatabaseCache",
+        "LOCATION": "pubcredit_cache",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "shared": _shared_cache,
+}

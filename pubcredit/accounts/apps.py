@@ -11,8 +11,9 @@ class AccountsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         from pubcredit.accounts.models import ApiKey
-        from pubcredit.accounts.services import clear_api_key_cache
+        from pubcredit.accounts.services import api_key_changed
 
-        # A key saved through the ORM (revoked, re-scoped, expiry changed) is re-read at once.
+        # A key saved through the ORM (revoked, re-scoped, expiry changed) is re-read at once,
+        # in every process (the revocation generation, see services).
         for signal in (post_save, post_delete):
-            signal.connect(clear_api_key_cache, sender=ApiKey, dispatch_uid=f"apikey-{signal}")
+            signal.connect(api_key_changed, sender=ApiKey, dispatch_uid=f"apikey-{signal}")

@@ -9,11 +9,13 @@ database's check constraints enforce, so users get a Chinese message instead of 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -301,12 +303,19 @@ def revoke_api_key(principal: Principal, key: ApiKey, reason: str = "") -> ApiKe
 
 
 # Keys seen recently, by the SHA-256 of the whole key: systems authenticate every request (a
-# credit check is a few milliseconds of work) and reading the key with its scope costs more than
-# that. A key revoked, expired, deactivated or re-scoped through the ORM (services, admin) is
-# dropped from this process's cache at once (signals below); a change made any other way, or in
-# another process, takes effect within API_KEY_CACHE_SECONDS.
-_key_cache: dict[str, tuple[float, ApiKey]] = {}
+# credit check is a few milliseconds of work) and reading the key with its scope and building
+# its principal costs more than that. Each entry is stamped with the revocation generation, a
+# counter in the shared cache (settings.CACHES["shared"]: the database cache, or Redis) that
+# every change to a key saved through the ORM (revoked, re-scoped, expiry changed: the console,
+# the admin, `pubcredit apikey`) bumps, in its transaction and again after it commits. A cached
+# key is used only while the generation is the one it was read under, so a revocation takes
+# effect on the very next request in every process; PUBCREDIT_API_KEY_CACHE_SECONDS bounds how
+# long a change made outside the ORM (SQL) goes unseen. The price: one read of the shared cache
+# per authenticated request (a primary-key SELECT on the database cache, a GET on Redis).
+_key_cache: dict[str, tuple[float, object, ApiKey]] = {}
 _KEY_CACHE_MAX = 10_000
+GENERATION_KEY = "pubcredit:apikeys:generation"
+logger = logging.getLogger("pubcredit.accounts")
 
 
 def _key_cache_seconds() -> float:
@@ -314,14 +323,43 @@ def _key_cache_seconds() -> float:
 
 
 def clear_api_key_cache(*_args, **_kwargs) -> None:
-    """Forget every cached key (connected to ApiKey's post_save / post_delete)."""
+    """Forget every key cached by this process."""
     _key_cache.clear()
+
+
+def key_generation() -> int | None:
+    """The revocation generation every process reads; None when the shared cache has none (it
+    was flushed) or cannot be reached, and then no cached key is trusted."""
+    try:
+        return caches["shared"].get(GENERATION_KEY)
+    except Exception:
+        logger.exception("API keys: the shared cache did not answer; reading keys every time")
+        return None
+
+
+def _bump_generation() -> None:
+    cache = caches["shared"]
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # none yet (or flushed): start from a random value, never a past one
+        if not cache.add(GENERATION_KEY, secrets.randbits(48), timeout=None):
+            cache.incr(GENERATION_KEY)
+
+
+def api_key_changed(*_args, **_kwargs) -> None:
+    """A key was saved or deleted (connected to ApiKey's post_save / post_delete): every
+    process re-reads its keys on their next use. Bumped now (with the database cache, in the
+    same transaction as the change) and again after commit (a process that read the key
+    between the first bump and the commit stamped it with the new generation)."""
+    clear_api_key_cache()
+    _bump_generation()
+    transaction.on_commit(_bump_generation)
 
 
 def authenticate_api_key(clear: str) -> ApiKey | None:
     """The active, unexpired key whose hash matches, or None. Constant-time on the hash.
-    Served from a per-process cache for up to PUBCREDIT_API_KEY_CACHE_SECONDS (default 10);
-    active and expiry are checked on every call."""
+    Served from a per-process cache while the revocation generation is unchanged, for up to
+    PUBCREDIT_API_KEY_CACHE_SECONDS (default 10); active and expiry are checked on every call."""
     if not clear or not clear.startswith("pc_"):
         return None
     parts = clear.split("_", 2)
@@ -330,9 +368,15 @@ def authenticate_api_key(clear: str) -> ApiKey | None:
     digest = _hash_key(clear)
     ttl = _key_cache_seconds()
     tick = time.monotonic()
-    cached = _key_cache.get(digest)
-    if cached is not None and tick - cached[0] < ttl:
-        key = cached[1]
+    cached = _key_cache.get(digest) if ttl > 0 else None
+    generation = key_generation() if ttl > 0 else None
+    if (
+        cached is not None
+        and generation is not None
+        and cached[1] == generation
+        and tick - cached[0] < ttl
+    ):
+        key = cached[2]
     else:
         key = (
             ApiKey.objects.select_related("department", "district")
@@ -342,10 +386,10 @@ def authenticate_api_key(clear: str) -> ApiKey | None:
         if key is None or not secrets.compare_digest(key.key_hash, digest):
             _key_cache.pop(digest, None)
             return None
-        if ttl > 0:
+        if ttl > 0 and generation is not None:
             if len(_key_cache) >= _KEY_CACHE_MAX:
                 _key_cache.clear()
-            _key_cache[digest] = (tick, key)
+            _key_cache[digest] = (tick, generation, key)
     if not key.active:
         return None
     now = timezone.now()

@@ -7,14 +7,9 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from pubcredit.catalog.models import Category, CodeItem, CodeList, Department, Field
+from pubcredit.core.apitypes import ErrorOut, SmallInt
 
 router = Router(tags=["信息目录"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list = []
 
 
 class DepartmentOut(Schema):
@@ -152,7 +147,7 @@ def list_departments(request):
 
 
 @router.get("/categories", response=list[CategorySummaryOut], auth=None, summary="信息类别列表")
-def list_categories(request, catalogue_class: int | None = None, complete: bool | None = None):
+def list_categories(request, catalogue_class: SmallInt | None = None, complete: bool | None = None):
     """All information categories in catalogue order; filter by 基础目录大类 (`catalogue_class`)
     or by whether their fields are complete (`complete`)."""
     qs = Category.objects.select_related("parent").annotate(n=Count("fields"))

@@ -24,15 +24,10 @@ from pubcredit.checks import notices as check_notices
 from pubcredit.checks import services as checks
 from pubcredit.checks.answers import check_json
 from pubcredit.checks.models import CheckChannel
+from pubcredit.core.apitypes import ErrorOut, Id, Offset, SmallInt
 from pubcredit.measures.catalogue import matters_catalogue
 
 router = Router(tags=["信用核查"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list = []
 
 
 # A plain pydantic model, not a ninja Schema: nothing is read from ORM objects here, and
@@ -47,7 +42,7 @@ class CheckIn(BaseModel):
     client: str | None = Field(None, max_length=150, description="调用系统或窗口名称(可选)")
 
 
-class SubjectOut(Schema):
+class CheckSubjectOut(Schema):
     id: int
     kind: str
     kind_label: str
@@ -58,8 +53,8 @@ class SubjectOut(Schema):
     region_name: str
 
 
-class CandidateOut(Schema):
-    subject: SubjectOut
+class CheckCandidateOut(Schema):
+    subject: CheckSubjectOut
     score: float
     reason: str
 
@@ -81,7 +76,7 @@ class HitOut(Schema):
     title: str
 
 
-class MeasureOut(Schema):
+class CheckMeasureOut(Schema):
     code: str
     name: str
     kind: str
@@ -95,7 +90,7 @@ class MeasureOut(Schema):
     triggered_by: list[str]
 
 
-class CommitmentOut(Schema):
+class CheckCommitmentOut(Schema):
     code: str = Field(description="承诺编码")
     commitment_type: str = Field(description="承诺类型")
     reason: str = Field(description="承诺事由")
@@ -105,7 +100,7 @@ class CommitmentOut(Schema):
     performance: str = Field(description="承诺履行状态(待认定 / 全部履行)")
 
 
-class MatterOut(Schema):
+class CheckMatterOut(Schema):
     code: str
     name: str
 
@@ -118,16 +113,16 @@ class CheckOut(Schema):
     channel: str
     client: str
     checked_by: str
-    matter: MatterOut
+    matter: CheckMatterOut
     query: dict[str, str]
     match: str = Field(description="uscc / id_number / name_exact / candidates / not_found")
-    subject: SubjectOut | None
-    candidates: list[CandidateOut]
+    subject: CheckSubjectOut | None
+    candidates: list[CheckCandidateOut]
     hits: list[HitOut]
-    punishments: list[MeasureOut]
-    rewards: list[MeasureOut]
-    withheld_rewards: list[MeasureOut]
-    commitments: list[CommitmentOut] = Field(description="核查日在有效期内、未违诺的信用承诺")
+    punishments: list[CheckMeasureOut]
+    rewards: list[CheckMeasureOut]
+    withheld_rewards: list[CheckMeasureOut]
+    commitments: list[CheckCommitmentOut] = Field(description="核查日在有效期内、未违诺的信用承诺")
     outcome: str
     outcome_label: str
     conclusion: str
@@ -182,7 +177,7 @@ class BatchOut(Schema):
 
 class NotificationOut(Schema):
     id: int
-    subject: SubjectOut
+    subject: CheckSubjectOut
     message: str
     list_name: str
     decided_on: str
@@ -231,14 +226,14 @@ def json_response(body: bytes) -> HttpResponse:
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
-@router.get("/matters", response={200: list[MatterOut], **ERRORS}, summary="核查事项目录")
+@router.get("/matters", response={200: list[CheckMatterOut], **ERRORS}, summary="核查事项目录")
 def matters(request):
     request.principal.require(checks.ACTION)
     return Status(200, matters_catalogue())
 
 
 @router.get("/{int:check_id}", response={200: CheckOut, **ERRORS}, summary="核查记录")
-def get_check(request, check_id: int):
+def get_check(request, check_id: Id):
     check = checks.check_or_404(request.principal, check_id)
     return Status(200, check_json(check))
 
@@ -248,7 +243,7 @@ def get_check(request, check_id: int):
     response={200: FeedbackOut, **ERRORS},
     summary="反馈措施实施情况",
 )
-def feedback(request, check_id: int, body: FeedbackIn):
+def feedback(request, check_id: Id, body: FeedbackIn):
     check = checks.check_or_404(request.principal, check_id)
     rows = check_feedback.record_feedback(
         request.principal,
@@ -290,7 +285,7 @@ def submit_batch(request, file: File[UploadedFile], matter: Form[str] = ""):
 
 
 @router.get("/batches/{int:batch_id}", response={200: BatchOut, **ERRORS}, summary="批量核查进度")
-def get_batch(request, batch_id: int):
+def get_batch(request, batch_id: Id):
     batch = check_batch.get_batch(request.principal, batch_id)
     return Status(200, _batch_out(request, batch))
 
@@ -300,7 +295,7 @@ def get_batch(request, batch_id: int):
     response={200: None, **ERRORS},
     summary="下载批量核查结果文件",
 )
-def batch_result(request, batch_id: int):
+def batch_result(request, batch_id: Id):
     batch = check_batch.get_batch(request.principal, batch_id)
     if not batch.result_file:
         raise ValidationError(_("批量核查尚未完成,结果文件还不能下载。"))
@@ -319,7 +314,7 @@ def batch_result(request, batch_id: int):
     response={200: list[NotificationOut], **ERRORS},
     summary="核查过的主体新列入严重失信主体名单的通知",
 )
-def notifications(request, unread: bool = False, limit: int = 50, offset: int = 0):
+def notifications(request, unread: bool = False, limit: SmallInt = 50, offset: Offset = 0):
     limit = max(1, min(limit, 200))
     offset = max(0, min(offset, 1_000_000))
     rows = check_notices.notifications_for(request.principal, unread_only=unread)

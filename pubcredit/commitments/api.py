@@ -27,18 +27,13 @@ from pubcredit.commitments.models import (
     Performance,
     PublicityType,
 )
+from pubcredit.core.apitypes import ErrorOut, Id, Offset
 from pubcredit.subjects.masking import public_name
 
 router = Router(tags=["信用承诺"])
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list = []
-
-
-class DepartmentOut(Schema):
+class CommitmentDepartmentOut(Schema):
     code: str
     name: str
 
@@ -55,8 +50,8 @@ class CommitmentOut(Schema):
     valid_to: dt.date | None
     performance: str = Field(description="待认定 / 全部履行 / 部分履行 / 全部未履行")
     assessed_on: dt.date | None
-    assessor: DepartmentOut | None
-    department: DepartmentOut
+    assessor: CommitmentDepartmentOut | None
+    department: CommitmentDepartmentOut
     publicity_type: str
     source: str = Field(description="online 网上签署 / intake 部门归集 / window 窗口受理")
     matter: str | None = Field(description="审批替代型:所替代的审批事项编码")
@@ -66,7 +61,7 @@ class CommitmentOut(Schema):
     in_force: bool = Field(description="今日是否在有效期内且未违诺")
 
 
-class EventOut(Schema):
+class CommitmentEventOut(Schema):
     at: dt.datetime
     actor: str
     action: str
@@ -84,7 +79,7 @@ class CommitmentDetailOut(CommitmentOut):
     remark: str
     has_letter: bool
     allowed_transitions: list[str] = Field(description="调用者现在可以认定的履行状态")
-    events: list[EventOut]
+    events: list[CommitmentEventOut]
 
 
 class CommitmentPage(Schema):
@@ -95,7 +90,7 @@ class CommitmentPage(Schema):
 
 
 class ListQuery(Schema):
-    subject_id: int | None = None
+    subject_id: Id | None = None
     commitment_type: str | None = Field(None, description="承诺类型")
     performance: str | None = Field(
         None, description="待认定 / 全部履行 / 部分履行 / 全部未履行,或 breach(违诺)"
@@ -107,7 +102,7 @@ class ListQuery(Schema):
     made_to: dt.date | None = Field(None, description="承诺作出日期不晚于")
     in_force_on: dt.date | None = Field(None, description="在该日有效且未违诺")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class AssessmentIn(Schema):

@@ -1,29 +1,37 @@
 """A small per-client rate limiter for the public portal and its API.
 
-Sliding-window counter on the Django cache: one counter per client and fixed window (created with
-`cache.add`, bumped with the atomic `cache.incr`), and the estimate
+Sliding-window counter on the shared cache (`caches["shared"]`): one counter per client and fixed
+window (created with `cache.add`, bumped with the atomic `cache.incr`), and the estimate
 `previous window × (share of it still inside the sliding window) + current window`. Two cache keys
-per client, O(1) work, no read-modify-write race. With the default per-process memory cache each
-server process counts on its own; a deployment with several processes configures a shared cache
-(Redis, memcached or the database cache) to share the counts.
+per client, O(1) work, no read-modify-write race. The cache is shared by every server process
+(settings.CACHES: Redis when configured, else the database cache of `pubcredit.core.cache`,
+whose `add` and `incr` are single atomic statements), so N processes together allow the rate,
+not N times it. If the cache cannot be reached the request is allowed (and logged): the limiter
+protects the site, it must not take it down.
 
 The client is the connecting address (REMOTE_ADDR). Behind reverse proxies, set
 PUBCREDIT_TRUSTED_PROXIES to their number so the address they saw is taken from
 X-Forwarded-For; by default the header is ignored, since anyone can write it.
 
 Setting: PUBCREDIT_PUBLIC_RATE = "<requests>/<seconds>" (e.g. "120/60"); "0" or "" disables.
+
+The check lane (checks/lane.py, API-key credit checks) is not rate-limited, so none of this is
+on its path.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from ninja.throttling import BaseThrottle
 
 DEFAULT_RATE = "120/60"
+
+logger = logging.getLogger("pubcredit.ratelimit")
 
 
 @dataclass(frozen=True)
@@ -76,18 +84,32 @@ def hit(scope: str, client: str, rate: Rate | None, now: float | None = None) ->
     elapsed = (now % rate.seconds) / rate.seconds
     key = f"pubcredit:rl:{scope}:{client}:{rate.seconds}:"
     current_key, previous_key = key + str(window), key + str(window - 1)
-    cache.add(current_key, 0, timeout=rate.seconds * 2 + 1)
     try:
-        current = cache.incr(current_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(current_key, 1, timeout=rate.seconds * 2 + 1)
-        current = 1
-    previous = cache.get(previous_key, 0)
+        current, previous = _count(current_key, previous_key, rate.seconds * 2 + 1)
+    except Exception:  # the cache is down: let the request through
+        logger.exception("rate limit: the shared cache did not answer")
+        return Decision(True, 0.0, 0)
     estimate = previous * (1 - elapsed) + current
     if estimate <= rate.requests:
         return Decision(True, estimate, 0)
     retry = max(1, int(rate.seconds * (1 - elapsed)) + 1)
     return Decision(False, estimate, retry)
+
+
+def _count(current_key: str, previous_key: str, timeout: int) -> tuple[int, int]:
+    """Bump this window's counter (creating it at 1) and read the previous window's."""
+    cache = caches["shared"]
+    if hasattr(cache, "count"):  # the database cache: one upsert
+        return cache.count(current_key, timeout=timeout), cache.get(previous_key, 0)
+    if cache.add(current_key, 1, timeout=timeout):
+        current = 1
+    else:
+        try:
+            current = cache.incr(current_key)
+        except ValueError:  # expired or evicted between add and incr
+            cache.set(current_key, 1, timeout=timeout)
+            current = 1
+    return current, cache.get(previous_key, 0)
 
 
 def check(request, scope: str) -> Decision:

@@ -31,6 +31,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Category
+from pubcredit.core.apitypes import ErrorOut, Id, Offset
 from pubcredit.intake import services, uploads
 from pubcredit.intake.models import Submission
 
@@ -38,12 +39,6 @@ router = Router(tags=["数据归集"])
 
 MAX_ERRORS_PAGE = 10_000
 MAX_LIST_PAGE = 200
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list = []
 
 
 class RefOut(Schema):
@@ -141,14 +136,14 @@ class SubmissionListParams(Schema):
     department: str | None = Field(None, description="部门编码")
     category: str | None = Field(None, description="信息类别编码")
     limit: int = Field(50, ge=1, le=MAX_LIST_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 class ErrorParams(Schema):
     format: Literal["json", "xlsx"] = Field("json", description="json(分页)或 xlsx(完整错误报告)")
     severity: Literal["error", "warning"] | None = None
     limit: int = Field(1000, ge=1, le=MAX_ERRORS_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: Offset = 0
 
 
 def _error(status: int, code: str, message: str, details=None) -> Status:
@@ -325,7 +320,7 @@ def list_submissions(request, params: Query[SubmissionListParams]):
     summary="报送批次的状态、进度和结果",
     url_name="submission",
 )
-def get_submission(request, submission_id: int):
+def get_submission(request, submission_id: Id):
     submission = _find(request, submission_id)
     if submission is None:
         return _not_found()
@@ -343,7 +338,7 @@ def get_submission(request, submission_id: int):
     ),
     url_name="submission_errors",
 )
-def get_errors(request, submission_id: int, params: Query[ErrorParams]):
+def get_errors(request, submission_id: Id, params: Query[ErrorParams]):
     submission = _find(request, submission_id)
     if submission is None:
         return _not_found()
@@ -385,7 +380,7 @@ def get_errors(request, submission_id: int, params: Query[ErrorParams]):
         }
     },
 )
-def get_errors_xlsx(request, submission_id: int):
+def get_errors_xlsx(request, submission_id: Id):
     submission = _find(request, submission_id)
     if submission is None:
         return _not_found()

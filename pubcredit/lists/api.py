@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 
 from pubcredit.accounts.permissions import restrict
 from pubcredit.catalog.models import Department, SubjectKind
+from pubcredit.core.apitypes import Id, Offset
 from pubcredit.lists import services
 from pubcredit.lists.models import EntryStatus, ListEntry, ListType
 from pubcredit.subjects.models import Subject
@@ -36,7 +37,7 @@ class ListTypeOut(Schema):
     active: bool
 
 
-class EventOut(Schema):
+class EntryEventOut(Schema):
     at: dt.datetime
     from_status: str
     to_status: str
@@ -64,7 +65,7 @@ class EntryOut(Schema):
 
 
 class EntryDetailOut(EntryOut):
-    events: list[EventOut]
+    events: list[EntryEventOut]
 
 
 class EntryPage(Schema):
@@ -74,7 +75,7 @@ class EntryPage(Schema):
 
 class IdentifyIn(Schema):
     list_type: str
-    subject_id: int
+    subject_id: Id
     basis: str
     decided_on: dt.date
     valid_from: dt.date | None = None
@@ -142,13 +143,13 @@ def list_types(request, kind: str | None = None):
 @router.get("/entries", response=EntryPage, summary="名单条目")
 def list_entries(
     request,
-    subject_id: int | None = None,
+    subject_id: Id | None = None,
     list_type: str | None = None,
     status: str | None = None,
     kind: str | None = None,
     active_on: dt.date | None = None,
     limit: int = 50,
-    offset: int = 0,
+    offset: Offset = 0,
 ):
     """Entries visible to the caller, newest decision first; filter by subject, list type
     code, status (published / expired / removed), kind, or "active on a day" (`active_on`)."""
@@ -173,7 +174,7 @@ def list_entries(
 
 
 @router.get("/entries/{entry_id}", response=EntryDetailOut, summary="名单条目详情(含变更历史)")
-def get_entry(request, entry_id: int):
+def get_entry(request, entry_id: Id):
     request.principal.require(VIEW_ACTION)
     entry = get_object_or_404(_entries(request), pk=entry_id)
     events = [
@@ -220,7 +221,7 @@ def identify(request, payload: IdentifyIn):
 
 
 @router.post("/entries/{entry_id}/remove", response=EntryOut, summary="移出名单")
-def remove(request, entry_id: int, payload: RemoveIn):
+def remove(request, entry_id: Id, payload: RemoveIn):
     principal = request.principal
     principal.require(services.ENTRY_ACTION)
     entry = get_object_or_404(

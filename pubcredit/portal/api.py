@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from pubcredit.core.apitypes import ErrorOut, Id
 from pubcredit.core.ratelimit import PublicRateThrottle
 from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
@@ -28,18 +29,12 @@ router = Router(tags=["公众查询"], auth=None, throttle=[PublicRateThrottle("
 MAX_LIMIT = 50
 
 
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list = []
-
-
 class Page(Schema):
     limit: int = Field(20, ge=1, le=MAX_LIMIT, description="每页条数(不超过 50)")
     offset: int = Field(0, ge=0, le=100_000, description="跳过的条数")
 
 
-class SubjectOut(Schema):
+class PublicSubjectOut(Schema):
     ref: str = Field(description="主体在门户和接口中的地址;自然人为有时效的签名引用")
     kind: str
     kind_label: str
@@ -55,7 +50,7 @@ class SubjectOut(Schema):
     matched_former_name: str | None = None
 
 
-class SearchOut(Schema):
+class PublicSearchOut(Schema):
     query: str
     mode: str = Field(description="name / uscc / id / invalid")
     total: int
@@ -65,7 +60,7 @@ class SearchOut(Schema):
     offset: int
     limit: int
     message: str
-    items: list[SubjectOut]
+    items: list[PublicSubjectOut]
 
 
 class SearchQuery(Page):
@@ -98,7 +93,7 @@ class PersonLookupIn(Schema):
     id_number: str = Field(..., max_length=40, description="完整的 18 位居民身份证号码")
 
 
-class FieldOut(Schema):
+class PublicFieldOut(Schema):
     code: str
     label: str
     value: str
@@ -115,7 +110,7 @@ class RecordOut(Schema):
     decision_date: str | None
     publicity_start: str | None
     publicity_end: str | None
-    fields: list[FieldOut]
+    fields: list[PublicFieldOut]
 
 
 class RecordPageOut(Schema):
@@ -125,7 +120,7 @@ class RecordPageOut(Schema):
     items: list[RecordOut]
 
 
-class ListTypeOut(Schema):
+class PublicListTypeOut(Schema):
     code: str
     name: str
     kind: str = Field(description="red(守信激励名单)或 black(严重失信主体名单)")
@@ -138,18 +133,18 @@ class ListTypeOut(Schema):
 
 
 class ListTypesOut(Schema):
-    items: list[ListTypeOut]
+    items: list[PublicListTypeOut]
 
 
 class ListEntriesOut(RecordPageOut):
-    list_type: ListTypeOut
+    list_type: PublicListTypeOut
 
 
 class MeasuresQuery(Schema):
     kind: str = Field("punishment", description="punishment(失信惩戒)或 reward(守信激励)")
 
 
-class MeasureOut(Schema):
+class PublicMeasureOut(Schema):
     code: str
     name: str
     kind: str
@@ -166,7 +161,7 @@ class MeasureOut(Schema):
 
 
 class MeasuresOut(Schema):
-    items: list[MeasureOut]
+    items: list[PublicMeasureOut]
 
 
 class TabOut(Schema):
@@ -177,7 +172,7 @@ class TabOut(Schema):
 
 
 class SubjectPageOut(Schema):
-    subject: SubjectOut
+    subject: PublicSubjectOut
     tabs: list[TabOut]
 
 
@@ -213,7 +208,7 @@ def _search(q: str, district: str | None, kind: str | None, page: Page) -> dict:
     return outcome.as_dict()
 
 
-@router.get("/search", response={200: SearchOut, 422: ErrorOut}, summary="查询主体")
+@router.get("/search", response={200: PublicSearchOut, 422: ErrorOut}, summary="查询主体")
 def search(request, query: Query[SearchQuery]):
     """按名称(任意连续 2 个字以上)或统一社会信用代码查询法人及非法人组织、个体工商户。
     自然人不能按姓名查询;凭完整身份证号查询请用 POST /persons/lookup。"""
@@ -226,7 +221,7 @@ def search(request, query: Query[SearchQuery]):
     return Status(200, _search(query.q, query.district, query.kind, query))
 
 
-@router.post("/search", response=SearchOut, summary="查询主体(POST)")
+@router.post("/search", response=PublicSearchOut, summary="查询主体(POST)")
 def search_post(request, body: SearchIn, page: Query[Page]):
     """与 GET /search 相同,查询条件放在请求体中。"""
     if services.is_person_query(body.q):
@@ -239,7 +234,7 @@ def _person(id_number: str) -> dict:
     return outcome.as_dict()
 
 
-@router.post("/persons/lookup", response=SearchOut, summary="凭身份证号码查询自然人")
+@router.post("/persons/lookup", response=PublicSearchOut, summary="凭身份证号码查询自然人")
 def person_lookup(request, body: PersonLookupIn):
     """只返回该号码对应的自然人(姓名和证件号码脱敏);号码有误或不存在时 items 为空。"""
     return _person(body.id_number)
@@ -323,7 +318,7 @@ def publicity(request, query: Query[PublicityQuery]):
 @router.get(
     "/publicity/{record_id}", response={200: RecordOut, 404: ErrorOut}, summary="一条公示信息"
 )
-def publicity_record(request, record_id: int):
+def publicity_record(request, record_id: Id):
     found = disclosure.public_record_detail(record_id)
     if found is None:
         raise Http404(record_id)
@@ -397,7 +392,7 @@ def news_list(request, query: Query[NewsQuery]):
 @router.get(
     "/news/{article_id}", response={200: ArticleDetailOut, 404: ErrorOut}, summary="新闻正文"
 )
-def news_detail(request, article_id: int):
+def news_detail(request, article_id: Id):
     found = news.published_article(article_id)
     if found is None:
         raise Http404(article_id)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from pubcredit.accounts.permissions import restrict
+from pubcredit.core.apitypes import Id
 from pubcredit.publicity import services as publicity
 from pubcredit.publicity.models import Tier
 from pubcredit.records.models import Record
@@ -53,7 +54,7 @@ def _out(row) -> dict:
 
 
 @router.get("/records/{record_id}/publicity", response=PublicityOut, summary="记录的公示状态")
-def get_publicity(request, record_id: int):
+def get_publicity(request, record_id: Id):
     request.principal.require("records.view")
     record = get_object_or_404(
         restrict(Record.objects.all(), request.principal, "records.view"), pk=record_id
@@ -65,7 +66,7 @@ def get_publicity(request, record_id: int):
 
 
 @router.post("/records/{record_id}/tier", response=PublicityOut, summary="认定行政处罚的严重程度")
-def set_tier(request, record_id: int, payload: TierIn):
+def set_tier(request, record_id: Id, payload: TierIn):
     """The deciding department sets the tier of its penalty (轻微 / 一般 / 严重), or withdraws
     its setting with `tier: null`; the publicity window is recomputed at once."""
     if payload.tier is not None and payload.tier not in Tier.values:

@@ -13,6 +13,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from pubcredit.accounts.permissions import restrict
+from pubcredit.core.apitypes import ErrorOut, Id
 from pubcredit.core.identifiers import check_identifier, region_label
 from pubcredit.subjects import crypto
 from pubcredit.subjects.access import log_person_access
@@ -23,12 +24,6 @@ from pubcredit.subjects.services import find_subject
 router = Router(tags=["主体库"])
 
 MAX_IDCHECK_VALUES = 1000
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    details: list = []
 
 
 class FormerNameOut(Schema):
@@ -193,7 +188,7 @@ def search(request, params: Query[SearchParams]):
     response={200: SubjectOut, 403: ErrorOut, 404: ErrorOut},
     summary="主体详情",
 )
-def get_subject(request, subject_id: int, purpose: str | None = None):
+def get_subject(request, subject_id: Id, purpose: str | None = None):
     principal = request.principal
     principal.require("subjects.view")
     subject = (

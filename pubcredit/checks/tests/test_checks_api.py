@@ -142,13 +142,15 @@ def test_check_answer_is_exactly_the_documented_schema(api, system, make_subject
 
 def test_a_check_is_one_read_and_one_write(api, make_subject, django_assert_num_queries):
     """The check path's budget: the subject with everything said about it in one statement,
-    the log row in another (the key and the rules are cached after the first request)."""
+    the log row in another (the key and the rules are cached after the first request), and the
+    key's revocation generation read from the shared cache (the database cache's row here; a
+    GET on Redis where PUBCREDIT_CACHE_URL names one)."""
     client, clear = api
     assert (
         post(client, {"uscc": make_subject().uscc, "matter": "FINANCING"}, clear).status_code == 200
     )
     company = make_subject()
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         response = post(client, {"uscc": company.uscc, "matter": "FINANCING"}, clear)
     assert response.status_code == 200 and response.json()["subject"]["id"] == company.pk
 

@@ -78,6 +78,7 @@ def test_references_never_expose_a_person_by_id():
     assert resolve_subject_ref("9" * 30) is None
 
 
+@pytest.mark.django_db  # the counters are in the shared (database) cache
 def test_sliding_window_counts_the_previous_window_partly(settings):
     from django.core.cache import cache
 

@@ -1,0 +1,131 @@
+"""A small demo city for the tests that call every API operation: the demo's subjects, records,
+list entries and commitments, one account of every staff role (sessions) and one API key of
+every role a key may carry, and one object of each kind the operations' paths name (a check, a
+batch, a submission, a news article…). Loaded once per test module (`committed_city`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from types import SimpleNamespace
+
+from django.test import Client
+from django.utils import timezone
+
+from pubcredit.accounts.models import Role
+
+# The callers of the matrix and the fuzz run, by column: who they are and how they authenticate.
+SESSION_ROLES = (
+    Role.PLATFORM_ADMIN,
+    Role.CENTRE_STAFF,
+    Role.DEPARTMENT_CLERK,
+    Role.DISTRICT_ADMIN,
+    Role.WINDOW_CLERK,
+    Role.BANK_USER,
+)
+KEY_ROLES = (
+    Role.CENTRE_STAFF,
+    Role.DEPARTMENT_CLERK,
+    Role.DISTRICT_ADMIN,
+    Role.WINDOW_CLERK,
+    Role.BANK_USER,
+)
+DEPARTMENT = "ZB-SCJG"  # the clerks' department (the demo's 市市场监督管理局)
+DISTRICT = "370303"  # the district administrators' district (张店区)
+
+
+def build(system) -> SimpleNamespace:
+    """Load the city and make the callers and objects (committed; see democity)."""
+    from pubcredit.accounts.services import create_user, issue_api_key
+    from pubcredit.catalog.models import CodeList, Department, Region
+    from pubcredit.commitments.models import Commitment
+    from pubcredit.demo.services import load_demo
+    from pubcredit.measures.services import refresh_subject_flags
+    from pubcredit.portal.news import publish_article, save_article
+    from pubcredit.publicity.public import subject_ref
+    from pubcredit.records.models import Record
+    from pubcredit.subjects.models import Subject
+    from pubcredit.testing.commitkit import sign
+    from pubcredit.testing.listkit import identify
+    from pubcredit.testing.portalkit import penalty
+
+    load_demo(system, subjects=60, seed=5)
+    department = Department.objects.get(code=DEPARTMENT)
+    district = Region.objects.get(code=DISTRICT)
+    scope = {
+        Role.DEPARTMENT_CLERK: {"department": department},
+        Role.DISTRICT_ADMIN: {"district": district},
+    }
+    users, keys = {}, {}
+    for role in SESSION_ROLES:
+        users[role] = create_user(
+            system,
+            username=f"api_{role}",
+            role=role,
+            password="api-pass-2026",
+            **scope.get(role, {}),
+        )
+    for role in KEY_ROLES:
+        keys[role] = issue_api_key(system, name=f"接口 {role}", role=role, **scope.get(role, {}))[1]
+
+    def bearer(role):
+        return Client(HTTP_AUTHORIZATION=f"Bearer {keys[role]}")
+
+    org = Subject.objects.filter(kind="org").order_by("id").first()
+    entry = identify(
+        system,
+        org,
+        "BLK_FOOD_DRUG",
+        decided_on=timezone.localdate() - dt.timedelta(days=30),
+        today=timezone.localdate(),
+        department=department,
+    )
+    refresh_subject_flags([org.pk])
+    check = bearer(Role.BANK_USER).post(
+        "/api/v1/checks",
+        json.dumps({"uscc": org.uscc, "matter": "FINANCING"}),
+        content_type="application/json",
+    )
+    assert check.status_code == 200, check.content
+    check = check.json()
+    measures = [m["code"] for m in check["punishments"] + check["rewards"]]
+    csv = f"统一社会信用代码,名称\n{org.uscc},{org.name}\n".encode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    batch = bearer(Role.BANK_USER).post(
+        "/api/v1/checks/batches",
+        {"file": SimpleUploadedFile("batch.csv", csv, "text/csv"), "matter": "FINANCING"},
+    )
+    assert batch.status_code == 200, batch.content
+    rows = [penalty(9001, name="淄博接口测试机械有限公司")]
+    submission = bearer(Role.DEPARTMENT_CLERK).post(
+        "/api/v1/records",
+        json.dumps({"category": "CF", "rows": rows}),
+        content_type="application/json",
+    )
+    assert submission.status_code == 201, submission.content
+    article = save_article(system, section="news", title="信用动态", body="正文")
+    publish_article(system, article)
+    record = Record.objects.filter(department=department).order_by("id").first()
+    public = Record.objects.filter(publicity__state="public").order_by("id").first()
+    commitment = Commitment.objects.filter(department=department).order_by("id").first()
+    if commitment is None:  # the city has none accepted by the clerks' department: sign one
+        commitment = sign(org, day=timezone.localdate())
+    return SimpleNamespace(
+        users=users,
+        keys=keys,
+        org=org,
+        person=Subject.objects.filter(kind="person").order_by("id").first(),
+        check_id=check["id"],
+        measure=measures[0] if measures else "NONE",
+        batch_id=batch.json()["id"],
+        submission_id=submission.json()["id"],
+        article_id=article.pk,
+        record_id=record.pk,
+        public_record_id=public.pk,
+        entry_id=entry.pk,
+        list_code=entry.list_type.code,
+        commitment_code=commitment.code,
+        subject_ref=subject_ref(org),
+        codelist=CodeList.objects.order_by("code").first().code,
+    )
