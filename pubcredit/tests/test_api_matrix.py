@@ -168,7 +168,7 @@ def request_for(world, method: str, path: str):
         "/api/v1/checks/{check_id}/feedback": {
             "items": [{"measure": world.measure, "applied": True}]
         },
-        "/api/v1/checks/webhook": {"url": "https://bank.example.org/hook"},
+        "/api/v1/checks/webhook": {"url": "https://1.2.3.4/hook"},
         "/api/v1/commitments/{code}/assessment": {"performance": "全部履行", "reason": "按期履行"},
         "/api/v1/records": {
             "category": "CF",
