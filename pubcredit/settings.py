@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # Swagger UI for /api/v1/docs from its bundled static files, not a CDN
     "pubcredit.accounts",
     "pubcredit.catalog",
     "pubcredit.holidays",
