@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "csp",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # Swagger UI for /api/v1/docs from its bundled static files, not a CDN
     "pubcredit.accounts",
     "pubcredit.catalog",
     "pubcredit.holidays",

@@ -24,6 +24,7 @@ __all__ = [
     "CatalogueError",
     "catalogue_loaded",
     "category_spec",
+    "ensure_catalogue",
     "export_catalogue",
     "import_catalogue",
 ]
@@ -491,6 +492,17 @@ def catalogue_loaded() -> bool:
         and Department.objects.exists()
         and Category.objects.filter(fields_complete=True).exists()
     )
+
+
+def ensure_catalogue(principal: Principal) -> bool:
+    """Import the shipped catalogue when none has been imported yet (a machine before `pubcredit
+    setup`), exactly as setup does; True when it imported. The database is then the one source
+    of truth for every command that lists or names departments and categories: what
+    `pubcredit departments` lists is what `pubcredit intake` accepts."""
+    if catalogue_loaded():
+        return False
+    import_catalogue(principal)
+    return True
 
 
 def category_spec(code: str) -> Category:

@@ -47,8 +47,9 @@ def _principal(request) -> Principal:
 
 
 def _matter_choices():
+    """The active matters by their Chinese names; the code is only the submitted value."""
     return [("", gettext_lazy("请选择事项"))] + [
-        (m["code"], f"{m['name']}({m['code']})") for m in matters_catalogue()
+        (m["code"], m["name"]) for m in matters_catalogue()
     ]
 
 

@@ -4,7 +4,11 @@
   over the principal's restricted register). Natural persons are always masked in the list.
 - `/console/subjects/<id>/`: an organisation's data; for a natural person, masked data, and for a
   role with "subjects.view_person" a 查询事由 form whose submission logs the look
-  (subjects.access.reveal_id_number) and then shows the full name and clear 身份证号.
+  (subjects.access.reveal_id_number) and then shows the full name and clear 身份证号. Below, what
+  the platform holds about the subject (`console.subject_overview`: credit records, list
+  entries, recent checks, commitments, each a short table with counts and links, as far as the
+  principal may see them); for a natural person only after the logged look, which logs them too
+  (subjects.access.log_person_access).
 
 The search form is POSTed so a typed 身份证号 never lands in a URL, a server log or the browser
 history; names and codes may also come in the query string (links).
@@ -25,8 +29,9 @@ from django.utils.translation import gettext_lazy
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.accounts.services import PURPOSE_MIN_LENGTH
 from pubcredit.catalog.models import Region, SubjectKind
+from pubcredit.console.subject_overview import subject_overview
 from pubcredit.core import identifiers
-from pubcredit.subjects.access import reveal_id_number
+from pubcredit.subjects.access import log_person_access, reveal_id_number
 from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import find_subject
@@ -161,6 +166,7 @@ def subject_detail(request, pk: int):
     context = {"subject": subject, "region_label": _region_label(subject.region)}
     if not subject.is_person:
         context["former_names"] = subject.former_names.order_by("-used_until")
+        context["sections"] = subject_overview(principal, subject)
         return render(request, "console/subjects/organisation.html", context)
 
     can_reveal = principal.can("subjects.view_person")
@@ -170,17 +176,25 @@ def subject_detail(request, pk: int):
         form = PurposeForm(request.POST if request.method == "POST" else None)
         if form.is_bound and form.is_valid():
             purpose = form.cleaned_data["purpose"]
+            address = request.META.get("REMOTE_ADDR") or None
             try:
                 clear_id = reveal_id_number(
-                    principal,
-                    subject,
-                    purpose=purpose,
-                    client_address=request.META.get("REMOTE_ADDR") or None,
+                    principal, subject, purpose=purpose, client_address=address
                 )
             except ValidationError as exc:
                 form.add_error("purpose", exc.messages)
             else:
                 revealed = {"name": subject.name, "id_number": clear_id, "purpose": purpose}
+                sections = subject_overview(principal, subject)
+                if sections:
+                    log_person_access(
+                        principal,
+                        subject,
+                        purpose=purpose,
+                        what=_("信用记录、名单条目、信用核查和信用承诺"),
+                        client_address=address,
+                    )
+                context["sections"] = sections
     context.update(
         {
             "display_name": display_name(subject),

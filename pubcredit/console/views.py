@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.console.services import dashboard_stats
+from pubcredit.holidays.services import calendar_warning
 from pubcredit.repair.queries import overdue_count
 
 
@@ -20,4 +21,7 @@ def dashboard(request):
         # Two counts on the (status, due_on) indexes: open repair applications and objections
         # past their deadline, as far as the principal may see them.
         context["repair_overdue"] = overdue_count(principal)
+    if principal.can("catalog.change"):
+        # Those who maintain the holiday table are told before it runs out.
+        context["calendar_warning"] = calendar_warning()
     return render(request, "console/dashboard.html", context)

@@ -17,4 +17,4 @@ class CalendarExceptionAdmin(admin.ModelAdmin):
 
 @admin.register(CalendarYear)
 class CalendarYearAdmin(admin.ModelAdmin):
-    list_display = ["year", "note"]
+    list_display = ["year", "provisional", "note"]

@@ -12,6 +12,7 @@ class CalendarException(models.Model):
     class Source(models.TextChoices):
         CHINESE_CALENDAR = "chinese_calendar", _("chinese-calendar 数据")
         MANUAL = "manual", _("人工维护")
+        PROVISIONAL = "provisional", _("暂定(待国务院公布)")
 
     date = models.DateField(_("日期"), primary_key=True)
     is_workday = models.BooleanField(
@@ -38,6 +39,11 @@ class CalendarYear(models.Model):
 
     year = models.PositiveSmallIntegerField(_("年份"), primary_key=True)
     note = models.CharField(_("说明"), max_length=255, blank=True)
+    provisional = models.BooleanField(
+        _("暂定"),
+        default=False,
+        help_text=_("国务院尚未公布该年放假安排,表中只有法定节日,不含调休。"),
+    )
 
     class Meta:
         verbose_name = _("已维护年份")

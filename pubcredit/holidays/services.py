@@ -8,12 +8,16 @@ rows), so it is cached in memory and refreshed whenever it changes (`clear_cache
 from __future__ import annotations
 
 import datetime as dt
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event
 from pubcredit.holidays.models import CalendarException, CalendarYear
@@ -99,67 +103,136 @@ def workdays_between_many(starts, ends) -> np.ndarray:
 
 
 def calendar_known_through() -> int | None:
-    """The last year whose holiday schedule is in the table, or None."""
+    """The last year whose holiday schedule is in the table (provisional or not), or None."""
     return CalendarYear.objects.order_by("-year").values_list("year", flat=True).first()
+
+
+PROVISIONAL_FILE = Path(__file__).resolve().parent / "data" / "provisional.json"
+# Administrators are warned this many days before the last officially published day of the table.
+WARN_DAYS = 60
+
+
+def read_provisional(path: Path | None = None) -> dict[int, dict]:
+    """The provisional years of data/provisional.json: {year: {"note", "days": {date: (is_workday,
+    name)}}}."""
+    document = json.loads(Path(path or PROVISIONAL_FILE).read_text(encoding="utf-8"))
+    out = {}
+    for year, entry in document["years"].items():
+        days = {
+            dt.date.fromisoformat(d["date"]): (bool(d["is_workday"]), d.get("name", ""))
+            for d in entry["days"]
+        }
+        out[int(year)] = {"note": entry.get("note", ""), "days": days}
+    return out
 
 
 @transaction.atomic
 def seed_from_chinese_calendar(principal, years: range | None = None) -> dict:
-    """Load the holiday schedule chinese-calendar knows into the table. Rows edited by hand
-    (source=manual) are never overwritten. Idempotent; returns counts."""
+    """Load the holiday schedule chinese-calendar knows into the table, and after its last year
+    the provisional years of data/provisional.json (statutory holidays only, marked provisional:
+    source "provisional", CalendarYear.provisional). A year chinese-calendar knows replaces its
+    provisional rows. Rows edited by hand (source=manual) are never overwritten. Idempotent;
+    returns counts."""
     # Imported here: heavy, and needed only when the calendar is seeded.
     import chinese_calendar
 
     principal.require("catalog.change")
     known = sorted(chinese_calendar.holidays) + sorted(chinese_calendar.workdays)
     first, last = min(known).year, max(known).year
-    years = years or range(first, last + 1)
+    provisional = {y: v for y, v in read_provisional().items() if y > last}
+    years = years or range(first, max([last, *provisional]) + 1)
+    official_years = {y for y in years if first <= y <= last}
+    provisional_years = {y for y in years if y in provisional}
+    Source = CalendarException.Source
     manual = set(
-        CalendarException.objects.filter(source=CalendarException.Source.MANUAL).values_list(
-            "date", flat=True
-        )
+        CalendarException.objects.filter(source=Source.MANUAL).values_list("date", flat=True)
     )
+    # A year now officially known drops the provisional rows it replaces.
+    replaced = CalendarException.objects.filter(
+        source=Source.PROVISIONAL, date__year__in=official_years
+    ).delete()[0]
     existing = {
         e.date: e
-        for e in CalendarException.objects.filter(source=CalendarException.Source.CHINESE_CALENDAR)
+        for e in CalendarException.objects.filter(
+            source__in=[Source.CHINESE_CALENDAR, Source.PROVISIONAL]
+        )
     }
     wanted = {}
     for date, name in chinese_calendar.holidays.items():
-        if date.year in years and date.weekday() < 5:
-            wanted[date] = (False, HOLIDAY_NAMES.get(name, name or ""))
+        if date.year in official_years and date.weekday() < 5:
+            wanted[date] = (False, HOLIDAY_NAMES.get(name, name or ""), Source.CHINESE_CALENDAR)
     for date, name in chinese_calendar.workdays.items():
-        if date.year in years and date.weekday() >= 5:
-            wanted[date] = (True, HOLIDAY_NAMES.get(name, name or ""))
-    created = updated = 0
+        if date.year in official_years and date.weekday() >= 5:
+            wanted[date] = (True, HOLIDAY_NAMES.get(name, name or ""), Source.CHINESE_CALENDAR)
+    for year in provisional_years:
+        for date, (is_work, name) in provisional[year]["days"].items():
+            wanted[date] = (is_work, name, Source.PROVISIONAL)
+    updated = 0
     new_rows = []
-    for date, (is_work, name) in sorted(wanted.items()):
+    for date, (is_work, name, source) in sorted(wanted.items()):
         if date in manual:
             continue
         row = existing.get(date)
         if row is None:
             new_rows.append(
-                CalendarException(
-                    date=date,
-                    is_workday=is_work,
-                    name=name,
-                    source=CalendarException.Source.CHINESE_CALENDAR,
-                )
+                CalendarException(date=date, is_workday=is_work, name=name, source=source)
             )
-        elif (row.is_workday, row.name) != (is_work, name):
-            row.is_workday, row.name = is_work, name
-            row.save(update_fields=["is_workday", "name"])
+        elif (row.is_workday, row.name, row.source) != (is_work, name, source):
+            row.is_workday, row.name, row.source = is_work, name, source
+            row.save(update_fields=["is_workday", "name", "source"])
             updated += 1
     CalendarException.objects.bulk_create(new_rows)
     created = len(new_rows)
     for year in years:
-        CalendarYear.objects.get_or_create(year=year, defaults={"note": "chinese-calendar"})
-    if created or updated:
+        if year in official_years:
+            values = {"note": "chinese-calendar", "provisional": False}
+        elif year in provisional_years:
+            values = {"note": provisional[year]["note"], "provisional": True}
+        else:
+            continue
+        CalendarYear.objects.update_or_create(year=year, defaults=values)
+    if created or updated or replaced:
         record_event(
             principal,
             "holidays.seed",
             object_type="holidays.calendarexception",
             object_repr=f"{years.start}–{years.stop - 1}",
-            after={"created": created, "updated": updated},
+            after={"created": created, "updated": updated, "replaced": replaced},
         )
     clear_cache()
     return {"created": created, "updated": updated, "years": [years.start, years.stop - 1]}
+
+
+def calendar_warning(today: dt.date | None = None) -> str | None:
+    """A warning for administrators (Chinese) when the officially published part of the holiday
+    table ends within WARN_DAYS days of `today` (default: today in Asia/Shanghai) or has already
+    ended, naming the provisional years after it; None while the table is current. Past its last
+    year, working-day arithmetic falls back to the weekday rule and deadlines come out wrong."""
+    today = today or timezone.localdate()
+    years = list(CalendarYear.objects.order_by("year").values_list("year", "provisional"))
+    if not years:
+        return _("节假日表为空:工作日按周一至周五计算。请执行 pubcredit holidays seed。")
+    official = [y for y, provisional in years if not provisional]
+    last_official = dt.date(official[-1], 12, 31) if official else today - dt.timedelta(days=1)
+    days_left = (last_official - today).days
+    if days_left > WARN_DAYS:
+        return None
+    provisional = [y for y, p in years if p and y > last_official.year]
+    if days_left >= 0:
+        message = _("节假日表的正式放假安排只维护到 %(date)s(还有 %(n)s 天)。") % {
+            "date": last_official.isoformat(),
+            "n": days_left,
+        }
+    else:
+        message = _("节假日表的正式放假安排只维护到 %(date)s,已过期 %(n)s 天。") % {
+            "date": last_official.isoformat(),
+            "n": -days_left,
+        }
+    if provisional:
+        message += _("%(years)s 年为暂定安排(仅法定节日,不含调休),按工作日计算的期限可能不准。") % {
+            "years": "、".join(str(y) for y in provisional)
+        }
+    return message + _(
+        "国务院公布放假安排后,请在管理后台“节假日调整”中维护,或升级 chinesecalendar 后执行 "
+        "pubcredit holidays seed。"
+    )

@@ -54,12 +54,13 @@ class ListTypeAdmin(AuditedAdmin):
         "default_validity_months",
         "category",
         "active",
+        "needs_review",
     )
-    list_filter = ("kind", "active")
+    list_filter = ("needs_review", "kind", "active")
     search_fields = ("code", "name", "legal_basis")
     autocomplete_fields = ()
     fieldsets = (
-        (None, {"fields": ("code", "name", "kind", "active", "sort_order")}),
+        (None, {"fields": ("code", "name", "kind", "active", "needs_review", "sort_order")}),
         (_("认定"), {"fields": ("authority", "authority_name", "legal_basis", "note")}),
         (
             _("有效期和适用范围"),

@@ -80,7 +80,12 @@ class ListType(models.Model):
     effective_from = models.DateField(_("启用日期"), null=True, blank=True)
     effective_to = models.DateField(_("停用日期"), null=True, blank=True)
     active = models.BooleanField(_("启用"), default=True)
-    note = models.TextField(_("备注"), blank=True)
+    note = models.TextField(_("备注"), blank=True, help_text=_("仅管理人员可见。"))
+    needs_review = models.BooleanField(
+        _("待核实"),
+        default=False,
+        help_text=_("随程序发布的名单类型中尚未与正式文本核对的内容(见备注);核实后取消勾选。"),
+    )
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:

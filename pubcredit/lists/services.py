@@ -52,6 +52,7 @@ from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog import conditions
 from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core import invalidation
+from pubcredit.core.drafting import take_out_markers
 from pubcredit.lists import changes, signals
 from pubcredit.lists.models import (
     EntrySource,
@@ -680,6 +681,14 @@ class SeedError(ValueError):
     """A seed file is malformed; the message (Chinese) lists every problem."""
 
 
+def _review(values: dict) -> None:
+    """Drafting markers ([UNCONFIRMED …]) never reach the public name or legal basis of a list
+    type (the portal's 联合奖惩 pages and public API): they go to the admin note and flag the
+    type 待核实 (`needs_review`). A list type stays as active as the file says: entries of a list
+    in force must keep hitting credit checks while an administrator checks the wording."""
+    take_out_markers(values, (("name", "名单名称"), ("legal_basis", "认定依据")))
+
+
 def read_list_types(path: Path | str | None = None) -> list[dict]:
     path = Path(path or LIST_TYPES_FILE)
     document = json.loads(path.read_text(encoding="utf-8"))
@@ -752,7 +761,7 @@ def _import_list_types(principal: Principal, path) -> dict[str, int]:
             if values.get(key):
                 values[key] = dt.date.fromisoformat(values[key])
         values["authority_name"] = values.get("authority_name") or ""
-        values["note"] = values.get("note") or ""
+        _review(values)
         values["subject_kinds"] = values.get("subject_kinds") or []
         values["authority_id"] = departments[row["authority"]].pk if row.get("authority") else None
         values["category_id"] = categories[row["category"]].pk if row.get("category") else None

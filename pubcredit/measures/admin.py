@@ -33,12 +33,13 @@ class MeasureAdmin(MeasuresAudited):
         "effective_from",
         "effective_to",
         "active",
+        "needs_review",
     )
-    list_filter = ("kind", "measure_class", "incentive_category", "active")
+    list_filter = ("needs_review", "kind", "measure_class", "incentive_category", "active")
     search_fields = ("code", "name", "legal_basis", "note")
     filter_horizontal = ("departments", "list_types", "matters")
     fieldsets = (
-        (None, {"fields": ("code", "name", "kind", "active", "sort_order")}),
+        (None, {"fields": ("code", "name", "kind", "active", "needs_review", "sort_order")}),
         (
             _("分类和依据"),
             {"fields": ("measure_class", "incentive_category", "content", "legal_basis", "note")},

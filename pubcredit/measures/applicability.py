@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from pubcredit.core import hotpath
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import SubjectFlags
-from pubcredit.publicity.models import PUBLIC_STATES, Publicity
+from pubcredit.publicity.models import PUBLIC_STATES, Publicity, last_public_day
 from pubcredit.records.models import Record, document_number
 from pubcredit.subjects.models import Subject
 
@@ -183,7 +183,7 @@ def _hits(
                 authority=rules.departments.get(dept_id, ""),
                 decided_on=decided,
                 valid_from=start,
-                valid_to=end - dt.timedelta(days=1) if end else None,
+                valid_to=last_public_day(end),
                 document_number=document_number(key),
                 tier=tier,
                 state=state,

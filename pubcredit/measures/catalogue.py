@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department
+from pubcredit.core.drafting import take_out_markers
 from pubcredit.lists.models import ListType
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import Matter, Measure
@@ -95,6 +96,21 @@ def read_measures(path: Path | str | None = None) -> dict:
     return document
 
 
+# Fields the public sees (portal catalogue, public API, check answers), with their labels for the
+# admin note.
+PUBLIC_TEXT_FIELDS = (("name", "措施名称"), ("content", "措施内容"), ("legal_basis", "依据"))
+
+
+def _review(values: dict) -> None:
+    """Take the drafting markers ([UNCONFIRMED …]) out of the public fields into the admin note
+    and flag the measure 待核实 (`needs_review`) if it had any; seed it inactive when a public
+    field had one (its content or legal basis is not confirmed: an administrator activates it
+    after checking). A marker only in the note flags the measure but leaves it as active as the
+    file says: what the public sees and a check applies is confirmed."""
+    if take_out_markers(values, PUBLIC_TEXT_FIELDS):
+        values["active"] = False
+
+
 def _measure_values(row: dict) -> dict:
     values = {k: row.get(k) for k in MEASURE_FIELDS if k in row}
     for key in ("effective_from", "effective_to"):
@@ -105,6 +121,7 @@ def _measure_values(row: dict) -> dict:
     values["content"] = values.get("content") or ""
     values["subject_kinds"] = values.get("subject_kinds") or []
     values["record_conditions"] = rules_mod.normalise_conditions(values.get("record_conditions"))
+    _review(values)
     return values
 
 
@@ -112,6 +129,8 @@ def _measure_values(row: dict) -> dict:
 def import_measures(principal: Principal, path: Path | str | None = None) -> dict:
     """Upsert the matters and measures of the seed file by code (default:
     measures/data/measures.json), with their departments, trigger list types and matters.
+    Drafting markers ([UNCONFIRMED …]) never reach a public field: they go to the admin note
+    and flag the measure 待核实, inactive when its content or basis carried one (`_review`).
     Requires "measures.change". The whole file is checked first
     (every measure needs a legal basis, a class or incentive category, well-formed record
     conditions, known department / list type / matter codes). Idempotent: a second run changes

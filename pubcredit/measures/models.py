@@ -94,7 +94,15 @@ class Measure(models.Model):
         _("法律法规和政策依据"), help_text=_("必填:没有依据的措施不得实施。")
     )
     note = models.TextField(
-        _("备注"), blank=True, help_text=_("依据待核对时写明 [UNCONFIRMED] 及待核对的内容。")
+        _("备注"), blank=True, help_text=_("仅管理人员可见。依据或内容待核实时写明待核实的内容。")
+    )
+    needs_review = models.BooleanField(
+        _("待核实"),
+        default=False,
+        help_text=_(
+            "随程序发布的清单中尚未与正式文本核对的措施(待核实的内容见备注);"
+            "内容或依据待核实的措施导入时不启用,核实后取消勾选并启用。"
+        ),
     )
     departments = models.ManyToManyField(
         "catalog.Department",

@@ -289,6 +289,16 @@ def subject_tab_counts(subject_id: int, today=None) -> dict[str, int]:
     return out
 
 
+def black_list_names(subject_id: int, today=None, *, count: int | None = None) -> list[str]:
+    """The names of the 严重失信主体名单 the subject is on today (entries in force), in order of
+    the newest decision, each once: the warning at the top of its page. `count`: the
+    严重失信主体名单 tab's count, if the caller has it (0 reads nothing)."""
+    if count == 0:
+        return []
+    page = disclosure.subject_list_entries(subject_id, "black", today=today, limit=50)
+    return list(dict.fromkeys(entry.category_name for entry in page.items))
+
+
 def subject_tab_records(
     subject_id: int,
     tab: Tab,

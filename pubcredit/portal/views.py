@@ -210,6 +210,7 @@ def subject(request, ref: str):
         "tab": tab,
         "records": records,
         "today": disclosure.today_or(None),
+        "black_lists": services.black_list_names(found.pk, count=counts.get("serious")),
     }
     if records.total > PER_PAGE:
         context["pagination"] = _pagination(request, page, records.total, tab=tab.slug)

@@ -25,7 +25,11 @@ every change of what is shown is kept in `PublicityEvent`.
 
 Dates: `start` is the first public day; `end` is the first day the record is no longer public
 (exclusive), so a record is public on D when start <= D < end; `end` null = open-ended (a
-long-term licence). `repair_from` is the first day a repair may be applied for.
+long-term licence). `repair_from` is the first day a repair may be applied for. Every page,
+answer and file that shows a window shows its last public day (`last_public_day`: end − 1 day),
+inclusive, as "公示期 start 至 last day" reads in Chinese: a licence valid through (有效期至)
+2027-12-31 is shown "至 2027-12-31", and a penalty public for one year from 2026-05-10 "至
+2027-05-09".
 """
 
 from __future__ import annotations
@@ -36,6 +40,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+
+def last_public_day(end: dt.date | None) -> dt.date | None:
+    """The last day a record is public (公示截止日期, inclusive) for a window whose `end` is the
+    first day it is no longer public; None (open-ended) stays None. The one conversion the
+    portal, the public API and the credit check all use."""
+    return end - dt.timedelta(days=1) if end else None
 
 
 class Tier(models.TextChoices):
@@ -322,7 +333,7 @@ class Publicity(models.Model):
     @property
     def last_day(self) -> dt.date | None:
         """The last day the record is shown (公示截止日期), or None when open-ended."""
-        return self.end - dt.timedelta(days=1) if self.end else None
+        return last_public_day(self.end)
 
     def is_public_on(self, day: dt.date) -> bool:
         return (

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Category, Field, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
+from pubcredit.publicity.models import last_public_day
 from pubcredit.subjects.masking import mask_code, public_name, redact_id_numbers
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import mask_person_name
@@ -307,6 +308,10 @@ def public_fields(record, fields: list[Field], *, include_subject: bool) -> list
     return out
 
 
+def _iso(day) -> str:
+    return day.isoformat() if day else ""
+
+
 def public_record(
     record,
     *,
@@ -318,7 +323,9 @@ def public_record(
     publicity_state: str = "",
 ) -> PublicRecord:
     """The public view of one record (`include_subject`: keep the subject's own fields, for
-    lists that show records of many subjects)."""
+    lists that show records of many subjects). `publicity_end` is the window's stored end (the
+    first day no longer public); the record shows its last public day, inclusive, as the credit
+    check does (`publicity.models.last_public_day`)."""
     category, fields = category_fields(record.category_id)
     rendered = public_fields(record, fields, include_subject=include_subject)
     by_role = {f.role: f.code for f in fields if f.role}
@@ -340,8 +347,8 @@ def public_record(
         decision_date=record.decision_date.isoformat() if record.decision_date else "",
         summary=summary,
         fields=rendered,
-        publicity_start=publicity_start.isoformat() if publicity_start else "",
-        publicity_end=publicity_end.isoformat() if publicity_end else "",
-        repair_from=repair_from.isoformat() if repair_from else "",
+        publicity_start=_iso(publicity_start),
+        publicity_end=_iso(last_public_day(publicity_end)),
+        repair_from=_iso(repair_from),
         publicity_state=publicity_state or "",
     )

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 from pubcredit.catalog import datafiles
 from pubcredit.catalog.datafiles import DATA_DIR
 from pubcredit.catalog.models import Department, Region
+from pubcredit.testing.loadkit import cf_csv, cf_row
 
 pytestmark = pytest.mark.django_db
 
@@ -69,11 +70,38 @@ def test_departments_json_follows_the_database(catalogue):
     assert {r["code"]: r["name"] for r in rows}["ZB-SCJG"] == "淄博市市场监管局(改)"
 
 
-def test_departments_before_import_lists_the_shipped_file(empty_reference):
+SCJG = {"name": "淄博市市场监督管理局", "uscc": "11370300001229237C"}  # shipped ZB-SCJG
+
+
+def scjg_penalty(n: int) -> dict:
+    row = cf_row(n)
+    row.update(CF_CFJG=SCJG["name"], CF_CFJGDM=SCJG["uscc"])
+    row.update(CF_SJLY=SCJG["name"], CF_SJLYDM=SCJG["uscc"])
+    return row
+
+
+def test_departments_before_setup_are_the_ones_intake_accepts(empty_reference, tmp_path):
+    # A machine before `pubcredit setup`: the first listing loads the shipped catalogue, so the
+    # departments it lists are in the database intake reads.
     out, err = run("departments", "--json")
     _check_contract(json.loads(out))
-    assert "尚未导入" in err
-    assert Department.objects.count() == 0  # listing never writes
+    assert "已导入随程序发布的目录和部门" in err
+    assert Department.objects.filter(active=True).count() == 48
+    assert run("departments", "--json") == (out, "")  # imported once
+
+    path = tmp_path / "cf.csv"
+    path.write_bytes(cf_csv([scjg_penalty(1)]))
+    out, _ = run("intake", str(path), "--department", "ZB-SCJG", "--category", "CF", "--json")
+    result = json.loads(out)
+    assert (result["rows"], result["accepted"], result["rejected"]) == (1, 1, 0)
+
+
+def test_intake_before_setup_accepts_a_shipped_department(empty_reference, tmp_path):
+    path = tmp_path / "cf.csv"
+    path.write_bytes(cf_csv([scjg_penalty(2)], headers="codes"))
+    out, _ = run("intake", str(path), "--department", "ZB-SCJG", "--category", "CF", "--json")
+    assert json.loads(out)["accepted"] == 1
+    assert Department.objects.filter(code="ZB-SCJG").exists()
 
 
 def test_departments_table(catalogue):

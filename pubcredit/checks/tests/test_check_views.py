@@ -52,6 +52,15 @@ def test_window_check_by_scanned_code_shows_result_and_prints(clerk_client, syst
     assert 'id="print-button"' in sheet
 
 
+def test_window_matter_list_shows_chinese_names_not_codes(clerk_client):
+    html = clerk_client.get(reverse("console:checks:window")).content.decode()
+    assert '<option value="GOV_PROCUREMENT">政府采购</option>' in html
+    assert '<option value="CIVIL_SERVICE_HIRING">公职人员录用</option>' in html
+    # The stable English codes are the submitted values only, never the text a clerk reads.
+    assert "(GOV_PROCUREMENT)" not in html
+    assert ">GOV_PROCUREMENT" not in html
+
+
 def test_window_errors_are_shown_in_chinese(clerk_client, make_subject, person):
     company = make_subject()
     wrong = company.uscc[:-1] + ("0" if company.uscc[-1] != "0" else "1")

@@ -126,7 +126,9 @@ def test_rewards_and_punishments_come_apart_with_legal_basis_and_class(system, m
     assert data["outcome"] == "reward"
     assert data["punishments"] == []
     codes = {m["code"] for m in data["rewards"]}
-    assert {"R_TOLERANT_ACCEPTANCE", "R_GREEN_CHANNEL"} <= codes
+    assert {"R_PRIORITY_HANDLING", "R_NOTIFY_COMMITMENT"} <= codes
+    # 容缺受理 and 绿色通道 are seeded inactive (their basis is 待核实): never applied.
+    assert not {"R_TOLERANT_ACCEPTANCE", "R_GREEN_CHANNEL"} & codes
     for m in data["rewards"]:
         assert m["legal_basis"]
         assert m["incentive_category_label"]

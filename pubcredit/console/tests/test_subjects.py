@@ -150,16 +150,22 @@ def test_a_purpose_logs_one_look_and_shows_the_clear_id(client, world, role):
     assert world.clear_id in html and "张三丰" in html
     assert "本次查看已记录" in html
     assert "no-store" in response["Cache-Control"]
-    log = AccessLog.objects.get()
-    assert (log.actor, log.subject, log.purpose, log.client_address) == (
-        world.users[role],
-        world.person,
-        "行政审批信用核查",
-        "10.1.2.3",
-    )
-    # Each look is a new entry; reloading the page without a purpose shows nothing again.
+    # One row for the clear 身份证号, one for the person's records, entries, checks and
+    # commitments the page now shows below it (each thing shown is logged with the purpose).
+    logs = AccessLog.objects.order_by("pk")
+    assert [(g.actor, g.subject, g.purpose, g.client_address, g.what) for g in logs] == [
+        (world.users[role], world.person, "行政审批信用核查", "10.1.2.3", "身份证号"),
+        (
+            world.users[role],
+            world.person,
+            "行政审批信用核查",
+            "10.1.2.3",
+            "信用记录、名单条目、信用核查和信用承诺",
+        ),
+    ]
+    # Each look is new entries; reloading the page without a purpose shows nothing again.
     assert world.clear_id not in client.get(detail(world.person)).content.decode()
-    assert AccessLog.objects.count() == 1
+    assert AccessLog.objects.count() == 2
 
 
 @pytest.mark.parametrize("role", [Role.WINDOW_CLERK, Role.DEPARTMENT_CLERK])

@@ -28,6 +28,18 @@ D = dt.date(2025, 3, 1)
 SEED = json.loads(DATA_FILE.read_text(encoding="utf-8"))
 LIST_SEED = json.loads(lists.LIST_TYPES_FILE.read_text(encoding="utf-8"))["list_types"]
 MATTERS = [m["code"] for m in SEED["matters"]]
+# The seed's measures whose content or legal basis carries a drafting note ([UNCONFIRMED …]):
+# the import ships them inactive (待核实), so no check applies them (test_review.py).
+SEEDED_INACTIVE = {
+    "P_RESTRICT_MARKET_ACCESS",
+    "P_RESTRICT_CIVIL_SERVICE",
+    "R_TOLERANT_ACCEPTANCE",
+    "R_GREEN_CHANNEL",
+    "R_HONOURS_PRIORITY",
+    "R_FISCAL_PRIORITY",
+    "R_DEPOSIT_WAIVER",
+    "R_HIRING_PRIORITY",
+}
 
 
 def codes(measures) -> set[str]:
@@ -39,7 +51,7 @@ def expected_from_seed(list_code: str, matter: str, kind: str) -> tuple[set[str]
     `kind`: (rewards, punishments)."""
     rewards, punishments = set(), set()
     for m in SEED["measures"]:
-        if list_code not in m["list_types"]:
+        if list_code not in m["list_types"] or m["code"] in SEEDED_INACTIVE:
             continue
         if m["matters"] and matter not in m["matters"]:
             continue
@@ -123,18 +135,14 @@ EXPLICIT = [
     ("WATCH_ABNORMAL_OPERATION", "org", "ROUTINE_SUPERVISION", set(), {"P_KEY_SUPERVISION"}),
     ("WATCH_ABNORMAL_OPERATION", "org", "HONOURS", set(), set()),
     ("RED_TAX_A", "org", "TAX_SERVICES", {"R_TAX_FACILITATION", "R_PUBLIC_PROMOTION"}, set()),
-    ("RED_TAX_A", "org", "GOV_PROCUREMENT", {"R_DEPOSIT_WAIVER", "R_PUBLIC_PROMOTION"}, set()),
+    # R_DEPOSIT_WAIVER (减免保证金) is seeded inactive, 待核实.
+    ("RED_TAX_A", "org", "GOV_PROCUREMENT", {"R_PUBLIC_PROMOTION"}, set()),
+    # R_TOLERANT_ACCEPTANCE (容缺受理) and R_GREEN_CHANNEL (绿色通道) are seeded inactive, 待核实.
     (
         "RED_TAX_A",
         "org",
         "ADMIN_LICENSING",
-        {
-            "R_TOLERANT_ACCEPTANCE",
-            "R_GREEN_CHANNEL",
-            "R_PRIORITY_HANDLING",
-            "R_NOTIFY_COMMITMENT",
-            "R_PUBLIC_PROMOTION",
-        },
+        {"R_PRIORITY_HANDLING", "R_NOTIFY_COMMITMENT", "R_PUBLIC_PROMOTION"},
         set(),
     ),
     (
@@ -144,13 +152,8 @@ EXPLICIT = [
         {"R_CUSTOMS_FACILITATION", "R_PUBLIC_PROMOTION"},
         set(),
     ),
-    (
-        "RED_INTEGRITY_PERSON",
-        "person",
-        "CIVIL_SERVICE_HIRING",
-        {"R_HIRING_PRIORITY", "R_PUBLIC_PROMOTION"},
-        set(),
-    ),
+    # R_HIRING_PRIORITY (同等条件下优先录用) is seeded inactive, 待核实.
+    ("RED_INTEGRITY_PERSON", "person", "CIVIL_SERVICE_HIRING", {"R_PUBLIC_PROMOTION"}, set()),
     ("RED_INTEGRITY_PERSON", "person", "FINANCING", {"R_PUBLIC_PROMOTION"}, set()),
 ]
 

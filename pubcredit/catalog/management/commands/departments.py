@@ -2,7 +2,9 @@
 
 `--json` is a contract other tools rely on: a JSON array of
 {"code", "name", "uscc", "level" ("city"|"district"), "district" (region code or null)},
-active departments only, sorted by code.
+active departments only, sorted by code. It lists the database, the same departments `pubcredit
+intake` accepts; before `pubcredit setup` it first imports the shipped catalogue as setup would
+(`catalog.services.ensure_catalogue`, audited) and says so on stderr.
 """
 
 import json
@@ -10,15 +12,14 @@ import unicodedata
 
 from django.core.management.base import BaseCommand
 
-from pubcredit.catalog import datafiles
+from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department
+from pubcredit.catalog.services import ensure_catalogue
 
 
-def department_rows() -> tuple[list[dict], bool]:
-    """The active departments in the contract's shape, and whether they come from the shipped
-    file: before the catalogue has been imported the database has none, and the shipped
-    departments.json (what an import loads) is listed instead. Listing never writes."""
-    rows = [
+def department_rows() -> list[dict]:
+    """The active departments in the contract's shape."""
+    return [
         {
             "code": d.code,
             "name": d.name,
@@ -28,15 +29,6 @@ def department_rows() -> tuple[list[dict], bool]:
         }
         for d in Department.objects.filter(active=True).order_by("code")
     ]
-    if rows or Department.objects.exists():
-        return rows, False
-    data = datafiles.read_catalogue()
-    shipped = [
-        {k: d[k] for k in ("code", "name", "uscc", "level", "district")}
-        for d in sorted(data.departments, key=lambda d: d["code"])
-        if d["active"]
-    ]
-    return shipped, True
 
 
 def _width(text: str) -> int:
@@ -54,9 +46,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="输出 JSON 数组")
 
     def handle(self, *args, json: bool = False, **options):
-        rows, from_file = department_rows()
-        if from_file:
-            self.stderr.write("目录尚未导入数据库,列出随程序发布的 departments.json。")
+        if ensure_catalogue(Principal.system("departments")):
+            self.stderr.write(
+                "信息目录尚未导入,已导入随程序发布的目录和部门(与 pubcredit setup 相同)。"
+            )
+        rows = department_rows()
         if json:
             self.stdout.write(_dumps(rows))
             return

@@ -1,7 +1,11 @@
 from django.core.management.base import BaseCommand
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.holidays.services import calendar_known_through, seed_from_chinese_calendar
+from pubcredit.holidays.services import (
+    calendar_known_through,
+    calendar_warning,
+    seed_from_chinese_calendar,
+)
 
 
 class Command(BaseCommand):
@@ -18,3 +22,6 @@ class Command(BaseCommand):
                 f"年份 {result['years'][0]}–{result['years'][1]}"
             )
         self.stdout.write(f"节假日安排已维护至 {calendar_known_through() or '—'} 年")
+        warning = calendar_warning()
+        if warning:
+            self.stderr.write(f"警告:{warning}")

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Category, Department
+from pubcredit.catalog.services import ensure_catalogue
 from pubcredit.intake import services
 from pubcredit.intake.engine import write_error_report_xlsx
 from pubcredit.intake.models import Submission
@@ -50,6 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
 
         path = Path(options["file"])
+        # Before `pubcredit setup`: the shipped catalogue, the departments `departments` lists.
+        ensure_catalogue(Principal.system("cli"))
         department = Department.objects.filter(code=options["department"]).first()
         if department is None:
             self._die(_("未知的部门编码:%(c)s") % {"c": options["department"]})
