@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from pubcredit.intake.engine.cleaning import clean_frame
-from pubcredit.intake.engine.mapping import ColumnMatch, auto_map, make_header_score
-from pubcredit.intake.engine.reading import RawTable, SkippedRow, read_table
+from pubcredit.intake.engine.mapping import ColumnMatch, auto_map
+from pubcredit.intake.engine.reading import RawTable, SkippedRow
 from pubcredit.intake.engine.spec import CategorySpec
+from pubcredit.intake.engine.untrusted import SpecHeaderScore, read_untrusted
 from pubcredit.intake.engine.validation import ERROR_SCHEMA, validate
 
 __all__ = [
@@ -179,10 +180,10 @@ def run_engine(
     if sha256 is None:
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(_sha256, source)
-            table = read_table(source, filename, header_score=make_header_score(spec, saved))
+            table = read_untrusted(source, filename, header_score=SpecHeaderScore(spec, saved))
             sha256 = digest.result()
     else:  # the caller stored the file and knows its hash
-        table = read_table(source, filename, header_score=make_header_score(spec, saved))
+        table = read_untrusted(source, filename, header_score=SpecHeaderScore(spec, saved))
     timings["read"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -42,6 +42,9 @@ __all__ = ["ROW", "RawTable", "SkippedRow", "UnreadableFile", "read_table"]
 
 ROW = "__row__"
 HEADER_SEARCH_ROWS = 20
+# More columns than this is not a table a department keeps (a catalogue category has a few
+# dozen fields) but a file that would cost memory per column: refused.
+MAX_COLUMNS = 1024
 _SAMPLE_BYTES = 256 * 1024
 _DELIMITERS = (",", "\t", ";", "|")
 
@@ -163,6 +166,11 @@ def _find_header(
 
 def _header_texts(cells: Sequence[str | None], width: int) -> tuple[list[str], list[str]]:
     """(original header texts, unique frame column names) for `width` columns."""
+    if width > MAX_COLUMNS:
+        raise UnreadableFile(
+            _("文件有 %(n)s 列,超过 %(limit)s 列的上限;请删除多余的列后重新上传")
+            % {"n": f"{width:,}", "limit": f"{MAX_COLUMNS:,}"}
+        )
     headers = [
         ("" if i >= len(cells) or cells[i] is None else str(cells[i]).strip()) for i in range(width)
     ]
