@@ -110,7 +110,7 @@ def _child(conn, memory_bytes: int, language: str | None, func, args, kwargs) ->
         value = func(*args, **kwargs)
     except MemoryError:
         status, value = "memory", None
-    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+    except BaseException as exc:  # everything goes back to the parent
         status, value = "raised", exc
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     try:

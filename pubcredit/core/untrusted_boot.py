@@ -15,5 +15,5 @@ try:  # pragma: no cover - runs in the fork server only
         import django
 
         django.setup()
-except Exception:  # noqa: BLE001, S110  # pragma: no cover
+except Exception:  # pragma: no cover
     pass

@@ -31,6 +31,8 @@ __all__ = [
     "LATE",
     "LATE_AFTER_WORKDAYS",
     "EngineResult",
+    "cap_errors",
+    "error_totals",
     "errors_as_json",
     "run_engine",
     "write_error_report_xlsx",
@@ -264,16 +266,52 @@ _REPORT_HEADERS = {
 _SEVERITY = {"error": gettext_noop("错误"), "warning": gettext_noop("警告")}
 
 
+def error_totals(errors: pl.DataFrame) -> list[dict]:
+    """How many errors and warnings each rule of each field found: [{field, field_name, rule,
+    severity, count}], errors first, then by count (largest first), field and rule."""
+    if errors.height == 0:
+        return []
+    counted = (
+        errors.group_by("field", "field_name", "rule", "severity")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .with_columns(pl.col("field", "field_name", "rule", "severity").fill_null(""))
+        .sort(
+            [pl.col("severity") != "error", "count", "field", "rule"],
+            descending=[False, True, False, False],
+        )
+    )
+    return counted.to_dicts()
+
+
+def cap_errors(errors: pl.DataFrame | None, limit: int | None) -> tuple[pl.DataFrame, list[dict]]:
+    """(the first `limit` problems in file order, the totals per rule over all of them): what a
+    submission keeps when a file has far more problems than anyone will read."""
+    if errors is None:
+        errors = pl.DataFrame(schema=ERROR_SCHEMA)
+    totals = error_totals(errors)
+    if limit is not None and errors.height > limit:
+        errors = errors.head(max(limit, 0))
+    return errors, totals
+
+
 def errors_as_json(errors: pl.DataFrame) -> list[dict]:
     """The error frame as a JSON-ready list of {row, field, field_name, value, rule, message,
     severity}."""
     return errors.select(*ERROR_SCHEMA).to_dicts()
 
 
-def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
+def write_error_report_xlsx(
+    errors: pl.DataFrame,
+    path: Path | str,
+    *,
+    totals: list[dict] | None = None,
+    note: str = "",
+) -> Path:
     """Write the error report a clerk gets back: one sheet, one line per problem (行号 as the
-    clerk sees it in the file, 字段, 原始值, 规则, 说明, 级别), header frozen and filtered.
-    Uses xlsxwriter directly (constant memory mode, so a million errors stay cheap)."""
+    clerk sees it in the file, 字段, 原始值, 规则, 说明, 级别), header frozen and filtered;
+    with `totals` (error_totals) a second sheet 汇总 counts the problems per rule, under
+    `note` (e.g. that only the first 10,000 were kept). Uses xlsxwriter directly (constant
+    memory mode, so a million errors stay cheap)."""
     import xlsxwriter  # only a file with errors needs it: not imported with the engine
 
     path = Path(path)
@@ -298,6 +336,26 @@ def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
                 sheet.write_string(r, c, "" if value is None else str(value))
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(errors.height, 1), len(headers) - 1)
+        if totals is not None:
+            _write_totals(workbook, bold, totals, note)
     finally:
         workbook.close()
     return path
+
+
+def _write_totals(workbook, bold, totals: list[dict], note: str) -> None:
+    sheet = workbook.add_worksheet(_("汇总"))
+    first = 0
+    if note:
+        sheet.write_string(0, 0, note)
+        first = 2
+    headers = [_("字段编码"), _("字段"), _("规则"), _("级别"), _("条数")]
+    for i, (text, width) in enumerate(zip(headers, [16, 24, 18, 8, 10], strict=True)):
+        sheet.write_string(first, i, text, bold)
+        sheet.set_column(i, i, width)
+    for r, t in enumerate(totals, start=first + 1):
+        sheet.write_string(r, 0, t["field"] or "")
+        sheet.write_string(r, 1, t["field_name"] or "")
+        sheet.write_string(r, 2, t["rule"] or "")
+        sheet.write_string(r, 3, _(_SEVERITY.get(t["severity"], t["severity"] or "")))
+        sheet.write_number(r, 4, t["count"])

@@ -48,7 +48,9 @@ _RATIO_FROM_BYTES = 1 * MB  # members smaller than this are not judged by their 
 _MAX_MEMBERS = 10_000
 _DIMENSION_BYTES = 64 * 1024  # <dimension> sits near the start of a sheet part
 _SCAN_CHUNK = 1 * MB
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"')
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"'
+)
 
 
 class RefusedFile(UnreadableFile):
@@ -149,7 +151,12 @@ def _refuse_range(part: str, rows: int, cols: int, limits: FileLimits) -> None:
                 "工作表“%(sheet)s”的数据区域延伸到 %(ref)s 单元格(%(cols)s 列),超过 %(limit)s 列的上限,已拒收。"
                 "请删除多余的列(或其中不可见的内容)后重新上传。"
             )
-            % {"sheet": sheet, "ref": where, "cols": f"{cols:,}", "limit": f"{limits.max_columns:,}"}
+            % {
+                "sheet": sheet,
+                "ref": where,
+                "cols": f"{cols:,}",
+                "limit": f"{limits.max_columns:,}",
+            }
         )
     if rows > limits.max_rows:
         raise RefusedFile(
