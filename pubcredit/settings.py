@@ -156,3 +156,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("PUBCREDIT_LOG_LEVEL", "WARNING")},
 }
+
+# --- Untrusted files (issue 13: hostile files) -------------------------------------------------
+# A department's file or a batch-check upload is read in a child process with these limits
+# (pubcredit.core.untrusted, pubcredit.intake.engine.untrusted); the problems of a submission
+# beyond PUBCREDIT_INTAKE_MAX_STORED_ERRORS are counted per rule, not stored.
+PUBCREDIT_UNTRUSTED_MEMORY_MB = int(os.environ.get("PUBCREDIT_UNTRUSTED_MEMORY_MB", "1024"))
+PUBCREDIT_UNTRUSTED_SECONDS = int(os.environ.get("PUBCREDIT_UNTRUSTED_SECONDS", "300"))
+PUBCREDIT_UNTRUSTED_PRELOAD = ["pubcredit.intake.engine.untrusted", "pubcredit.checks.batch"]
+PUBCREDIT_INTAKE_MAX_UNZIPPED_MB = 256
+PUBCREDIT_INTAKE_MAX_ZIP_RATIO = 100
+PUBCREDIT_INTAKE_MAX_CELLS = 5_000_000
+PUBCREDIT_INTAKE_MAX_ROWS = 500_000
+PUBCREDIT_INTAKE_MAX_COLUMNS = 1024
+PUBCREDIT_INTAKE_MAX_STORED_ERRORS = 10_000

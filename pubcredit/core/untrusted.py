@@ -25,6 +25,8 @@ PUBCREDIT_UNTRUSTED_SECONDS (default 300), see `default_limits`.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import resource
 import threading
 import time
@@ -94,6 +96,7 @@ def _proc_status(pid: int | str = "self") -> dict[str, int]:
 def _child(conn, memory_bytes: int, language: str | None, func, args, kwargs) -> None:
     """The child's side: set the limit, run `func`, send (status, value, peak RSS bytes)."""
     status, value = "ok", None
+    os.environ["RUST_BACKTRACE"] = "0"  # an aborting reader: one line on stderr, not forty
     try:
         if memory_bytes:
             start = _proc_status().get("VmSize", 0)
@@ -112,6 +115,11 @@ def _child(conn, memory_bytes: int, language: str | None, func, args, kwargs) ->
         status, value = "memory", None
     except BaseException as exc:  # everything goes back to the parent
         status, value = "raised", exc
+    if status == "raised":
+        try:
+            pickle.dumps(value)
+        except Exception:  # a native library's panic (pyo3) cannot travel: the child broke
+            status, value = "crashed", f"{type(value).__name__}: {value}"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     try:
         conn.send((status, value, peak))
@@ -182,4 +190,6 @@ def run_limited(
         raise ChildFailed("timeout", f"{seconds:g} s")
     if outcome == "memory":
         raise ChildFailed("memory", f"{memory_bytes // (1024 * 1024)} MB")
+    if outcome == "crashed" and answer is not None:
+        raise ChildFailed("crashed", str(answer[1]))
     raise ChildFailed("crashed", f"exit code {process.exitcode}")

@@ -48,6 +48,7 @@ _RATIO_FROM_BYTES = 1 * MB  # members smaller than this are not judged by their 
 _MAX_MEMBERS = 10_000
 _DIMENSION_BYTES = 64 * 1024  # <dimension> sits near the start of a sheet part
 _SCAN_CHUNK = 1 * MB
+_REF = re.compile(rb'r="([A-Z]*)(\d+)"')
 _DIMENSION = re.compile(
     rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]+)\$?(\d+)(?::\$?([A-Z]+)\$?(\d+))?"'
 )
@@ -142,13 +143,13 @@ def _beyond_pattern(limits: FileLimits) -> re.Pattern:
     return re.compile(f'r="(?:{col}\\d|[A-Z]{{0,3}}{row}")'.encode())
 
 
-def _refuse_range(part: str, rows: int, cols: int, limits: FileLimits) -> None:
+def _refuse_range(part: str, rows: int, cols: int, limits: FileLimits, ref: str = "") -> None:
     sheet = Path(part).stem
-    where = f"{_column_letters(cols)}{rows}"
+    where = ref or f"{_column_letters(cols)}{rows}"
     if cols > limits.max_columns:
         raise RefusedFile(
             _(
-                "工作表“%(sheet)s”的数据区域延伸到 %(ref)s 单元格(%(cols)s 列),超过 %(limit)s 列的上限,已拒收。"
+                "工作表“%(sheet)s”的数据延伸到 %(ref)s(%(cols)s 列),超过 %(limit)s 列的上限,已拒收。"
                 "请删除多余的列(或其中不可见的内容)后重新上传。"
             )
             % {
@@ -161,7 +162,7 @@ def _refuse_range(part: str, rows: int, cols: int, limits: FileLimits) -> None:
     if rows > limits.max_rows:
         raise RefusedFile(
             _(
-                "工作表“%(sheet)s”的数据区域延伸到 %(ref)s 单元格(%(rows)s 行),超过 %(limit)s 行的上限,已拒收。"
+                "工作表“%(sheet)s”的数据延伸到 %(ref)s(%(rows)s 行),超过 %(limit)s 行的上限,已拒收。"
                 "请删除多余的行(或其中不可见的内容)、拆分文件或另存为 CSV 后重新上传。"
             )
             % {"sheet": sheet, "ref": where, "rows": f"{rows:,}", "limit": f"{limits.max_rows:,}"}
@@ -222,13 +223,15 @@ def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits, beyond
             _refuse_range(member.filename, int(last_row), _column_number(last_col.decode()), limits)
         chunk, tail = head, b""
         while chunk:
-            hit = beyond.search(tail + chunk)
+            text = tail + chunk
+            hit = beyond.search(text)
             if hit:
-                ref = re.match(rb'r="([A-Z]*)(\d+)"?', hit.group(0))
+                ref = _REF.match(text, hit.start())
                 letters = ref.group(1).decode() if ref else ""
                 rows = int(ref.group(2)) if ref else limits.max_rows + 1
                 cols = _column_number(letters) if letters else 1
-                _refuse_range(member.filename, rows, cols, limits)
+                where = f"{letters}{rows}" if letters else _("第 %(n)s 行") % {"n": f"{rows:,}"}
+                _refuse_range(member.filename, rows, cols, limits, where)
             tail = chunk[-64:]
             chunk = fh.read(_SCAN_CHUNK)
 
