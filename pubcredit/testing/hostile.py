@@ -8,6 +8,8 @@ benchmarks/hostile_files.py).
   so only a scan of the cells finds it.
 - `zip_bomb_xlsx(megabytes)`: a workbook whose sheet inflates to `megabytes` MB of empty rows
   from about a thousandth of that.
+- `large_xlsx(rows, columns)`: an honest but large workbook (400,000 rows × 20 columns is the
+  finding's 14 MB file that unzips to about 480 MB), written as a stream.
 """
 
 from __future__ import annotations
@@ -85,6 +87,35 @@ def zip_bomb_xlsx(megabytes: int = 100) -> bytes:
         sheet.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><sheetData>'.encode())
         for _i in range(megabytes):
             sheet.write(block)
+        sheet.write(b"</sheetData></worksheet>")
+
+    return _package(write)
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def large_xlsx(rows: int, columns: int = 20) -> bytes:
+    """A workbook of `rows` data rows (plus a header) × `columns` text cells, with its range
+    declared as a writer declares it."""
+    letters = [_letters(c + 1) for c in range(columns)]
+
+    def write(sheet):
+        last = f"{letters[-1]}{rows + 1}"
+        sheet.write(f'{_HEAD}<worksheet xmlns="{_MAIN}"><dimension ref="A1:{last}"/>'.encode())
+        sheet.write(b"<sheetData>")
+        for r in range(1, rows + 2):
+            cells = "".join(
+                f'<c r="{col}{r}" t="inlineStr"><is><t>{"字段" if r == 1 else "值"}{r % 997}'
+                "</t></is></c>"
+                for col in letters
+            )
+            sheet.write(f'<row r="{r}">{cells}</row>'.encode())
         sheet.write(b"</sheetData></worksheet>")
 
     return _package(write)

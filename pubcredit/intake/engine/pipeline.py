@@ -157,17 +157,19 @@ def run_engine(
     mapping_override: Mapping[str, str | None] | None = None,
     workdays_between_many: Callable | None = None,
     sha256: str | None = None,
+    read_usage: dict | None = None,
 ) -> EngineResult:
     """Read, map, clean and validate one file for category `spec` (a CategorySpec or a code).
 
-    Pass the file as a Path when it is on disk: a CSV is then parsed straight from the file and
-    its bytes are never held in memory (a 1,000,000-row file stays well under 2 GB).
-    `saved_mapping` is the department's saved header → field code (None: ignore the column)
-    mapping; `mapping_override` the one the clerk just confirmed on the mapping screen (it wins
-    over the saved one). `sha256`: the file's hash when the caller has it already (else it is
-    computed while the file is parsed). `allowed_source_usccs`: the submitting department's USCC and those it
-    may submit for (None disables the check). Raises `UnreadableFile` for a file that cannot be
-    read; every other problem is reported per row in `errors`.
+        Pass the file as a Path when it is on disk: a CSV is then parsed straight from the file and
+        its bytes are never held in memory (a 1,000,000-row file stays well under 2 GB).
+        `saved_mapping` is the department's saved header → field code (None: ignore the column)
+        mapping; `mapping_override` the one the clerk just confirmed on the mapping screen (it wins
+        over the saved one). `sha256`: the file's hash when the caller has it already (else it is
+        computed while the file is parsed). `read_usage`, when given, receives the reading child's
+    seconds, peak memory and outcome (`read_untrusted`). `allowed_source_usccs`: the submitting department's USCC and those it
+        may submit for (None disables the check). Raises `UnreadableFile` for a file that cannot be
+        read; every other problem is reported per row in `errors`.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -182,10 +184,14 @@ def run_engine(
     if sha256 is None:
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(_sha256, source)
-            table = read_untrusted(source, filename, header_score=SpecHeaderScore(spec, saved))
+            table = read_untrusted(
+                source, filename, header_score=SpecHeaderScore(spec, saved), usage=read_usage
+            )
             sha256 = digest.result()
     else:  # the caller stored the file and knows its hash
-        table = read_untrusted(source, filename, header_score=SpecHeaderScore(spec, saved))
+        table = read_untrusted(
+            source, filename, header_score=SpecHeaderScore(spec, saved), usage=read_usage
+        )
     timings["read"] = time.perf_counter() - t
 
     t = time.perf_counter()

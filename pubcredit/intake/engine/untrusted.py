@@ -162,10 +162,15 @@ def _refuse_range(part: str, rows: int, cols: int, limits: FileLimits, ref: str 
     if rows > limits.max_rows:
         raise RefusedFile(
             _(
-                "工作表“%(sheet)s”的数据延伸到 %(ref)s(%(rows)s 行),超过 %(limit)s 行的上限,已拒收。"
+                "工作表“%(sheet)s”的数据延伸到第 %(rows)s 行%(ref)s,超过 %(limit)s 行的上限,已拒收。"
                 "请删除多余的行(或其中不可见的内容)、拆分文件或另存为 CSV 后重新上传。"
             )
-            % {"sheet": sheet, "ref": where, "rows": f"{rows:,}", "limit": f"{limits.max_rows:,}"}
+            % {
+                "sheet": sheet,
+                "ref": "" if where.isdigit() else f"({where})",
+                "rows": f"{rows:,}",
+                "limit": f"{limits.max_rows:,}",
+            }
         )
     if rows * cols > limits.max_cells:
         raise RefusedFile(
@@ -230,8 +235,7 @@ def _scan_part(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits, beyond
                 letters = ref.group(1).decode() if ref else ""
                 rows = int(ref.group(2)) if ref else limits.max_rows + 1
                 cols = _column_number(letters) if letters else 1
-                where = f"{letters}{rows}" if letters else _("第 %(n)s 行") % {"n": f"{rows:,}"}
-                _refuse_range(member.filename, rows, cols, limits, where)
+                _refuse_range(member.filename, rows, cols, limits, f"{letters}{rows}")
             tail = chunk[-64:]
             chunk = fh.read(_SCAN_CHUNK)
 
