@@ -23,9 +23,11 @@ from pubcredit.intake.engine.untrusted import FileLimits, RefusedFile, read_untr
 from pubcredit.intake.models import RowError, Submission
 from pubcredit.intake.tests import messy
 from pubcredit.intake.tests.test_api_intake import assert_error, key_for, post_file
+from pubcredit.intake.tests.test_web_intake import upload
 from pubcredit.intake.tests.webkit import (  # noqa: F401 (fixtures)
     _fast_password_hasher,
     cf,
+    clerk,
     media,
     messy_csv,
     other_department,
@@ -281,3 +283,19 @@ def test_a_hostile_batch_check_upload_ends_failed(
         batch.refresh_from_db()
         assert batch.status == CheckBatch.Status.FAILED, batch.status
         assert expected in batch.error_message
+
+
+# --------------------------------------------------------------------------- the console
+
+
+@pytest.mark.django_db
+def test_the_console_upload_refuses_a_hostile_workbook_on_the_mapping_preview(
+    client, clerk, zhangdian, cf, media
+):
+    client.force_login(clerk)
+    response = upload(client, zhangdian, cf, one_cell_xlsx("XFD1048576"), name="hostile.xlsx")
+    html = response.content.decode()
+    assert "XFD1048576" in html and "1,024 列的上限" in html
+    assert Submission.objects.count() == 0
+    # the console serves the next upload
+    assert upload(client, zhangdian, cf, messy_csv()).status_code == 302
