@@ -142,9 +142,12 @@ def run_case(name: str) -> dict:
         "message": message,
         "seconds": round(seconds, 3),
         "child_peak_mb": round(usage.get("peak_rss", 0) / MB, 1),
-        "outcome": {"raised": "inspection", "crashed": "child died", "memory": "child memory"}.get(
-            usage.get("outcome", ""), usage.get("outcome", "")
-        ),
+        "outcome": {
+            "raised": "inspection",
+            "crashed": "child died",
+            "memory": "child memory",
+            "": "in place (CSV limits)",
+        }.get(usage.get("outcome", ""), usage.get("outcome", "")),
         "fork_server_start_s": round(warm, 2),
     }
 

@@ -18,7 +18,7 @@ of a process in which polars has run may deadlock). The child caps its address s
 and kills the child after that. `func` and its arguments are pickled: pass module-level
 functions and plain data, and return small results (write large ones to a file).
 
-Settings (read by the callers): PUBCREDIT_UNTRUSTED_MEMORY_MB (default 1024) and
+Settings (read by the callers): PUBCREDIT_UNTRUSTED_MEMORY_MB (default 2048) and
 PUBCREDIT_UNTRUSTED_SECONDS (default 300), see `default_limits`.
 """
 
@@ -37,7 +37,7 @@ from django.utils import translation
 
 __all__ = ["ChildFailed", "Limits", "default_limits", "run_limited"]
 
-DEFAULT_MEMORY_MB = 1024
+DEFAULT_MEMORY_MB = 2048
 DEFAULT_SECONDS = 300
 _BOOT_MODULE = "pubcredit.core.untrusted_boot"
 _POLL_SECONDS = 0.05

@@ -101,15 +101,28 @@ def test_a_reader_that_aborts_kills_only_its_child():
     asks for 32 GB and aborts. The child dies; the caller gets a clear error."""
     lax = {"max_rows": 2_000_000, "max_cells": 10**14}
     message = refused_quickly(one_cell_xlsx("AMJ1048576"), **lax)
-    assert "超出内存限制(1024 MB)" in message and "已拒收" in message
+    assert "超出内存限制(2048 MB)" in message and "已拒收" in message
     # This process is fine and reads the next file.
     table = read_untrusted(b"name,code\nA,1\n", "ok.csv")
     assert table.frame.get_column("name").to_list() == ["A"]
 
 
 def test_a_child_over_its_memory_limit_refuses_the_file_cleanly():
-    message = refused_quickly(messy_csv(unknown_header=False), "ok.csv", memory_bytes=1 * MB)
+    workbook = messy.xlsx_file().data
+    assert read_untrusted(workbook, "messy.xlsx").headers  # readable within the usual limit
+    message = refused_quickly(workbook, "messy.xlsx", memory_bytes=1 * MB)
     assert message.startswith("文件过大或结构异常,读取时超出内存限制(1 MB)")
+
+
+def test_a_csv_of_bare_delimiters_is_refused_by_its_cell_count(settings):
+    settings.PUBCREDIT_INTAKE_MAX_CSV_CELLS = 100_000
+    header = ",".join(f"c{i}" for i in range(1000)) + "\n"
+    data = (header + ("," * 999 + "\n") * 200).encode()
+    with pytest.raises(UnreadableFile) as refused:
+        read_untrusted(data, "commas.csv")
+    assert str(refused.value).startswith(
+        "文件约 201 行 × 1,000 列,超过 100,000 个单元格的上限,已拒收"
+    )
 
 
 def test_a_csv_with_thousands_of_columns_is_refused():
@@ -143,7 +156,7 @@ def test_api_zip_bomb_and_memory_limit_end_failed(client, zd_key, zhangdian, cf,
     bomb = post_file(client, zd_key, zip_bomb_xlsx(20), name="bomb.xlsx", category="CF")
     assert_error(bomb, 422, "unreadable_file", "压缩炸弹")
     settings.PUBCREDIT_UNTRUSTED_MEMORY_MB = 1
-    starved = post_file(client, zd_key, messy_csv(unknown_header=False), category="CF")
+    starved = post_file(client, zd_key, messy.xlsx_file().data, name="m.xlsx", category="CF")
     body = assert_error(starved, 422, "unreadable_file", "超出内存限制(1 MB)")
     submission = Submission.objects.get(pk=body["details"][0]["submission"])
     assert submission.status == Submission.Status.FAILED
