@@ -312,3 +312,32 @@ def test_the_console_upload_refuses_a_hostile_workbook_on_the_mapping_preview(
     assert Submission.objects.count() == 0
     # the console serves the next upload
     assert upload(client, zhangdian, cf, messy_csv()).status_code == 302
+
+
+def test_an_id_number_typed_anywhere_is_masked_in_messages():
+    import polars as pl
+
+    from pubcredit.intake.engine.pipeline import redact_messages
+    from pubcredit.intake.engine.validation import ERROR_SCHEMA
+
+    errors = pl.DataFrame(
+        {
+            "row": [2, 3, 4],
+            "field": ["CF_SY", "CF_SY", "CF_XDR_SHXYM"],
+            "field_name": ["违法事实"] * 2 + ["统一社会信用代码"],
+            "value": ["", "", ""],
+            "rule": ["max_length"] * 3,
+            "message": [
+                "“违法事实”过长:当事人370303198001010012于",
+                "见 37030319800101001X。",
+                "“统一社会信用代码”:91370303MA3C00001X",
+            ],
+            "severity": ["error"] * 3,
+        },
+        schema=ERROR_SCHEMA,
+    )
+    assert redact_messages(errors).get_column("message").to_list() == [
+        "“违法事实”过长:当事人370303********0012于",
+        "见 370303********001X。",
+        "“统一社会信用代码”:91370303MA3C00001X",
+    ]
