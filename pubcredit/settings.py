@@ -298,3 +298,18 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "shared": _shared_cache,
 }
+# --- Untrusted files (issue 13: hostile files) -------------------------------------------------
+# A department's workbook or JSON file (or a batch-check upload) is inspected, then read in a
+# child process with these limits (pubcredit.core.untrusted, pubcredit.intake.engine.untrusted);
+# a CSV is read in place within its cell limit. The problems of a submission beyond
+# PUBCREDIT_INTAKE_MAX_STORED_ERRORS are counted per rule, not stored.
+PUBCREDIT_UNTRUSTED_MEMORY_MB = int(os.environ.get("PUBCREDIT_UNTRUSTED_MEMORY_MB", "2048"))
+PUBCREDIT_UNTRUSTED_SECONDS = int(os.environ.get("PUBCREDIT_UNTRUSTED_SECONDS", "300"))
+PUBCREDIT_UNTRUSTED_PRELOAD = ["pubcredit.intake.engine.untrusted", "pubcredit.checks.batch"]
+PUBCREDIT_INTAKE_MAX_UNZIPPED_MB = 256
+PUBCREDIT_INTAKE_MAX_ZIP_RATIO = 100
+PUBCREDIT_INTAKE_MAX_CELLS = 5_000_000
+PUBCREDIT_INTAKE_MAX_ROWS = 500_000
+PUBCREDIT_INTAKE_MAX_COLUMNS = 1024
+PUBCREDIT_INTAKE_MAX_STORED_ERRORS = 10_000
+PUBCREDIT_INTAKE_MAX_CSV_CELLS = 60_000_000

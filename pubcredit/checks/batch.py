@@ -67,7 +67,8 @@ from pubcredit.commitments.queries import commitments_in_force
 from pubcredit.core.bulkload import bulk_copy, reserve_ids
 from pubcredit.core.jobs import retry_locked
 from pubcredit.core.spreadsheets import formula_safe_frame
-from pubcredit.intake.engine.reading import ROW, UnreadableFile, read_table
+from pubcredit.intake.engine.reading import ROW, UnreadableFile
+from pubcredit.intake.engine.untrusted import RefusedFile, read_untrusted
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.applicability import applicable_measures_many
 from pubcredit.subjects import crypto
@@ -257,7 +258,10 @@ def _read(batch: CheckBatch) -> tuple[pl.DataFrame, dict[str, str]]:
     with batch.upload.open("rb") as fh:
         data = fh.read()
     try:
-        table = read_table(data, batch.filename, header_score=_header_score)
+        # In a limited child process: an upload may be built to exhaust the reader.
+        table = read_untrusted(data, batch.filename, header_score=_header_score)
+    except RefusedFile:
+        raise  # over the limits: no second reader tries it
     except UnreadableFile:
         table = _read_simple(data, batch.filename)
         if not _columns(table):

@@ -106,12 +106,24 @@ class RowErrorOut(Schema):
     severity: Literal["error", "warning"]
 
 
+class RuleTotalOut(Schema):
+    field: str
+    field_name: str
+    rule: str
+    severity: Literal["error", "warning"]
+    count: int = Field(description="该字段该规则发现的全部条数(含未保存的)")
+
+
 class ErrorsOut(Schema):
     submission: int
-    count: int
+    count: int = Field(description="保存的错误条数(按 severity 筛选后)")
     limit: int
     offset: int
     items: list[RowErrorOut]
+    total: int = Field(description="发现的错误和警告总条数(超过保存上限时多于保存的条数)")
+    stored: int = Field(description="保存的错误和警告条数(上限见平台设置,默认 10,000)")
+    note: str = Field(description="超过保存上限时的说明,例如“共 N 条……仅保存前 10,000 条”")
+    totals: list[RuleTotalOut] = Field(description="各字段各规则的全部条数")
 
 
 class RecordsIn(Schema):
@@ -357,6 +369,10 @@ def get_errors(request, submission_id: Id, params: Query[ErrorParams]):
             "limit": params.limit,
             "offset": params.offset,
             "items": items,
+            "total": submission.error_count + submission.warning_count,
+            "stored": submission.errors_stored,
+            "note": submission.errors_note,
+            "totals": submission.error_totals or [],
         },
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -87,6 +88,19 @@ class Submission(models.Model):
     review = models.PositiveIntegerField(_("待确认主体"), default=0)
     error_count = models.PositiveIntegerField(_("错误数"), default=0)
     warning_count = models.PositiveIntegerField(_("警告数"), default=0)
+    errors_stored = models.PositiveIntegerField(
+        _("保存的错误条数"),
+        default=0,
+        help_text=_("错误和警告超过上限时只保存前面的若干条(按行号),其余只计数。"),
+    )
+    error_totals = models.JSONField(
+        _("各规则错误条数"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '[{"field", "field_name", "rule", "severity", "count"}]:全部错误和警告按规则计数。'
+        ),
+    )
 
     mapping_override = models.JSONField(
         _("确认的列映射"),
@@ -118,6 +132,25 @@ class Submission(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.filename}"
+
+    @property
+    def errors_truncated(self) -> bool:
+        return self.error_count + self.warning_count > self.errors_stored
+
+    @property
+    def errors_note(self) -> str:
+        """ "共 N 条错误,仅保存前 10,000 条" when the problems were too many to keep."""
+        if not self.errors_truncated:
+            return ""
+        return gettext(
+            "共 %(total)s 条错误和警告(错误 %(errors)s 条、警告 %(warnings)s 条),"
+            "仅保存前 %(stored)s 条;各规则的条数见汇总。"
+        ) % {
+            "total": f"{self.error_count + self.warning_count:,}",
+            "errors": f"{self.error_count:,}",
+            "warnings": f"{self.warning_count:,}",
+            "stored": f"{self.errors_stored:,}",
+        }
 
     @property
     def is_finished(self) -> bool:

@@ -38,7 +38,7 @@ from pubcredit.catalog.models import Category, Department, Field
 from pubcredit.core.bulkload import bulk_copy
 from pubcredit.core.jobs import retry_locked, run_leased
 from pubcredit.intake import loading
-from pubcredit.intake.engine.pipeline import run_engine
+from pubcredit.intake.engine.pipeline import cap_errors, run_engine
 from pubcredit.intake.engine.reading import UnreadableFile
 from pubcredit.intake.engine.spec import CategorySpec
 from pubcredit.intake.models import ColumnMapping, MatchReview, RowError, Submission
@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 # Files up to this size are processed inline by default; larger ones go to the task queue.
 INLINE_MAX_BYTES = int(getattr(settings, "PUBCREDIT_INTAKE_INLINE_BYTES", 2 * 1024 * 1024))
 MAX_API_ROWS = 10_000
+# Problems kept per submission (the rest are counted per rule): PUBCREDIT_INTAKE_MAX_STORED_ERRORS.
+DEFAULT_MAX_STORED_ERRORS = 10_000
 _HASH_CHUNK = 1024 * 1024
 
 
@@ -242,6 +244,10 @@ def submit_rows(
 
 
 # --------------------------------------------------------------------------- processing
+
+
+def max_stored_errors() -> int:
+    return int(getattr(settings, "PUBCREDIT_INTAKE_MAX_STORED_ERRORS", DEFAULT_MAX_STORED_ERRORS))
 
 
 @retry_locked
@@ -447,8 +453,10 @@ def _load(submission_id: int, result, engine_seconds: float) -> None:
         loaded = loading.load_accepted(submission, _accepted_frame(result))
         t1 = time.perf_counter()
         RowError.objects.filter(submission=submission).delete()
-        errors = result.errors
-        if errors is not None and errors.height:
+        # At most PUBCREDIT_INTAKE_MAX_STORED_ERRORS problems are kept (in file order); every
+        # problem is counted per rule in `error_totals`.
+        errors, totals = cap_errors(result.errors, max_stored_errors())
+        if errors.height:
             frame = _masked_errors(errors, submission.category_id).with_columns(
                 pl.lit(submission.pk).alias("submission_id")
             )
@@ -466,11 +474,8 @@ def _load(submission_id: int, result, engine_seconds: float) -> None:
                 ],
                 frame,
             )
-            severities = frame.get_column("severity")
-            error_count = int((severities == RowError.Severity.ERROR).sum())
-            warning_count = frame.height - error_count
-        else:
-            error_count = warning_count = 0
+        error_count = sum(t["count"] for t in totals if t["severity"] == RowError.Severity.ERROR)
+        warning_count = sum(t["count"] for t in totals) - error_count
         mapping = _mapping_dicts(getattr(result, "mapping", None))
         _save_mapping(submission, mapping)
         t2 = time.perf_counter()
@@ -497,6 +502,8 @@ def _load(submission_id: int, result, engine_seconds: float) -> None:
         submission.review = loaded.review
         submission.error_count = error_count
         submission.warning_count = warning_count
+        submission.errors_stored = errors.height
+        submission.error_totals = totals
         submission.mapping = {"columns": mapping}
         submission.extra_columns = list(getattr(result, "extra_columns", None) or [])
         submission.timings = timings

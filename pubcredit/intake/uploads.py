@@ -29,9 +29,9 @@ from django.utils.translation import gettext_lazy
 
 from pubcredit.catalog.models import Category, Department
 from pubcredit.intake.engine import write_error_report_xlsx
-from pubcredit.intake.engine.mapping import auto_map, make_header_score
-from pubcredit.intake.engine.reading import read_table
+from pubcredit.intake.engine.mapping import auto_map
 from pubcredit.intake.engine.spec import CategorySpec
+from pubcredit.intake.engine.untrusted import RefusedFile, SpecHeaderScore, read_untrusted
 from pubcredit.intake.models import RowError
 from pubcredit.intake.services import saved_mapping, submission_errors
 from pubcredit.subjects import crypto
@@ -223,13 +223,15 @@ def _read_for_preview(fh, filename: str, header_score):
         cut = head.rfind(b"\n", 0, PREVIEW_BYTES)
         if cut > 0:
             try:
-                return read_table(head[: cut + 1], filename, header_score=header_score), True
+                return read_untrusted(head[: cut + 1], filename, header_score=header_score), True
+            except RefusedFile:
+                raise
             except Exception:  # a quoted cell cut in two: read the whole file
                 pass
     fh.seek(0)
     data = fh.read()
     fh.seek(0)
-    return read_table(data, filename, header_score=header_score), False
+    return read_untrusted(data, filename, header_score=header_score), False
 
 
 def preview_mapping(
@@ -242,7 +244,7 @@ def preview_mapping(
 
     spec = CategorySpec.from_db(category.code)
     saved = saved_mapping(department, category)
-    table, partial = _read_for_preview(fh, filename, make_header_score(spec, saved))
+    table, partial = _read_for_preview(fh, filename, SpecHeaderScore(spec, saved))
     matches = auto_map(
         table.headers, spec, saved, columns=table.columns, subheaders=table.subheaders
     )
@@ -411,20 +413,50 @@ def error_report_name(submission, suffix: str) -> str:
     return f"错误报告-{submission.pk}-{stem}{suffix}"
 
 
-def error_report_xlsx_response(submission) -> FileResponse:
-    """The submission's error report as an xlsx download (row as the clerk sees it, field,
-    original value, rule, message, severity), written with constant memory to a temporary file
-    that disappears when the response is closed."""
+REPORTS_DIR = "intake-error-reports"
 
+
+def error_report_path(submission) -> str:
+    """Where the submission's xlsx error report is kept: one file per processing of the
+    submission (the name carries when it finished, so a re-run gets a new report)."""
+    finished = submission.finished_at.strftime("%Y%m%dT%H%M%S%f") if submission.finished_at else "0"
+    return f"{REPORTS_DIR}/{submission.pk}/{finished}.xlsx"
+
+
+def stored_error_report(submission) -> str:
+    """The storage name of the submission's xlsx error report, built on first use and kept:
+    every later download serves the same file (a report of 10,000 lines is not rebuilt for
+    each download). Reports of earlier runs of the submission are deleted."""
+    name = error_report_path(submission)
+    if default_storage.exists(name):
+        return name
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="pubcredit-errors-")
     os.close(handle)
     try:
-        write_error_report_xlsx(submission_errors(submission), path)
-        fh = open(path, "rb")  # closed by FileResponse
+        write_error_report_xlsx(
+            submission_errors(submission),
+            path,
+            totals=submission.error_totals or [],
+            note=submission.errors_note,
+        )
+        with open(path, "rb") as fh:
+            saved = default_storage.save(name, File(fh))
     finally:
-        os.unlink(path)  # the open handle keeps the data until the response is sent
+        os.unlink(path)
+    folder = f"{REPORTS_DIR}/{submission.pk}"
+    _dirs, files = default_storage.listdir(folder)
+    for other in files:
+        if f"{folder}/{other}" != saved:
+            default_storage.delete(f"{folder}/{other}")
+    return saved
+
+
+def error_report_xlsx_response(submission) -> FileResponse:
+    """The submission's error report as an xlsx download (row as the clerk sees it, field,
+    original value, rule, message, severity; a 汇总 sheet with the count per rule), from the
+    stored report (`stored_error_report`)."""
     return FileResponse(
-        fh,
+        default_storage.open(stored_error_report(submission), "rb"),
         as_attachment=True,
         filename=error_report_name(submission, ".xlsx"),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

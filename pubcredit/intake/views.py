@@ -489,6 +489,8 @@ def errors_json(request, pk: int):
             "summary": submission.summary(),
             "count": total,
             "items": items,
+            "note": submission.errors_note,
+            "totals": submission.error_totals or [],
         },
         json_dumps_params={"ensure_ascii": False},
     )

@@ -22,15 +22,18 @@ from django.utils.translation import gettext_noop
 
 from pubcredit.core.spreadsheets import formula_safe
 from pubcredit.intake.engine.cleaning import clean_frame
-from pubcredit.intake.engine.mapping import ColumnMatch, auto_map, make_header_score
-from pubcredit.intake.engine.reading import RawTable, SkippedRow, read_table
+from pubcredit.intake.engine.mapping import ColumnMatch, auto_map
+from pubcredit.intake.engine.reading import RawTable, SkippedRow
 from pubcredit.intake.engine.spec import CategorySpec
+from pubcredit.intake.engine.untrusted import SpecHeaderScore, read_untrusted
 from pubcredit.intake.engine.validation import ERROR_SCHEMA, validate
 
 __all__ = [
     "LATE",
     "LATE_AFTER_WORKDAYS",
     "EngineResult",
+    "cap_errors",
+    "error_totals",
     "errors_as_json",
     "run_engine",
     "write_error_report_xlsx",
@@ -155,17 +158,19 @@ def run_engine(
     mapping_override: Mapping[str, str | None] | None = None,
     workdays_between_many: Callable | None = None,
     sha256: str | None = None,
+    read_usage: dict | None = None,
 ) -> EngineResult:
     """Read, map, clean and validate one file for category `spec` (a CategorySpec or a code).
 
-    Pass the file as a Path when it is on disk: a CSV is then parsed straight from the file and
-    its bytes are never held in memory (a 1,000,000-row file stays well under 2 GB).
-    `saved_mapping` is the department's saved header → field code (None: ignore the column)
-    mapping; `mapping_override` the one the clerk just confirmed on the mapping screen (it wins
-    over the saved one). `sha256`: the file's hash when the caller has it already (else it is
-    computed while the file is parsed). `allowed_source_usccs`: the submitting department's USCC and those it
-    may submit for (None disables the check). Raises `UnreadableFile` for a file that cannot be
-    read; every other problem is reported per row in `errors`.
+        Pass the file as a Path when it is on disk: a CSV is then parsed straight from the file and
+        its bytes are never held in memory (a 1,000,000-row file stays well under 2 GB).
+        `saved_mapping` is the department's saved header → field code (None: ignore the column)
+        mapping; `mapping_override` the one the clerk just confirmed on the mapping screen (it wins
+        over the saved one). `sha256`: the file's hash when the caller has it already (else it is
+        computed while the file is parsed). `read_usage`, when given, receives the reading child's
+    seconds, peak memory and outcome (`read_untrusted`). `allowed_source_usccs`: the submitting department's USCC and those it
+        may submit for (None disables the check). Raises `UnreadableFile` for a file that cannot be
+        read; every other problem is reported per row in `errors`.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -180,10 +185,14 @@ def run_engine(
     if sha256 is None:
         with ThreadPoolExecutor(max_workers=1) as pool:
             digest = pool.submit(_sha256, source)
-            table = read_table(source, filename, header_score=make_header_score(spec, saved))
+            table = read_untrusted(
+                source, filename, header_score=SpecHeaderScore(spec, saved), usage=read_usage
+            )
             sha256 = digest.result()
     else:  # the caller stored the file and knows its hash
-        table = read_table(source, filename, header_score=make_header_score(spec, saved))
+        table = read_untrusted(
+            source, filename, header_score=SpecHeaderScore(spec, saved), usage=read_usage
+        )
     timings["read"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -239,7 +248,7 @@ def run_engine(
         accepted_count=result.accepted,
         rejected=result.rejected,
         duplicates=result.duplicates,
-        errors=result.errors,
+        errors=redact_messages(result.errors),
         mapping=mapping,
         extra_columns=extra,
         missing_columns=missing,
@@ -264,16 +273,66 @@ _REPORT_HEADERS = {
 _SEVERITY = {"error": gettext_noop("错误"), "warning": gettext_noop("警告")}
 
 
+# 17 digits and a check character standing alone (ASCII boundaries: a Chinese character next to
+# it is a boundary): what a 身份证号 looks like wherever a clerk typed it.
+_ID_IN_TEXT = r"(?-u:\b)(\d{6})\d{8}(\d{3}[\dXx])(?-u:\b)"
+
+
+def redact_messages(errors: pl.DataFrame) -> pl.DataFrame:
+    """The errors with anything that looks like a 身份证号 in a message masked (first 6 + last
+    4): a last line of defence behind the masked quoting of 证件号码 cells (validation), for a
+    number typed into another field and quoted from there."""
+    if errors.height == 0:
+        return errors
+    return errors.with_columns(pl.col("message").str.replace_all(_ID_IN_TEXT, "${1}********${2}"))
+
+
+def error_totals(errors: pl.DataFrame) -> list[dict]:
+    """How many errors and warnings each rule of each field found: [{field, field_name, rule,
+    severity, count}], errors first, then by count (largest first), field and rule."""
+    if errors.height == 0:
+        return []
+    counted = (
+        errors.group_by("field", "field_name", "rule", "severity")
+        .agg(pl.len().cast(pl.Int64).alias("count"))
+        .with_columns(pl.col("field", "field_name", "rule", "severity").fill_null(""))
+        .sort(
+            [pl.col("severity") != "error", "count", "field", "rule"],
+            descending=[False, True, False, False],
+        )
+    )
+    return counted.to_dicts()
+
+
+def cap_errors(errors: pl.DataFrame | None, limit: int | None) -> tuple[pl.DataFrame, list[dict]]:
+    """(the first `limit` problems in file order, the totals per rule over all of them): what a
+    submission keeps when a file has far more problems than anyone will read."""
+    if errors is None:
+        errors = pl.DataFrame(schema=ERROR_SCHEMA)
+    totals = error_totals(errors)
+    if limit is not None and errors.height > limit:
+        errors = errors.head(max(limit, 0))
+    return errors, totals
+
+
 def errors_as_json(errors: pl.DataFrame) -> list[dict]:
     """The error frame as a JSON-ready list of {row, field, field_name, value, rule, message,
     severity}."""
     return errors.select(*ERROR_SCHEMA).to_dicts()
 
 
-def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
+def write_error_report_xlsx(
+    errors: pl.DataFrame,
+    path: Path | str,
+    *,
+    totals: list[dict] | None = None,
+    note: str = "",
+) -> Path:
     """Write the error report a clerk gets back: one sheet, one line per problem (行号 as the
-    clerk sees it in the file, 字段, 原始值, 规则, 说明, 级别), header frozen and filtered.
-    Uses xlsxwriter directly (constant memory mode, so a million errors stay cheap)."""
+    clerk sees it in the file, 字段, 原始值, 规则, 说明, 级别), header frozen and filtered;
+    with `totals` (error_totals) a second sheet 汇总 counts the problems per rule, under
+    `note` (e.g. that only the first 10,000 were kept). Uses xlsxwriter directly (constant
+    memory mode, so a million errors stay cheap)."""
     import xlsxwriter  # only a file with errors needs it: not imported with the engine
 
     path = Path(path)
@@ -298,6 +357,26 @@ def write_error_report_xlsx(errors: pl.DataFrame, path: Path | str) -> Path:
                 sheet.write_string(r, c, formula_safe("" if value is None else str(value)))
         sheet.freeze_panes(1, 0)
         sheet.autofilter(0, 0, max(errors.height, 1), len(headers) - 1)
+        if totals is not None:
+            _write_totals(workbook, bold, totals, note)
     finally:
         workbook.close()
     return path
+
+
+def _write_totals(workbook, bold, totals: list[dict], note: str) -> None:
+    sheet = workbook.add_worksheet(_("汇总"))
+    first = 0
+    if note:
+        sheet.write_string(0, 0, note)
+        first = 2
+    headers = [_("字段编码"), _("字段"), _("规则"), _("级别"), _("条数")]
+    for i, (text, width) in enumerate(zip(headers, [16, 24, 18, 8, 10], strict=True)):
+        sheet.write_string(first, i, text, bold)
+        sheet.set_column(i, i, width)
+    for r, t in enumerate(totals, start=first + 1):
+        sheet.write_string(r, 0, t["field"] or "")
+        sheet.write_string(r, 1, t["field_name"] or "")
+        sheet.write_string(r, 2, t["rule"] or "")
+        sheet.write_string(r, 3, _(_SEVERITY.get(t["severity"], t["severity"] or "")))
+        sheet.write_number(r, 4, t["count"])

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from pubcredit.intake.engine import markup
@@ -52,6 +53,12 @@ __all__ = ["ROW", "RawTable", "SkippedRow", "UnreadableFile", "read_table"]
 
 ROW = "__row__"
 HEADER_SEARCH_ROWS = 20
+# More columns than this is not a table a department keeps (a catalogue category has a few
+# dozen fields) but a file that would cost memory per column: refused.
+MAX_COLUMNS = 1024
+# A CSV is parsed where it is asked for (polars, no native abort on bad input); what bounds its
+# memory is this many cells (lines × columns) at most: PUBCREDIT_INTAKE_MAX_CSV_CELLS.
+DEFAULT_MAX_CSV_CELLS = 60_000_000
 _SAMPLE_BYTES = 256 * 1024
 _DELIMITERS = (",", "\t", ";", "|")
 
@@ -109,7 +116,7 @@ def read_table(
             head = fh.read(_SAMPLE_BYTES)
         if not head.strip() and path.stat().st_size <= _SAMPLE_BYTES:
             raise UnreadableFile(_("文件为空"))
-        kind = _detect_format(head, filename)
+        kind = detect_format(head, filename)
         if kind == "csv":
             return _read_csv(path, header_score)
         data = path.read_bytes()
@@ -117,7 +124,7 @@ def read_table(
         data = source if isinstance(source, bytes) else bytes(source)
         if not data[:_SAMPLE_BYTES].strip() and not data.strip():
             raise UnreadableFile(_("文件为空"))
-        kind = _detect_format(data[:_SAMPLE_BYTES], filename)
+        kind = detect_format(data[:_SAMPLE_BYTES], filename)
     if kind == "excel":
         return _read_excel(data, header_score)
     if kind in markup.KINDS:
@@ -127,7 +134,9 @@ def read_table(
     return _read_csv(data, header_score)
 
 
-def _detect_format(data: bytes, filename: str) -> str:
+def detect_format(data: bytes, filename: str) -> str:
+    """ "excel", one of `markup.KINDS`, "json" or "csv" from the file's first bytes (and its name
+    where they do not tell); raises UnreadableFile for a type the engine does not read."""
     if data[:4] == b"PK\x03\x04" or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "excel"
     if (kind := markup.sniff(data)) is not None:  # HTML or XML saved as .xls: the content decides
@@ -179,6 +188,11 @@ def _find_header(
 
 def _header_texts(cells: Sequence[str | None], width: int) -> tuple[list[str], list[str]]:
     """(original header texts, unique frame column names) for `width` columns."""
+    if width > MAX_COLUMNS:
+        raise UnreadableFile(
+            _("文件有 %(n)s 列,超过 %(limit)s 列的上限;请删除多余的列后重新上传")
+            % {"n": f"{width:,}", "limit": f"{MAX_COLUMNS:,}"}
+        )
     headers = [
         ("" if i >= len(cells) or cells[i] is None else str(cells[i]).strip()) for i in range(width)
     ]
@@ -435,6 +449,7 @@ def _read_csv(source: bytes | Path, header_score: HeaderScore | None) -> RawTabl
         h, sub, head = grouped.row, False, grouped.cells
     width = max(len(r) for r in records[h : h + HEADER_SEARCH_ROWS])
     headers, columns = _header_texts(head, width)
+    _check_csv_cells(utf8, width)
     start = h + 1 + (1 if sub else 0)
     try:
         frame = _polars_csv(utf8, delimiter, start, columns)
@@ -491,6 +506,34 @@ def _content_after(sample: str, delimiter: str, start: int) -> bool:
     except csv.Error:
         return True
     return False
+
+
+def _line_count(source: bytes | Path) -> int:
+    """Lines of the file (a last line without its line break counts)."""
+    if isinstance(source, Path):
+        lines, last = 0, b"\n"
+        with open(source, "rb") as fh:
+            while chunk := fh.read(1 << 22):
+                lines += chunk.count(b"\n")
+                last = chunk[-1:]
+        return lines + (last != b"\n")
+    return source.count(b"\n") + (not source.endswith(b"\n"))
+
+
+def _check_csv_cells(source: bytes | Path, width: int) -> None:
+    """Refuse a CSV whose table would hold more cells than PUBCREDIT_INTAKE_MAX_CSV_CELLS
+    (lines × columns): an empty cell costs its file one byte and the table about sixteen, so
+    lines of bare delimiters would otherwise turn a 512 MB upload into gigabytes."""
+    limit = int(getattr(settings, "PUBCREDIT_INTAKE_MAX_CSV_CELLS", DEFAULT_MAX_CSV_CELLS))
+    lines = _line_count(source)
+    if lines * width > limit:
+        raise UnreadableFile(
+            _(
+                "文件约 %(rows)s 行 × %(cols)s 列,超过 %(limit)s 个单元格的上限,已拒收;"
+                "请删除多余的空列或拆分文件后重新上传"
+            )
+            % {"rows": f"{lines:,}", "cols": f"{width:,}", "limit": f"{limit:,}"}
+        )
 
 
 def _polars_csv(utf8: bytes | Path, delimiter: str, start: int, columns: list[str]) -> pl.DataFrame:

@@ -243,6 +243,45 @@ def _original(code: str, present: set[str]) -> pl.Expr:
     return pl.lit(None, dtype=pl.String)
 
 
+def _stars(expr: pl.Expr) -> pl.Expr:
+    return expr.str.replace_all(r"(?s).", "*")
+
+
+def masked_id(expr: pl.Expr) -> pl.Expr:
+    """`subjects.crypto.mask_id` as an expression: a 身份证号 shown as its first 6 and last 4
+    characters with the middle masked (shorter values: all but the last character). Messages
+    quote a 证件号码 cell only this way: an error report is a file that leaves the platform."""
+    n = expr.str.len_chars()
+    return (
+        pl.when(n > 10)
+        .then(
+            pl.concat_str(
+                expr.str.slice(0, 6),
+                _stars(expr.str.slice(6, (n - 10).clip(lower_bound=0))),
+                expr.str.slice(-4),
+            )
+        )
+        .when(n > 1)
+        .then(
+            pl.concat_str(
+                _stars(expr.str.slice(0, (n - 1).clip(lower_bound=0))), expr.str.slice(-1)
+            )
+        )
+        .otherwise(_stars(expr))
+    )
+
+
+def _quoted_value(field: FieldSpec, present: set[str]) -> pl.Expr:
+    """The cell as the clerk wrote it, for a message: a 证件号码 masked."""
+    orig = _original(field.code, present)
+    if field.type != "id_number":
+        return orig
+    # A number Excel showed in scientific form ("3.70303E+17") keeps 6 digits at most: the same
+    # as a masked number shows, and what the clerk needs to recognise the mistake.
+    scientific = orig.str.contains(r"^\d(?:\.\d{1,5})?E\+\d{2}$")
+    return pl.when(scientific).then(orig).otherwise(masked_id(orig))
+
+
 def _companion_type(spec: CategorySpec, field: FieldSpec) -> FieldSpec | None:
     if field.role.endswith("_id_number"):
         return spec.by_role(field.role[: -len("_number")] + "_type")
@@ -262,7 +301,7 @@ def _field_rules(
     rules = _Rules()
     mapped = code in present
     value = pl.col(code) if mapped else pl.lit(None)
-    orig = _original(code, present)
+    orig = _quoted_value(field, present)
     empty = _filled(code, spec, present).not_()
     if mapped and f"{code}__has_issue" in present:
         # A cell that could not be understood is not "empty": its own error explains it.
@@ -475,8 +514,8 @@ def _identifier_rules(
             _("%(field)s前 17 位应为数字,第 18 位为数字或 X:“%(value)s”"), **common
         ),
         "ric_birth_date": _format(
-            _("%(field)s中的出生日期 %(birth)s 无效:“%(value)s”"),
-            birth=value.str.slice(6, 8),
+            # The birth date is not quoted: with the masked number it would give the whole.
+            _("%(field)s中的出生日期(第 7–14 位)无效:“%(value)s”"),
             **common,
         ),
         "ric_checksum": _format(
@@ -726,7 +765,9 @@ def _conflicts(
     hits = with_key.join(groups, on="_key", how="inner")
     others = pl.col("_rows").list.set_difference(pl.concat_list(ROW)).list.sort()
     key_text = pl.concat_str(
-        [_original(c, present) for c in key_cols], separator=" / ", ignore_nulls=True
+        [_quoted_value(spec.field(c), present) for c in key_cols],
+        separator=" / ",
+        ignore_nulls=True,
     )
     return (
         hits.with_columns(others.alias("_others"))

@@ -120,6 +120,11 @@ class Command(BaseCommand):
     def _write_errors(self, submission, target: Path) -> None:
 
         try:
-            write_error_report_xlsx(submission_errors(submission), target)
+            write_error_report_xlsx(
+                submission_errors(submission),
+                target,
+                totals=submission.error_totals or [],
+                note=submission.errors_note,
+            )
         except OSError as exc:
             self._die(_("无法写入错误报告 %(p)s:%(e)s") % {"p": target, "e": exc.strerror or exc})
