@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from pubcredit.intake.engine import CategorySpec, UnreadableFile, markup, read_table, run_engine
 from pubcredit.intake.engine.mapping import make_header_score
+from pubcredit.intake.engine.untrusted import SpecHeaderScore
 from pubcredit.intake.tests import messy
 from pubcredit.intake.tests.messy import DateCell, Num
 
@@ -252,7 +253,7 @@ def test_the_mapping_screen_shows_the_combined_names(spec):
     name, data = messy.grouped_files()[0]
     import io
 
-    table, partial = _read_for_preview(io.BytesIO(data), name, make_header_score(spec))
+    table, partial = _read_for_preview(io.BytesIO(data), name, SpecHeaderScore(spec))
     assert table.headers == messy.COMBINED and not partial
 
 
