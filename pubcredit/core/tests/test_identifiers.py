@@ -96,7 +96,7 @@ def test_real_codes_file_is_not_empty():
     assert len(real_codes()) >= 40
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(valid_usccs())
 def test_generated_usccs_are_valid(code):
     result = check_uscc(code)
@@ -104,7 +104,7 @@ def test_generated_usccs_are_valid(code):
     assert check_identifier(code).valid
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(valid_usccs())
 def test_every_single_character_substitution_fails_uscc(code):
     for i in range(18):
@@ -202,7 +202,7 @@ def test_orgcode_check_char():
 # --------------------------------------------------------------------------- RIC
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(valid_rics())
 def test_generated_rics_are_valid(ric):
     result = check_ric(ric)
@@ -210,7 +210,7 @@ def test_generated_rics_are_valid(ric):
     assert check_identifier(ric).valid
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(valid_rics())
 def test_every_single_character_substitution_fails_ric(ric):
     # A changed date digit may still be a valid date; the mod-11 checksum catches it anyway.
