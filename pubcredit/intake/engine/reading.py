@@ -459,7 +459,16 @@ def _read_csv(source: bytes | Path, header_score: HeaderScore | None) -> RawTabl
         # Valid UTF-8 at the start, not further on: a GB18030 file with an ASCII beginning.
         encoding = "gb18030"
         gb = _transcode(source, "gb18030")
-        frame = _polars_csv(_lf_lines(gb) if cr_only else gb, delimiter, start, columns)
+        try:
+            frame = _polars_csv(_lf_lines(gb) if cr_only else gb, delimiter, start, columns)
+        except pl.exceptions.ComputeError:
+            # Valid UTF-8 and still unreadable: a quoted cell that is not closed properly.
+            raise UnreadableFile(
+                _(
+                    "无法读取 CSV 文件:有以英文双引号开头的单元格未正确结束(单元格内的双引号"
+                    "应写成两个);请在 Excel 或 WPS 中另存为 CSV 后重新上传"
+                )
+            ) from None
     frame, blank = _drop_blank(frame)
     if frame.height == 0 and _content_after(sample, delimiter, start):
         # Never a silent empty success: the header was found, the rows below it were not read.

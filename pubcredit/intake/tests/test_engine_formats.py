@@ -373,3 +373,13 @@ def test_every_writer_gives_the_same_result_as_a_plain_xlsx(grid):
     assert baseline[0] == len(grid) - 1  # every row is read
     for name, outcome in results.items():
         assert outcome == baseline, name
+
+
+def test_a_quoted_cell_left_open_is_a_chinese_error_not_a_crash():
+    # A quote opens the cell and another one inside it is not doubled: no CSV reader can tell
+    # where the cell ends. A quote inside an unquoted cell is text, as Excel reads it.
+    with pytest.raises(UnreadableFile, match="双引号开头的单元格未正确结束"):
+        read_table('名称,代码\n"他说"你好",1\n'.encode(), "a.csv")
+    assert rows(read_table('名称,代码\n他说"你好",1\n'.encode(), "a.csv")) == [
+        (2, '他说"你好"', "1")
+    ]
