@@ -7,8 +7,8 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.console.services import dashboard_stats
+from pubcredit.console.worklist import tasks_for
 from pubcredit.holidays.services import calendar_warning
-from pubcredit.repair.queries import overdue_count
 
 
 @login_required
@@ -16,11 +16,8 @@ def dashboard(request):
     principal = Principal.of(request.user)
     if not principal.can("console.view"):
         raise PermissionDenied(_("您的账号没有使用工作台的权限。如需开通,请联系平台管理员。"))
-    context = {"stats": dashboard_stats(principal)}
-    if principal.can("repair.view"):
-        # Two counts on the (status, due_on) indexes: open repair applications and objections
-        # past their deadline, as far as the principal may see them.
-        context["repair_overdue"] = overdue_count(principal)
+    # "What to do today" first: the counts of this principal's work, each linked to its list.
+    context = {"tasks": tasks_for(principal), "stats": dashboard_stats(principal)}
     if principal.can("catalog.change"):
         # Those who maintain the holiday table are told before it runs out.
         context["calendar_warning"] = calendar_warning()

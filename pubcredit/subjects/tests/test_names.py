@@ -1,6 +1,5 @@
 """Name normalisation, legal forms, search keys and masking."""
 
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
