@@ -135,6 +135,12 @@ class Submission(models.Model):
         verbose_name = _("报送批次")
         verbose_name_plural = _("报送批次")
         ordering = ["-received_at", "-id"]
+        indexes = [
+            # The dashboard's "submissions to fix" of a department (Submission.to_fix_q).
+            models.Index(
+                fields=["department", "status", "received_at"], name="submission_dept_status"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.filename}"
