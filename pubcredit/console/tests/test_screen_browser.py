@@ -80,6 +80,7 @@ def test_big_screen_draws_every_chart_and_a_district_bar_opens_its_list(
     # The whole screen fits the display: nothing scrolls.
     assert page.evaluate("document.documentElement.scrollHeight") <= 1080
     if path := os.environ.get("PUBCREDIT_SCREENSHOT"):
+        page.wait_for_timeout(1500)  # the charts' entry animation
         page.screenshot(path=path)
 
     # 张店区's bar (the subjects series): its rectangle from the chart's own layout.
