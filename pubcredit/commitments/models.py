@@ -196,6 +196,10 @@ class Commitment(models.Model):
             models.Index(fields=["department", "made_on"], name="commitment_department_made"),
             # The console register of the credit centre, newest first.
             models.Index(fields=["made_on", "id"], name="commitment_made"),
+            # The dashboard's "commitments to assess" of a department (queries.assessment_due_q).
+            models.Index(
+                fields=["department", "performance", "valid_to"], name="commitment_assessment_due"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Department
-from pubcredit.commitments.models import BREACHES, Commitment, PublicityType
+from pubcredit.commitments.models import BREACHES, Commitment, Performance, PublicityType
 from pubcredit.measures.rules import current_rules
 
 VIEW_ACTION = "repair.view"
@@ -26,6 +26,12 @@ def in_force_q(day: dt.date, *, prefix: str = "") -> Q:
         & (Q(**{f"{p}valid_to__isnull": True}) | Q(**{f"{p}valid_to__gte": day}))
         & ~Q(**{f"{p}performance__in": list(BREACHES)})
     )
+
+
+def assessment_due_q(day: dt.date) -> Q:
+    """Commitments whose term ended before `day` and whose performance is still to be assessed
+    (待认定), not withdrawn: the accepting department's work (the dashboard, the list's "due")."""
+    return Q(performance=Performance.PENDING, valid_to__lt=day, withdrawn_at__isnull=True)
 
 
 def public_q(day: dt.date) -> Q:

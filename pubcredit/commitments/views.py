@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -81,6 +82,9 @@ def commitment_list(request):
             qs = qs.filter(department__code=department)
     if code:
         qs = qs.filter(code__startswith=code)
+    due = request.GET.get("due") == "1"
+    if due:
+        qs = qs.filter(queries.assessment_due_q(timezone.localdate()))
     paginator = Paginator(qs.order_by("-made_on", "-id"), PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
     rows = [
@@ -100,6 +104,7 @@ def commitment_list(request):
                 "performance": performance,
                 "department": department,
                 "code": code,
+                "due": "1" if due else "",
             }.items()
             if v
         }
@@ -120,6 +125,7 @@ def commitment_list(request):
                 "performance": performance,
                 "department": department,
                 "code": code,
+                "due": due,
             },
             "query": query,
             "pending": pending,

@@ -6,6 +6,9 @@ from pubcredit.portal import console_views as news_views
 app_name = "console"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    # 信用大数据可视化: the control room's big screen and the figures it refreshes every minute.
+    path("screen/", views.screen, name="screen"),
+    path("screen/data.json", views.screen_data, name="screen_data"),
     path("subjects/", subject_views.subject_search, name="subject_search"),
     path("subjects/<int:pk>/", subject_views.subject_detail, name="subject_detail"),
     # Aggregation (归集): upload, mapping, submissions, review queue (pubcredit.intake.views).

@@ -9,6 +9,8 @@ transaction. Rejected rows come back as `RowError`s (row number as the clerk see
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -20,6 +22,10 @@ def submission_upload_to(instance: Submission, filename: str) -> str:
     """submissions/YYYY/MM/<sha256[:16]>/<original name>: the raw file under MEDIA_ROOT."""
     received = instance.received_at or timezone.now()
     return f"submissions/{received:%Y/%m}/{instance.sha256[:16]}/{filename}"
+
+
+# How far back the dashboard's "submissions to fix" looks (Submission.to_fix_q).
+FIX_WINDOW_DAYS = 30
 
 
 class Submission(models.Model):
@@ -129,9 +135,27 @@ class Submission(models.Model):
         verbose_name = _("报送批次")
         verbose_name_plural = _("报送批次")
         ordering = ["-received_at", "-id"]
+        indexes = [
+            # The dashboard's "submissions to fix" of a department (Submission.to_fix_q).
+            models.Index(
+                fields=["department", "status", "received_at"], name="submission_dept_status"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.filename}"
+
+    @classmethod
+    def to_fix_q(cls, today: dt.date) -> models.Q:
+        """Submissions the department must correct and send again: failed, or loaded with
+        rejected rows, received in the last FIX_WINDOW_DAYS days (older ones were resubmitted or
+        written off; the dashboard counts these and the list's "fix" filter shows them)."""
+        since = timezone.make_aware(
+            dt.datetime.combine(today - dt.timedelta(days=FIX_WINDOW_DAYS), dt.time.min)
+        )
+        failed = models.Q(status=cls.Status.FAILED)
+        rejected = models.Q(status=cls.Status.DONE, rejected__gt=0)
+        return (failed | rejected) & models.Q(received_at__gte=since)
 
     @property
     def errors_truncated(self) -> bool:

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -363,6 +364,10 @@ def submission_list(request):
     status = request.GET.get("status", "")
     if status in Submission.Status.values:
         submissions = submissions.filter(status=status)
+    fix = request.GET.get("fix") == "1"
+    if fix:
+        # The dashboard's "submissions to fix" (console.worklist counts the same rows).
+        submissions = submissions.filter(Submission.to_fix_q(timezone.localdate()))
     category = request.GET.get("category", "")
     if category:
         submissions = submissions.filter(category__code=category)
@@ -380,6 +385,7 @@ def submission_list(request):
         {
             "page": page,
             "status": status,
+            "fix": fix,
             "status_filters": STATUS_FILTERS,
             "category": category,
             "categories": Category.objects.filter(active=True).order_by(

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from pubcredit.accounts.permissions import Principal, restrict
-from pubcredit.catalog.models import Department
+from pubcredit.catalog.models import Department, Region
 from pubcredit.core import identifiers
 from pubcredit.lists import services
 from pubcredit.lists.models import (
@@ -121,6 +121,10 @@ def entry_list(request):
     department = request.GET.get("department", "")
     if department and not principal.is_department_scoped:
         entries = entries.filter(identified_by__code=department)
+    # The big screen's district bars open the entries of that district's subjects.
+    region = request.GET.get("region", "").strip()[:12]
+    if region:
+        entries = entries.filter(subject__region=region)
     q = request.GET.get("q", "").strip()[:100]
     if q:
         code = identifiers.normalize_identifier(q)
@@ -150,6 +154,10 @@ def entry_list(request):
             if principal.is_department_scoped
             else Department.objects.order_by("code"),
             "scope_department": principal.department if principal.is_department_scoped else None,
+            "region": region,
+            "region_name": Region.objects.filter(code=region).values_list("name", flat=True).first()
+            if region
+            else "",
             "q": q,
             "query": query.urlencode(),
         },

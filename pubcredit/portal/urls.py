@@ -22,4 +22,5 @@ urlpatterns = [
     path("measures/lists/<str:code>/", views.list_entries, name="list_entries"),
     path("measures/catalogue/", views.measure_catalogue, name="measure_catalogue"),
     path("services/", views.credit_services, name="services"),
+    path("statistics/", views.public_statistics, name="statistics"),
 ]

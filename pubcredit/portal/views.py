@@ -18,7 +18,7 @@ from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.core import ratelimit
 from pubcredit.core.identifiers import normalize_identifier
 from pubcredit.measures.models import MeasureKind
-from pubcredit.portal import disclosure, joint, news, services
+from pubcredit.portal import disclosure, joint, news, services, statistics
 from pubcredit.portal.models import ArticleSection
 from pubcredit.portal.search import RESULT_CAP
 from pubcredit.publicity.public import (
@@ -106,6 +106,12 @@ def home(request):
         "portal/home.html",
         {"figures": {"by_kind": by_kind, "total": figures["total"]}, "lists": lists},
     )
+
+
+def public_statistics(request):
+    """数据统计: 双公示 records by month and by department, list entries by list type (public
+    data only, cached; portal.statistics)."""
+    return render(request, "portal/statistics.html", {"stats": statistics.public_statistics()})
 
 
 def credit_services(request):

@@ -147,6 +147,7 @@ def queue(
     status: str = "open",
     department_id: int | None = None,
     overdue_only: bool = False,
+    due_today: bool = False,
     today: dt.date | None = None,
     limit: int = QUEUE_LIMIT,
 ) -> Queue:
@@ -169,6 +170,8 @@ def queue(
             qs = qs.filter(department_id=department_id)
         if overdue_only:
             qs = qs.filter(due_on__lt=day, decided_on__isnull=True)
+        if due_today:
+            qs = qs.filter(due_on=day, decided_on__isnull=True)
         total += qs.count()
         act = actionable_statuses(principal, k)
         qs = (

@@ -101,12 +101,14 @@ def queue(request):
     department = request.GET.get("department", "")
     department_id = int(department) if department.isdigit() else None
     overdue = request.GET.get("overdue") == "1"
+    due_today = request.GET.get("due") == "today"
     result = queries.queue(
         principal,
         kind=kind,
         status=status,
         department_id=department_id,
         overdue_only=overdue,
+        due_today=due_today,
         today=today,
     )
     departments = Department.objects.filter(active=True).order_by("code")
@@ -122,6 +124,7 @@ def queue(request):
             "status": status,
             "department_id": department_id,
             "overdue": overdue,
+            "due_today": due_today,
             "departments": departments.only("pk", "name"),
             "statuses": [(s, S(s).label) for s in queries.STATUS_FILTERS],
             "overdue_total": queries.overdue_count(principal, today),

@@ -151,10 +151,8 @@ def test_queue_highlights_overdue_items(login, system, make_subject):
     html = client.get(reverse("console:repair:queue"), {"overdue": "1"}).content.decode()
     assert _codes(html, [late, on_time]) == [late.query_code]
     dashboard = client.get(reverse("console:dashboard")).content.decode()
-    assert (
-        'id="repair-overdue"' in dashboard
-        and "有 1 件信用修复或异议申请已超过办理期限" in dashboard
-    )
+    assert 'id="task-repair_overdue" data-count="1"' in dashboard
+    assert "?overdue=1" in dashboard
 
 
 # --------------------------------------------------------------------------- application

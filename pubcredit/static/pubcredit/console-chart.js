@@ -23,7 +23,8 @@
       // Canvas text does not inherit CSS: give it the page's CJK font stack explicitly.
       textStyle: { fontFamily: window.getComputedStyle(document.body).fontFamily },
       aria: { enabled: true },
-      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      // Drawn on the canvas: an HTML tooltip carries style attributes, which the CSP blocks.
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, renderMode: "richText" },
       legend: { top: 4 },
       grid: { left: 12, right: 20, top: 48, bottom: 12, containLabel: true }
     };

@@ -1,0 +1,281 @@
+"""信用大数据可视化: the figures of the control room's big screen (/console/screen/).
+
+Each figure is one function of `today` returning plain JSON-ready data, computed with set-based
+aggregate queries over the live tables; `screen_data` assembles them and keeps the result in the
+"default" cache for CACHE_SECONDS. When kept statistics exist (the monthly metrics of the
+bulletins), a figure is re-pointed by changing its one function; the page and its script do not
+change. Every chart item carries the URL of the console list behind it. Read-only.
+
+The screen shows the whole city: only principals who see every row may open it (`may_view`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncMonth
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import Category, Region, SubjectKind
+from pubcredit.catalog.regions import SEED_CITY
+from pubcredit.checks.models import CreditCheck
+from pubcredit.commitments.models import Commitment
+from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
+from pubcredit.lists.services import active_entries_q
+from pubcredit.records.models import Record, RecordStatus
+from pubcredit.repair.models import OPEN_OBJECTION, OPEN_REPAIR, Objection, RepairApplication
+from pubcredit.subjects.models import Subject
+
+CACHE_SECONDS = 60
+MONTHS = 12
+TOP_VIOLATIONS = 10
+PENALTY_CATEGORY = "CF"  # 行政处罚
+VIOLATION_FIELD = "CF_WFXW"  # 违法行为类型 (the catalogue's field code)
+
+
+def may_view(principal: Principal) -> bool:
+    """The big screen shows the whole city: staff who read every row (not a scoped role)."""
+    return (
+        principal.can("console.view")
+        and principal.can("records.view")
+        and not (principal.is_department_scoped or principal.is_district_scoped)
+    )
+
+
+def _url(name: str, **query) -> str:
+    url = reverse(name)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _months(today: dt.date) -> list[dt.date]:
+    """The first days of the last MONTHS months, oldest first, this month last."""
+    index = today.year * 12 + today.month - 1
+    return [
+        dt.date((index - back) // 12, (index - back) % 12 + 1, 1)
+        for back in range(MONTHS - 1, -1, -1)
+    ]
+
+
+def _month_key(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{value:%Y-%m}"
+
+
+def _by_month(rows, months: list[dt.date]) -> list[int]:
+    counts = {_month_key(row["m"]): int(row["n"]) for row in rows}
+    return [counts.get(f"{m:%Y-%m}", 0) for m in months]
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+# --------------------------------------------------------------------------- the figures
+
+
+def totals(today: dt.date) -> dict:
+    """The headline figures: subjects by kind, records in force by category (largest first),
+    list entries in force, checks today and this month, commitments, repairs and objections."""
+    kinds = dict(Subject.objects.order_by().values_list("kind").annotate(n=Count("id")))
+    categories = (
+        Record.objects.filter(status=RecordStatus.ACTIVE)
+        .order_by()
+        .values("category__code", "category__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "category__code")
+    )
+    checks = CreditCheck.objects.filter(checked_at__gte=_day_start(today.replace(day=1))).aggregate(
+        month=Count("id"), today=Count("id", filter=Q(checked_at__gte=_day_start(today)))
+    )
+    repairs = RepairApplication.objects.aggregate(
+        total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_REPAIR))
+    )
+    objections = Objection.objects.aggregate(
+        total=Count("id"), open=Count("id", filter=Q(status__in=OPEN_OBJECTION))
+    )
+    return {
+        "subjects": [
+            {"code": k.value, "label": str(k.label), "count": int(kinds.get(k.value, 0))}
+            for k in SubjectKind
+        ],
+        "records": [
+            {
+                "code": row["category__code"],
+                "label": row["category__name"],
+                "count": int(row["n"]),
+                "url": _url("console:intake:submission_list", category=row["category__code"]),
+            }
+            for row in categories
+        ],
+        "entries_in_force": ListEntry.objects.filter(active_entries_q(today)).count(),
+        "checks_today": int(checks["today"] or 0),
+        "checks_month": int(checks["month"] or 0),
+        "commitments": Commitment.objects.count(),
+        "repairs": int(repairs["total"] or 0),
+        "repairs_open": int(repairs["open"] or 0),
+        "objections": int(objections["total"] or 0),
+        "objections_open": int(objections["open"] or 0),
+    }
+
+
+def records_by_month(today: dt.date) -> dict:
+    """Records decided in each of the last MONTHS months (by 决定日期), withdrawn ones left out."""
+    months = _months(today)
+    rows = (
+        Record.objects.filter(decision_date__gte=months[0], decision_date__lte=today)
+        .exclude(status=RecordStatus.WITHDRAWN)
+        .annotate(m=TruncMonth("decision_date"))
+        .order_by()
+        .values("m")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "months": [f"{m:%Y-%m}" for m in months],
+        "counts": _by_month(rows, months),
+        "url": _url("console:intake:submission_list"),
+    }
+
+
+def districts(today: dt.date) -> dict:
+    """Per 区县/功能区 of the city (sorted by code): subjects registered, records in force and list
+    entries in force of its subjects. A bar opens the console's list entries of that district."""
+    regions = list(
+        Region.objects.filter(
+            parent_id=SEED_CITY,
+            level__in=[Region.Level.COUNTY, Region.Level.ZONE],
+            valid_to__isnull=True,
+        )
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    codes = [code for code, _name in regions]
+    subjects = dict(
+        Subject.objects.filter(region__in=codes)
+        .order_by()
+        .values_list("region")
+        .annotate(n=Count("id"))
+    )
+    records = dict(
+        Record.objects.filter(status=RecordStatus.ACTIVE, subject__region__in=codes)
+        .order_by()
+        .values_list("subject__region")
+        .annotate(n=Count("id"))
+    )
+    entries = dict(
+        ListEntry.objects.filter(active_entries_q(today), subject__region__in=codes)
+        .order_by()
+        .values_list("subject__region")
+        .annotate(n=Count("id"))
+    )
+    return {
+        "districts": [
+            {
+                "code": code,
+                "name": name,
+                "subjects": int(subjects.get(code, 0)),
+                "records": int(records.get(code, 0)),
+                "entries": int(entries.get(code, 0)),
+                "url": _url("console:lists:entry_list", region=code, status=EntryStatus.PUBLISHED),
+            }
+            for code, name in regions
+        ]
+    }
+
+
+def violation_types(today: dt.date) -> dict:
+    """The most frequent 违法行为类型 of 行政处罚 records in force (the top TOP_VIOLATIONS)."""
+    rows = (
+        Record.objects.filter(status=RecordStatus.ACTIVE, category__code=PENALTY_CATEGORY)
+        .annotate(kind=KeyTextTransform(VIOLATION_FIELD, "data"))
+        .exclude(kind__isnull=True)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kind")[: TOP_VIOLATIONS + 1]
+    )
+    # An empty value is left out here: compared in SQL, "" would be read as JSON.
+    rows = [row for row in rows if row["kind"]][:TOP_VIOLATIONS]
+    name = Category.objects.filter(code=PENALTY_CATEGORY).values_list("name", flat=True).first()
+    return {
+        "category": name or PENALTY_CATEGORY,
+        "items": [{"label": row["kind"], "count": int(row["n"])} for row in rows],
+        "url": _url("console:intake:submission_list", category=PENALTY_CATEGORY),
+    }
+
+
+def list_movements(today: dt.date) -> dict:
+    """Red and black list entries added (by 认定日期) and removed (移出, by the change's date) in
+    each of the last MONTHS months."""
+    months = _months(today)
+    kinds = (ListKind.RED, ListKind.BLACK)
+    series = []
+    for kind in kinds:
+        entries = ListEntry.objects.filter(list_type__kind=kind).order_by()
+        added = (
+            entries.filter(decided_on__gte=months[0])
+            .annotate(m=TruncMonth("decided_on"))
+            .values("m")
+            .annotate(n=Count("id"))
+        )
+        removed = (
+            entries.filter(status=EntryStatus.REMOVED, status_changed_at__gte=_day_start(months[0]))
+            .annotate(m=TruncMonth("status_changed_at"))
+            .values("m")
+            .annotate(n=Count("id"))
+        )
+        url = _url("console:lists:entry_list", kind=kind)
+        series.append(
+            {
+                "kind": kind,
+                "label": str(ListKind(kind).label),
+                "added": _by_month(added, months),
+                "removed": _by_month(removed, months),
+                "url": url,
+            }
+        )
+    return {"months": [f"{m:%Y-%m}" for m in months], "series": series}
+
+
+# The figures, in the order the screen lays them out; re-point one by replacing its function.
+FIGURES = {
+    "totals": totals,
+    "records_by_month": records_by_month,
+    "districts": districts,
+    "violation_types": violation_types,
+    "list_movements": list_movements,
+}
+
+
+def screen_data(today: dt.date | None = None) -> dict:
+    """Every figure of the big screen, cached for CACHE_SECONDS per language (labels are
+    translated). Guarantees: no personal data (counts and catalogue labels only)."""
+    day = today or timezone.localdate()
+    key = f"console:screen:{day:%Y-%m-%d}:{translation.get_language()}"
+    data = cache.get(key)
+    if data is None:
+        data = {name: figure(day) for name, figure in FIGURES.items()}
+        data["as_of"] = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+        data["labels"] = labels()
+        cache.set(key, data, CACHE_SECONDS)
+    return data
+
+
+def labels() -> dict:
+    """The chart titles and series names the script shows, in the active language."""
+    return {
+        "records": _("信用记录"),
+        "subjects": _("主体"),
+        "entries": _("名单在列"),
+        "added": _("列入"),
+        "removed": _("移出"),
+    }
