@@ -4,8 +4,9 @@ a `<table>` (saved as .xls, .htm or .html) and an Excel 2003 XML Spreadsheet (Sp
 
 The file's content decides (`sniff`), never its name. Both are parsed by real parsers: HTML by
 the standard library's `html.parser` (it fetches nothing and knows only HTML's own named
-characters), SpreadsheetML by expat through `defusedxml` with DTDs forbidden (no entity
-expansion, no external entity, no DTD fetch), streamed row by row.
+characters), SpreadsheetML by expat (the standard library's C parser, handlers only for the
+elements read) with any DTD or entity declaration refused (no entity expansion, no external
+entity, no DTD fetch), streamed row by row.
 
 `read_sheets(data, kind)` gives what `reading` makes a table of: a list of (sheet name, rows),
 each row a list of cell values as the Excel reader gives them (text, float for a SpreadsheetML
@@ -34,14 +35,10 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import io
 import re
 from html.parser import HTMLParser
-from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -358,14 +355,12 @@ def _read_html(data: bytes) -> list[list[str | None]]:
 # --------------------------------------------------------------------------- SpreadsheetML
 
 
-def _local(name: str) -> str:
-    return name.rpartition("}")[2].rpartition(":")[2]
-
-
-def _attr(element, name: str) -> str | None:
-    for key, value in element.attrib.items():
-        if _local(key) == name:
-            return value
+def _attr(attrs: dict[str, str] | None, name: str) -> str | None:
+    """The attribute `name` in any namespace (ss:Index, Index) of an element's attributes."""
+    if attrs:
+        for key, value in attrs.items():
+            if key.rpartition("}")[2] == name:
+                return value
     return None
 
 
@@ -388,9 +383,7 @@ def _index(value: str | None, limit: int, what: str, low: int = 1) -> int | None
     return n
 
 
-def _data_value(data):
-    kind = _attr(data, "Type") or "String"
-    text = "".join(data.itertext())
+def _data_value(kind: str | None, text: str):
     if kind == "Number":
         try:
             return float(text)
@@ -444,33 +437,37 @@ class _Sheet:
         self.next_row = 1
         self.covered: dict[int, set[int]] = {}  # row → columns a MergeDown from above covers
 
-    def add_row(self, row) -> None:
-        r = _index(_attr(row, "Index"), MAX_ROWS, _ROW) or self.next_row
+    def add_row(self, attrs: dict | None, row: list[tuple[dict | None, tuple | None]]) -> None:
+        """A Row of (its attributes, its cells as (attributes, None or (Data's ss:Type, text)))."""
+        r = _index(_attr(attrs, "Index"), MAX_ROWS, _ROW) if attrs else None
+        r = r or self.next_row
         if r > MAX_ROWS:
             raise MarkupError(_("表格超过 Excel 的最大行数 %(n)d") % {"n": MAX_ROWS})
-        span = _index(_attr(row, "Span"), MAX_ROWS, _ROW, low=0) or 0
+        span = (_index(_attr(attrs, "Span"), MAX_ROWS, _ROW, low=0) if attrs else None) or 0
         self.next_row = r + 1 + span
         cells: dict[int, object] = {}
-        covered = self.covered.pop(r, set())
+        covered = self.covered.pop(r, ())
         col = 0
-        for cell in row:
-            if _local(cell.tag) != "Cell":
-                continue
-            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _COLUMN)
+        for cell, data in row:
+            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _COLUMN) if cell else None
             if explicit is not None:
                 col = explicit
             else:
                 col += 1
                 while col in covered:
                     col += 1
-            across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _COLUMN, low=0) or 0
-            down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _ROW, low=0) or 0
-            if col + across > MAX_COLUMNS:
+            across = down = 0
+            if cell:
+                across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _COLUMN, low=0) or 0
+                down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _ROW, low=0) or 0
+                if col + across > MAX_COLUMNS:
+                    raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
+            elif col > MAX_COLUMNS:
                 raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
-            data = next((c for c in cell if _local(c.tag) == "Data"), None)
-            value = _data_value(data) if data is not None else None
-            if value is not None:
-                cells[col] = value
+            if data is not None:
+                value = _data_value(*data)
+                if value is not None:
+                    cells[col] = value
             for below in range(r + 1, min(r + down, MAX_ROWS) + 1):
                 self.covered.setdefault(below, set()).update(range(col, col + across + 1))
             col += across
@@ -487,52 +484,142 @@ class _Sheet:
         ]
 
 
-def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
-    sheets: list[_Sheet] = []
-    sheet: _Sheet | None = None
-    table = None  # the Table element: each Row is dropped from it once read
-    in_options = False
-    cells = 0
-    try:
-        for event, element in iterparse(
-            io.StringIO(_decode_xml(data)),
-            events=("start", "end"),
-            forbid_dtd=True,
-            forbid_entities=True,
-            forbid_external=True,
-        ):
-            name = _local(element.tag)
-            if event == "start":
-                if name == "Worksheet":
-                    sheet = _Sheet(_attr(element, "Name") or f"Sheet{len(sheets) + 1}")
-                    sheets.append(sheet)
-                elif name == "Table":
-                    table = element
-                elif name == "WorksheetOptions":
-                    in_options = True
-                continue
-            if name == "Row" and sheet is not None:
-                sheet.add_row(element)
-                cells += len(element)
-                if cells > MAX_CELLS:
+class _Forbidden(Exception):
+    """A DTD or an entity declaration: never read."""
+
+
+def _forbid(*_args) -> None:
+    raise _Forbidden
+
+
+class _Workbook:
+    """Expat handlers building the sheets of a SpreadsheetML workbook as it streams by: a Row's
+    direct Cell children, a Cell's first direct Data child (its text is all the text inside,
+    rich-text markup included), a worksheet's Name and its WorksheetOptions' Visible."""
+
+    def __init__(self, parser):
+        self.parser = parser
+        self.sheets: list[_Sheet] = []
+        self.sheet: _Sheet | None = None
+        self.cells = 0
+        self.depth = 0
+        self.in_options = False
+        self.rows: list[tuple] = []  # the Rows open (a Row inside a Row is read on its own)
+        self.row: list | None = None  # the cells of the innermost open Row
+        self.row_depth = -2
+        self.row_attrs: dict | None = None
+        self.row_children = 0
+        self.cell_depth = -2
+        self.cell_attrs: dict | None = None
+        self.cell_data: tuple | None = None
+        self.text: list[str] = []
+        self.data_depth = 0  # inside the Data read (its markup is rich text)
+        self.data_type: str | None = None
+        self.visible_depth = 0
+        self.names: dict[str, str] = {}
+
+    def local(self, name: str) -> str:
+        local = self.names.get(name)
+        if local is None:
+            local = self.names[name] = name.rpartition("}")[2]
+        return local
+
+    def start(self, name: str, attrs: dict) -> None:
+        self.depth = depth = self.depth + 1
+        if self.data_depth:
+            return
+        if self.visible_depth:  # Visible's text is what comes before its first child
+            self.parser.CharacterDataHandler = None
+        local = self.names.get(name) or self.local(name)
+        if depth == self.row_depth + 1:
+            self.row_children += 1
+            if local == "Cell":
+                self.cell_depth, self.cell_attrs, self.cell_data = depth, attrs, None
+                return
+        if local == "Data" and depth == self.cell_depth + 1 and self.cell_data is None:
+            self.data_depth, self.data_type = depth, _attr(attrs, "Type") or "String"
+            self.text = []
+            self.parser.CharacterDataHandler = self.text.append
+        elif local == "Row":
+            if self.row is not None:
+                self.rows.append(
+                    (self.row, self.row_depth, self.row_attrs, self.row_children, self.cell_depth)
+                )
+            self.row, self.row_depth, self.row_attrs, self.row_children = [], depth, attrs, 0
+            self.cell_depth = -2
+        elif local == "Worksheet":
+            sheet = _Sheet(_attr(attrs, "Name") or f"Sheet{len(self.sheets) + 1}")
+            self.sheets.append(sheet)
+            self.sheet = sheet
+        elif local == "WorksheetOptions":
+            self.in_options = True
+        elif local == "Visible" and self.in_options:
+            self.visible_depth = depth
+            self.text = []
+            self.parser.CharacterDataHandler = self.text.append
+
+    def end(self, name: str) -> None:
+        depth = self.depth
+        self.depth = depth - 1
+        if self.data_depth:
+            if depth == self.data_depth:
+                self.parser.CharacterDataHandler = None
+                self.data_depth = 0
+                self.cell_data = (self.data_type, "".join(self.text))
+            return
+        if depth == self.cell_depth:
+            self.row.append((self.cell_attrs, self.cell_data))
+            self.cell_depth = -2
+            return
+        local = self.names.get(name) or self.local(name)
+        if depth == self.row_depth:
+            if self.sheet is not None:
+                self.sheet.add_row(self.row_attrs, self.row)
+                self.cells += self.row_children
+                if self.cells > MAX_CELLS:
                     raise _too_large()
-                if table is not None:
-                    table.clear()
-            elif name == "Visible" and in_options and sheet is not None:
-                sheet.hidden = (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
-            elif name == "WorksheetOptions":
-                in_options = False
-            elif name == "Worksheet":
-                element.clear()
-                sheet, table = None, None
-    except DefusedXmlException:
+            if self.rows:
+                (self.row, self.row_depth, self.row_attrs, self.row_children, self.cell_depth) = (
+                    self.rows.pop()
+                )
+            else:
+                self.row, self.row_depth, self.cell_depth = None, -2, -2
+        elif depth == self.visible_depth:
+            self.parser.CharacterDataHandler = None
+            self.visible_depth = 0
+            if self.sheet is not None:
+                text = "".join(self.text).strip()
+                self.sheet.hidden = text in ("SheetHidden", "SheetVeryHidden")
+        elif local == "WorksheetOptions":
+            self.in_options = False
+        elif local == "Worksheet":
+            self.sheet = None
+
+
+def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
+    text = _decode_xml(data)
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    workbook = _Workbook(parser)
+    parser.StartElementHandler = workbook.start
+    parser.EndElementHandler = workbook.end
+    parser.StartDoctypeDeclHandler = _forbid
+    parser.EntityDeclHandler = _forbid
+    parser.UnparsedEntityDeclHandler = _forbid
+    parser.ExternalEntityRefHandler = _forbid
+    try:
+        for start in range(0, len(text), 1 << 20):
+            parser.Parse(text[start : start + (1 << 20)], False)
+        parser.Parse("", True)
+    except _Forbidden:
         raise MarkupError(_("无法读取文件:XML 表格中含有不允许的 DTD 或实体声明")) from None
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
+    except expat.ExpatError as exc:
         raise MarkupError(
             _("无法读取文件:不是有效的 XML 表格(第 %(line)d 行第 %(col)d 列)")
-            % {"line": line, "col": column}
+            % {"line": exc.lineno, "col": exc.offset}
         ) from None
+    sheets = workbook.sheets
     visible = [s for s in sheets if not s.hidden] or sheets
     if not visible:
         raise MarkupError(_("无法读取文件:XML 表格中没有工作表"))
