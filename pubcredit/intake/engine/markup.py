@@ -2,11 +2,11 @@
 a `<table>` (saved as .xls, .htm or .html) and an Excel 2003 XML Spreadsheet (SpreadsheetML,
 `<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">`, saved as .xls or .xml).
 
-The file's content decides (`sniff`), never its name. Both are parsed by real parsers: HTML by
-the standard library's `html.parser` (it fetches nothing and knows only HTML's own named
-characters), SpreadsheetML by expat (the standard library's C parser, handlers only for the
-elements read) with any DTD or entity declaration refused (no entity expansion, no external
-entity, no DTD fetch), streamed row by row.
+The file's content decides (`sniff`), never its name. Both are parsed by real parsers in C and
+streamed: HTML by libxml2's HTML parser through lxml (tolerant as browsers are; it fetches
+nothing and knows only HTML's own named characters), SpreadsheetML by expat (the standard
+library's, with handlers only for the elements read) with any DTD or entity declaration refused
+(no entity expansion, no external entity, no DTD fetch).
 
 `read_sheets(data, kind)` gives what `reading` makes a table of: a list of (sheet name, rows),
 each row a list of cell values as the Excel reader gives them (text, float for a SpreadsheetML
@@ -41,6 +41,7 @@ from xml.parsers import expat
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from lxml import etree
 
 __all__ = ["HTML", "KINDS", "MAX_CELLS", "SPREADSHEETML", "MarkupError", "read_sheets", "sniff"]
 
@@ -64,6 +65,7 @@ _HTML_STARTS = frozenset(
 )
 _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"})
 _IGNORED = frozenset({"script", "style", "template"})
+_CELLS = frozenset({"td", "th"})
 _GB = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
 # HTML's own whitespace (not U+3000 or other Unicode spaces, which are text).
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -189,11 +191,11 @@ def _decode_html(data: bytes) -> str:
     raise MarkupError(_(_UNKNOWN_ENCODING))
 
 
-class _Tables(HTMLParser):
-    """The rows of the top-level tables of a page, spans expanded."""
+class _Tables:
+    """The rows of the top-level tables of a page, spans expanded: the target of lxml's HTML
+    parser, which calls `start`, `data` and `end` as it streams through the page."""
 
     def __init__(self):
-        super().__init__(convert_charrefs=True)
         self.rows: list[list[str | None]] = []
         self.cells = 0
         self._depth = 0  # table nesting
@@ -204,8 +206,10 @@ class _Tables(HTMLParser):
         self._carry: dict[int, tuple[str | None, int]] = {}  # column → (value, rows left)
 
     # -- structure
-    def handle_starttag(self, tag, attrs):
-        if tag in _IGNORED:
+    def start(self, tag, attrs):
+        if self._depth == 1 and tag in _CELLS:  # the common case first
+            self._start_cell(attrs)
+        elif tag in _IGNORED:
             self._ignored += 1
         elif tag == "br":
             self._text("\n")
@@ -216,7 +220,7 @@ class _Tables(HTMLParser):
                 self._depth += 1
             elif tag == "tr":
                 self._line_break()
-            elif tag in ("td", "th"):
+            elif tag in _CELLS:
                 self._text(" ")
         elif tag == "table":
             if self._depth == 1 and self._cell is not None:
@@ -230,20 +234,26 @@ class _Tables(HTMLParser):
         elif tag == "tr":
             self._end_row()
             self._row = []
-        elif tag in ("td", "th"):
-            self._end_cell()
-            values = {k.lower(): v for k, v in attrs}
-            self._span = (
-                _span(values.get("colspan"), MAX_COLSPAN),
-                _span(values.get("rowspan"), MAX_ROWSPAN),
-            )
-            self._cell = []
         elif tag == "caption":
             self._end_row()
             self._row, self._cell, self._span = [], [], (1, 1)
 
-    def handle_endtag(self, tag):
-        if tag in _IGNORED:
+    def _start_cell(self, attrs) -> None:
+        self._end_cell()
+        if attrs:
+            values = {k.lower(): v for k, v in attrs.items()}
+            self._span = (
+                _span(values.get("colspan"), MAX_COLSPAN),
+                _span(values.get("rowspan"), MAX_ROWSPAN),
+            )
+        else:
+            self._span = (1, 1)
+        self._cell = []
+
+    def end(self, tag):
+        if self._depth == 1 and tag in _CELLS:
+            self._end_cell()
+        elif tag in _IGNORED:
             self._ignored = max(0, self._ignored - 1)
         elif tag in _BLOCKS:
             self._line_break()
@@ -256,18 +266,16 @@ class _Tables(HTMLParser):
         elif tag == "table":
             self._end_row()
             self._depth = 0
-        elif tag in ("td", "th"):
-            self._end_cell()
         elif tag in ("tr", "caption"):
             self._end_row()
 
-    def handle_data(self, data):
-        if not self._ignored:
-            self._text(_HTML_SPACE.sub(" ", data))
+    def data(self, data):
+        if self._cell is not None and not self._ignored:
+            self._cell.append(_HTML_SPACE.sub(" ", data))
 
     def close(self):
-        super().close()
         self._end_row()
+        return self.rows
 
     # -- building rows
     def _text(self, text: str) -> None:
@@ -283,11 +291,15 @@ class _Tables(HTMLParser):
         """The cell as a browser shows it: HTML whitespace collapsed and trimmed on each line,
         `&nbsp;` a space that stays, line breaks from <br> kept (blank lines too), the lines
         before the first and after the last text dropped; nothing visible: None."""
-        if self._cell is None:
+        cell = self._cell
+        if cell is None:
             return
-        lines = "".join(self._cell).split("\n")
-        text = "\n".join(_HTML_SPACE.sub(" ", line).strip(" ") for line in lines)
-        text = text.strip("\n").replace("\xa0", " ")
+        if len(cell) == 1 and cell[0] != "\n":  # one piece of text, already collapsed
+            text = cell[0].strip(" ").replace("\xa0", " ")
+        else:
+            lines = "".join(cell).split("\n")
+            text = "\n".join(_HTML_SPACE.sub(" ", line).strip(" ") for line in lines)
+            text = text.strip("\n").replace("\xa0", " ")
         if self._row is None:
             self._row = []
         self._row.append((text if text.strip() else None, *self._span))
@@ -299,15 +311,21 @@ class _Tables(HTMLParser):
             return
         out: list[str | None] = []
         col = 0
+        carry = self._carry
         for text, colspan, rowspan in self._row:
-            col = self._fill_carried(out, col)
+            if carry:
+                col = self._fill_carried(out, col)
             if col + colspan > MAX_COLUMNS:
                 raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
-            out.extend([text] + [None] * (colspan - 1))
+            if colspan == 1:
+                out.append(text)
+            else:
+                out.extend([text] + [None] * (colspan - 1))
             if rowspan > 1:
-                self._carry[col] = (text, rowspan - 1)
+                carry[col] = (text, rowspan - 1)
             col += colspan
-        self._fill_carried(out, col, to_end=True)
+        if carry:
+            self._fill_carried(out, col, to_end=True)
         self._row = None
         self.cells += len(out)
         if self.cells > MAX_CELLS:
@@ -342,14 +360,27 @@ def _span(value: str | None, limit: int) -> int:
 
 
 def _read_html(data: bytes) -> list[list[str | None]]:
-    parser = _Tables()
     text = _decode_html(data)
-    for start in range(0, len(text), 1 << 20):
-        parser.feed(text[start : start + (1 << 20)])
-    parser.close()
-    if not parser.rows:
+    tables = _Tables()
+    # The page is given as UTF-8 whatever its <meta> says: it is already decoded by the rules
+    # above. libxml2's HTML parser knows HTML's named characters only and fetches nothing.
+    parser = etree.HTMLParser(
+        target=tables,
+        encoding="utf-8",
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for start in range(0, len(text), 1 << 20):
+            parser.feed(text[start : start + (1 << 20)].encode("utf-8"))
+        parser.close()
+    except etree.LxmlError:  # nothing left to parse (a page of a doctype alone)
+        tables.close()
+    if not tables.rows:
         raise MarkupError(_("无法读取文件:网页文件中没有表格"))
-    return parser.rows
+    return tables.rows
 
 
 # --------------------------------------------------------------------------- SpreadsheetML
