@@ -6,8 +6,9 @@ Spreadsheet) beside the same rows as xlsx.
 Writes `--rows` data rows (plus a header) × 20 text columns as xlsx (the floor: calamine, a
 compiled reader), as an HTML page saved as .xls and as SpreadsheetML saved as .xls, with the
 writers the tests use (`pubcredit.intake.tests.messy`), then times `read_table` on each (best of
-3) and prints one JSON object with rows/s and each format's time as a multiple of xlsx's.
-Government exports reach 100,000 rows and more: the target is within about 3× of xlsx.
+3, wall-clock and CPU) and prints one JSON object with rows/s and each format's time as a
+multiple of xlsx's. Government exports reach 100,000 rows and more: the target is within about
+3× of xlsx (judged on CPU time, which a busy shared machine disturbs less).
 """
 
 from __future__ import annotations
@@ -37,13 +38,16 @@ def _grid(rows: int) -> list[list[str]]:
     return [header, *body]
 
 
-def _best(func, repeat: int = 3) -> float:
-    times = []
+def _best(func, repeat: int = 3) -> tuple[float, float]:
+    """The best wall-clock and the best CPU time of `repeat` runs (on a shared machine the CPU
+    time is the steadier one)."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         func()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu)
 
 
 def main() -> None:
@@ -64,21 +68,23 @@ def main() -> None:
         "spreadsheetml": ("report-xml.xls", grid_spreadsheetml(grid)),
     }
     result: dict[str, object] = {"rows": args.rows, "columns": COLUMNS}
-    floor = None
+    floor = floor_cpu = None
     for fmt, (name, data) in files.items():
         table = read_table(data, name)
         assert table.frame.height == args.rows, (fmt, table.frame.height)
-        seconds = _best(lambda data=data, name=name: read_table(data, name))
-        floor = floor or seconds
+        seconds, cpu = _best(lambda data=data, name=name: read_table(data, name))
+        floor, floor_cpu = floor or seconds, floor_cpu or cpu
         result[fmt] = {
             "megabytes": round(len(data) / 1e6, 1),
             "seconds": round(seconds, 3),
+            "cpu_seconds": round(cpu, 3),
             "rows_per_s": round(args.rows / seconds),
             "ratio_to_xlsx": round(seconds / floor, 2),
+            "cpu_ratio_to_xlsx": round(cpu / floor_cpu, 2),
         }
     result["target_ratio"] = TARGET_RATIO
     result["meets_target"] = all(
-        result[fmt]["ratio_to_xlsx"] <= TARGET_RATIO for fmt in ("html", "spreadsheetml")
+        result[fmt]["cpu_ratio_to_xlsx"] <= TARGET_RATIO for fmt in ("html", "spreadsheetml")
     )
     result["load_average"] = os.getloadavg()[0]
     print(json.dumps(result, ensure_ascii=False, indent=2))

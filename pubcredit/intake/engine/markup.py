@@ -468,8 +468,9 @@ class _Sheet:
         self.next_row = 1
         self.covered: dict[int, set[int]] = {}  # row → columns a MergeDown from above covers
 
-    def add_row(self, attrs: dict | None, row: list[tuple[dict | None, tuple | None]]) -> None:
-        """A Row of (its attributes, its cells as (attributes, None or (Data's ss:Type, text)))."""
+    def add_row(self, attrs: dict | None, row: list[tuple[dict, str | None, str]]) -> None:
+        """A Row: its attributes and its cells as (attributes, Data's ss:Type or None when the
+        cell has no Data, Data's text)."""
         r = _index(_attr(attrs, "Index"), MAX_ROWS, _ROW) if attrs else None
         r = r or self.next_row
         if r > MAX_ROWS:
@@ -479,7 +480,8 @@ class _Sheet:
         cells: dict[int, object] = {}
         covered = self.covered.pop(r, ())
         col = 0
-        for cell, data in row:
+        for cell, kind, text in row:
+            across = down = 0
             explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _COLUMN) if cell else None
             if explicit is not None:
                 col = explicit
@@ -487,20 +489,18 @@ class _Sheet:
                 col += 1
                 while col in covered:
                     col += 1
-            across = down = 0
             if cell:
                 across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _COLUMN, low=0) or 0
                 down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _ROW, low=0) or 0
-                if col + across > MAX_COLUMNS:
-                    raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
-            elif col > MAX_COLUMNS:
+            if col + across > MAX_COLUMNS:
                 raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
-            if data is not None:
-                value = _data_value(*data)
+            if kind is not None:
+                value = (text or None) if kind == "String" else _data_value(kind, text)
                 if value is not None:
                     cells[col] = value
-            for below in range(r + 1, min(r + down, MAX_ROWS) + 1):
-                self.covered.setdefault(below, set()).update(range(col, col + across + 1))
+            if down:
+                for below in range(r + 1, min(r + down, MAX_ROWS) + 1):
+                    self.covered.setdefault(below, set()).update(range(col, col + across + 1))
             col += across
         if cells:
             self.rows[r] = cells
@@ -523,108 +523,111 @@ def _forbid(*_args) -> None:
     raise _Forbidden
 
 
-class _Workbook:
-    """Expat handlers building the sheets of a SpreadsheetML workbook as it streams by: a Row's
+_SS_TYPE = f"{{{SS_NAMESPACE}}}Type"
+
+
+def _data_type(attrs: dict) -> str:
+    if len(attrs) == 1 and _SS_TYPE in attrs:  # the usual ss:Type alone
+        return attrs[_SS_TYPE] or "String"
+    return _attr(attrs, "Type") or "String"
+
+
+def _parse_workbook(parser, text: str) -> list[_Sheet]:
+    """The sheets of a SpreadsheetML workbook, built by expat handlers as it streams by: a Row's
     direct Cell children, a Cell's first direct Data child (its text is all the text inside,
-    rich-text markup included), a worksheet's Name and its WorksheetOptions' Visible."""
+    rich-text markup included), a Worksheet's Name and its WorksheetOptions' Visible. The state
+    is in closure variables: the handlers run for every element of the file."""
+    sheets: list[_Sheet] = []
+    sheet: _Sheet | None = None
+    chars: list[str] = []  # the text since the last clear (expat appends it, no Python frame)
+    names: dict[str, str] = {}  # element name → local name
+    depth = cells = 0
+    in_options = False
+    open_rows: list[tuple] = []  # the Rows a Row is inside (each is read on its own)
+    row: list | None = None
+    row_depth, row_attrs, row_children = -2, None, 0
+    cell_depth, cell_attrs, cell_kind, cell_text = -2, None, None, ""
+    data_depth = visible_depth = 0
+    visible_end: int | None = None
 
-    def __init__(self, parser):
-        self.parser = parser
-        self.sheets: list[_Sheet] = []
-        self.sheet: _Sheet | None = None
-        self.cells = 0
-        self.depth = 0
-        self.in_options = False
-        self.rows: list[tuple] = []  # the Rows open (a Row inside a Row is read on its own)
-        self.row: list | None = None  # the cells of the innermost open Row
-        self.row_depth = -2
-        self.row_attrs: dict | None = None
-        self.row_children = 0
-        self.cell_depth = -2
-        self.cell_attrs: dict | None = None
-        self.cell_data: tuple | None = None
-        self.text: list[str] = []
-        self.data_depth = 0  # inside the Data read (its markup is rich text)
-        self.data_type: str | None = None
-        self.visible_depth = 0
-        self.names: dict[str, str] = {}
+    def local(name: str) -> str:
+        names[name] = found = name.rpartition("}")[2]
+        return found
 
-    def local(self, name: str) -> str:
-        local = self.names.get(name)
-        if local is None:
-            local = self.names[name] = name.rpartition("}")[2]
-        return local
-
-    def start(self, name: str, attrs: dict) -> None:
-        self.depth = depth = self.depth + 1
-        if self.data_depth:
+    def start(name: str, attrs: dict) -> None:
+        nonlocal depth, sheet, in_options, row, row_depth, row_attrs, row_children
+        nonlocal cell_depth, cell_attrs, cell_kind, data_depth, visible_depth, visible_end
+        depth += 1
+        if data_depth:  # markup inside the Data read is rich text
             return
-        if self.visible_depth:  # Visible's text is what comes before its first child
-            self.parser.CharacterDataHandler = None
-        local = self.names.get(name) or self.local(name)
-        if depth == self.row_depth + 1:
-            self.row_children += 1
-            if local == "Cell":
-                self.cell_depth, self.cell_attrs, self.cell_data = depth, attrs, None
+        if visible_depth and visible_end is None:  # Visible's text ends at its first child
+            visible_end = len(chars)
+        tag = names.get(name) or local(name)
+        if depth == row_depth + 1:
+            row_children += 1
+            if tag == "Cell":
+                cell_depth, cell_attrs, cell_kind = depth, attrs, None
                 return
-        if local == "Data" and depth == self.cell_depth + 1 and self.cell_data is None:
-            self.data_depth, self.data_type = depth, _attr(attrs, "Type") or "String"
-            self.text = []
-            self.parser.CharacterDataHandler = self.text.append
-        elif local == "Row":
-            if self.row is not None:
-                self.rows.append(
-                    (self.row, self.row_depth, self.row_attrs, self.row_children, self.cell_depth)
-                )
-            self.row, self.row_depth, self.row_attrs, self.row_children = [], depth, attrs, 0
-            self.cell_depth = -2
-        elif local == "Worksheet":
-            sheet = _Sheet(_attr(attrs, "Name") or f"Sheet{len(self.sheets) + 1}")
-            self.sheets.append(sheet)
-            self.sheet = sheet
-        elif local == "WorksheetOptions":
-            self.in_options = True
-        elif local == "Visible" and self.in_options:
-            self.visible_depth = depth
-            self.text = []
-            self.parser.CharacterDataHandler = self.text.append
+        if tag == "Data":
+            if depth == cell_depth + 1 and cell_kind is None:
+                data_depth, cell_kind = depth, _data_type(attrs)
+                chars.clear()
+        elif tag == "Row":
+            if row is not None:
+                open_rows.append((row, row_depth, row_attrs, row_children, cell_depth))
+            row, row_depth, row_attrs, row_children, cell_depth = [], depth, attrs, 0, -2
+        elif tag == "Worksheet":
+            sheet = _Sheet(_attr(attrs, "Name") or f"Sheet{len(sheets) + 1}")
+            sheets.append(sheet)
+            chars.clear()
+        elif tag == "WorksheetOptions":
+            in_options = True
+        elif tag == "Visible" and in_options:
+            visible_depth, visible_end = depth, None
+            chars.clear()
 
-    def end(self, name: str) -> None:
-        depth = self.depth
-        self.depth = depth - 1
-        if self.data_depth:
-            if depth == self.data_depth:
-                self.parser.CharacterDataHandler = None
-                self.data_depth = 0
-                self.cell_data = (self.data_type, "".join(self.text))
+    def end(name: str) -> None:
+        nonlocal depth, sheet, in_options, row, row_depth, row_attrs, row_children, cells
+        nonlocal cell_depth, cell_text, data_depth, visible_depth
+        ended = depth
+        depth -= 1
+        if data_depth:
+            if ended == data_depth:
+                data_depth, cell_text = 0, "".join(chars)
             return
-        if depth == self.cell_depth:
-            self.row.append((self.cell_attrs, self.cell_data))
-            self.cell_depth = -2
-            return
-        local = self.names.get(name) or self.local(name)
-        if depth == self.row_depth:
-            if self.sheet is not None:
-                self.sheet.add_row(self.row_attrs, self.row)
-                self.cells += self.row_children
-                if self.cells > MAX_CELLS:
+        if ended == cell_depth:
+            row.append((cell_attrs, cell_kind, cell_text))
+            cell_depth = -2
+        elif ended == row_depth:
+            if sheet is not None:
+                sheet.add_row(row_attrs, row)
+                cells += row_children
+                if cells > MAX_CELLS:
                     raise _too_large()
-            if self.rows:
-                (self.row, self.row_depth, self.row_attrs, self.row_children, self.cell_depth) = (
-                    self.rows.pop()
-                )
+            if open_rows:
+                row, row_depth, row_attrs, row_children, cell_depth = open_rows.pop()
             else:
-                self.row, self.row_depth, self.cell_depth = None, -2, -2
-        elif depth == self.visible_depth:
-            self.parser.CharacterDataHandler = None
-            self.visible_depth = 0
-            if self.sheet is not None:
-                text = "".join(self.text).strip()
-                self.sheet.hidden = text in ("SheetHidden", "SheetVeryHidden")
-        elif local == "WorksheetOptions":
-            self.in_options = False
-        elif local == "Worksheet":
-            self.sheet = None
+                row, row_depth, cell_depth = None, -2, -2
+            chars.clear()
+        elif ended == visible_depth:
+            visible_depth = 0
+            if sheet is not None:
+                value = "".join(chars[:visible_end]).strip()
+                sheet.hidden = value in ("SheetHidden", "SheetVeryHidden")
+        else:
+            tag = names.get(name) or local(name)
+            if tag == "WorksheetOptions":
+                in_options = False
+            elif tag == "Worksheet":
+                sheet = None
+
+    parser.CharacterDataHandler = chars.append
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    for offset in range(0, len(text), 1 << 20):
+        parser.Parse(text[offset : offset + (1 << 20)], False)
+    parser.Parse("", True)
+    return sheets
 
 
 def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
@@ -632,17 +635,12 @@ def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
     parser = expat.ParserCreate(None, "}")
     parser.buffer_text = True
     parser.buffer_size = 1 << 16
-    workbook = _Workbook(parser)
-    parser.StartElementHandler = workbook.start
-    parser.EndElementHandler = workbook.end
     parser.StartDoctypeDeclHandler = _forbid
     parser.EntityDeclHandler = _forbid
     parser.UnparsedEntityDeclHandler = _forbid
     parser.ExternalEntityRefHandler = _forbid
     try:
-        for start in range(0, len(text), 1 << 20):
-            parser.Parse(text[start : start + (1 << 20)], False)
-        parser.Parse("", True)
+        sheets = _parse_workbook(parser, text)
     except _Forbidden:
         raise MarkupError(_("无法读取文件:XML 表格中含有不允许的 DTD 或实体声明")) from None
     except expat.ExpatError as exc:
@@ -650,7 +648,6 @@ def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
             _("无法读取文件:不是有效的 XML 表格(第 %(line)d 行第 %(col)d 列)")
             % {"line": exc.lineno, "col": exc.offset}
         ) from None
-    sheets = workbook.sheets
     visible = [s for s in sheets if not s.hidden] or sheets
     if not visible:
         raise MarkupError(_("无法读取文件:XML 表格中没有工作表"))
