@@ -376,8 +376,9 @@ def _read_html(data: bytes) -> list[list[str | None]]:
         for start in range(0, len(text), 1 << 20):
             parser.feed(text[start : start + (1 << 20)].encode("utf-8"))
         parser.close()
-    except etree.LxmlError:  # nothing left to parse (a page of a doctype alone)
-        tables.close()
+    except etree.LxmlError:  # libxml2 recovers from any markup: only an empty page ends here
+        if tables.close():  # never a silently shortened table
+            raise MarkupError(_("无法读取文件:网页文件无法完整解析")) from None
     if not tables.rows:
         raise MarkupError(_("无法读取文件:网页文件中没有表格"))
     return tables.rows
