@@ -2,10 +2,11 @@
 a `<table>` (saved as .xls, .htm or .html) and an Excel 2003 XML Spreadsheet (SpreadsheetML,
 `<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">`, saved as .xls or .xml).
 
-The file's content decides (`sniff`), never its name. Both are parsed by real parsers: HTML by
-the standard library's `html.parser` (it fetches nothing and knows only HTML's own named
-characters), SpreadsheetML by expat through `defusedxml` with DTDs forbidden (no entity
-expansion, no external entity, no DTD fetch), streamed row by row.
+The file's content decides (`sniff`), never its name. Both are parsed by real parsers in C and
+streamed: HTML by libxml2's HTML parser through lxml (tolerant as browsers are; it fetches
+nothing and knows only HTML's own named characters), SpreadsheetML by expat (the standard
+library's, with handlers only for the elements read) with any DTD or entity declaration refused
+(no entity expansion, no external entity, no DTD fetch).
 
 `read_sheets(data, kind)` gives what `reading` makes a table of: a list of (sheet name, rows),
 each row a list of cell values as the Excel reader gives them (text, float for a SpreadsheetML
@@ -34,16 +35,13 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import io
 import re
 from html.parser import HTMLParser
-from xml.etree.ElementTree import ParseError
 from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from lxml import etree
 
 __all__ = ["HTML", "KINDS", "MAX_CELLS", "SPREADSHEETML", "MarkupError", "read_sheets", "sniff"]
 
@@ -67,6 +65,7 @@ _HTML_STARTS = frozenset(
 )
 _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6"})
 _IGNORED = frozenset({"script", "style", "template"})
+_CELLS = frozenset({"td", "th"})
 _GB = frozenset({"gb2312", "gbk", "gb18030", "hz", "cp936"})
 # HTML's own whitespace (not U+3000 or other Unicode spaces, which are text).
 _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -192,11 +191,11 @@ def _decode_html(data: bytes) -> str:
     raise MarkupError(_(_UNKNOWN_ENCODING))
 
 
-class _Tables(HTMLParser):
-    """The rows of the top-level tables of a page, spans expanded."""
+class _Tables:
+    """The rows of the top-level tables of a page, spans expanded: the target of lxml's HTML
+    parser, which calls `start`, `data` and `end` as it streams through the page."""
 
     def __init__(self):
-        super().__init__(convert_charrefs=True)
         self.rows: list[list[str | None]] = []
         self.cells = 0
         self._depth = 0  # table nesting
@@ -207,8 +206,10 @@ class _Tables(HTMLParser):
         self._carry: dict[int, tuple[str | None, int]] = {}  # column → (value, rows left)
 
     # -- structure
-    def handle_starttag(self, tag, attrs):
-        if tag in _IGNORED:
+    def start(self, tag, attrs):
+        if self._depth == 1 and tag in _CELLS:  # the common case first
+            self._start_cell(attrs)
+        elif tag in _IGNORED:
             self._ignored += 1
         elif tag == "br":
             self._text("\n")
@@ -219,7 +220,7 @@ class _Tables(HTMLParser):
                 self._depth += 1
             elif tag == "tr":
                 self._line_break()
-            elif tag in ("td", "th"):
+            elif tag in _CELLS:
                 self._text(" ")
         elif tag == "table":
             if self._depth == 1 and self._cell is not None:
@@ -233,20 +234,26 @@ class _Tables(HTMLParser):
         elif tag == "tr":
             self._end_row()
             self._row = []
-        elif tag in ("td", "th"):
-            self._end_cell()
-            values = {k.lower(): v for k, v in attrs}
-            self._span = (
-                _span(values.get("colspan"), MAX_COLSPAN),
-                _span(values.get("rowspan"), MAX_ROWSPAN),
-            )
-            self._cell = []
         elif tag == "caption":
             self._end_row()
             self._row, self._cell, self._span = [], [], (1, 1)
 
-    def handle_endtag(self, tag):
-        if tag in _IGNORED:
+    def _start_cell(self, attrs) -> None:
+        self._end_cell()
+        if attrs:
+            values = {k.lower(): v for k, v in attrs.items()}
+            self._span = (
+                _span(values.get("colspan"), MAX_COLSPAN),
+                _span(values.get("rowspan"), MAX_ROWSPAN),
+            )
+        else:
+            self._span = (1, 1)
+        self._cell = []
+
+    def end(self, tag):
+        if self._depth == 1 and tag in _CELLS:
+            self._end_cell()
+        elif tag in _IGNORED:
             self._ignored = max(0, self._ignored - 1)
         elif tag in _BLOCKS:
             self._line_break()
@@ -259,18 +266,16 @@ class _Tables(HTMLParser):
         elif tag == "table":
             self._end_row()
             self._depth = 0
-        elif tag in ("td", "th"):
-            self._end_cell()
         elif tag in ("tr", "caption"):
             self._end_row()
 
-    def handle_data(self, data):
-        if not self._ignored:
-            self._text(_HTML_SPACE.sub(" ", data))
+    def data(self, data):
+        if self._cell is not None and not self._ignored:
+            self._cell.append(_HTML_SPACE.sub(" ", data))
 
     def close(self):
-        super().close()
         self._end_row()
+        return self.rows
 
     # -- building rows
     def _text(self, text: str) -> None:
@@ -286,11 +291,15 @@ class _Tables(HTMLParser):
         """The cell as a browser shows it: HTML whitespace collapsed and trimmed on each line,
         `&nbsp;` a space that stays, line breaks from <br> kept (blank lines too), the lines
         before the first and after the last text dropped; nothing visible: None."""
-        if self._cell is None:
+        cell = self._cell
+        if cell is None:
             return
-        lines = "".join(self._cell).split("\n")
-        text = "\n".join(_HTML_SPACE.sub(" ", line).strip(" ") for line in lines)
-        text = text.strip("\n").replace("\xa0", " ")
+        if len(cell) == 1 and cell[0] != "\n":  # one piece of text, already collapsed
+            text = cell[0].strip(" ").replace("\xa0", " ")
+        else:
+            lines = "".join(cell).split("\n")
+            text = "\n".join(_HTML_SPACE.sub(" ", line).strip(" ") for line in lines)
+            text = text.strip("\n").replace("\xa0", " ")
         if self._row is None:
             self._row = []
         self._row.append((text if text.strip() else None, *self._span))
@@ -302,15 +311,21 @@ class _Tables(HTMLParser):
             return
         out: list[str | None] = []
         col = 0
+        carry = self._carry
         for text, colspan, rowspan in self._row:
-            col = self._fill_carried(out, col)
+            if carry:
+                col = self._fill_carried(out, col)
             if col + colspan > MAX_COLUMNS:
                 raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
-            out.extend([text] + [None] * (colspan - 1))
+            if colspan == 1:
+                out.append(text)
+            else:
+                out.extend([text] + [None] * (colspan - 1))
             if rowspan > 1:
-                self._carry[col] = (text, rowspan - 1)
+                carry[col] = (text, rowspan - 1)
             col += colspan
-        self._fill_carried(out, col, to_end=True)
+        if carry:
+            self._fill_carried(out, col, to_end=True)
         self._row = None
         self.cells += len(out)
         if self.cells > MAX_CELLS:
@@ -345,27 +360,39 @@ def _span(value: str | None, limit: int) -> int:
 
 
 def _read_html(data: bytes) -> list[list[str | None]]:
-    parser = _Tables()
     text = _decode_html(data)
-    for start in range(0, len(text), 1 << 20):
-        parser.feed(text[start : start + (1 << 20)])
-    parser.close()
-    if not parser.rows:
+    tables = _Tables()
+    # The page is given as UTF-8 whatever its <meta> says: it is already decoded by the rules
+    # above. libxml2's HTML parser knows HTML's named characters only and fetches nothing.
+    parser = etree.HTMLParser(
+        target=tables,
+        encoding="utf-8",
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for start in range(0, len(text), 1 << 20):
+            parser.feed(text[start : start + (1 << 20)].encode("utf-8"))
+        parser.close()
+    except etree.LxmlError:  # libxml2 recovers from any markup: only an empty page ends here
+        if tables.close():  # never a silently shortened table
+            raise MarkupError(_("无法读取文件:网页文件无法完整解析")) from None
+    if not tables.rows:
         raise MarkupError(_("无法读取文件:网页文件中没有表格"))
-    return parser.rows
+    return tables.rows
 
 
 # --------------------------------------------------------------------------- SpreadsheetML
 
 
-def _local(name: str) -> str:
-    return name.rpartition("}")[2].rpartition(":")[2]
-
-
-def _attr(element, name: str) -> str | None:
-    for key, value in element.attrib.items():
-        if _local(key) == name:
-            return value
+def _attr(attrs: dict[str, str] | None, name: str) -> str | None:
+    """The attribute `name` in any namespace (ss:Index, Index) of an element's attributes."""
+    if attrs:
+        for key, value in attrs.items():
+            if key.rpartition("}")[2] == name:
+                return value
     return None
 
 
@@ -388,9 +415,7 @@ def _index(value: str | None, limit: int, what: str, low: int = 1) -> int | None
     return n
 
 
-def _data_value(data):
-    kind = _attr(data, "Type") or "String"
-    text = "".join(data.itertext())
+def _data_value(kind: str | None, text: str):
     if kind == "Number":
         try:
             return float(text)
@@ -444,35 +469,39 @@ class _Sheet:
         self.next_row = 1
         self.covered: dict[int, set[int]] = {}  # row → columns a MergeDown from above covers
 
-    def add_row(self, row) -> None:
-        r = _index(_attr(row, "Index"), MAX_ROWS, _ROW) or self.next_row
+    def add_row(self, attrs: dict | None, row: list[tuple[dict, str | None, str]]) -> None:
+        """A Row: its attributes and its cells as (attributes, Data's ss:Type or None when the
+        cell has no Data, Data's text)."""
+        r = _index(_attr(attrs, "Index"), MAX_ROWS, _ROW) if attrs else None
+        r = r or self.next_row
         if r > MAX_ROWS:
             raise MarkupError(_("表格超过 Excel 的最大行数 %(n)d") % {"n": MAX_ROWS})
-        span = _index(_attr(row, "Span"), MAX_ROWS, _ROW, low=0) or 0
+        span = (_index(_attr(attrs, "Span"), MAX_ROWS, _ROW, low=0) if attrs else None) or 0
         self.next_row = r + 1 + span
         cells: dict[int, object] = {}
-        covered = self.covered.pop(r, set())
+        covered = self.covered.pop(r, ())
         col = 0
-        for cell in row:
-            if _local(cell.tag) != "Cell":
-                continue
-            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _COLUMN)
+        for cell, kind, text in row:
+            across = down = 0
+            explicit = _index(_attr(cell, "Index"), MAX_COLUMNS, _COLUMN) if cell else None
             if explicit is not None:
                 col = explicit
             else:
                 col += 1
                 while col in covered:
                     col += 1
-            across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _COLUMN, low=0) or 0
-            down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _ROW, low=0) or 0
+            if cell:
+                across = _index(_attr(cell, "MergeAcross"), MAX_COLUMNS, _COLUMN, low=0) or 0
+                down = _index(_attr(cell, "MergeDown"), MAX_ROWS, _ROW, low=0) or 0
             if col + across > MAX_COLUMNS:
                 raise MarkupError(_("表格超过 Excel 的最大列数 %(n)d") % {"n": MAX_COLUMNS})
-            data = next((c for c in cell if _local(c.tag) == "Data"), None)
-            value = _data_value(data) if data is not None else None
-            if value is not None:
-                cells[col] = value
-            for below in range(r + 1, min(r + down, MAX_ROWS) + 1):
-                self.covered.setdefault(below, set()).update(range(col, col + across + 1))
+            if kind is not None:
+                value = (text or None) if kind == "String" else _data_value(kind, text)
+                if value is not None:
+                    cells[col] = value
+            if down:
+                for below in range(r + 1, min(r + down, MAX_ROWS) + 1):
+                    self.covered.setdefault(below, set()).update(range(col, col + across + 1))
             col += across
         if cells:
             self.rows[r] = cells
@@ -487,51 +516,138 @@ class _Sheet:
         ]
 
 
-def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
+class _Forbidden(Exception):
+    """A DTD or an entity declaration: never read."""
+
+
+def _forbid(*_args) -> None:
+    raise _Forbidden
+
+
+_SS_TYPE = f"{{{SS_NAMESPACE}}}Type"
+
+
+def _data_type(attrs: dict) -> str:
+    if len(attrs) == 1 and _SS_TYPE in attrs:  # the usual ss:Type alone
+        return attrs[_SS_TYPE] or "String"
+    return _attr(attrs, "Type") or "String"
+
+
+def _parse_workbook(parser, text: str) -> list[_Sheet]:
+    """The sheets of a SpreadsheetML workbook, built by expat handlers as it streams by: a Row's
+    direct Cell children, a Cell's first direct Data child (its text is all the text inside,
+    rich-text markup included), a Worksheet's Name and its WorksheetOptions' Visible. The state
+    is in closure variables: the handlers run for every element of the file."""
     sheets: list[_Sheet] = []
     sheet: _Sheet | None = None
-    table = None  # the Table element: each Row is dropped from it once read
+    chars: list[str] = []  # the text since the last clear (expat appends it, no Python frame)
+    names: dict[str, str] = {}  # element name → local name
+    depth = cells = 0
     in_options = False
-    cells = 0
-    try:
-        for event, element in iterparse(
-            io.StringIO(_decode_xml(data)),
-            events=("start", "end"),
-            forbid_dtd=True,
-            forbid_entities=True,
-            forbid_external=True,
-        ):
-            name = _local(element.tag)
-            if event == "start":
-                if name == "Worksheet":
-                    sheet = _Sheet(_attr(element, "Name") or f"Sheet{len(sheets) + 1}")
-                    sheets.append(sheet)
-                elif name == "Table":
-                    table = element
-                elif name == "WorksheetOptions":
-                    in_options = True
-                continue
-            if name == "Row" and sheet is not None:
-                sheet.add_row(element)
-                cells += len(element)
+    open_rows: list[tuple] = []  # the Rows a Row is inside (each is read on its own)
+    row: list | None = None
+    row_depth, row_attrs, row_children = -2, None, 0
+    cell_depth, cell_attrs, cell_kind, cell_text = -2, None, None, ""
+    data_depth = visible_depth = 0
+    visible_end: int | None = None
+
+    def local(name: str) -> str:
+        names[name] = found = name.rpartition("}")[2]
+        return found
+
+    def start(name: str, attrs: dict) -> None:
+        nonlocal depth, sheet, in_options, row, row_depth, row_attrs, row_children
+        nonlocal cell_depth, cell_attrs, cell_kind, data_depth, visible_depth, visible_end
+        depth += 1
+        if data_depth:  # markup inside the Data read is rich text
+            return
+        if visible_depth and visible_end is None:  # Visible's text ends at its first child
+            visible_end = len(chars)
+        tag = names.get(name) or local(name)
+        if depth == row_depth + 1:
+            row_children += 1
+            if tag == "Cell":
+                cell_depth, cell_attrs, cell_kind = depth, attrs, None
+                return
+        if tag == "Data":
+            if depth == cell_depth + 1 and cell_kind is None:
+                data_depth, cell_kind = depth, _data_type(attrs)
+                chars.clear()
+        elif tag == "Row":
+            if row is not None:
+                open_rows.append((row, row_depth, row_attrs, row_children, cell_depth))
+            row, row_depth, row_attrs, row_children, cell_depth = [], depth, attrs, 0, -2
+        elif tag == "Worksheet":
+            sheet = _Sheet(_attr(attrs, "Name") or f"Sheet{len(sheets) + 1}")
+            sheets.append(sheet)
+            chars.clear()
+        elif tag == "WorksheetOptions":
+            in_options = True
+        elif tag == "Visible" and in_options:
+            visible_depth, visible_end = depth, None
+            chars.clear()
+
+    def end(name: str) -> None:
+        nonlocal depth, sheet, in_options, row, row_depth, row_attrs, row_children, cells
+        nonlocal cell_depth, cell_text, data_depth, visible_depth
+        ended = depth
+        depth -= 1
+        if data_depth:
+            if ended == data_depth:
+                data_depth, cell_text = 0, "".join(chars)
+            return
+        if ended == cell_depth:
+            row.append((cell_attrs, cell_kind, cell_text))
+            cell_depth = -2
+        elif ended == row_depth:
+            if sheet is not None:
+                sheet.add_row(row_attrs, row)
+                cells += row_children
                 if cells > MAX_CELLS:
                     raise _too_large()
-                if table is not None:
-                    table.clear()
-            elif name == "Visible" and in_options and sheet is not None:
-                sheet.hidden = (element.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
-            elif name == "WorksheetOptions":
+            if open_rows:
+                row, row_depth, row_attrs, row_children, cell_depth = open_rows.pop()
+            else:
+                row, row_depth, cell_depth = None, -2, -2
+            chars.clear()
+        elif ended == visible_depth:
+            visible_depth = 0
+            if sheet is not None:
+                value = "".join(chars[:visible_end]).strip()
+                sheet.hidden = value in ("SheetHidden", "SheetVeryHidden")
+        else:
+            tag = names.get(name) or local(name)
+            if tag == "WorksheetOptions":
                 in_options = False
-            elif name == "Worksheet":
-                element.clear()
-                sheet, table = None, None
-    except DefusedXmlException:
+            elif tag == "Worksheet":
+                sheet = None
+
+    parser.CharacterDataHandler = chars.append
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    for offset in range(0, len(text), 1 << 20):
+        parser.Parse(text[offset : offset + (1 << 20)], False)
+    parser.Parse("", True)
+    return sheets
+
+
+def _read_spreadsheetml(data: bytes) -> list[tuple[str, list[list]]]:
+    text = _decode_xml(data)
+    parser = expat.ParserCreate(None, "}")
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    parser.StartDoctypeDeclHandler = _forbid
+    parser.EntityDeclHandler = _forbid
+    parser.UnparsedEntityDeclHandler = _forbid
+    parser.ExternalEntityRefHandler = _forbid
+    try:
+        sheets = _parse_workbook(parser, text)
+    except _Forbidden:
         raise MarkupError(_("无法读取文件:XML 表格中含有不允许的 DTD 或实体声明")) from None
-    except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
+    except expat.ExpatError as exc:
         raise MarkupError(
             _("无法读取文件:不是有效的 XML 表格(第 %(line)d 行第 %(col)d 列)")
-            % {"line": line, "col": column}
+            % {"line": exc.lineno, "col": exc.offset}
         ) from None
     visible = [s for s in sheets if not s.hidden] or sheets
     if not visible:

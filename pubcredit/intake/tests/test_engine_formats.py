@@ -109,6 +109,25 @@ def test_html_spans_are_clamped_and_the_table_is_limited(monkeypatch):
         read_table(big.encode(), "a.xls")
 
 
+def test_html_cells_read_as_a_browser_shows_them():
+    """Pins what the reader makes of a cell's markup (the parser changed from html.parser to
+    libxml2's): a nested table's rows as lines, comments dropped, blocks and list items as
+    lines, script and style ignored, HTML entities, text outside the tables left out."""
+    page = (
+        "<p>页首</p><table><tr><td>外<table><tr><td>内1</td><td>内2</td></tr>"
+        "<tr><td>内3</td></tr></table>后</td><td>x<!-- 注释 -->y</td>"
+        "<td><script>var td = '<td>';</script>甲<style>td {}</style></td></tr>"
+        "<tr><td><p>一</p><p>二</p></td><td><ul><li>甲<li>乙</ul></td>"
+        "<td>&lt;&amp;&#20013;&nbsp;&nbsp;</td></tr></table>页尾"
+    )
+    assert markup.read_sheets(page.encode(), markup.HTML) == [
+        (
+            "网页表格",
+            [["外\n内1 内2\n内3\n后", "xy", "甲"], ["一\n二", "甲\n乙", "<&中  "]],
+        )
+    ]
+
+
 # --------------------------------------------------------------------------- SpreadsheetML
 
 
@@ -212,6 +231,35 @@ def test_spreadsheetml_gaps_count_against_the_cell_limit(monkeypatch):
     )
     with pytest.raises(UnreadableFile, match="表格过大"):
         read_table(data.encode(), "a.xls")
+
+
+def test_spreadsheetml_spans_indexes_and_rich_text():
+    """Pins the streamed reader (expat handlers instead of ElementTree): MergeAcross and
+    MergeDown, a Row's ss:Span, ss:Index, a second Data and a comment ignored, rich text."""
+    data = (
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"'
+        ' xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"'
+        ' xmlns:html="http://www.w3.org/TR/REC-html40"><Worksheet ss:Name="表"><Table>'
+        '<Row><Cell ss:MergeAcross="1" ss:MergeDown="1"><Data ss:Type="Number">1</Data></Cell>'
+        "<Cell><Data>x</Data><Data>第二个</Data></Cell></Row>\n"
+        "<Row><Cell><Data>a</Data><Comment><Data>批注</Data></Comment></Cell>"
+        '<Cell><Data ss:Type="String"><html:B>富</html:B>文本</Data></Cell></Row>\n'
+        '<Row ss:Span="1"><Cell><Data ss:Type="Boolean">1</Data></Cell></Row>'
+        '<Row><Cell ss:Index="2"><Data ss:Type="DateTime">2024-03-15T10:30:00.000</Data>'
+        "</Cell></Row></Table></Worksheet></Workbook>"
+    )
+    assert markup.read_sheets(data.encode(), markup.SPREADSHEETML) == [
+        (
+            "表",
+            [
+                [1.0, None, "x", None],
+                [None, None, "a", "富文本"],  # columns 1–2 merged down from above
+                [True, None, None, None],
+                [None, None, None, None],  # covered by the Span of the row above
+                [None, dt.datetime(2024, 3, 15, 10, 30), None, None],
+            ],
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- two-level headers
