@@ -3,9 +3,11 @@
 worked out by hand on the 2026 holiday table, and the full rebuild giving the same numbers."""
 
 import datetime as dt
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
@@ -172,3 +174,15 @@ def test_corrections_withdrawals_and_rebuild_agree(make_submission, department, 
     assert kept() == incremental
     rebuild_metrics(month=SEP)
     assert kept() == incremental
+
+
+def test_the_rebuild_command_and_the_zero_reports_listing(make_submission, department, cf):
+    load(make_submission, at("2026-10-14"), [row(1, dt.date(2026, 9, 29))])
+    DepartmentMonthMetric.objects.all().delete()
+    out = StringIO()
+    call_command("bulletins", "rebuild", "--month", "2026-10", stdout=out)
+    assert out.getvalue().strip() == '{"metric_rows": 1}'
+    assert metric(department, cf, OCT)["on_time"] == 1
+    out = StringIO()
+    call_command("bulletins", "zero", "--month", "2026-10", stdout=out)
+    assert len(out.getvalue().splitlines()) == 41  # 42 duties, ZB-SCJG CF reported
