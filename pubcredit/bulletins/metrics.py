@@ -187,12 +187,12 @@ def _decision_codes(category_ids: Iterable[int]) -> dict[int, str | None]:
     return codes
 
 
-def _filled_expression(data: str, codes: list[str]):
+def _filled_expression(codes: list[str]):
+    """Per row: how many of `codes` its `data` holds (empty values are never stored). Measured
+    on SQLite: one JSON look-up per code costs less than searching the text for each key."""
     if not codes:
         return Value(0, output_field=IntegerField())
-    parts = [
-        Case(When(**{f"{data}__has_key": code}, then=Value(1)), default=Value(0)) for code in codes
-    ]
+    parts = [Case(When(data__has_key=code, then=Value(1)), default=Value(0)) for code in codes]
     return functools.reduce(operator.add, parts)
 
 
@@ -210,9 +210,12 @@ _GROUP_SCHEMA = {
 
 def _groups(queryset: QuerySet, category_id: int, *, history: bool) -> pl.DataFrame:
     """One aggregate query over versions of one category (current records, or with `history`
-    their superseded versions) → one row per (department, receipt day, decision date, first)."""
+    their superseded versions) → one row per (department, receipt time, decision date, first):
+    the receipt time is grouped as stored (one per submission) and turned into a Beijing day
+    per group here, not per row in the database."""
     prefix = "record__" if history else ""
     optional = _optional_codes([category_id])[category_id]
+    k = len(optional)
     if history:
         code = _decision_codes([category_id])[category_id]
         decision = KeyTextTransform(code, "data") if code else Value(None, CharField())
@@ -221,22 +224,27 @@ def _groups(queryset: QuerySet, category_id: int, *, history: bool) -> pl.DataFr
     rows = (
         queryset.annotate(
             _dept=F(f"{prefix}department_id"),
-            _day=TruncDate("received_at", tzinfo=SHANGHAI),
+            _received=F("received_at"),
             _decision=decision,
             _first=Case(When(version=1, then=Value(1)), default=Value(0)),
         )
-        .values("_dept", "_day", "_decision", "_first")
-        .annotate(n=Count("pk"), filled=Sum(_filled_expression("data", optional)))
-        .values_list("_dept", "_day", "_decision", "_first", "n", "filled")
+        .values("_dept", "_received", "_decision", "_first")
+        .annotate(n=Count("pk"), filled=Sum(_filled_expression(optional)))
+        .values_list("_dept", "_received", "_decision", "_first", "n", "filled")
     )
     return pl.DataFrame(
         [
-            (d, category_id, day, _as_date(decision), first, n, filled or 0, len(optional))
-            for d, day, decision, first, n, filled in rows
+            (d, category_id, local_day(received), _as_date(decision), first, n, filled or 0, k)
+            for d, received, decision, first, n, filled in rows
         ],
         schema=_GROUP_SCHEMA,
         orient="row",
     )
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The day (Asia/Shanghai) of an aware datetime."""
+    return moment.astimezone(SHANGHAI).date()
 
 
 def _as_date(value) -> dt.date | None:
