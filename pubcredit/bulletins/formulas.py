@@ -64,6 +64,20 @@ FORMULAS: tuple[Formula, ...] = (
         _count("corrections"),
         _count("written"),
     ),
+    Formula(
+        "feedback",
+        _("反馈率"),
+        _("反馈率 = 已反馈措施实施情况的核查次数 ÷ 返回了奖惩措施的核查次数"),
+        _count("feedback_given"),
+        _count("feedback_due"),
+    ),
+    Formula(
+        "repair_timeliness",
+        _("修复办理及时率"),
+        _("修复办理及时率 = 期限内办结的修复、异议环节数 ÷ 有期限的办结环节数"),
+        _count("repair_steps_on_time"),
+        _count("repair_steps"),
+    ),
 )
 
 BY_NAME = {f.name: f for f in FORMULAS}

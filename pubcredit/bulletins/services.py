@@ -6,20 +6,36 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from pubcredit.bulletins.formulas import rates
 from pubcredit.bulletins.metrics import COUNTS, SHANGHAI, month_start, next_month
 from pubcredit.bulletins.models import DepartmentMonthMetric
 from pubcredit.catalog.models import ReportingDuty
+from pubcredit.checks.models import CheckFeedback, CreditCheck
 from pubcredit.intake.models import Submission
+from pubcredit.repair.models import ProcedureStatus, ProcedureStep
 
 SUBMISSION_COUNTS = ("submissions", "submitted", "accepted", "rejected", "duplicates")
 
 
-def _submissions(month: dt.date):
+ACTIVITY_COUNTS = (
+    "checks",
+    "feedback_due",
+    "feedback_given",
+    "repair_steps",
+    "repair_steps_on_time",
+    "objections_corrected",
+)
+
+
+def _bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(month, dt.time(), tzinfo=SHANGHAI)
-    end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=SHANGHAI)
+    return start, dt.datetime.combine(next_month(month), dt.time(), tzinfo=SHANGHAI)
+
+
+def _submissions(month: dt.date):
+    start, end = _bounds(month)
     return Submission.objects.filter(received_at__gte=start, received_at__lt=end).exclude(
         status=Submission.Status.FAILED
     )
@@ -113,4 +129,74 @@ def zero_reports(month: dt.date) -> list[dict]:
                 "rhythm": duty.rhythm,
             }
         )
+    return out
+
+
+def department_activity(month: dt.date, *, department_id: int | None = None) -> list[dict]:
+    """What departments did in `month` outside intake, computed on demand (set based: one
+    grouped query per source, over one month's rows), one dict per department with anything:
+    department_id, month, ACTIVITY_COUNTS and `rates` (反馈率, 修复办理及时率):
+
+    - checks: credit checks the department ran; feedback_due: those that returned a measure
+      (reward or punishment); feedback_given: those with at least one feedback on whether a
+      measure was applied (given at any time since);
+    - repair_steps: steps of repair applications and objections the department (the one that
+      made the record: 谁认定、谁修复) closed in the month on a stage with a deadline;
+      repair_steps_on_time: of them, within the deadline;
+    - objections_corrected: objections decided in the month by correcting or withdrawing the
+      record (异议成立)."""
+    month = month_start(month)
+    start, end = _bounds(month)
+    rows: dict[int, dict] = {}
+
+    def row(dept: int) -> dict:
+        if dept not in rows:
+            rows[dept] = {
+                "department_id": dept,
+                "month": month,
+                **dict.fromkeys(ACTIVITY_COUNTS, 0),
+            }
+        return rows[dept]
+
+    checks = CreditCheck.objects.filter(
+        checked_at__gte=start, checked_at__lt=end, department__isnull=False
+    )
+    steps = ProcedureStep.objects.filter(day__gte=month, day__lt=next_month(month))
+    if department_id is not None:
+        checks = checks.filter(department_id=department_id)
+    answered = CheckFeedback.objects.filter(credit_check=OuterRef("pk"))
+    for total in (
+        checks.annotate(_answered=Exists(answered))
+        .values("department_id")
+        .annotate(
+            checks=Count("pk"),
+            feedback_due=Count("pk", filter=Q(punishment_count__gt=0) | Q(reward_count__gt=0)),
+            feedback_given=Count(
+                "pk",
+                filter=(Q(punishment_count__gt=0) | Q(reward_count__gt=0)) & Q(_answered=True),
+            ),
+        )
+    ):
+        row(total["department_id"]).update({k: total[k] for k in ACTIVITY_COUNTS[:3]})
+    for owner in ("application__department_id", "objection__department_id"):
+        scoped = steps.filter(**{f"{owner}__isnull": False})
+        if department_id is not None:
+            scoped = scoped.filter(**{owner: department_id})
+        for total in scoped.values(owner).annotate(
+            repair_steps=Count("pk", filter=Q(stage_due_on__isnull=False)),
+            repair_steps_on_time=Count("pk", filter=Q(stage_due_on__isnull=False, late=False)),
+            objections_corrected=Count(
+                "pk",
+                filter=Q(
+                    objection__isnull=False,
+                    to_status__in=[ProcedureStatus.CORRECTED, ProcedureStatus.RECORD_WITHDRAWN],
+                ),
+            ),
+        ):
+            target = row(total[owner])
+            for key in ACTIVITY_COUNTS[3:]:
+                target[key] += total[key]
+    out = sorted(rows.values(), key=lambda r: r["department_id"])
+    for r in out:
+        r["rates"] = rates(r)
     return out
