@@ -5,9 +5,10 @@ records being written: kept incrementally by the records-changed flow's `bulleti
 (`subscribers.records_changed`), and rebuilt from the records and their history by
 `metrics.rebuild_metrics` with the same numbers. The month of a written version is the month
 (Asia/Shanghai) it was received; a withdrawal counts in the month it happened. The counts that
-live elsewhere (a submission's rows, accepted and rejected rows, duplicates; checks, repair,
-objections) are computed on demand by `metrics.metrics_for_month`; the formulas of the rates
-are in `formulas`.
+live elsewhere are computed on demand for one month, set based: a submission's rows, accepted
+and rejected rows and duplicates by `services.metrics_for_month`; checks and their feedback,
+repair and objection steps by `services.department_activity`. The formulas of the rates are in
+`formulas`.
 """
 
 from django.db import models
