@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "pubcredit.checks",
     "pubcredit.commitments",
     "pubcredit.repair",
+    "pubcredit.bulletins",
     "pubcredit.portal",
     "pubcredit.console",
     "pubcredit.ops",

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog import conditions
-from pubcredit.catalog.models import Category, CodeItem, CodeList, Department, Field, Region
+from pubcredit.catalog.models import (
+    Category,
+    CodeItem,
+    CodeList,
+    Department,
+    Field,
+    Region,
+    ReportingDuty,
+)
 
 
 def _state(obj) -> dict:
@@ -223,3 +231,27 @@ class FieldAdmin(AuditedAdmin):
     list_filter = ["category", "type", "requirement", "disclosure"]
     search_fields = ["code", "name", "role", "category__code"]
     autocomplete_fields = ["category", "codelist"]
+
+
+@admin.register(ReportingDuty)
+class ReportingDutyAdmin(AuditedAdmin):
+    list_display = [
+        "department",
+        "category",
+        "channel",
+        "rhythm",
+        "workdays",
+        "monthday",
+        "effective_from",
+        "effective_to",
+    ]
+    list_filter = [
+        "rhythm",
+        "channel",
+        ("category", admin.RelatedOnlyFieldListFilter),
+        ("department", admin.RelatedOnlyFieldListFilter),
+        "effective_from",
+    ]
+    list_select_related = ["department", "category"]
+    search_fields = ["department__code", "department__name", "category__code", "note"]
+    autocomplete_fields = ["department", "category"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
@@ -402,3 +403,74 @@ class Field(models.Model):
         if self.requirement == self.Requirement.CONDITIONAL:
             return conditions.evaluate(self.condition, values)
         return False
+
+
+class ReportingDuty(models.Model):
+    """A reporting duty (报送责任): which department must report which category, through which
+    channel, at what rhythm and by when. Versioned by effective date: a change of rule is a new
+    row from its `effective_from`, the old row ending the day before (`effective_to`).
+
+    Rhythms: `within` — each record within `workdays` working days of its decision date (双公示:
+    7, counted on the holiday table); `monthly` — the month's records by the `monthday`-th working
+    day of the following month."""
+
+    class Channel(models.TextChoices):
+        FILE = "file", _("文件")
+        API = "api", _("接口")
+        ANY = "any", _("文件或接口")
+
+    class Rhythm(models.TextChoices):
+        WITHIN = "within", _("决定后若干个工作日内")
+        MONTHLY = "monthly", _("按月(次月第若干个工作日前)")
+
+    department = models.ForeignKey(
+        Department, verbose_name=_("报送部门"), on_delete=models.PROTECT, related_name="duties"
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("信息类别"), on_delete=models.PROTECT, related_name="duties"
+    )
+    channel = models.CharField(
+        _("报送渠道"), max_length=8, choices=Channel.choices, default=Channel.ANY
+    )
+    rhythm = models.CharField(_("报送频次"), max_length=8, choices=Rhythm.choices)
+    workdays = models.PositiveSmallIntegerField(
+        _("期限(工作日)"),
+        null=True,
+        blank=True,
+        help_text=_("“决定后若干个工作日内”时:自决定日期起的工作日数,双公示为 7。"),
+    )
+    monthday = models.PositiveSmallIntegerField(
+        _("次月第几个工作日"),
+        null=True,
+        blank=True,
+        help_text=_("“按月”时:当月数据须在次月第几个工作日(含)前报送。"),
+    )
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(_("失效日期"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("报送责任")
+        verbose_name_plural = _("报送责任")
+        ordering = ["department__code", "category__code", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "category", "effective_from"], name="duty_unique_version"
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(rhythm="within", workdays__gte=1))
+                | (models.Q(rhythm="monthly", monthday__gte=1, monthday__lte=23)),
+                name="duty_rhythm_parameters",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.category.code}"
+
+    def clean(self) -> None:
+        if self.rhythm == self.Rhythm.WITHIN and not self.workdays:
+            raise ValidationError({"workdays": gettext_now("按决定日期报送的责任须填写工作日数")})
+        if self.rhythm == self.Rhythm.MONTHLY and not self.monthday:
+            raise ValidationError({"monthday": gettext_now("按月报送的责任须填写次月第几个工作日")})
+        if self.effective_to and self.effective_to < self.effective_from:
+            raise ValidationError({"effective_to": gettext_now("失效日期不能早于生效日期")})

@@ -16,7 +16,7 @@ from django.db.models import Model, Prefetch
 
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
-from pubcredit.catalog import datafiles
+from pubcredit.catalog import datafiles, duties
 from pubcredit.catalog.datafiles import CatalogueData, CatalogueError
 from pubcredit.catalog.models import Category, CodeItem, CodeList, Department, Field, Region
 
@@ -362,7 +362,10 @@ def import_catalogue(principal: Principal, data_dir: Path | str | None = None) -
     (never deleted: records refer to them; deactivate them instead). Every created or changed row
     gets one audit event with its state before and after.
 
-    Returns {"regions"|"codelists"|"codeitems"|"categories"|"fields"|"departments":
+    The reporting duties of `duties.json` (when the directory has one) are imported last, by
+    (department, category, effective_from).
+
+    Returns {"regions"|"codelists"|"codeitems"|"categories"|"fields"|"departments"|"duties":
     {"created": n, "updated": n, "unchanged": n}}.
     """
     principal.require("catalog.change")
@@ -376,6 +379,9 @@ def import_catalogue(principal: Principal, data_dir: Path | str | None = None) -
         principal, data.categories, codelists
     )
     counts["departments"] = _import_departments(principal, data.departments)
+    duties_path = (Path(data_dir) if data_dir else datafiles.DATA_DIR) / duties.DUTIES_FILE
+    if duties_path.exists():
+        counts["duties"] = duties.import_duties(principal, duties_path)
     return counts
 
 

@@ -18,7 +18,8 @@ the accepted rows through `records.writing.RecordsWriter`, which ends with
 3. commitments — CN (信用承诺) records become, or update, commitments (a breach may list the
    subject on the watch list through the lists services);
 4. flags      — the credit-check read model (measures' SubjectFlags) of the subjects whose list
-   entries steps 2 and 3 changed.
+   entries steps 2 and 3 changed;
+5. bulletins  — the aggregation statistics (归集统计) per department × category × month.
 
 Subscribers sit in higher layers than records (which must not import them): they are named by
 dotted path and imported when the flow runs (`core.hooks`).
@@ -144,6 +145,14 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "pubcredit.measures.subscribers.records_changed",
         "Rewrite the credit-check read model (measures.SubjectFlags) of the subjects whose list "
         "entries the steps above changed, so a check never sees the entries without them.",
+    ),
+    Subscriber(
+        "bulletins",
+        "pubcredit.bulletins.subscribers.records_changed",
+        "Add the written or withdrawn record versions to the aggregation statistics "
+        "(bulletins.DepartmentMonthMetric: per department × category × month, written, first "
+        "reports, corrections, on time against the reporting duty, completeness, withdrawn), "
+        "with one aggregate query over the changed records (bulletins.metrics).",
     ),
 )
 

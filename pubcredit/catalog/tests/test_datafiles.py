@@ -16,6 +16,7 @@ FILES = [
     "regions.json",
     "codelists.json",
     "departments.json",
+    "duties.json",
     "categories/_catalogue.json",
     "categories/XK.json",
     "categories/CF.json",

@@ -50,6 +50,7 @@ def test_first_import_creates_everything_with_one_audit_event_each(empty_referen
         "categories": len(data.categories),
         "fields": sum(len(c["fields"]) for c in data.categories),
         "departments": len(data.departments),
+        "duties": 42,  # catalog/data/duties.json
     }
     assert counts == {k: {"created": n, "updated": 0, "unchanged": 0} for k, n in expected.items()}
     assert Region.objects.count() == expected["regions"]

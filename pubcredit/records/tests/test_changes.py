@@ -34,7 +34,7 @@ from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-STEPS = ["publicity", "lists", "commitments", "flags"]
+STEPS = ["publicity", "lists", "commitments", "flags", "bulletins"]
 
 
 @dataclass(frozen=True)
