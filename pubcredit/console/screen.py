@@ -23,7 +23,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.catalog.models import Category, Region, SubjectKind
+from pubcredit.bulletins.formulas import BY_NAME
+from pubcredit.bulletins.services import metrics_for_month
+from pubcredit.catalog.models import Category, Department, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
 from pubcredit.checks.models import CreditCheck
 from pubcredit.commitments.models import Commitment
@@ -36,6 +38,7 @@ from pubcredit.subjects.models import Subject
 CACHE_SECONDS = 60
 MONTHS = 12
 TOP_VIOLATIONS = 10
+TOP_DEPARTMENTS = 15
 PENALTY_CATEGORY = "CF"  # 行政处罚
 VIOLATION_FIELD = "CF_WFXW"  # 违法行为类型 (the catalogue's field code)
 
@@ -246,6 +249,42 @@ def list_movements(today: dt.date) -> dict:
     return {"months": [f"{m:%Y-%m}" for m in months], "series": series}
 
 
+def department_ranking(today: dt.date) -> dict:
+    """The departments ranked by rows submitted this month, from the bulletins' kept monthly
+    metrics (never a scan of the records), each with its 及时率 and 合规率 over the month (None
+    when it had nothing to judge); the top TOP_DEPARTMENTS."""
+    month = today.replace(day=1)
+    totals: dict[int, dict] = {}
+    for row in metrics_for_month(month):
+        acc = totals.setdefault(row["department_id"], dict.fromkeys(_RANKING_COUNTS, 0))
+        for name in _RANKING_COUNTS:
+            acc[name] += row[name] or 0
+    names = dict(Department.objects.filter(pk__in=totals).values_list("pk", "code").order_by())
+    labels = dict(Department.objects.filter(pk__in=totals).values_list("pk", "name").order_by())
+    ranked = sorted(totals.items(), key=lambda item: (-item[1]["submitted"], names[item[0]]))
+    timeliness, compliance = BY_NAME["timeliness"], BY_NAME["compliance"]
+    return {
+        "month": f"{month:%Y-%m}",
+        "formulas": {"timeliness": str(timeliness.text), "compliance": str(compliance.text)},
+        "items": [
+            {
+                "code": names[pk],
+                "label": labels[pk],
+                "submitted": acc["submitted"],
+                "timeliness": timeliness.value(acc),
+                "compliance": compliance.value(acc),
+                "url": _url("console:intake:submission_list", department=names[pk]),
+            }
+            for pk, acc in ranked[:TOP_DEPARTMENTS]
+        ],
+    }
+
+
+# The counts a department's row of the ranking adds up over its categories (the numerators and
+# denominators of the formulas it shows).
+_RANKING_COUNTS = ("submitted", "accepted", "rejected", "due", "on_time", "late")
+
+
 # The figures, in the order the screen lays them out; re-point one by replacing its function.
 FIGURES = {
     "totals": totals,
@@ -253,6 +292,7 @@ FIGURES = {
     "districts": districts,
     "violation_types": violation_types,
     "list_movements": list_movements,
+    "department_ranking": department_ranking,
 }
 
 
@@ -278,4 +318,8 @@ def labels() -> dict:
         "entries": _("名单在列"),
         "added": _("列入"),
         "removed": _("移出"),
+        "submitted": _("报送条数"),
+        "timeliness": _("及时率"),
+        "compliance": _("合规率"),
+        "no_reports": _("本月暂无报送。"),
     }

@@ -115,7 +115,13 @@ def test_only_staff_who_see_every_row_open_the_screen(staff, city):
     client = Client()
     client.force_login(user)
     data = client.get("/console/screen/data.json").json()
-    assert set(data) >= {"totals", "records_by_month", "districts", "violation_types"}
+    assert set(data) >= {
+        "totals",
+        "records_by_month",
+        "districts",
+        "violation_types",
+        "department_ranking",
+    }
     page = client.get("/console/screen/").content.decode()
-    assert 'id="department-ranking" data-pending="bulletins-metrics"' in page
+    assert 'id="chart-departments"' in page and "及时率 = " in page
     assert "style=" not in page and "<script>" not in page

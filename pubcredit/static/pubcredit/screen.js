@@ -141,6 +141,31 @@
       series: series
     }, itemUrl);
 
+    var ranking = data.department_ranking;
+    var depts = ranking.items.slice().reverse();
+    var percent = function (rate) { return rate === null ? "—" : Math.round(rate * 100) + "%"; };
+    // The formulas of the two rates under the bars (drawn on the canvas: no inline style).
+    var formulas = depts.length ? ranking.formulas.timeliness + "\n" + ranking.formulas.compliance : labels.no_reports;
+    draw("chart-departments", {
+      color: [BLUE],
+      legend: { show: false },
+      title: { text: "", subtext: formulas, left: 0, bottom: 0, subtextStyle: { color: "#9fb5cf", fontSize: 12, lineHeight: 16 } },
+      grid: { left: 16, right: 150, top: 12, bottom: 48, containLabel: true },
+      xAxis: axis("value"),
+      yAxis: axis("category", depts.map(function (d) { return d.label; })),
+      series: [{
+        name: labels.submitted, type: "bar", barMaxWidth: 18,
+        data: depts.map(function (d) { return { value: d.submitted, url: d.url, item: d }; }),
+        label: {
+          show: true, position: "right", color: TEXT,
+          formatter: function (params) {
+            var d = params.data.item;
+            return labels.timeliness + " " + percent(d.timeliness) + " · " + labels.compliance + " " + percent(d.compliance);
+          }
+        }
+      }]
+    }, itemUrl);
+
     Array.prototype.forEach.call(document.querySelectorAll("[data-kpi]"), function (el) {
       var key = el.getAttribute("data-kpi");
       var value = null;
