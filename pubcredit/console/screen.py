@@ -259,21 +259,25 @@ def department_ranking(today: dt.date) -> dict:
         acc = totals.setdefault(row["department_id"], dict.fromkeys(_RANKING_COUNTS, 0))
         for name in _RANKING_COUNTS:
             acc[name] += row[name] or 0
-    names = dict(Department.objects.filter(pk__in=totals).values_list("pk", "code").order_by())
-    labels = dict(Department.objects.filter(pk__in=totals).values_list("pk", "name").order_by())
-    ranked = sorted(totals.items(), key=lambda item: (-item[1]["submitted"], names[item[0]]))
+    departments = {
+        pk: (code, name)
+        for pk, code, name in Department.objects.filter(pk__in=totals)
+        .values_list("pk", "code", "name")
+        .order_by()
+    }
+    ranked = sorted(totals.items(), key=lambda item: (-item[1]["submitted"], departments[item[0]]))
     timeliness, compliance = BY_NAME["timeliness"], BY_NAME["compliance"]
     return {
         "month": f"{month:%Y-%m}",
         "formulas": {"timeliness": str(timeliness.text), "compliance": str(compliance.text)},
         "items": [
             {
-                "code": names[pk],
-                "label": labels[pk],
+                "code": departments[pk][0],
+                "label": departments[pk][1],
                 "submitted": acc["submitted"],
                 "timeliness": timeliness.value(acc),
                 "compliance": compliance.value(acc),
-                "url": _url("console:intake:submission_list", department=names[pk]),
+                "url": _url("console:intake:submission_list", department=departments[pk][0]),
             }
             for pk, acc in ranked[:TOP_DEPARTMENTS]
         ],

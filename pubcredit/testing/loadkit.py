@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from pubcredit.core.identifiers import USCC_CHARSET, ric_check_char, uscc_check_char
+from pubcredit.holidays.services import seed_from_chinese_calendar
 
 CF_DEPARTMENT = "ZB-SCJG"
 
@@ -97,6 +98,13 @@ def accepted_frame(rows: list[dict], *, first_row: int = 2, originals: dict | No
 
 def fake_sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+@pytest.fixture
+def calendar_2026(db, system):
+    """The working-day calendar of 2026 from chinese-calendar (National Day and its working
+    Saturday 10 October), for deadlines counted in working days."""
+    seed_from_chinese_calendar(system, years=range(2026, 2027))
 
 
 @pytest.fixture

@@ -14,27 +14,22 @@ from django.utils import timezone
 from pubcredit.bulletins.metrics import COUNTS, monthly_deadline, rebuild_metrics, within_deadline
 from pubcredit.bulletins.models import DepartmentMonthMetric
 from pubcredit.catalog.models import ReportingDuty
-from pubcredit.holidays.services import seed_from_chinese_calendar
 from pubcredit.intake import loading
 from pubcredit.records.models import Record
 from pubcredit.records.services import withdraw_record
 from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
+    calendar_2026,
     cf,
     cf_row,
     department,
     make_submission,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("calendar_2026")]
 SH = ZoneInfo("Asia/Shanghai")
 OCT = dt.date(2026, 10, 1)
 SEP = dt.date(2026, 9, 1)
-
-
-@pytest.fixture(autouse=True)
-def calendar(db, system):
-    seed_from_chinese_calendar(system, years=range(2026, 2027))
 
 
 def at(day: str, time: str = "10:00") -> dt.datetime:

@@ -10,25 +10,20 @@ from django.db import transaction
 from pubcredit.bulletins.formulas import BY_NAME
 from pubcredit.bulletins.services import metrics_for_month, zero_reports
 from pubcredit.catalog.models import Department, ReportingDuty
-from pubcredit.holidays.services import seed_from_chinese_calendar
 from pubcredit.intake import loading
 from pubcredit.intake.models import Submission
 from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
+    calendar_2026,
     cf,
     cf_row,
     department,
     make_submission,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("calendar_2026")]
 SH = ZoneInfo("Asia/Shanghai")
 OCT = dt.date(2026, 10, 1)
-
-
-@pytest.fixture(autouse=True)
-def calendar(db, system):
-    seed_from_chinese_calendar(system, years=range(2026, 2027))
 
 
 def test_month_figures_merge_submissions_and_records(make_submission, department, cf):

@@ -9,10 +9,10 @@ from django.core.cache import cache
 from django.db import transaction
 
 from pubcredit.console import screen
-from pubcredit.holidays.services import seed_from_chinese_calendar
 from pubcredit.intake import loading
 from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
+    calendar_2026,
     cf,
     cf_row,
     department,
@@ -24,9 +24,8 @@ SH = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
-def calendar(db, system):
+def fresh_cache(calendar_2026):
     cache.clear()
-    seed_from_chinese_calendar(system, years=range(2026, 2027))
 
 
 def test_departments_are_ranked_by_rows_submitted_with_their_rates(make_submission, department, cf):

@@ -166,7 +166,10 @@ class _MetaCharset(HTMLParser):
                     self.charset = value.strip(" \"'")
 
 
-def _decode_html(data: bytes) -> str:
+def _decode(data: bytes, declared_charset) -> str:
+    """The text of a markup file: a byte-order mark decides; else the charset the file declares
+    (`declared_charset(data)`: a <meta> or the XML declaration; GB2312/GBK read as GB18030), then
+    UTF-8, then GB18030."""
     try:
         if data.startswith(codecs.BOM_UTF8):
             return data[3:].decode("utf-8")
@@ -174,12 +177,10 @@ def _decode_html(data: bytes) -> str:
             return data.decode("utf-16")
     except UnicodeDecodeError:
         raise MarkupError(_(_UNKNOWN_ENCODING)) from None
-    meta = _MetaCharset()
-    meta.feed(data[:_SNIFF_BYTES].decode("latin-1"))
     candidates = []
-    if meta.charset:
+    if declared := declared_charset(data):
         try:
-            name = codecs.lookup(meta.charset).name
+            name = codecs.lookup(declared).name
             candidates.append("gb18030" if name in _GB else name)
         except LookupError:
             pass
@@ -189,6 +190,16 @@ def _decode_html(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise MarkupError(_(_UNKNOWN_ENCODING))
+
+
+def _html_charset(data: bytes) -> str | None:
+    meta = _MetaCharset()
+    meta.feed(data[:_SNIFF_BYTES].decode("latin-1"))
+    return meta.charset or None
+
+
+def _decode_html(data: bytes) -> str:
+    return _decode(data, _html_charset)
 
 
 class _Tables:
@@ -431,14 +442,7 @@ def _data_value(kind: str | None, text: str):
     return text or None
 
 
-def _decode_xml(data: bytes) -> str:
-    try:
-        if data.startswith(codecs.BOM_UTF8):
-            return data[3:].decode("utf-8")
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return data.decode("utf-16")
-    except UnicodeDecodeError:
-        raise MarkupError(_(_UNKNOWN_ENCODING)) from None
+def _xml_charset(data: bytes) -> str | None:
     declared: list[str] = []
     probe = expat.ParserCreate()
     probe.XmlDeclHandler = lambda _version, encoding, _standalone: declared.append(encoding or "")
@@ -446,19 +450,11 @@ def _decode_xml(data: bytes) -> str:
         probe.Parse(data[:1024].decode("latin-1"), False)
     except expat.ExpatError:
         pass
-    candidates = ["utf-8"]
-    if declared and declared[0]:
-        try:
-            name = codecs.lookup(declared[0]).name
-            candidates.insert(0, "gb18030" if name in _GB else name)
-        except LookupError:
-            pass
-    for encoding in (*candidates, "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise MarkupError(_(_UNKNOWN_ENCODING))
+    return declared[0] if declared and declared[0] else None
+
+
+def _decode_xml(data: bytes) -> str:
+    return _decode(data, _xml_charset)
 
 
 class _Sheet:
