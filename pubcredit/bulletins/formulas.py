@@ -1,6 +1,6 @@
 """Every rate the bulletins and dashboards show, written once: its name, Chinese label, the
 formula text shown next to the figure, and how its numerator and denominator are read from a
-row of `services.metrics_for_month` (a dict of counts)."""
+row of `statistics.metrics_for_month` (a dict of counts)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def _count(name: str) -> Callable[[dict], int]:
 
 
 FORMULAS: tuple[Formula, ...] = (
+    Formula(
+        "coverage",
+        _("报送覆盖率"),
+        _("报送覆盖率 = 有报送的报送责任数 ÷ 应报送的报送责任数(按月计,零报送即未报送)"),
+        _count("duties_reported"),
+        _count("duties"),
+    ),
     Formula(
         "compliance",
         _("合规率"),

@@ -6,8 +6,8 @@ records being written: kept incrementally by the records-changed flow's `bulleti
 `metrics.rebuild_metrics` with the same numbers. The month of a written version is the month
 (Asia/Shanghai) it was received; a withdrawal counts in the month it happened. The counts that
 live elsewhere are computed on demand for one month, set based: a submission's rows, accepted
-and rejected rows and duplicates by `services.metrics_for_month`; checks and their feedback,
-repair and objection steps by `services.department_activity`. The formulas of the rates are in
+and rejected rows and duplicates by `statistics.metrics_for_month`; checks and their feedback,
+repair and objection steps by `statistics.department_activity`. The formulas of the rates are in
 `formulas`.
 """
 
@@ -64,3 +64,110 @@ class DepartmentMonthMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.department_id} {self.category_id}"
+
+
+class RankingScheme(models.Model):
+    """How the bulletin ranks departments (综合得分), as data: the weight of each rate (a
+    formula name of `formulas.FORMULAS` → points), the threshold under which 及时率 or 合规率
+    names a department, and how many of the best are praised. Versioned by effective date: a
+    bulletin uses the scheme in force on its period's last day and keeps a copy of it, so
+    editing a scheme never changes an issued bulletin."""
+
+    name = models.CharField(_("名称"), max_length=64)
+    effective_from = models.DateField(_("生效日期"), unique=True)
+    weights = models.JSONField(
+        _("权重"),
+        help_text=_('各项比率的分值,如 {"coverage": 30, "timeliness": 30, …};合计一般为 100。'),
+    )
+    threshold = models.DecimalField(
+        _("通报阈值"),
+        max_digits=4,
+        decimal_places=3,
+        default=0.9,
+        help_text=_("及时率或合规率低于此值的单位列入通报名单(0–1)。"),
+    )
+    praise_count = models.PositiveSmallIntegerField(
+        _("表扬名额"), default=3, help_text=_("综合得分最高的若干单位予以表扬。")
+    )
+    note = models.CharField(_("说明"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("通报评分规则")
+        verbose_name_plural = _("通报评分规则")
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.effective_from:%Y-%m-%d}起)"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        # Imported here: formulas imports nothing of the models, but keep the models light.
+        from pubcredit.bulletins.formulas import BY_NAME
+
+        if not isinstance(self.weights, dict) or not self.weights:
+            raise ValidationError({"weights": _("权重应为“比率名称: 分值”的对象。")})
+        unknown = sorted(set(self.weights) - set(BY_NAME))
+        if unknown:
+            raise ValidationError(
+                {
+                    "weights": _("未知的比率:%(names)s;可用:%(known)s")
+                    % {"names": "、".join(unknown), "known": "、".join(BY_NAME)}
+                }
+            )
+        for name, points in self.weights.items():
+            if not isinstance(points, int | float) or points < 0:
+                raise ValidationError(
+                    {"weights": _("“%(name)s”的分值应为非负数。") % {"name": name}}
+                )
+
+
+def _bulletin_path(instance, filename: str) -> str:
+    return (
+        f"bulletins/{instance.period_start:%Y}/{instance.period_key}-v{instance.version}-{filename}"
+    )
+
+
+class Bulletin(models.Model):
+    """An issued aggregation bulletin (归集情况通报). Frozen once issued: its number, date,
+    content (every figure, the scheme used and the formulas, as JSON) and stored files never
+    change; a recomputation is issued as a new version of the same period."""
+
+    class Kind(models.TextChoices):
+        MONTH = "month", _("月度")
+        QUARTER = "quarter", _("季度")
+        YEAR = "year", _("年度")
+
+    kind = models.CharField(_("期间类型"), max_length=8, choices=Kind.choices)
+    period_start = models.DateField(_("期间起始"))
+    period_end = models.DateField(_("期间截止"))
+    period_key = models.CharField(
+        _("期间"), max_length=8, help_text=_("如 2026-11、2026Q4、2026。")
+    )
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    year = models.PositiveSmallIntegerField(_("年份"))
+    serial = models.PositiveIntegerField(_("年度序号"))
+    number = models.CharField(_("通报编号"), max_length=64, unique=True)
+    title = models.CharField(_("标题"), max_length=200)
+    content = models.JSONField(_("通报内容"))
+    content_sha256 = models.CharField(_("内容摘要"), max_length=64)
+    issued_at = models.DateTimeField(_("发布时间"))
+    issued_by = models.CharField(_("发布人"), max_length=150)
+    pdf = models.FileField(_("PDF 文件"), upload_to=_bulletin_path, max_length=255)
+    pdf_sha256 = models.CharField(_("PDF 摘要"), max_length=64)
+    xlsx = models.FileField(_("Excel 文件"), upload_to=_bulletin_path, max_length=255)
+    xlsx_sha256 = models.CharField(_("Excel 摘要"), max_length=64)
+
+    class Meta:
+        verbose_name = _("归集情况通报")
+        verbose_name_plural = _("归集情况通报")
+        ordering = ["-period_start", "kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period_start", "version"], name="bulletin_period_version"
+            ),
+            models.UniqueConstraint(fields=["year", "serial", "version"], name="bulletin_serial"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.bulletins.formulas import BY_NAME
-from pubcredit.bulletins.services import metrics_for_month
+from pubcredit.bulletins.statistics import metrics_for_month
 from pubcredit.catalog.models import Category, Department, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
 from pubcredit.checks.models import CreditCheck

@@ -15,10 +15,20 @@ from dataclasses import dataclass, field
 from functools import cache
 from xml.sax.saxutils import escape
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 FONT = "STSong-Light"
+
+
+def centre_name() -> str:
+    """The issuing credit centre of the city this platform runs for (PUBCREDIT_CITY_NAME)."""
+    english = (get_language() or "").startswith("en")
+    city = settings.PUBCREDIT_CITY_NAME_EN if english else settings.PUBCREDIT_CITY_NAME
+    return _("%(city)s市社会信用中心") % {"city": city}
 
 
 @cache

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import SubjectKind
@@ -27,13 +25,6 @@ from pubcredit.repair.rules import rule_on
 from pubcredit.subjects.names import mask_person_name
 
 S = ProcedureStatus
-
-
-def centre_name() -> str:
-    """The issuing credit centre of the city this platform runs for (PUBCREDIT_CITY_NAME)."""
-    english = (get_language() or "").startswith("en")
-    city = settings.PUBCREDIT_CITY_NAME_EN if english else settings.PUBCREDIT_CITY_NAME
-    return _("%(city)s市社会信用中心") % {"city": city}
 
 
 def decision_letter(app: RepairApplication) -> letters.Letter:
@@ -73,7 +64,7 @@ def decision_letter(app: RepairApplication) -> letters.Letter:
     return letters.Letter(
         title=_("信用修复决定书"),
         number=app.decision_number,
-        issuer=centre_name(),
+        issuer=letters.centre_name(),
         issued_on=app.decided_on,
         addressee=public_subject_name(app),
         facts=facts,
@@ -140,7 +131,7 @@ def reply_letter(obj: Objection) -> letters.Letter:
     return letters.Letter(
         title=_("异议处理结果告知书"),
         number=obj.reply_number,
-        issuer=centre_name(),
+        issuer=letters.centre_name(),
         issued_on=obj.decided_on,
         addressee=public_subject_name(obj),
         facts=[

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pubcredit.bulletins.services import department_activity
+from pubcredit.bulletins.statistics import department_activity
 from pubcredit.catalog.models import Department
 from pubcredit.checks.models import CheckFeedback, CreditCheck
 from pubcredit.measures.models import Matter, Measure

@@ -14,7 +14,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from pubcredit.bulletins.metrics import rebuild_metrics
-from pubcredit.bulletins.services import zero_reports
+from pubcredit.bulletins.statistics import zero_reports
 
 
 def _month(text: str | None) -> dt.date | None:

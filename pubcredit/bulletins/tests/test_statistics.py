@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from pubcredit.bulletins.formulas import BY_NAME
-from pubcredit.bulletins.services import metrics_for_month, zero_reports
+from pubcredit.bulletins.statistics import metrics_for_month, zero_reports
 from pubcredit.catalog.models import Department, ReportingDuty
 from pubcredit.intake import loading
 from pubcredit.intake.models import Submission
