@@ -172,6 +172,12 @@ PUBCREDIT_CHECK_LANE = os.environ.get("PUBCREDIT_CHECK_LANE", "1") not in ("0", 
 PUBCREDIT_CITY_NAME = os.environ.get("PUBCREDIT_CITY_NAME", "淄博")
 PUBCREDIT_CITY_NAME_EN = os.environ.get("PUBCREDIT_CITY_NAME_EN", "Zibo")
 
+# The CJK TrueType font embedded in generated PDFs (bulletins): a .ttf or .ttc path, and the face
+# of a .ttc. Empty: the first installed of the well-known fonts (fonts-wqy-zenhei first; see
+# pubcredit/core/pdffonts.py). Fonts with CFF outlines (.otf, Noto Sans CJK) cannot be embedded.
+PUBCREDIT_PDF_FONT = os.environ.get("PUBCREDIT_PDF_FONT", "")
+PUBCREDIT_PDF_FONT_INDEX = int(os.environ.get("PUBCREDIT_PDF_FONT_INDEX", "0"))
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
