@@ -9,7 +9,7 @@ workbook's dates are the issue time, not the drawing time).
 The PDF is the usual 通报 layout on A4: the title with the number centred under it, the summary
 paragraph, 表1 the departments ranked by composite score (the header row repeated on each page),
 一、零报送单位, 二、及时率或合规率低于阈值的单位, 三、表扬, 表2 the districts, an appendix with every
-formula and the scheme's weights and threshold, then the issuer and the date; 第 N 页 共 M 页 in
+formula and the scheme's weights and threshold after the issuer and the date; 第 N 页 共 M 页 in
 the footer. The Chinese text is set in an embedded TrueType font (`core.pdffonts`), so every
 reader shows it the same way.
 
@@ -394,14 +394,16 @@ def pdf(content: dict) -> bytes:
     )
     story.append(KeepTogether(districts))
 
-    # The method, the issuer and the date on one page.
-    method = [p(_("附:计算方法"), heading)]
-    method += [p(text, note) for text in _method_paragraphs(content)]
-    method.append(Spacer(1, 12 * mm))
+    # The issuer and the date close the text, as in an official document; the method follows
+    # as its attachment (附).
+    signature = [Spacer(1, 12 * mm)]
     if content.get("issuer"):
-        method.append(p(content["issuer"], right))
+        signature.append(p(content["issuer"], right))
     if content.get("issued_on"):
-        method.append(p(_date_text(dt.date.fromisoformat(content["issued_on"])), right))
+        signature.append(p(_date_text(dt.date.fromisoformat(content["issued_on"])), right))
+    story.append(KeepTogether(signature))
+    method = [Spacer(1, 8 * mm), p(_("附:计算方法"), heading)]
+    method += [p(text, note) for text in _method_paragraphs(content)]
     story.append(KeepTogether(method))
 
     out = io.BytesIO()

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from pubcredit.accounts.permissions import Principal
 from pubcredit.bulletins.periods import Period
 from pubcredit.bulletins.services import issue, summary_json
+from pubcredit.core.pdffonts import PdfFontMissing
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             bulletin, created = issue(
                 period, Principal.system("cli"), new_version=options["new_version"]
             )
-        except ValueError as exc:
+        except (ValueError, PdfFontMissing) as exc:
             raise CommandError(str(exc), returncode=2) from exc
         if options["json"]:
             self.stdout.write(json.dumps(summary_json(bulletin), ensure_ascii=False))
