@@ -10,7 +10,8 @@ force; a second run writes nothing):
   (`unread_count`), the reminders page lists them (`reminders_for`) and marks them read
   (`mark_read`);
 - a POST to every active webhook the department's systems registered through their API keys
-  (`checks.CheckWebhook` of a usable key of the department), queued in the shared webhook outbox
+  (`checks.CheckWebhook` of a usable key of the department; a 部门报送员 key registers it with
+  `PUT /api/v1/reminders/webhook`, `register_webhook`), queued in the shared webhook outbox
   (`core.outbox`: signed, attempts recorded, retried with backoff) as `DutyReminderDelivery`.
 
 The daily job (`tasks.send_reminders_task`) runs for today: from the reminder day to the month's
@@ -35,6 +36,7 @@ from pubcredit.bulletins.periods import Period
 from pubcredit.bulletins.statistics import duties_in_force
 from pubcredit.bulletins.tasks import deliver_reminder_task
 from pubcredit.bulletins.workdays import last_workday, reminder_day
+from pubcredit.checks import notices as check_notices
 from pubcredit.checks.models import CheckWebhook
 from pubcredit.core import outbox
 from pubcredit.intake.models import Submission
@@ -247,6 +249,25 @@ def mark_read(principal: Principal, ids) -> int:
 
 
 # --------------------------------------------------------------------------- webhooks
+
+
+def register_webhook(principal: Principal, url: str) -> CheckWebhook:
+    """Register (or change) the URL at which a department's system (its API key, a
+    部门报送员 key) receives its reminders: the same `checks.CheckWebhook` a checking system
+    registers, with the same URL checks, signing secret and audit event
+    (`checks.notices.save_webhook`)."""
+    principal.require(READ_ACTION)
+    if principal.api_key is None or principal.department_id is None:
+        raise PermissionDenied(_("只有部门报送系统的接口密钥可以登记报送提醒的通知地址。"))
+    return check_notices.save_webhook(principal, url)
+
+
+def webhook_of(principal: Principal) -> CheckWebhook:
+    """The calling department system's webhook; DoesNotExist when it has none."""
+    principal.require(READ_ACTION)
+    if principal.api_key is None:
+        raise CheckWebhook.DoesNotExist(_("只有接口密钥(系统)可以登记通知地址。"))
+    return CheckWebhook.objects.get(api_key=principal.api_key)
 
 
 def payload(delivery: DutyReminderDelivery) -> dict:

@@ -256,6 +256,15 @@ def register_webhook(principal: Principal, url: str) -> CheckWebhook:
     PUBCREDIT_WEBHOOK_ALLOW_PRIVATE allows private ranges on an intranet); it is checked
     again at every delivery."""
     principal.require(ACTION)
+    return save_webhook(principal, url)
+
+
+@transaction.atomic
+def save_webhook(principal: Principal, url: str) -> CheckWebhook:
+    """`register_webhook` without its permission check, for the other notices a system gets
+    at the same URL (the bulletins' reporting reminders to a department's system check their
+    own): PermissionDenied unless the principal is an API key; the URL checks, the secret and
+    the audit event are the same."""
     if principal.api_key is None:
         raise PermissionDenied(_("只有接口密钥(系统)可以登记通知地址。"))
     url = (url or "").strip()
