@@ -172,6 +172,7 @@ def health(request):
 
 
 from pubcredit.accounts.api import router as accounts_router  # noqa: E402
+from pubcredit.bulletins.reminder_api import router as reminders_router  # noqa: E402
 from pubcredit.catalog.api import router as catalog_router  # noqa: E402
 from pubcredit.checks.api import router as checks_router  # noqa: E402
 from pubcredit.commitments.api import router as commitments_router  # noqa: E402
@@ -192,4 +193,5 @@ api.add_router("", publicity_router)
 api.add_router("/lists", lists_router)
 api.add_router("/measures", measures_router)
 api.add_router("/public", public_router)
+api.add_router("/reminders", reminders_router)
 api.add_router("/subjects", subjects_router)

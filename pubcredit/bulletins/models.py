@@ -14,6 +14,8 @@ repair and objection steps by `statistics.department_activity`. The formulas of 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.outbox import OutboxDelivery
+
 
 class DepartmentMonthMetric(models.Model):
     department = models.ForeignKey(
@@ -171,3 +173,91 @@ class Bulletin(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class DutyReminder(models.Model):
+    """A reporting reminder (报送提醒): a duty in force in `month` whose department had
+    submitted nothing of its category in that month five working days before the month's last
+    working day (`deadline`), when the month would end as a 零报送 in the bulletin. One per
+    duty (department × category, whichever version of it is in force) and month; shown to the
+    department's clerks in the console (read when one of them marks it), and POSTed to the
+    webhooks of the department's systems (`DutyReminderDelivery`). Written by
+    `reminders.send_reminders`."""
+
+    duty = models.ForeignKey(
+        "catalog.ReportingDuty",
+        verbose_name=_("报送责任"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "catalog.Department",
+        verbose_name=_("报送部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # leads dutyreminder_unique
+    )
+    category = models.ForeignKey(
+        "catalog.Category", verbose_name=_("信息类别"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("月份"), help_text=_("当月第一天。"))
+    deadline = models.DateField(_("当月最后一个工作日"))
+    message = models.TextField(_("提醒内容"))
+    created_at = models.DateTimeField(_("提醒时间"))
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    read_by = models.CharField(_("标记已读人"), max_length=150, blank=True)
+
+    # accounts.permissions.restrict: a department sees its own, a district its centres'.
+    scope_lookups = {"department": "department_id", "district": "department__district_id"}
+
+    class Meta:
+        verbose_name = _("报送提醒")
+        verbose_name_plural = _("报送提醒")
+        ordering = ["-month", "department", "category"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "category", "month"], name="dutyreminder_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.department_id} {self.category_id}"
+
+
+class DutyReminderDelivery(OutboxDelivery):
+    """A reminder POSTed to one webhook of its department's systems (a `checks.CheckWebhook`
+    registered through an API key of the department), by the shared outbox (`core.outbox`):
+    signed, every attempt recorded, retried with backoff."""
+
+    reminder = models.ForeignKey(
+        DutyReminder,
+        verbose_name=_("报送提醒"),
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+        db_index=False,  # leads dutyreminderdelivery_unique
+    )
+    webhook = models.ForeignKey(
+        "checks.CheckWebhook",
+        verbose_name=_("通知地址"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("报送提醒推送")
+        verbose_name_plural = _("报送提醒推送")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reminder", "webhook"], name="dutyreminderdelivery_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="dutyreminderdelivery_due",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reminder_id} → {self.url} ({self.status})"

@@ -1,7 +1,9 @@
 """Reporting duties (报送责任) as data: `data/duties.json`, read and checked here, upserted by
-`import_catalogue` (natural key: department code, category code, effective_from), and the duties
-in force on a day. Deadlines are counted on the holiday table by `bulletins.metrics` (holidays
-sits beside catalog, so it is not imported here).
+`import_catalogue` (natural key: department code, category code, effective_from), written back by
+`export_catalogue` (`export_duties`: every version, sorted by department, category and
+effective_from, in the file's canonical form, so an export right after an import reproduces the
+file byte for byte), and the duties in force on a day. Deadlines are counted on the holiday
+table by `bulletins.metrics` (holidays sits beside catalog, so it is not imported here).
 """
 
 from __future__ import annotations
@@ -20,6 +22,27 @@ from pubcredit.catalog.models import Category, Department, ReportingDuty
 
 DUTIES_FILE = "duties.json"
 _FIELDS = ("channel", "rhythm", "workdays", "monthday", "effective_to", "note")
+# Every row is written with every key, in this order (what import reads).
+ROW_KEYS = (
+    "department",
+    "category",
+    "channel",
+    "rhythm",
+    "workdays",
+    "monthday",
+    "effective_from",
+    "effective_to",
+    "note",
+)
+# The file's documentation, owned here: export writes it, import ignores it.
+DUTIES_META = {
+    "title": "淄博市各部门报送责任",
+    "fields": (
+        "department:部门编码;category:类别编码;channel:file 文件 / api 接口 / any 文件或接口;"
+        "rhythm:within 决定后 workdays 个工作日内 / monthly 次月第 monthday 个工作日前;"
+        "effective_from/effective_to:生效、失效日期(含),规则变更时新增一行并结束旧行。"
+    ),
+}
 
 
 def _date(value, where: str, problems: list[str]) -> dt.date | None:
@@ -130,6 +153,38 @@ def import_duties(principal: Principal, path: Path) -> dict:
     return counts
 
 
+def duties_document() -> dict:
+    """The database's duties as the document `read_duties` reads: {"_meta", "duties": [row…]},
+    every version (effective_from/effective_to kept), sorted by department code, category code
+    and effective_from."""
+    rows = [
+        {
+            "department": duty.department.code,
+            "category": duty.category.code,
+            "channel": duty.channel,
+            "rhythm": duty.rhythm,
+            "workdays": duty.workdays,
+            "monthday": duty.monthday,
+            "effective_from": duty.effective_from.isoformat(),
+            "effective_to": duty.effective_to.isoformat() if duty.effective_to else None,
+            "note": duty.note,
+        }
+        for duty in ReportingDuty.objects.select_related("department", "category")
+    ]
+    rows.sort(key=lambda r: (r["department"], r["category"], r["effective_from"]))
+    return {"_meta": DUTIES_META, "duties": [{k: r[k] for k in ROW_KEYS} for r in rows]}
+
+
+def export_duties(target_dir: Path | str) -> Path:
+    """Write `duties.json` into `target_dir` (overwritten if present); returns its path."""
+    path = Path(target_dir) / DUTIES_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(duties_document(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    return path
+
+
 def duties_on(day: dt.date):
     """The duties in force on `day` (a queryset)."""
     return ReportingDuty.objects.filter(effective_from__lte=day).filter(
@@ -139,7 +194,9 @@ def duties_on(day: dt.date):
 
 __all__ = [
     "DUTIES_FILE",
+    "duties_document",
     "duties_on",
+    "export_duties",
     "import_duties",
     "read_duties",
 ]

@@ -484,9 +484,13 @@ def catalogue_data() -> CatalogueData:
 
 def export_catalogue(target_dir: Path | str) -> list[Path]:
     """Write the database's catalogue into `target_dir` in the layout and canonical form of
-    `catalog/data/` and return the written paths. Exporting right after importing a directory
-    reproduces its files byte for byte. Existing files are overwritten; other files are left."""
-    return datafiles.write_catalogue(catalogue_data(), target_dir)
+    `catalog/data/` and return the written paths: the catalogue files and the reporting duties
+    (`duties.json`, every version). Exporting right after importing a directory reproduces its
+    files byte for byte, and importing an export changes nothing. Existing files are
+    overwritten; other files are left."""
+    paths = datafiles.write_catalogue(catalogue_data(), target_dir)
+    paths.append(duties.export_duties(target_dir))
+    return paths
 
 
 def catalogue_loaded() -> bool:

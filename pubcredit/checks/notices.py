@@ -14,7 +14,8 @@ Flow (nothing is sent before the entry is committed):
    `core.outbound.post`: the target is checked again and pinned, no redirect), and records the
    attempt (time, HTTP status or error, duration). A failed attempt is retried after
    RETRY_DELAYS (re-enqueued with `run_after` where the task backend supports it; in any case
-   `deliver_due()` sends whatever is due, e.g. from a periodic job) until MAX_ATTEMPTS.
+   `deliver_due()` sends whatever is due, e.g. from a periodic job) until MAX_ATTEMPTS. The
+   signing, claiming, attempts and retries are the shared webhook outbox's (`core.outbox`).
 
 Recipient of a check: the API key for a system; else the user's department; else the user.
 """
@@ -22,14 +23,8 @@ Recipient of a check: the API key for a system; else the user's department; else
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import json
-import logging
 import secrets
-import time
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
@@ -44,16 +39,14 @@ from pubcredit.checks.answers import subject_json
 from pubcredit.checks.models import CheckNotification, CheckWebhook, CreditCheck, WebhookDelivery
 from pubcredit.checks.services import ACTION, ALL_CHECKS_ROLES
 from pubcredit.checks.tasks import deliver_webhook_task, notify_checkers_task
-from pubcredit.core import outbound
+from pubcredit.core import outbound, outbox
 from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
 from pubcredit.subjects.models import Subject
 
-log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 6
-RETRY_DELAYS = (30, 120, 600, 3600, 6 * 3600)  # seconds after attempt 1, 2, …
-TIMEOUT_SECONDS = 5
-CLAIM_SECONDS = 60  # a claimed delivery is not picked up again for this long
+MAX_ATTEMPTS = outbox.MAX_ATTEMPTS
+RETRY_DELAYS = outbox.RETRY_DELAYS
+TIMEOUT_SECONDS = outbox.TIMEOUT_SECONDS
+CLAIM_SECONDS = outbox.CLAIM_SECONDS
 EVENT = "subject.blacklisted"
 # A subject newly on a blacklist is notified to whoever checked it within this many days.
 NOTIFY_WINDOW_DAYS = 30
@@ -198,16 +191,6 @@ def notify_checkers(entry_ids, *, now: dt.datetime | None = None) -> list[CheckN
     return created
 
 
-def _enqueue_deliveries(ids: list[int], run_after: dt.datetime | None = None) -> None:
-    for pk in ids:
-        task = deliver_webhook_task
-        if run_after is not None:
-            if not task.get_backend().supports_defer:
-                continue  # deliver_due() picks it up
-            task = task.using(run_after=run_after)
-        task.enqueue(pk)
-
-
 def notifications_for(principal: Principal, *, unread_only: bool = False) -> QuerySet:
     """The notifications addressed to `principal`: a system key its own; a person those of
     their department and their own; the credit centre all."""
@@ -273,6 +256,15 @@ def register_webhook(principal: Principal, url: str) -> CheckWebhook:
     PUBCREDIT_WEBHOOK_ALLOW_PRIVATE allows private ranges on an intranet); it is checked
     again at every delivery."""
     principal.require(ACTION)
+    return save_webhook(principal, url)
+
+
+@transaction.atomic
+def save_webhook(principal: Principal, url: str) -> CheckWebhook:
+    """`register_webhook` without its permission check, for the other notices a system gets
+    at the same URL (the bulletins' reporting reminders to a department's system check their
+    own): PermissionDenied unless the principal is an API key; the URL checks, the secret and
+    the audit event are the same."""
     if principal.api_key is None:
         raise PermissionDenied(_("只有接口密钥(系统)可以登记通知地址。"))
     url = (url or "").strip()
@@ -297,11 +289,10 @@ def register_webhook(principal: Principal, url: str) -> CheckWebhook:
 
 def allow_private_targets() -> bool:
     """PUBCREDIT_WEBHOOK_ALLOW_PRIVATE: an intranet deployment sends to private addresses."""
-    return bool(getattr(settings, "PUBCREDIT_WEBHOOK_ALLOW_PRIVATE", False))
+    return outbox.allow_private_targets()
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+signature = outbox.signature
 
 
 def payload(delivery: WebhookDelivery) -> dict:
@@ -332,13 +323,21 @@ def payload(delivery: WebhookDelivery) -> dict:
     }
 
 
-def _claim(delivery_id: int, now: dt.datetime) -> bool:
-    """Take the delivery for one attempt (so two workers never send it at the same time)."""
-    return bool(
-        WebhookDelivery.objects.filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(next_attempt_at=now + dt.timedelta(seconds=CLAIM_SECONDS))
-    )
+def _outgoing(delivery_id: int) -> outbox.Message:
+    delivery = WebhookDelivery.objects.select_related(
+        "webhook", "notification__entry__list_type", "notification__last_check"
+    ).get(pk=delivery_id)
+    return outbox.Message(delivery.url, delivery.webhook.secret, payload(delivery))
+
+
+# Signing, attempts, retries and backoff are the shared outbox's (pubcredit.core.outbox).
+OUTBOX = outbox.Outbox(
+    model=WebhookDelivery, event=EVENT, task=deliver_webhook_task, message=_outgoing
+)
+
+
+def _enqueue_deliveries(ids: list[int], run_after: dt.datetime | None = None) -> None:
+    OUTBOX.enqueue(ids, run_after=run_after)
 
 
 def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookDelivery | None:
@@ -346,76 +345,9 @@ def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> WebhookDeliv
     attempt, or None when it was not due (delivered, failed for good, claimed elsewhere or
     scheduled later). 2xx = delivered; anything else is recorded and retried after
     RETRY_DELAYS until MAX_ATTEMPTS attempts have failed."""
-    now = now or timezone.now()
-    if not _claim(delivery_id, now):
-        return None
-    delivery = WebhookDelivery.objects.select_related(
-        "webhook", "notification__entry__list_type", "notification__last_check"
-    ).get(pk=delivery_id)
-    body = json.dumps(payload(delivery), ensure_ascii=False).encode("utf-8")
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": "pubcredit-webhook/1",
-        "X-Pubcredit-Event": EVENT,
-        "X-Pubcredit-Delivery": str(delivery.pk),
-        "X-Pubcredit-Signature": signature(delivery.webhook.secret, body),
-    }
-    started = time.monotonic()
-    status_code, error = None, ""
-    try:
-        # Checked again now and sent to the checked address; a redirect is not followed.
-        status_code = outbound.post(
-            delivery.url,
-            body,
-            headers,
-            timeout=TIMEOUT_SECONDS,
-            allow_private=allow_private_targets(),
-        )
-        if not 200 <= status_code < 300:
-            error = f"HTTP {status_code}"
-    except outbound.UnsafeTarget as exc:
-        error = f"refused: {exc}"[:500]
-    except Exception as exc:  # network errors of every kind are recorded, never raised
-        error = f"{type(exc).__name__}: {exc}"[:500]
-    elapsed = round((time.monotonic() - started) * 1000)
-    ok = status_code is not None and 200 <= status_code < 300
-    return _record_attempt(delivery_id, ok, status_code, error, elapsed)
-
-
-@transaction.atomic
-def _record_attempt(delivery_id, ok, status_code, error, elapsed_ms) -> WebhookDelivery:
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
-    at = timezone.now()
-    delivery.attempts = [
-        *delivery.attempts,
-        {"at": at.isoformat(), "status_code": status_code, "error": error, "ms": elapsed_ms},
-    ]
-    delivery.attempt_count += 1
-    if ok:
-        delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = at
-        delivery.next_attempt_at = None
-    elif delivery.attempt_count >= MAX_ATTEMPTS:
-        delivery.status = WebhookDelivery.Status.FAILED
-        delivery.next_attempt_at = None
-    else:
-        delay = RETRY_DELAYS[min(delivery.attempt_count - 1, len(RETRY_DELAYS) - 1)]
-        delivery.next_attempt_at = at + dt.timedelta(seconds=delay)
-        retry_at = delivery.next_attempt_at
-        transaction.on_commit(lambda: _enqueue_deliveries([delivery_id], run_after=retry_at))
-    delivery.save()
-    if not ok:
-        log.warning("webhook delivery %s failed: %s", delivery_id, error or status_code)
-    return delivery
+    return OUTBOX.deliver(delivery_id, now=now)
 
 
 def deliver_due(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Attempt every pending delivery whose time has come; returns how many were attempted."""
-    now = now or timezone.now()
-    ids = list(
-        WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(1 for pk in ids if deliver(pk, now=now) is not None)
+    return OUTBOX.deliver_due(now=now, limit=limit)

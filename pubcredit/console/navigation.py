@@ -54,6 +54,7 @@ NAV_ITEMS: list[NavItem] = [
         also_current=("console:intake:submission_detail",),
     ),
     NavItem(_("主体匹配确认"), "console:intake:review_list", "subjects.change", GROUP_INTAKE),
+    NavItem(_("报送提醒"), "console:reminders:list", "records.view", GROUP_INTAKE),
     NavItem(
         _("主体查询"),
         "console:subject_search",

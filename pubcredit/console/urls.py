@@ -16,6 +16,8 @@ urlpatterns = [
     # Credit checks (信用核查): window, results, batches, notifications, statistics.
     path("checks/", include("pubcredit.checks.urls")),
     path("lists/", include("pubcredit.lists.urls")),
+    # Reporting reminders (报送提醒) of the bulletins: pubcredit.bulletins.reminder_views.
+    path("reminders/", include("pubcredit.bulletins.reminder_urls")),
     # Credit commitments (信用承诺): register, fulfilment assessment.
     path("commitments/", include("pubcredit.commitments.urls")),
     # Credit repair (信用修复), objections (异议) and repair training: queues, decisions, statistics.

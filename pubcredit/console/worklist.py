@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal, restrict
+from pubcredit.bulletins import reminders
 from pubcredit.checks.models import CheckChannel
 from pubcredit.checks.services import visible_checks
 from pubcredit.commitments.confirmation import visible_requests
@@ -56,6 +57,23 @@ def _submissions(principal: Principal, today: dt.date) -> list[Task]:
             n,
             _url("console:intake:submission_list", fix="1"),
             urgent=n > 0,
+        )
+    ]
+
+
+def _reminders(principal: Principal) -> list[Task]:
+    # A department's clerks: the reporting reminders (报送提醒) they have not read yet. A notice,
+    # not a queue of work: listed only while there is one to read.
+    n = reminders.unread_count(principal)
+    if not n:
+        return []
+    return [
+        Task(
+            "duty_reminders",
+            _("未读的报送提醒(有报送责任但当月尚无报送)"),
+            n,
+            _url("console:reminders:list"),
+            urgent=True,
         )
     ]
 
@@ -164,6 +182,7 @@ def tasks_for(principal: Principal, today: dt.date | None = None) -> list[Task]:
     day = today or timezone.localdate()
     return [
         *_submissions(principal, day),
+        *_reminders(principal),
         *_match_reviews(principal),
         *_commitments(principal, day),
         *_repair(principal, day),

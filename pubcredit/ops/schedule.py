@@ -17,7 +17,9 @@ Idempotent twice over:
 Every 5 minutes `jobs.sweep` takes over the long jobs whose worker died (pubcredit.core.jobs).
 
 A scheduler started late (or down at 00:05) enqueues the day's jobs as soon as it runs: the
-sweep for today covers every day missed, since it ends whatever ended on or before today.
+sweep for today covers every day missed, since it ends whatever ended on or before today. The
+monthly bulletin and the reporting reminders catch up the same way: each is due from its day
+(the 3rd working day; 5 working days before the month's last) to the month's end.
 """
 
 from __future__ import annotations
@@ -119,6 +121,20 @@ JOBS: tuple[Job, ...] = (
         at=dt.time(3, 0),
     ),
     Job(
+        "bulletins.issue",
+        "pubcredit.bulletins.tasks.issue_monthly_task",
+        "每月第 3 个工作日发布上月归集情况通报(每日检查)",
+        at=dt.time(7, 30),
+        pass_day=True,
+    ),
+    Job(
+        "bulletins.remind",
+        "pubcredit.bulletins.tasks.send_reminders_task",
+        "月末最后一个工作日前 5 个工作日提醒尚未报送的部门(每日检查)",
+        at=dt.time(8, 0),
+        pass_day=True,
+    ),
+    Job(
         "portal.search_index",
         "pubcredit.portal.tasks.refresh_search_index_task",
         "名称检索索引增量更新(每小时)",
@@ -128,6 +144,12 @@ JOBS: tuple[Job, ...] = (
         "checks.webhooks",
         "pubcredit.checks.tasks.deliver_due_webhooks_task",
         "重试到期的核查通知推送(每 5 分钟)",
+        minutes=5,
+    ),
+    Job(
+        "bulletins.reminder_webhooks",
+        "pubcredit.bulletins.tasks.deliver_due_reminders_task",
+        "重试到期的报送提醒推送(每 5 分钟)",
         minutes=5,
     ),
     Job(

@@ -94,6 +94,8 @@ GET  /api/v1/public/lists/{code}/entries             : 200   200   200   200   2
 GET  /api/v1/public/measures                         : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/public/news                             : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/public/news/{article_id}                : 200   200   200   200   200   200   200  |  200   200   200   200   200
+GET  /api/v1/reminders/webhook                       : 401   404   403   404   403   403   403  |  403   404   403   403   403
+PUT  /api/v1/reminders/webhook                       : 401   403   403   403   403   403   403  |  403   200   403   403   403
 GET  /api/v1/subjects/search                         : 401   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/subjects/{subject_id}                   : 401   200   200   200   404   200   200  |  200   200   404   200   200
 POST /api/v1/subjects/idcheck                        : 200   200   200   200   200   200   200  |  200   200   200   200   200
@@ -169,6 +171,7 @@ def request_for(world, method: str, path: str):
             "items": [{"measure": world.measure, "applied": True}]
         },
         "/api/v1/checks/webhook": {"url": "https://1.2.3.4/hook"},
+        "/api/v1/reminders/webhook": {"url": "https://1.2.3.4/hook"},
         "/api/v1/commitments/{code}/assessment": {"performance": "全部履行", "reason": "按期履行"},
         "/api/v1/records": {
             "category": "CF",

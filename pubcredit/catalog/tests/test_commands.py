@@ -114,15 +114,15 @@ def test_departments_table(catalogue):
 
 def test_catalog_import_export_check(db, tmp_path):
     out, _ = run("catalog", "check")
-    assert "数据文件无误" in out and "部门 48 个" in out
+    assert "数据文件无误" in out and "部门 48 个" in out and "报送责任 42 条" in out
     out, _ = run("catalog", "import")
-    assert "行政区划:新增" in out
+    assert "行政区划:新增" in out and "报送责任:新增 0,更新 0,未变 42" in out
     out, _ = run("catalog", "import", "--json")
     counts = json.loads(out)
     assert all(c["created"] == 0 and c["updated"] == 0 for c in counts.values())
     out, _ = run("catalog", "export", "--dir", str(tmp_path))
-    assert len(out.splitlines()) == 12  # 4 files + 8 categories with fields
-    for rel in ("regions.json", "categories/CF.json", "departments.json"):
+    assert len(out.splitlines()) == 13  # 5 files (duties.json too) + 8 categories with fields
+    for rel in ("regions.json", "categories/CF.json", "departments.json", "duties.json"):
         assert (tmp_path / rel).read_bytes() == (DATA_DIR / rel).read_bytes()
 
 

@@ -29,6 +29,7 @@ FILES = [
     "categories/SXBZXR.json",
     "categories/XZGXF.json",
     "categories/JYYC.json",
+    "duties.json",
 ]
 
 
@@ -200,3 +201,80 @@ def test_rows_absent_from_the_files_are_kept(catalogue, system):
     )
     services.import_catalogue(system)
     assert Department.objects.filter(pk=extra.pk).exists()
+
+
+# --------------------------------------------------------------------------- reporting duties
+
+
+def test_export_then_import_changes_nothing(catalogue, system, tmp_path):
+    services.export_catalogue(tmp_path)
+    events = AuditEvent.objects.count()
+    counts = services.import_catalogue(system, tmp_path)
+    assert counts["duties"] == {"created": 0, "updated": 0, "unchanged": 42}
+    assert all(c["created"] == 0 and c["updated"] == 0 for c in counts.values())
+    assert AuditEvent.objects.count() == events
+
+
+def test_a_duty_changed_in_the_admin_shows_in_the_export(catalogue, system, client, tmp_path):
+    """A new version of 公安局's penalty duty from 2027 (the old one ending the day before), made
+    in the admin, is exported with both versions' dates, and the export imports back."""
+    from django.urls import reverse
+
+    from pubcredit.accounts.models import User
+    from pubcredit.catalog.models import ReportingDuty
+
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "x"))
+    old = ReportingDuty.objects.get(department__code="ZB-GAJ", category__code="CF")
+    form = {
+        "department": old.department_id,
+        "category": old.category_id,
+        "channel": "any",
+        "rhythm": "within",
+        "workdays": "7",
+        "monthday": "",
+        "effective_from": "2021-01-01",
+        "effective_to": "2026-12-31",
+        "note": old.note,
+    }
+    change = reverse("admin:catalog_reportingduty_change", args=[old.pk])
+    assert client.post(change, form).status_code == 302
+    form.update(
+        channel="api", workdays="5", effective_from="2027-01-01", effective_to="", note="接口推送"
+    )
+    assert client.post(reverse("admin:catalog_reportingduty_add"), form).status_code == 302
+
+    services.export_catalogue(tmp_path)
+    doc = json.loads((tmp_path / "duties.json").read_text(encoding="utf-8"))
+    police = [r for r in doc["duties"] if (r["department"], r["category"]) == ("ZB-GAJ", "CF")]
+    assert police == [
+        {
+            "department": "ZB-GAJ",
+            "category": "CF",
+            "channel": "any",
+            "rhythm": "within",
+            "workdays": 7,
+            "monthday": None,
+            "effective_from": "2021-01-01",
+            "effective_to": "2026-12-31",
+            "note": "双公示:行政处罚决定作出之日起 7 个工作日内上网公示",
+        },
+        {
+            "department": "ZB-GAJ",
+            "category": "CF",
+            "channel": "api",
+            "rhythm": "within",
+            "workdays": 5,
+            "monthday": None,
+            "effective_from": "2027-01-01",
+            "effective_to": None,
+            "note": "接口推送",
+        },
+    ]
+    assert len(doc["duties"]) == 43
+    shipped = json.loads((DATA_DIR / "duties.json").read_text(encoding="utf-8"))
+    assert doc["_meta"] == shipped["_meta"]
+    others = [r for r in doc["duties"] if r["department"] != "ZB-GAJ"]
+    assert others == [r for r in shipped["duties"] if r["department"] != "ZB-GAJ"]
+    # The file reads back: importing it over the database changes nothing.
+    counts = services.import_catalogue(system, tmp_path)
+    assert counts["duties"] == {"created": 0, "updated": 0, "unchanged": 43}

@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from pubcredit.accounts.permissions import Principal
-from pubcredit.catalog import datafiles, services
+from pubcredit.catalog import datafiles, duties, services
 from pubcredit.catalog.regions import build_regions
 
 LABELS = {
@@ -16,12 +16,13 @@ LABELS = {
     "categories": "信息类别",
     "fields": "数据项",
     "departments": "部门",
+    "duties": "报送责任",
 }
 
 
 class Command(BaseCommand):
     help = (
-        "信息目录:import 把数据文件导入数据库(可重复执行);export 把数据库中的目录写成数据文件;"
+        "信息目录:import 把数据文件导入数据库(可重复执行);export 把数据库中的目录和报送责任写成数据文件;"
         "check 只检查数据文件;regions 由 python-stdnum 重新生成 regions.json。"
     )
 
@@ -32,7 +33,7 @@ class Command(BaseCommand):
         imp.add_argument(
             "--json", action="store_true", help="以 JSON 输出各类对象的新增/更新/未变数量"
         )
-        exp = sub.add_parser("export", help="把数据库中的目录导出为数据文件")
+        exp = sub.add_parser("export", help="把数据库中的目录和报送责任导出为数据文件")
         exp.add_argument("--dir", required=True, help="目标目录(已有同名文件会被覆盖)")
         chk = sub.add_parser("check", help="检查数据文件的格式和一致性,不写数据库")
         chk.add_argument("--dir", help="数据文件目录")
@@ -55,6 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(_dumps(counts))
             return
         for key, label in LABELS.items():
+            if key not in counts:  # a directory without duties.json
+                continue
             c = counts[key]
             self.stdout.write(
                 f"{label}:新增 {c['created']},更新 {c['updated']},未变 {c['unchanged']}"
@@ -67,10 +70,14 @@ class Command(BaseCommand):
     def _check(self, dir=None, **_):
         data = datafiles.read_catalogue(dir)
         fields = sum(len(c["fields"]) for c in data.categories)
-        self.stdout.write(
+        text = (
             f"数据文件无误:行政区划 {len(data.regions)} 个,代码表 {len(data.codelists)} 个,"
             f"信息类别 {len(data.categories)} 个(数据项 {fields} 个),部门 {len(data.departments)} 个"
         )
+        path = Path(dir or datafiles.DATA_DIR) / duties.DUTIES_FILE
+        if path.exists():
+            text += f",报送责任 {len(duties.read_duties(path))} 条"
+        self.stdout.write(text)
 
     def _regions(self, dir=None, **_):
         path = Path(dir or datafiles.DATA_DIR) / datafiles.REGIONS_FILE
