@@ -310,7 +310,11 @@ def _department_columns(departments: dict, name: str, code: str) -> list[pl.Expr
 
 
 def _penalties(
-    rng: np.random.Generator, subj: pl.DataFrame, as_of: dt.date, departments: dict
+    rng: np.random.Generator,
+    subj: pl.DataFrame,
+    as_of: dt.date,
+    departments: dict,
+    years: float = YEARS_BACK,
 ) -> pl.DataFrame:
     templates = [t for t in PENALTIES if t.department in departments]
     m = subj.height
@@ -325,7 +329,7 @@ def _penalties(
         if len(rows):
             w = np.array([w for _t, w in t.outcomes], dtype=np.float64)
             combo[rows] = base + rng.choice(len(t.outcomes), size=len(rows), p=w / w.sum())
-    decided = _decision_days(rng, subj["established_on"], as_of, YEARS_BACK)
+    decided = _decision_days(rng, subj["established_on"], as_of, years)
     inspected = decided - rng.integers(15, 90, m)
     lo = np.array([templates[i].fine[0] for i in np.maximum(tpl, 0)], dtype=np.float64)
     hi = np.array([templates[i].fine[1] for i in np.maximum(tpl, 0)], dtype=np.float64)
@@ -447,13 +451,17 @@ def _penalties(
 
 
 def _licences(
-    rng: np.random.Generator, subj: pl.DataFrame, as_of: dt.date, departments: dict
+    rng: np.random.Generator,
+    subj: pl.DataFrame,
+    as_of: dt.date,
+    departments: dict,
+    years: float = YEARS_BACK + 1,
 ) -> pl.DataFrame:
     templates = [t for t in LICENCES if t.department in departments]
     m = subj.height
     tpl = _choose_templates(rng, subj, templates)
     content_pick = rng.integers(0, 1 << 30, m)
-    decided = _decision_days(rng, subj["established_on"], as_of, YEARS_BACK + 1)
+    decided = _decision_days(rng, subj["established_on"], as_of, years)
     inactive = rng.random(m) < 0.04
     late = rng.random(m) < 0.03
     frame = subj.with_columns(
