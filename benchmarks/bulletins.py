@@ -2,7 +2,7 @@
 dashboard pages that read them, a monthly bulletin end to end, and what keeping them adds to
 intake — each beside the same figures computed by a plain GROUP BY over the records.
 
-    .venv/bin/python benchmarks/bulletins.py                   # 1,000,000 subjects, 5,000,000 records
+    .venv/bin/python benchmarks/bulletins.py              # 1,000,000 subjects, 5,000,000 records
     .venv/bin/python benchmarks/bulletins.py --reuse           # the loaded database, measure again
     .venv/bin/python benchmarks/bulletins.py --subjects 100000 --records 500000 --requests 20
     .venv/bin/python benchmarks/bulletins.py --intake-only [--rows 200000] [--database-url URL]
@@ -610,7 +610,8 @@ def _print(result: dict, path: Path) -> None:
         print(f"rebuild_metrics(): {rebuilt['rows']:,} rows in {rebuilt['seconds']} s")
     print(f"floor (plain GROUP BY over records, month): {f['month_ms']} ms "
           f"(records {f['month_records']['ms']}, versions {f['month_versions']['ms']}, "
-          f"submissions {f['month_submissions']['ms']}); year by month {f['year_by_month']['ms']} ms")  # fmt: skip
+          f"submissions {f['month_submissions']['ms']}); "
+          f"year by month {f['year_by_month']['ms']} ms")  # fmt: skip
     print(
         f"{'page':<22}{'cached p50':>11}{'p95':>8}{'uncached p50':>14}{'p95':>8}{'p95/floor':>11}"
     )
@@ -619,10 +620,12 @@ def _print(result: dict, path: Path) -> None:
         a, b = cached[page], uncached[page]
         print(f"{page:<22}{a['p50_ms']:>11}{a['p95_ms']:>8}{b['p50_ms']:>14}{b['p95_ms']:>8}"
               f"{b['p95_ms'] / max(f['month_ms'], 1e-3):>11.2f}"
-              + (f"  errors {a['errors'] + b['errors']}" if a["errors"] + b["errors"] else ""))  # fmt: skip
+              + (f"  errors {a['errors'] + b['errors']}"
+                 if a["errors"] + b["errors"] else ""))  # fmt: skip
     print(f"screen figures (ms, uncached): {c['screen']}")
     print(f"metrics_for_month {c['metrics_for_month']['ms']} ms, zero_reports "
-          f"{c['zero_reports']['ms']} ms, department_activity {c['department_activity']['ms']} ms")  # fmt: skip
+          f"{c['zero_reports']['ms']} ms, "
+          f"department_activity {c['department_activity']['ms']} ms")  # fmt: skip
     print(f"bulletin {result['month']}: compose {c['compose_s']} s, pdf {c['pdf_s']} s, xlsx "
           f"{c['xlsx_s']} s; issue() end to end {c['issue_s']} s "
           f"({c['departments_ranked']} departments)")  # fmt: skip

@@ -304,7 +304,8 @@ def write_records(plan: list[tuple]) -> dict:
                     else ""
                 )
                 opt = (
-                    f"|| CASE WHEN mod(g.g, 2) = 0 THEN jsonb_build_object('{optional}', '已填') ELSE '{{}}'::jsonb END"
+                    f"|| CASE WHEN mod(g.g, 2) = 0 THEN jsonb_build_object('{optional}', '已填')"
+                    " ELSE '{}'::jsonb END"
                     if optional
                     else ""
                 )
@@ -325,9 +326,11 @@ def write_records(plan: list[tuple]) -> dict:
                            '{{}}'::jsonb, d.decided, d.decided,
                            d.decided + CASE WHEN p.category_id = %(cf)s THEN 365 ELSE 1825 END,
                            d.days > 10,
-                           CASE WHEN mod(g.g, 97) = 0 AND p.received_at < %(now)s - interval '10 days'
+                           CASE WHEN mod(g.g, 97) = 0
+                                 AND p.received_at < %(now)s - interval '10 days'
                                 THEN 'withdrawn' ELSE 'active' END, '',
-                           CASE WHEN mod(g.g, 97) = 0 AND p.received_at < %(now)s - interval '10 days'
+                           CASE WHEN mod(g.g, 97) = 0
+                                 AND p.received_at < %(now)s - interval '10 days'
                                 THEN p.received_at + interval '10 days' END,
                            p.submission_id, g.g - p.first_g + 2, p.received_at, p.received_at,
                            p.received_at

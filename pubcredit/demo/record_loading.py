@@ -1,9 +1,10 @@
 """Loading the demo city's credit facts into the database: `load_demo_records` writes the generated
 records through the records app (`records.writing.insert_records`, which runs the records-changed
-flow: publicity, list entries, commitments, flags) under one demo Submission per department and
-category, bulk-writes the list entries with their events, and `remove_demo_records` takes them
-out again for `demo --replace`. The generation itself (templates, draws, the register) is in
-`demo.records`; see its docstring for the whole story."""
+flow: publicity, list entries, commitments, flags, the bulletins' metrics) under one demo
+Submission per department, category and receipt day (`demo.reporting`: the monthly flow and the
+receipt days), bulk-writes the list entries with their events, and `remove_demo_records` takes
+them out again for `demo --replace`. The generation itself (templates, draws, the register) is
+in `demo.records`; see its docstring for the whole story."""
 
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ and the read models derived from them (publicity, the credit-check flags, the na
 3. the rows are the frame intake's engine hands over (catalogue field codes, cleaned values) and
    go through `pubcredit.intake.preparing.prepare_rows`, so the data JSON, business key
    (records.models.KEY_SEPARATOR), content hash, masked 证件号码 and sealed ciphertext are exactly
-   what intake would store; one demo Submission per department and category (status 已完成, as
-   intake leaves it) carries them; the records are written by the records writer
+   what intake would store; one demo Submission per department, category and receipt day
+   (status 已完成, as intake leaves it; receipts and a monthly flow of recent decisions in
+   `demo.reporting`) carries them; the records are written by the records writer
    (`records.writing.insert_records`: COPY on PostgreSQL), like intake's;
 4. the records-changed flow (records.changes) runs on them, judged on `as_of`: publicity computes
    their windows under the imported rules (so some penalties are public, some past their minimum

@@ -12,11 +12,12 @@ trends have something to show.
   and the list entries are unchanged; their document numbers continue after the other records'
   of the same prefix and year.
 - `receipt_days`: a record is received a few days after its decision (0–6 days), LATE_SHARE of
-  them 14–40 days after (so late: 超期报送), never after the load day; each month one department
-  of the flow (in turn) sends decisions of the month before on the 11th, late; ZERO_REPORT's department
-  receives nothing in its 零报送 month (what would fall in it is received on the 1st of the next
-  month). Records decided years ago were received then: the receipts spread over the same years,
-  and every month of the last FLOW_MONTHS holds each department's flow.
+  them 14–40 days after (so late: 超期报送), never after the load day; each month one
+  department of the flow (in turn) sends decisions of the month before on the 11th, late;
+  ZERO_REPORT's department receives nothing in its 零报送 month (what would fall in it is
+  received on the 1st of the next month). Records decided years ago were received then: the
+  receipts spread over the same years, and every month of the last FLOW_MONTHS holds each
+  department's flow.
 - `receipt_moment`: the moment of a department's submission of a day (09:00 plus a few minutes
   per department, Asia/Shanghai), never after `now`.
 
