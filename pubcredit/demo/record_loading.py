@@ -1,9 +1,10 @@
 """Loading the demo city's credit facts into the database: `load_demo_records` writes the generated
 records through the records app (`records.writing.insert_records`, which runs the records-changed
-flow: publicity, list entries, commitments, flags) under one demo Submission per department and
-category, bulk-writes the list entries with their events, and `remove_demo_records` takes them
-out again for `demo --replace`. The generation itself (templates, draws, the register) is in
-`demo.records`; see its docstring for the whole story."""
+flow: publicity, list entries, commitments, flags, the bulletins' metrics) under one demo
+Submission per department, category and receipt day (`demo.reporting`: the monthly flow and the
+receipt days), bulk-writes the list entries with their events, and `remove_demo_records` takes
+them out again for `demo --replace`. The generation itself (templates, draws, the register) is
+in `demo.records`; see its docstring for the whole story."""
 
 from __future__ import annotations
 
@@ -32,8 +33,16 @@ from pubcredit.demo.records import (
     generate_records,
 )
 from pubcredit.demo.register import register_from_database
+from pubcredit.demo.reporting import DECISION_COLUMN, receipt_days, receipt_moment, with_flow
+from pubcredit.holidays.services import workdays_between_many
 from pubcredit.intake.models import Submission
-from pubcredit.intake.preparing import ROW_COLUMN, LoadPlan, prepare_rows
+from pubcredit.intake.preparing import (
+    LATE_AFTER_WORKDAYS,
+    LATE_COLUMN,
+    ROW_COLUMN,
+    LoadPlan,
+    prepare_rows,
+)
 from pubcredit.lists.changes import entries_changed
 from pubcredit.lists.models import ListEntry, ListEntryEvent, ListType
 from pubcredit.lists.services import ENTRY_DECISION_FIELDS, import_list_types
@@ -88,36 +97,40 @@ def ensure_rules(principal: Principal) -> list[str]:
     return done
 
 
-def _submissions(category, frame: pl.DataFrame, dept_ids: dict, now) -> dict[str, int]:
-    """One finished demo Submission per department of `frame` (bulk_create: no signals, the
-    records do not exist yet), counted as intake counts them. Returns department code → id."""
+def _submissions(category, frame: pl.DataFrame, dept_ids: dict, now) -> pl.DataFrame:
+    """One finished demo Submission per department of `frame` and receipt day (bulk_create: no
+    signals, the records do not exist yet), counted as intake counts them, received at
+    `reporting.receipt_moment`. Returns (department, _received_day, _submission_id,
+    _received_at)."""
 
     counts = (
-        frame.group_by("department")
+        frame.group_by("department", "_received_day")
         .agg(
             pl.len().alias("rows"),
             pl.col("late").sum().alias("late"),
             pl.col("content_hash").sort().str.join("").alias("hashes"),
         )
-        .sort("department")
+        .sort("department", "_received_day")
     )
-    codes, objs = [], []
-    for code, rows, late, hashes in counts.iter_rows():
-        codes.append(code)
+    order = {code: i for i, code in enumerate(sorted(dept_ids))}
+    keys, objs = [], []
+    for code, day, rows, late, hashes in counts.iter_rows():
+        moment = receipt_moment(day, order[code], now)
+        keys.append((code, day, timestamp_text(moment)))
         objs.append(
             Submission(
                 department_id=dept_ids[code],
                 category=category,
                 channel=Submission.Channel.API,
-                filename=f"{DEMO_FILE_PREFIX}{code}-{category.code}.json",
+                filename=f"{DEMO_FILE_PREFIX}{code}-{category.code}-{day:%Y%m%d}.json",
                 # What stands for the file's digest: the rows' content hashes.
                 sha256=hashlib.sha256(hashes.encode("ascii")).hexdigest(),
                 status=Submission.Status.DONE,
                 progress=100,
                 attempts=1,
-                received_at=now,
-                started_at=now,
-                finished_at=now,
+                received_at=moment,
+                started_at=moment,
+                finished_at=moment,
                 submitted_by_label=DEMO_LABEL,
                 rows=rows,
                 accepted=rows,
@@ -126,13 +139,37 @@ def _submissions(category, frame: pl.DataFrame, dept_ids: dict, now) -> dict[str
             )
         )
     created = Submission.objects.bulk_create(objs)
-    return {code: obj.pk for code, obj in zip(codes, created, strict=True)}
+    return pl.DataFrame(
+        [(code, day, obj.pk, text) for (code, day, text), obj in zip(keys, created, strict=True)],
+        schema={
+            "department": pl.String,
+            "_received_day": pl.Date,
+            "_submission_id": pl.Int64,
+            "_received_at": pl.String,
+        },
+        orient="row",
+    )
 
 
-def _record_rows(generated: DemoRecords, dept_ids: dict, now) -> tuple[pl.DataFrame, dict]:
+def _late(decided: pl.Series, received: pl.Series) -> pl.Series:
+    """超期报送 as intake flags it: decided more than LATE_AFTER_WORKDAYS working days before the
+    receipt day (holiday table); False without a decision date."""
+    known = decided.is_not_null().to_numpy()
+    late = np.zeros(decided.len(), dtype=bool)
+    if known.any():
+        starts = decided.to_numpy()[known].astype("datetime64[D]")
+        ends = received.to_numpy()[known].astype("datetime64[D]")
+        late[known] = workdays_between_many(starts, ends) > LATE_AFTER_WORKDAYS
+    return pl.Series(LATE_COLUMN, late)
+
+
+def _record_rows(
+    generated: DemoRecords, dept_ids: dict, now, *, seed: int, as_of: dt.date
+) -> tuple[pl.DataFrame, dict]:
     """The records of every category through intake's preparation, as the records writer takes
-    them (records.writing.insert_records), with ids reserved up front. Returns the rows and
-    counts per category."""
+    them (records.writing.insert_records), with ids reserved up front, each received on its
+    `reporting.receipt_days` day under that day's submission of its department. Returns the
+    rows and counts per category."""
 
     total = sum(f.height for f in generated.frames.values())
     ids = reserve_ids(Record, total)
@@ -148,13 +185,22 @@ def _record_rows(generated: DemoRecords, dept_ids: dict, now) -> tuple[pl.DataFr
         plan = LoadPlan.for_submission(
             Submission(category=category, department_id=0, received_at=now)
         )
-        # Rows numbered per department as in that department's file (header = row 1).
+        received = receipt_days(frame, code, seed=seed, as_of=as_of)
         frame = frame.with_columns(
-            (pl.int_range(pl.len()).over("department") + 2).alias(ROW_COLUMN)
+            received, _late(frame.get_column(DECISION_COLUMN[code]), received)
+        )
+        # Rows numbered per submission as in that submission's file (header = row 1).
+        frame = frame.with_columns(
+            (pl.int_range(pl.len()).over("department", "_received_day") + 2).alias(ROW_COLUMN)
         )
         staged = prepare_rows(frame, plan)  # keeps the row order
-        staged = staged.with_columns(frame["subject_id"], frame["department"])
+        staged = staged.with_columns(
+            frame["subject_id"], frame["department"], frame["_received_day"]
+        )
         submissions = _submissions(category, staged, dept_ids, now)
+        staged = staged.join(
+            submissions, on=["department", "_received_day"], how="left", maintain_order="left"
+        )
         person = pl.col("subject_kind") == PERSON
         staged = staged.with_columns(
             pl.when(person).then(pl.lit("id")).otherwise(pl.lit("uscc")).alias("subject_link")
@@ -163,12 +209,14 @@ def _record_rows(generated: DemoRecords, dept_ids: dict, now) -> tuple[pl.DataFr
         constants = {
             "category_id": category.pk,
             "department_id": department.replace_strict(dept_ids, return_dtype=pl.Int64),
-            "submission_id": department.replace_strict(submissions, return_dtype=pl.Int64),
+            "submission_id": pl.col("_submission_id"),
             "received_at": stamp,
             "stamp": stamp,
         }
-        rows = record_columns(staged, constants).insert_column(
-            0, pl.Series("id", np.arange(offset, offset + staged.height))
+        rows = (
+            record_columns(staged, constants)
+            .with_columns(staged.get_column("_received_at").alias("received_at"))
+            .insert_column(0, pl.Series("id", np.arange(offset, offset + staged.height)))
         )
         written.append(rows)
         offset += staged.height
@@ -274,9 +322,10 @@ def load_demo_records(
     generated = generate_records(
         register, seed=seed, as_of=day, departments=departments, list_types=types
     )
+    generated = with_flow(generated, register, seed=seed, as_of=day, departments=departments)
     t = _lap(timer, "records_generate", t)
     now = timezone.now()
-    rows, counts = _record_rows(generated, dept_ids, now)
+    rows, counts = _record_rows(generated, dept_ids, now, seed=seed, as_of=day)
     t = _lap(timer, "records_prepare", t)
     publicity = {}
     if rows.height:

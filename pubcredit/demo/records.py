@@ -14,8 +14,9 @@ and the read models derived from them (publicity, the credit-check flags, the na
 3. the rows are the frame intake's engine hands over (catalogue field codes, cleaned values) and
    go through `pubcredit.intake.preparing.prepare_rows`, so the data JSON, business key
    (records.models.KEY_SEPARATOR), content hash, masked 证件号码 and sealed ciphertext are exactly
-   what intake would store; one demo Submission per department and category (status 已完成, as
-   intake leaves it) carries them; the records are written by the records writer
+   what intake would store; one demo Submission per department, category and receipt day
+   (status 已完成, as intake leaves it; receipts and a monthly flow of recent decisions in
+   `demo.reporting`) carries them; the records are written by the records writer
    (`records.writing.insert_records`: COPY on PostgreSQL), like intake's;
 4. the records-changed flow (records.changes) runs on them, judged on `as_of`: publicity computes
    their windows under the imported rules (so some penalties are public, some past their minimum
@@ -310,7 +311,11 @@ def _department_columns(departments: dict, name: str, code: str) -> list[pl.Expr
 
 
 def _penalties(
-    rng: np.random.Generator, subj: pl.DataFrame, as_of: dt.date, departments: dict
+    rng: np.random.Generator,
+    subj: pl.DataFrame,
+    as_of: dt.date,
+    departments: dict,
+    years: float = YEARS_BACK,
 ) -> pl.DataFrame:
     templates = [t for t in PENALTIES if t.department in departments]
     m = subj.height
@@ -325,7 +330,7 @@ def _penalties(
         if len(rows):
             w = np.array([w for _t, w in t.outcomes], dtype=np.float64)
             combo[rows] = base + rng.choice(len(t.outcomes), size=len(rows), p=w / w.sum())
-    decided = _decision_days(rng, subj["established_on"], as_of, YEARS_BACK)
+    decided = _decision_days(rng, subj["established_on"], as_of, years)
     inspected = decided - rng.integers(15, 90, m)
     lo = np.array([templates[i].fine[0] for i in np.maximum(tpl, 0)], dtype=np.float64)
     hi = np.array([templates[i].fine[1] for i in np.maximum(tpl, 0)], dtype=np.float64)
@@ -447,13 +452,17 @@ def _penalties(
 
 
 def _licences(
-    rng: np.random.Generator, subj: pl.DataFrame, as_of: dt.date, departments: dict
+    rng: np.random.Generator,
+    subj: pl.DataFrame,
+    as_of: dt.date,
+    departments: dict,
+    years: float = YEARS_BACK + 1,
 ) -> pl.DataFrame:
     templates = [t for t in LICENCES if t.department in departments]
     m = subj.height
     tpl = _choose_templates(rng, subj, templates)
     content_pick = rng.integers(0, 1 << 30, m)
-    decided = _decision_days(rng, subj["established_on"], as_of, YEARS_BACK + 1)
+    decided = _decision_days(rng, subj["established_on"], as_of, years)
     inactive = rng.random(m) < 0.04
     late = rng.random(m) < 0.03
     frame = subj.with_columns(
