@@ -523,10 +523,15 @@ def _checks(made: Drilldown) -> None:
     returned = Q(punishment_count__gt=0) | Q(reward_count__gt=0)
     if made.figure in ("feedback_due", "feedback_given"):
         rows = rows.filter(returned)
+    answered = Exists(CheckFeedback.objects.filter(credit_check=OuterRef("pk")))
     if made.figure == "feedback_given":
-        rows = rows.filter(Exists(CheckFeedback.objects.filter(credit_check=OuterRef("pk"))))
+        rows = rows.filter(answered)
     made.parts = [rows]
-    made.rows = rows.select_related("matter", "subject").order_by("checked_at", "pk")
+    made.rows = (
+        rows.annotate(has_feedback=answered)
+        .select_related("matter", "subject")
+        .order_by("checked_at", "pk")
+    )
 
 
 def _steps(made: Drilldown) -> None:
