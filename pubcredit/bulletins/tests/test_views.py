@@ -191,7 +191,9 @@ def test_the_bulletin_links_every_count_to_its_rows(client, users, october):
     }
     frozen = {row["code"]: row for row in bulletin.content["departments"]}
     for (code, figure), expected in hand.items():
-        page = client.get(f"/console/bulletins/rows/2026-10/{code}/{figure}/?bulletin={bulletin.pk}")
+        page = client.get(
+            f"/console/bulletins/rows/2026-10/{code}/{figure}/?bulletin={bulletin.pk}"
+        )
         assert page.status_code == 200, (code, figure)
         text = page.content.decode()
         assert drill_count(text) == expected == frozen[code][figure], (code, figure)
@@ -247,7 +249,9 @@ def test_a_department_clerk_sees_only_its_own_row(client, users, october):
     for code in ("ZB-STHJ", "ZB-XYZX-370303"):
         assert client.get(f"/console/bulletins/rows/2026-10/{code}/submitted/").status_code == 404
         assert client.get(f"/console/bulletins/rows/2026-10/{code}/written.csv").status_code == 404
-        assert client.get(f"/console/bulletins/{bulletin.pk}/departments/{code}/").status_code == 404
+        assert (
+            client.get(f"/console/bulletins/{bulletin.pk}/departments/{code}/").status_code == 404
+        )
     assert client.get(f"/console/bulletins/{bulletin.pk}/departments/ZB-SCJG/").status_code == 200
 
 
@@ -256,7 +260,9 @@ def test_a_district_admin_sees_its_districts_departments(client, users, october)
     html = client.get(LIST + "live/2026-10/").content.decode()
     assert ranking_codes(html) == ["ZB-XYZX-370303"]
     assert 'data-district="370303"' in html
-    assert client.get("/console/bulletins/rows/2026-10/ZB-XYZX-370303/submitted/").status_code == 200
+    assert (
+        client.get("/console/bulletins/rows/2026-10/ZB-XYZX-370303/submitted/").status_code == 200
+    )
     assert client.get("/console/bulletins/rows/2026-10/ZB-SCJG/submitted/").status_code == 404
 
 
