@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from pubcredit.bulletins import drilldown as dd
-from pubcredit.bulletins.compose import DEPARTMENT_COUNTS
+from pubcredit.bulletins.compose import DEPARTMENT_COUNTS, compose
 from pubcredit.bulletins.metrics import COUNTS
 from pubcredit.bulletins.periods import Period
 from pubcredit.bulletins.statistics import department_activity, metrics_for_month
@@ -269,6 +269,8 @@ def test_duty_figures(autumn, department, cf):
     # 市市场监管局 has three duties (CF, JYYC monthly, XK); October reported CF only.
     got = counts(OCTOBER, department, ("duties", "duties_reported", "zero_duty_months"))
     assert got == {"duties": 3, "duties_reported": 1, "zero_duty_months": 2}
+    (composed,) = [r for r in compose(OCTOBER)["departments"] if r["code"] == department.code]
+    assert got == {k: composed[k] for k in got}
     zero = dd.drilldown(OCTOBER, department, "zero_duty_months").rows
     assert sorted(r["category"].code for r in zero) == ["JYYC", "XK"]
     # A quarter: October's CF reported, November and December nothing (9 duty-months, 8 zero).
