@@ -40,6 +40,10 @@ ACTIONS: dict[str, str] = {
     "repair.view": gettext_lazy("查看信用修复、异议和信用承诺的办理情况(部门、区县限本范围)"),
     "repair.handle": gettext_lazy("受理、决定信用修复和异议申请,组织修复培训(信用中心)"),
     "repair.review": gettext_lazy("核实信用修复和异议申请(部门报送员限本部门的记录)"),
+    "bulletins.view": gettext_lazy(
+        "查看归集情况通报和统计(部门报送员限本部门,区县管理员限本区县的部门)"
+    ),
+    "bulletins.issue": gettext_lazy("发布归集情况通报"),
     "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
     "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
 }
@@ -67,6 +71,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "repair.view",
             "repair.handle",
             "repair.review",
+            "bulletins.view",
+            "bulletins.issue",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -89,6 +95,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "commitments.assess",
             "repair.view",
             "repair.handle",
+            "bulletins.view",
+            "bulletins.issue",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -102,6 +110,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "commitments.assess",
             "repair.view",
             "repair.review",
+            "bulletins.view",
         }
     ),
     Role.DISTRICT_ADMIN: frozenset(
@@ -112,6 +121,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "records.view",
             "console.view",
             "repair.view",
+            "bulletins.view",
         }
     ),
     Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view"}),

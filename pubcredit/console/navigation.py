@@ -56,6 +56,19 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("主体匹配确认"), "console:intake:review_list", "subjects.change", GROUP_INTAKE),
     NavItem(_("报送提醒"), "console:reminders:list", "records.view", GROUP_INTAKE),
     NavItem(
+        _("归集通报"),
+        "console:bulletins:list",
+        "bulletins.view",
+        GROUP_INTAKE,
+        also_current=(
+            "console:bulletins:detail",
+            "console:bulletins:department",
+            "console:bulletins:live",
+            "console:bulletins:live_department",
+            "console:bulletins:rows",
+        ),
+    ),
+    NavItem(
         _("主体查询"),
         "console:subject_search",
         "subjects.view",

@@ -252,7 +252,8 @@ def list_movements(today: dt.date) -> dict:
 def department_ranking(today: dt.date) -> dict:
     """The departments ranked by rows submitted this month, from the bulletins' kept monthly
     metrics (never a scan of the records), each with its 及时率 and 合规率 over the month (None
-    when it had nothing to judge); the top TOP_DEPARTMENTS."""
+    when it had nothing to judge); the top TOP_DEPARTMENTS. A bar links to the rows behind it
+    (the bulletins' drill-down of 报送条数: the department's submissions of the month)."""
     month = today.replace(day=1)
     totals: dict[int, dict] = {}
     for row in metrics_for_month(month):
@@ -277,7 +278,11 @@ def department_ranking(today: dt.date) -> dict:
                 "submitted": acc["submitted"],
                 "timeliness": timeliness.value(acc),
                 "compliance": compliance.value(acc),
-                "url": _url("console:intake:submission_list", department=departments[pk][0]),
+                # The bar opens the rows behind it: the department's submissions this month.
+                "url": reverse(
+                    "console:bulletins:rows",
+                    args=[f"{month:%Y-%m}", departments[pk][0], "submitted"],
+                ),
             }
             for pk, acc in ranked[:TOP_DEPARTMENTS]
         ],

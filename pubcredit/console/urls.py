@@ -22,6 +22,8 @@ urlpatterns = [
     path("commitments/", include("pubcredit.commitments.urls")),
     # Credit repair (信用修复), objections (异议) and repair training: queues, decisions, statistics.
     path("repair/", include("pubcredit.repair.urls")),
+    # Aggregation bulletins (归集情况通报): issued and live, the rows behind every figure.
+    path("bulletins/", include("pubcredit.bulletins.urls")),
     # Portal news (信用动态, 政策法规, 通知公告): pubcredit.portal.console_views.
     path("news/", news_views.news_list, name="news_list"),
     path("news/new/", news_views.news_create, name="news_create"),

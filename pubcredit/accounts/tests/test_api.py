@@ -45,6 +45,7 @@ def test_me_with_a_bearer_key(client, world, admin_principal):
         "department": {"code": "SCJG", "name": "淄博市市场监督管理局"},
         "district": None,
         "actions": [
+            "bulletins.view",
             "catalog.view",
             "commitments.assess",
             "console.view",

@@ -37,6 +37,8 @@ EXPECTED = {
         "commitments.assess",
         "repair.view",
         "repair.handle",
+        "bulletins.view",
+        "bulletins.issue",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -48,6 +50,7 @@ EXPECTED = {
         "commitments.assess",
         "repair.view",
         "repair.review",
+        "bulletins.view",
     },
     Role.DISTRICT_ADMIN: {
         "catalog.view",
@@ -56,6 +59,7 @@ EXPECTED = {
         "records.view",
         "console.view",
         "repair.view",
+        "bulletins.view",
     },
     Role.WINDOW_CLERK: {"subjects.view", "checks.run", "console.view"},
     Role.BANK_USER: {"subjects.view", "checks.run"},

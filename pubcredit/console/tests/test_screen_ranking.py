@@ -49,7 +49,7 @@ def test_departments_are_ranked_by_rows_submitted_with_their_rates(make_submissi
     )
     assert item["compliance"] == pytest.approx(0.6)  # 3 ÷ 5
     assert item["timeliness"] == pytest.approx(2 / 3)  # 2 on time ÷ 3 due
-    assert item["url"] == f"/console/intake/?department={department.code}"
+    assert item["url"] == f"/console/bulletins/rows/2026-10/{department.code}/submitted/"
     assert ranking["formulas"]["timeliness"].startswith("及时率 = ")
     # Another month has nothing to rank.
     assert screen.department_ranking(dt.date(2026, 11, 20))["items"] == []
