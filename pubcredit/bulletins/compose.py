@@ -132,12 +132,16 @@ def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _change(now: int, before: int) -> str:
-    diff = now - before
+def _change(now: int, before: int, previous_label: str) -> str:
+    """ "较上月增加12条(+8.5%)", "较上月减少3条(-2.0%)", "与上月持平" or "上月无报送"."""
     if not before:
-        return _("上期无数据") if not now else _("上期为 0")
-    word = _("增加") if diff >= 0 else _("减少")
-    return _("%(word)s%(diff)s条(%(pct)+.1f%%)") % {
+        return _("%(prev)s无报送") % {"prev": previous_label}
+    diff = now - before
+    if not diff:
+        return _("与%(prev)s持平") % {"prev": previous_label}
+    word = _("增加") if diff > 0 else _("减少")
+    return _("较%(prev)s%(word)s%(diff)s条(%(pct)+.1f%%)") % {
+        "prev": previous_label,
         "word": word,
         "diff": f"{abs(diff):,}",
         "pct": 100 * diff / before,
@@ -148,7 +152,7 @@ def _summary_text(period: Period, summary: dict, named: dict) -> str:
     totals, previous, r = summary["totals"], summary["previous"], summary["rates"]
     return _(
         "%(period)s,全市%(departments)d个有报送责任或报送数据的部门中,%(reporting)d个部门报送信用"
-        "信息%(submitted)s条,较%(prev)s%(change)s;校验通过%(accepted)s条,合规率%(compliance)s;"
+        "信息%(submitted)s条,%(change)s;校验通过%(accepted)s条,合规率%(compliance)s;"
         "按期报送率(及时率)%(timeliness)s,完整率%(completeness)s,报送覆盖率%(coverage)s。"
         "零报送单位%(zero)d个,及时率或合规率低于%(threshold)s的单位%(low)d个。"
     ) % {
@@ -156,8 +160,7 @@ def _summary_text(period: Period, summary: dict, named: dict) -> str:
         "departments": summary["departments"],
         "reporting": summary["reporting_departments"],
         "submitted": f"{totals['submitted']:,}",
-        "prev": period.previous_label,
-        "change": _change(totals["submitted"], previous["submitted"]),
+        "change": _change(totals["submitted"], previous["submitted"], period.previous_label),
         "accepted": f"{totals['accepted']:,}",
         "compliance": _pct(r["compliance"]),
         "timeliness": _pct(r["timeliness"]),

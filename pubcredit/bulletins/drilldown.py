@@ -57,14 +57,14 @@ from django.utils.translation import gettext_lazy
 from pubcredit.bulletins.compose import CATEGORY_COUNTS, DEPARTMENT_COUNTS
 from pubcredit.bulletins.metrics import (
     SHANGHAI,
-    _decision_codes,
-    _filled_expression,
-    _optional_codes,
+    decision_codes,
+    filled_expression,
     local_day,
     month_start,
     monthly_deadline,
+    optional_codes,
 )
-from pubcredit.bulletins.periods import Period, _add_months
+from pubcredit.bulletins.periods import Period, add_months
 from pubcredit.bulletins.statistics import duties_in_force, zero_reports
 from pubcredit.catalog.models import Category, Department, ReportingDuty
 from pubcredit.checks.models import CheckFeedback, CreditCheck
@@ -240,7 +240,7 @@ def earliest_on_time_within(day: dt.date, workdays: int) -> dt.date:
 def earliest_on_time_monthly(day: dt.date, monthday: int) -> dt.date:
     """The first day of the earliest decision month still on time when received on `day` under
     a `monthly` duty: the month before when its deadline is on or after `day`, else `day`'s."""
-    previous = _add_months(month_start(day), -1)
+    previous = add_months(month_start(day), -1)
     return previous if monthly_deadline(previous, monthday) >= day else month_start(day)
 
 
@@ -331,7 +331,7 @@ def _current_columns(kind: str, optional: list[str]) -> dict:
         "row_submission": F("submission_id"),
         "row_source_row": F("source_row"),
         "row_changed": F("status_changed_at"),
-        "row_filled": _filled_expression(optional),
+        "row_filled": filled_expression(optional),
         "row_optional": Value(len(optional), output_field=IntegerField()),
     }
 
@@ -359,7 +359,7 @@ def _history_columns(decision_code: str | None, optional: list[str]) -> dict:
         "row_submission": F("submission_id"),
         "row_source_row": F("source_row"),
         "row_changed": F("superseded_at"),
-        "row_filled": _filled_expression(optional),
+        "row_filled": filled_expression(optional),
         "row_optional": Value(len(optional), output_field=IntegerField()),
     }
 
@@ -407,8 +407,8 @@ def _versions(made: Drilldown) -> None:
     start, end = bounds(made.period)
     figure = made.figure
     categories = _version_categories(made, start, end)
-    optional = _optional_codes(categories)
-    decisions = _decision_codes(categories)
+    optional = optional_codes(categories)
+    decisions = decision_codes(categories)
     duties: dict[int, list[ReportingDuty]] = {c: [] for c in categories}
     if figure in ("due", "on_time", "late"):
         for duty in ReportingDuty.objects.filter(

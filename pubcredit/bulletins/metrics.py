@@ -169,7 +169,7 @@ def _judge(groups: pl.DataFrame) -> pl.DataFrame:
 # --------------------------------------------------------------------------- aggregation
 
 
-def _optional_codes(category_ids: Iterable[int]) -> dict[int, list[str]]:
+def optional_codes(category_ids: Iterable[int]) -> dict[int, list[str]]:
     codes: dict[int, list[str]] = {c: [] for c in category_ids}
     for cat, code in Field.objects.filter(
         category_id__in=list(codes), requirement=Field.Requirement.OPTIONAL
@@ -178,7 +178,7 @@ def _optional_codes(category_ids: Iterable[int]) -> dict[int, list[str]]:
     return codes
 
 
-def _decision_codes(category_ids: Iterable[int]) -> dict[int, str | None]:
+def decision_codes(category_ids: Iterable[int]) -> dict[int, str | None]:
     codes: dict[int, str | None] = dict.fromkeys(category_ids)
     for cat, code in Field.objects.filter(
         category_id__in=list(codes), role="decision_date"
@@ -187,7 +187,7 @@ def _decision_codes(category_ids: Iterable[int]) -> dict[int, str | None]:
     return codes
 
 
-def _filled_expression(codes: list[str]):
+def filled_expression(codes: list[str]):
     """Per row: how many of `codes` its `data` holds (empty values are never stored). Measured
     on SQLite: one JSON look-up per code costs less than searching the text for each key."""
     if not codes:
@@ -214,10 +214,10 @@ def _groups(queryset: QuerySet, category_id: int, *, history: bool) -> pl.DataFr
     the receipt time is grouped as stored (one per submission) and turned into a Beijing day
     per group here, not per row in the database."""
     prefix = "record__" if history else ""
-    optional = _optional_codes([category_id])[category_id]
+    optional = optional_codes([category_id])[category_id]
     k = len(optional)
     if history:
-        code = _decision_codes([category_id])[category_id]
+        code = decision_codes([category_id])[category_id]
         decision = KeyTextTransform(code, "data") if code else Value(None, CharField())
     else:
         decision = F("decision_date")
@@ -229,7 +229,7 @@ def _groups(queryset: QuerySet, category_id: int, *, history: bool) -> pl.DataFr
             _first=Case(When(version=1, then=Value(1)), default=Value(0)),
         )
         .values("_dept", "_received", "_decision", "_first")
-        .annotate(n=Count("pk"), filled=Sum(_filled_expression(optional)))
+        .annotate(n=Count("pk"), filled=Sum(filled_expression(optional)))
         .values_list("_dept", "_received", "_decision", "_first", "n", "filled")
     )
     return pl.DataFrame(

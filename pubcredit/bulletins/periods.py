@@ -19,7 +19,7 @@ _SPAN = {MONTH: 1, QUARTER: 3, YEAR: 12}
 _QUARTER_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
 
 
-def _add_months(day: dt.date, n: int) -> dt.date:
+def add_months(day: dt.date, n: int) -> dt.date:
     index = day.year * 12 + day.month - 1 + n
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -63,15 +63,15 @@ class Period:
     @property
     def end(self) -> dt.date:
         """The last day of the period."""
-        return _add_months(self.start, _SPAN[self.kind]) - dt.timedelta(days=1)
+        return add_months(self.start, _SPAN[self.kind]) - dt.timedelta(days=1)
 
     @property
     def months(self) -> list[dt.date]:
-        return [_add_months(self.start, i) for i in range(_SPAN[self.kind])]
+        return [add_months(self.start, i) for i in range(_SPAN[self.kind])]
 
     @property
     def previous(self) -> Period:
-        return Period(self.kind, _add_months(self.start, -_SPAN[self.kind]))
+        return Period(self.kind, add_months(self.start, -_SPAN[self.kind]))
 
     @property
     def key(self) -> str:

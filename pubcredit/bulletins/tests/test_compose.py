@@ -118,7 +118,9 @@ def test_the_october_ranking_on_hand_computed_figures(october):
     assert summary["text"].startswith(
         "2026年10月份,全市3个有报送责任或报送数据的部门中,2个部门报送信用信息7条"
     )
-    assert "合规率71.4%" in summary["text"]
+    assert "报送信用信息7条,上月无报送;校验通过5条,合规率71.4%;" in summary["text"]
+    november = compose(Period.month(2026, 11))["summary"]["text"]
+    assert "0个部门报送信用信息0条,较上月减少7条(-100.0%);" in november
     assert content["title"] == "关于2026年10月份全市公共信用信息归集情况的通报"
 
 
