@@ -106,7 +106,12 @@ def build(system) -> SimpleNamespace:
     assert submission.status_code == 201, submission.content
     article = save_article(system, section="news", title="信用动态", body="正文")
     publish_article(system, article)
-    record = Record.objects.filter(department=department).order_by("id").first()
+    # A record of the clerks' department about a subject of the district administrators' district.
+    record = (
+        Record.objects.filter(department=department, subject__region=DISTRICT)
+        .order_by("id")
+        .first()
+    )
     public = Record.objects.filter(publicity__state="public").order_by("id").first()
     commitment = Commitment.objects.filter(department=department).order_by("id").first()
     if commitment is None:  # the city has none accepted by the clerks' department: sign one
