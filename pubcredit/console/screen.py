@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count, Q
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,13 +24,18 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.permissions import Principal
 from pubcredit.bulletins.formulas import BY_NAME
 from pubcredit.bulletins.statistics import metrics_for_month
+from pubcredit.bulletins.tallies import (
+    in_force_by_category,
+    in_force_by_month,
+    in_force_by_region,
+    top_violations,
+)
 from pubcredit.catalog.models import Category, Department, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
 from pubcredit.checks.models import CreditCheck
 from pubcredit.commitments.models import Commitment
 from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
 from pubcredit.lists.services import active_entries_q
-from pubcredit.records.models import Record, RecordStatus
 from pubcredit.repair.models import OPEN_OBJECTION, OPEN_REPAIR, Objection, RepairApplication
 from pubcredit.subjects.models import Subject
 
@@ -39,8 +43,7 @@ CACHE_SECONDS = 60
 MONTHS = 12
 TOP_VIOLATIONS = 10
 TOP_DEPARTMENTS = 15
-PENALTY_CATEGORY = "CF"  # 行政处罚
-VIOLATION_FIELD = "CF_WFXW"  # 违法行为类型 (the catalogue's field code)
+PENALTY_CATEGORY = "CF"  # 行政处罚 (its 违法行为类型: the field with the role "violation_type")
 
 
 def may_view(principal: Principal) -> bool:
@@ -87,16 +90,10 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def totals(today: dt.date) -> dict:
-    """The headline figures: subjects by kind, records in force by category (largest first),
-    list entries in force, checks today and this month, commitments, repairs and objections."""
+    """The headline figures: subjects by kind, records in force by category (largest first,
+    from the kept counts: bulletins.tallies), list entries in force, checks today and this
+    month, commitments, repairs and objections."""
     kinds = dict(Subject.objects.order_by().values_list("kind").annotate(n=Count("id")))
-    categories = (
-        Record.objects.filter(status=RecordStatus.ACTIVE)
-        .order_by()
-        .values("category__code", "category__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "category__code")
-    )
     checks = CreditCheck.objects.filter(checked_at__gte=_day_start(today.replace(day=1))).aggregate(
         month=Count("id"), today=Count("id", filter=Q(checked_at__gte=_day_start(today)))
     )
@@ -113,12 +110,12 @@ def totals(today: dt.date) -> dict:
         ],
         "records": [
             {
-                "code": row["category__code"],
-                "label": row["category__name"],
-                "count": int(row["n"]),
-                "url": _url("console:intake:submission_list", category=row["category__code"]),
+                "code": row["code"],
+                "label": row["name"],
+                "count": row["n"],
+                "url": _url("console:intake:submission_list", category=row["code"]),
             }
-            for row in categories
+            for row in in_force_by_category()
         ],
         "entries_in_force": ListEntry.objects.filter(active_entries_q(today)).count(),
         "checks_today": int(checks["today"] or 0),
@@ -132,26 +129,22 @@ def totals(today: dt.date) -> dict:
 
 
 def records_by_month(today: dt.date) -> dict:
-    """Records decided in each of the last MONTHS months (by 决定日期), withdrawn ones left out."""
+    """Records in force decided in each of the last MONTHS months (by the month of 决定日期, the
+    current month whole), from the kept counts (bulletins.tallies); withdrawn ones left out."""
     months = _months(today)
-    rows = (
-        Record.objects.filter(decision_date__gte=months[0], decision_date__lte=today)
-        .exclude(status=RecordStatus.WITHDRAWN)
-        .annotate(m=TruncMonth("decision_date"))
-        .order_by()
-        .values("m")
-        .annotate(n=Count("id"))
-    )
+    counts = in_force_by_month(months[0], today)
     return {
         "months": [f"{m:%Y-%m}" for m in months],
-        "counts": _by_month(rows, months),
+        "counts": [counts.get(m, 0) for m in months],
         "url": _url("console:intake:submission_list"),
     }
 
 
 def districts(today: dt.date) -> dict:
-    """Per 区县/功能区 of the city (sorted by code): subjects registered, records in force and list
-    entries in force of its subjects. A bar opens the console's list entries of that district."""
+    """Per 区县/功能区 of the city (sorted by code): subjects registered, records in force (kept
+    counts, bulletins.tallies: by the district their subject had when they were written) and
+    list entries in force of its subjects. A bar opens the console's list entries of that
+    district."""
     regions = list(
         Region.objects.filter(
             parent_id=SEED_CITY,
@@ -168,12 +161,7 @@ def districts(today: dt.date) -> dict:
         .values_list("region")
         .annotate(n=Count("id"))
     )
-    records = dict(
-        Record.objects.filter(status=RecordStatus.ACTIVE, subject__region__in=codes)
-        .order_by()
-        .values_list("subject__region")
-        .annotate(n=Count("id"))
-    )
+    records = in_force_by_region(codes)
     entries = dict(
         ListEntry.objects.filter(active_entries_q(today), subject__region__in=codes)
         .order_by()
@@ -196,22 +184,13 @@ def districts(today: dt.date) -> dict:
 
 
 def violation_types(today: dt.date) -> dict:
-    """The most frequent 违法行为类型 of 行政处罚 records in force (the top TOP_VIOLATIONS)."""
-    rows = (
-        Record.objects.filter(status=RecordStatus.ACTIVE, category__code=PENALTY_CATEGORY)
-        .annotate(kind=KeyTextTransform(VIOLATION_FIELD, "data"))
-        .exclude(kind__isnull=True)
-        .order_by()
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by("-n", "kind")[: TOP_VIOLATIONS + 1]
-    )
-    # An empty value is left out here: compared in SQL, "" would be read as JSON.
-    rows = [row for row in rows if row["kind"]][:TOP_VIOLATIONS]
+    """The most frequent 违法行为类型 of 行政处罚 records in force (the top TOP_VIOLATIONS), from the
+    kept counts (bulletins.tallies)."""
+    rows = top_violations(PENALTY_CATEGORY, TOP_VIOLATIONS)
     name = Category.objects.filter(code=PENALTY_CATEGORY).values_list("name", flat=True).first()
     return {
         "category": name or PENALTY_CATEGORY,
-        "items": [{"label": row["kind"], "count": int(row["n"])} for row in rows],
+        "items": [{"label": kind, "count": n} for kind, n in rows],
         "url": _url("console:intake:submission_list", category=PENALTY_CATEGORY),
     }
 
