@@ -93,7 +93,9 @@ def totals(today: dt.date) -> dict:
     """The headline figures: subjects by kind, records in force by category (largest first,
     from the kept counts: bulletins.tallies), list entries in force, checks today and this
     month, commitments, repairs and objections."""
-    kinds = dict(Subject.objects.order_by().values_list("kind").annotate(n=Count("id")))
+    # COUNT(*), not COUNT(id): the (kind, region) index alone answers it (an index-only scan,
+    # half the time over a million subjects).
+    kinds = dict(Subject.objects.order_by().values_list("kind").annotate(n=Count("*")))
     checks = CreditCheck.objects.filter(checked_at__gte=_day_start(today.replace(day=1))).aggregate(
         month=Count("id"), today=Count("id", filter=Q(checked_at__gte=_day_start(today)))
     )
@@ -155,11 +157,11 @@ def districts(today: dt.date) -> dict:
         .values_list("code", "name")
     )
     codes = [code for code, _name in regions]
-    subjects = dict(
+    subjects = dict(  # COUNT(*): answered by the region index alone
         Subject.objects.filter(region__in=codes)
         .order_by()
         .values_list("region")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
     )
     records = in_force_by_region(codes)
     entries = dict(
