@@ -14,8 +14,9 @@ Steps:
    `--reuse` when the database holds it; then the kept statistics rebuilt by
    `bulletins.metrics.rebuild_metrics()` (timed; on `--reuse` the build's timing is read back
    from benchmarks/out/bulletins-data-<database>.json unless `--rebuild-metrics`), and the
-   dashboards' tallies by `bulletins.tallies.rebuild_tallies()` and
-   `publicity.tally.rebuild_publicity_tally()` when they are empty or with `--rebuild-metrics`
+   dashboards' tallies by `bulletins.tallies.rebuild_tallies()`,
+   `publicity.tally.rebuild_publicity_tally()` and `subjects.tally.rebuild_subject_tally()`
+   when they are empty or with `--rebuild-metrics`
    (the data set is written around the records flow);
 2. the floor, in this process over psycopg: the month's figures by a plain `SELECT department_id,
    category_id, count(*) … FROM records_record WHERE received_at in month GROUP BY …` (and the
@@ -37,7 +38,8 @@ Steps:
 5. intake: benchmarks/intake.py's 行政处罚 file of `--rows` rows through `submit_file` on the same
    database (a department with a reporting duty), end to end, with the time the load spent
    keeping the dashboards' tallies (`bulletins.tallies.add_loaded`,
-   `publicity.tally.add_refreshed`, timed inside that run), then the metrics
+   `publicity.tally.add_refreshed`, `subjects.tally.add_registered`, timed inside that run),
+   then the metrics
    (`metrics.add_written`) alone on the rows it wrote (best of 3): each one's share of intake.
    All of it is rolled back, so the data set stays as built.
 Results go to benchmarks/out/bulletins-*.json (gitignored), printed as one JSON object and a
@@ -109,6 +111,7 @@ def intake_share(rows: int, *, fresh: bool) -> dict:
     from pubcredit.intake.services import submit_file
     from pubcredit.publicity import tally
     from pubcredit.records.models import Record
+    from pubcredit.subjects import tally as subject_tally
 
     settings.MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="bulletins-bench-media-"))
     system = Principal.system("benchmark")
@@ -119,7 +122,7 @@ def intake_share(rows: int, *, fresh: bool) -> dict:
     facts = make_penalty_csv(csv_path, rows)
     out: dict = {}
     # The tallies' upkeep, timed inside the real load (the flow calls them by module attribute).
-    spent = {"record_tallies": 0.0, "publicity_tally": 0.0}
+    spent = {"record_tallies": 0.0, "publicity_tally": 0.0, "subject_tally": 0.0}
 
     def timed(name, fn):
         def call(*args, **kwargs):
@@ -131,9 +134,10 @@ def intake_share(rows: int, *, fresh: bool) -> dict:
 
         return call
 
-    originals = (tallies.add_loaded, tally.add_refreshed)
+    originals = (tallies.add_loaded, tally.add_refreshed, subject_tally.add_registered)
     tallies.add_loaded = timed("record_tallies", tallies.add_loaded)
     tally.add_refreshed = timed("publicity_tally", tally.add_refreshed)
+    subject_tally.add_registered = timed("subject_tally", subject_tally.add_registered)
     with transaction.atomic():
         department = Department.objects.create(
             code="BENCH",
@@ -161,7 +165,7 @@ def intake_share(rows: int, *, fresh: bool) -> dict:
                 background=False,
             )
         finally:
-            tallies.add_loaded, tally.add_refreshed = originals
+            tallies.add_loaded, tally.add_refreshed, subject_tally.add_registered = originals
         end_to_end = time.perf_counter() - t
         records = Record.objects.filter(
             department=department, category=category, submission=submission
@@ -528,6 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     from pubcredit.bulletins.models import DepartmentMonthMetric, RecordTally
     from pubcredit.bulletins.tallies import rebuild_tallies
     from pubcredit.publicity.tally import rebuild_publicity_tally
+    from pubcredit.subjects.tally import rebuild_subject_tally
 
     if not reuse or args.rebuild_metrics or not DepartmentMonthMetric.objects.exists():
         bulletins_data._log("rebuild_metrics()")
@@ -538,9 +543,13 @@ def main(argv: list[str] | None = None) -> int:
             cursor.execute("VACUUM ANALYZE bulletins_departmentmonthmetric")
         data_file.write_text(json.dumps(build, ensure_ascii=False, indent=2), encoding="utf-8")
     if args.rebuild_metrics or not RecordTally.objects.exists():
-        bulletins_data._log("rebuild_tallies(), rebuild_publicity_tally()")
+        bulletins_data._log("the tallies' rebuilds")
         t = time.perf_counter()
-        rows = {**rebuild_tallies(), "publicity_tally": rebuild_publicity_tally()}
+        rows = {
+            **rebuild_tallies(),
+            "publicity_tally": rebuild_publicity_tally(),
+            "subject_tally": rebuild_subject_tally(),
+        }
         build["rebuild_tallies"] = {"rows": rows, "seconds": round(time.perf_counter() - t, 1)}
         data_file.write_text(json.dumps(build, ensure_ascii=False, indent=2), encoding="utf-8")
     result["build"] = build

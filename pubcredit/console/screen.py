@@ -37,7 +37,8 @@ from pubcredit.commitments.models import Commitment
 from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
 from pubcredit.lists.services import active_entries_q
 from pubcredit.repair.models import OPEN_OBJECTION, OPEN_REPAIR, Objection, RepairApplication
-from pubcredit.subjects.models import Subject
+from pubcredit.subjects.tally import by_kind as subjects_by_kind
+from pubcredit.subjects.tally import by_region as subjects_by_region
 
 CACHE_SECONDS = 60
 MONTHS = 12
@@ -90,12 +91,10 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def totals(today: dt.date) -> dict:
-    """The headline figures: subjects by kind, records in force by category (largest first,
-    from the kept counts: bulletins.tallies), list entries in force, checks today and this
-    month, commitments, repairs and objections."""
-    # COUNT(*), not COUNT(id): the (kind, region) index alone answers it (an index-only scan,
-    # half the time over a million subjects).
-    kinds = dict(Subject.objects.order_by().values_list("kind").annotate(n=Count("*")))
+    """The headline figures: subjects by kind and records in force by category (largest
+    first), from the kept counts (subjects.tally, bulletins.tallies); list entries in force,
+    checks today and this month, commitments, repairs and objections."""
+    kinds = subjects_by_kind()
     checks = CreditCheck.objects.filter(checked_at__gte=_day_start(today.replace(day=1))).aggregate(
         month=Count("id"), today=Count("id", filter=Q(checked_at__gte=_day_start(today)))
     )
@@ -143,10 +142,10 @@ def records_by_month(today: dt.date) -> dict:
 
 
 def districts(today: dt.date) -> dict:
-    """Per 区县/功能区 of the city (sorted by code): subjects registered, records in force (kept
-    counts, bulletins.tallies: by the district their subject had when they were written) and
-    list entries in force of its subjects. A bar opens the console's list entries of that
-    district."""
+    """Per 区县/功能区 of the city (sorted by code): subjects registered and records in force
+    (kept counts: subjects.tally; bulletins.tallies, by the district their subject had when
+    they were written), and list entries in force of its subjects. A bar opens the console's
+    list entries of that district."""
     regions = list(
         Region.objects.filter(
             parent_id=SEED_CITY,
@@ -157,12 +156,7 @@ def districts(today: dt.date) -> dict:
         .values_list("code", "name")
     )
     codes = [code for code, _name in regions]
-    subjects = dict(  # COUNT(*): answered by the region index alone
-        Subject.objects.filter(region__in=codes)
-        .order_by()
-        .values_list("region")
-        .annotate(n=Count("*"))
-    )
+    subjects = subjects_by_region(codes)
     records = in_force_by_region(codes)
     entries = dict(
         ListEntry.objects.filter(active_entries_q(today), subject__region__in=codes)

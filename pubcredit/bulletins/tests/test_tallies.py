@@ -268,6 +268,7 @@ def test_the_rebuild_command_rebuilds_the_tallies(make_submission, department, c
         "record_tally": 1,
         "violation_tally": 1,
         "publicity_tally": 1,
+        "subject_tally": 1,  # the company intake registered
     }
     assert by_district(cf) == {("370302", "2026-09"): 1}
     assert by_violation(cf) == {"无证经营": 1}
@@ -279,4 +280,5 @@ def test_the_rebuild_command_rebuilds_the_tallies(make_submission, department, c
         "record_tally",
         "violation_tally",
         "publicity_tally",
+        "subject_tally",
     }

@@ -1,10 +1,11 @@
 """信用大数据可视化: each figure of the big screen against hand-counted data written through the
-real writers (intake, withdrawal, the lists services), the cache, who may open it, and the JSON
-endpoint the page refreshes from."""
+real writers (the register, intake, withdrawal, the lists services), the cache, who may open
+it, and the JSON endpoint the page refreshes from."""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from django.core.cache import cache
@@ -17,12 +18,25 @@ from pubcredit.lists.models import ListEntry
 from pubcredit.lists.services import remove_entry
 from pubcredit.records.models import Record
 from pubcredit.records.services import withdraw_record
-from pubcredit.testing.listkit import identify
+from pubcredit.subjects.services import register_subject
+from pubcredit.testing.listkit import identify, make_uscc
 from pubcredit.testing.portalkit import penalty, submit
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2025, 6, 15)
+_serial = itertools.count(9100)
+
+
+def register(system, kind: str = SubjectKind.ORG):
+    """A subject registered as the console and the admin do (a company of 张店区, 370303, by
+    its USCC; a person by passport number, so without a district)."""
+    n = next(_serial)
+    if kind == SubjectKind.PERSON:
+        return register_subject(
+            system, kind=kind, name=f"张{n}", id_number=f"E{n:08d}", id_type="护照号"
+        )
+    return register_subject(system, kind=kind, name=f"淄博大屏{n}有限公司", uscc=make_uscc(n))
 
 
 def _penalty(n: int, subject, decided: dt.date, violation: str = "销售过期食品") -> dict:
@@ -36,7 +50,7 @@ def _penalty(n: int, subject, decided: dt.date, violation: str = "销售过期�
 
 
 @pytest.fixture
-def city(system, make_subject, seeded):
+def city(system, seeded):
     """Two companies of 张店区 (370303) and a person without a region.
 
     行政处罚 of 市市场监管局 through intake: A 2025-03-02 销售过期食品, A 2025-05-10 销售过期食品,
@@ -45,8 +59,8 @@ def city(system, make_subject, seeded):
     removed 2025-06-02.
     """
     cache.clear()
-    a, b = make_subject(), make_subject()
-    make_subject(SubjectKind.PERSON)
+    a, b = register(system), register(system)
+    register(system, SubjectKind.PERSON)
     submit(
         system,
         "CF",
@@ -130,9 +144,9 @@ def test_red_and_black_list_movements(city):
     assert red["url"] == "/console/lists/?kind=red"
 
 
-def test_the_figures_are_cached_for_a_minute(city, make_subject, django_assert_num_queries):
+def test_the_figures_are_cached_for_a_minute(city, system, django_assert_num_queries):
     first = screen.screen_data(TODAY)
-    make_subject()
+    register(system)
     with django_assert_num_queries(0):
         again = screen.screen_data(TODAY)
     assert again["totals"]["subjects"] == first["totals"]["subjects"]

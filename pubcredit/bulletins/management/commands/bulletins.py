@@ -7,7 +7,8 @@ YYYY-MM`.
   moved between districts, or data written around the flow). Without options: the aggregation
   statistics of every month and the dashboards' tallies (records in force by category, district,
   decision month and violation type: bulletins.tallies; publicity shown by category, department
-  and start month: publicity.tally); `--month`: the aggregation statistics of one month only;
+  and start month: publicity.tally; subjects by kind and district: subjects.tally); `--month`:
+  the aggregation statistics of one month only;
   `--tallies`: the tallies only. Prints one JSON object with the rows written per table.
 - zero: the duties with nothing submitted in the month (零报送), as JSON lines.
 """
@@ -23,6 +24,7 @@ from pubcredit.bulletins.metrics import rebuild_metrics
 from pubcredit.bulletins.statistics import zero_reports
 from pubcredit.bulletins.tallies import rebuild_tallies
 from pubcredit.publicity.tally import rebuild_publicity_tally
+from pubcredit.subjects.tally import rebuild_subject_tally
 
 
 def _month(text: str | None) -> dt.date | None:
@@ -45,7 +47,7 @@ class Command(BaseCommand):
         only.add_argument(
             "--tallies",
             action="store_true",
-            help="只重算看板计数(有效记录按类别、区县、决定月份、违法行为类型;公示中记录)",
+            help="只重算看板计数(有效记录按类别、区县、决定月份、违法行为类型;公示中记录;主体)",
         )
         zero = sub.add_parser("zero")
         zero.add_argument("--month", required=True, help="YYYY-MM")
@@ -59,6 +61,7 @@ class Command(BaseCommand):
             if month is None:
                 out.update(rebuild_tallies())
                 out["publicity_tally"] = rebuild_publicity_tally()
+                out["subject_tally"] = rebuild_subject_tally()
             self.stdout.write(json.dumps(out, ensure_ascii=False))
         else:
             for item in zero_reports(month):
