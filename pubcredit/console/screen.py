@@ -1,10 +1,12 @@
 """信用大数据可视化: the figures of the control room's big screen (/console/screen/).
 
-Each figure is one function of `today` returning plain JSON-ready data, computed with set-based
+Each figure is one function of `today` returning plain JSON-ready data, read from kept
+statistics where the counts are large (records in force: bulletins.tallies; subjects:
+subjects.tally; the monthly metrics of the bulletins) and otherwise computed with set-based
 aggregate queries over the live tables; `screen_data` assembles them and keeps the result in the
-"default" cache for CACHE_SECONDS. When kept statistics exist (the monthly metrics of the
-bulletins), a figure is re-pointed by changing its one function; the page and its script do not
-change. Every chart item carries the URL of the console list behind it. Read-only.
+"default" cache for CACHE_SECONDS. A figure is re-pointed by changing its one function; the page
+and its script do not change. Every chart item carries the URL of the console list behind it.
+Read-only.
 
 The screen shows the whole city: only principals who see every row may open it (`may_view`).
 """

@@ -103,8 +103,9 @@ def test_records_by_month_covers_the_last_twelve_months(city):
 
 def test_a_decision_dated_later_this_month_counts_in_this_month(city, system):
     # Changed definition: the trend is read from the kept counts by decision month, so the
-    # current month counts whole; a decision dated after today (a clerk's typo, or a date
-    # entered ahead) used to be left out until its day.
+    # month of the day asked about counts whole: asked about a past day, a decision later in
+    # that month counts (it used to be left out). Asked about today nothing changes: intake
+    # refuses decision dates after the receipt (date_future).
     b = Record.objects.get(decision_date=dt.date(2025, 5, 20)).subject
     submit(system, "CF", [_penalty(6, b, dt.date(2025, 6, 20))])
     counts = screen.records_by_month(TODAY)["counts"]
