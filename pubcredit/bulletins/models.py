@@ -9,7 +9,13 @@ live elsewhere are computed on demand for one month, set based: a submission's r
 and rejected rows and duplicates by `statistics.metrics_for_month`; checks and their feedback,
 repair and objection steps by `statistics.department_activity`. The formulas of the rates are in
 `formulas`.
+
+`RecordTally` and `ViolationTally` keep the records in force (status 有效) that the dashboards
+count, by category × district × decision month and by 违法行为类型, kept by the same step of the
+records flow (`tallies`) and rebuilt by `tallies.rebuild_tallies`.
 """
+
+import datetime as dt
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -261,3 +267,72 @@ class DutyReminderDelivery(OutboxDelivery):
 
     def __str__(self) -> str:
         return f"{self.reminder_id} → {self.url} ({self.status})"
+
+
+# The month of a record without a decision date in RecordTally (a key column cannot be null:
+# ON CONFLICT matches no null).
+UNDATED = dt.date(1, 1, 1)
+
+
+class RecordTally(models.Model):
+    """Records in force (status 有效) per category × district × decision month: what the big
+    screen's totals, monthly trend and district comparison add up, kept by the records flow's
+    `bulletins` step with +/- deltas and rebuilt from the records by `tallies.rebuild_tallies`.
+
+    `region`: the district (行政区划代码) of the record's subject at the time the record was
+    written (loaded, corrected or relinked to its subject); empty without a subject or a
+    district. A later change of a subject's district in the register is not followed until the
+    next rebuild (which reads the districts as they are then). `month`: the first day of the
+    decision date's month, UNDATED without a decision date."""
+
+    category = models.ForeignKey(
+        "catalog.Category",
+        verbose_name=_("信息类别"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # leads recordtally_unique
+    )
+    region = models.CharField(_("主体所在区划"), max_length=6, blank=True)
+    month = models.DateField(_("决定月份"), help_text=_("决定日期所在月第一天。"))
+    n = models.IntegerField(_("有效记录数"), default=0)
+
+    class Meta:
+        verbose_name = _("有效记录计数")
+        verbose_name_plural = _("有效记录计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "region", "month"], name="recordtally_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.region or '-'} {self.month:%Y-%m}: {self.n}"
+
+
+class ViolationTally(models.Model):
+    """Records in force per 违法行为类型 (the value of the category's field with the role
+    "violation_type", e.g. 行政处罚's CF_WFXW; records without one are not counted): the big
+    screen's top violation types. Kept and rebuilt with RecordTally. A value longer than
+    KIND_LENGTH characters is counted under its first KIND_LENGTH."""
+
+    KIND_LENGTH = 200
+
+    category = models.ForeignKey(
+        "catalog.Category",
+        verbose_name=_("信息类别"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # leads violationtally_unique
+    )
+    kind = models.CharField(_("违法行为类型"), max_length=KIND_LENGTH)
+    n = models.IntegerField(_("有效记录数"), default=0)
+
+    class Meta:
+        verbose_name = _("违法行为类型计数")
+        verbose_name_plural = _("违法行为类型计数")
+        constraints = [
+            models.UniqueConstraint(fields=["category", "kind"], name="violationtally_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.kind}: {self.n}"

@@ -1,10 +1,12 @@
 """信用大数据可视化: the figures of the control room's big screen (/console/screen/).
 
-Each figure is one function of `today` returning plain JSON-ready data, computed with set-based
+Each figure is one function of `today` returning plain JSON-ready data, read from kept
+statistics where the counts are large (records in force: bulletins.tallies; subjects:
+subjects.tally; the monthly metrics of the bulletins) and otherwise computed with set-based
 aggregate queries over the live tables; `screen_data` assembles them and keeps the result in the
-"default" cache for CACHE_SECONDS. When kept statistics exist (the monthly metrics of the
-bulletins), a figure is re-pointed by changing its one function; the page and its script do not
-change. Every chart item carries the URL of the console list behind it. Read-only.
+"default" cache for CACHE_SECONDS. A figure is re-pointed by changing its one function; the page
+and its script do not change. Every chart item carries the URL of the console list behind it.
+Read-only.
 
 The screen shows the whole city: only principals who see every row may open it (`may_view`).
 """
@@ -16,7 +18,6 @@ from urllib.parse import urlencode
 
 from django.core.cache import cache
 from django.db.models import Count, Q
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -25,22 +26,27 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.permissions import Principal
 from pubcredit.bulletins.formulas import BY_NAME
 from pubcredit.bulletins.statistics import metrics_for_month
+from pubcredit.bulletins.tallies import (
+    in_force_by_category,
+    in_force_by_month,
+    in_force_by_region,
+    top_violations,
+)
 from pubcredit.catalog.models import Category, Department, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
 from pubcredit.checks.models import CreditCheck
 from pubcredit.commitments.models import Commitment
 from pubcredit.lists.models import EntryStatus, ListEntry, ListKind
 from pubcredit.lists.services import active_entries_q
-from pubcredit.records.models import Record, RecordStatus
 from pubcredit.repair.models import OPEN_OBJECTION, OPEN_REPAIR, Objection, RepairApplication
-from pubcredit.subjects.models import Subject
+from pubcredit.subjects.tally import by_kind as subjects_by_kind
+from pubcredit.subjects.tally import by_region as subjects_by_region
 
 CACHE_SECONDS = 60
 MONTHS = 12
 TOP_VIOLATIONS = 10
 TOP_DEPARTMENTS = 15
-PENALTY_CATEGORY = "CF"  # 行政处罚
-VIOLATION_FIELD = "CF_WFXW"  # 违法行为类型 (the catalogue's field code)
+PENALTY_CATEGORY = "CF"  # 行政处罚 (its 违法行为类型: the field with the role "violation_type")
 
 
 def may_view(principal: Principal) -> bool:
@@ -87,16 +93,10 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def totals(today: dt.date) -> dict:
-    """The headline figures: subjects by kind, records in force by category (largest first),
-    list entries in force, checks today and this month, commitments, repairs and objections."""
-    kinds = dict(Subject.objects.order_by().values_list("kind").annotate(n=Count("id")))
-    categories = (
-        Record.objects.filter(status=RecordStatus.ACTIVE)
-        .order_by()
-        .values("category__code", "category__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "category__code")
-    )
+    """The headline figures: subjects by kind and records in force by category (largest
+    first), from the kept counts (subjects.tally, bulletins.tallies); list entries in force,
+    checks today and this month, commitments, repairs and objections."""
+    kinds = subjects_by_kind()
     checks = CreditCheck.objects.filter(checked_at__gte=_day_start(today.replace(day=1))).aggregate(
         month=Count("id"), today=Count("id", filter=Q(checked_at__gte=_day_start(today)))
     )
@@ -113,12 +113,12 @@ def totals(today: dt.date) -> dict:
         ],
         "records": [
             {
-                "code": row["category__code"],
-                "label": row["category__name"],
-                "count": int(row["n"]),
-                "url": _url("console:intake:submission_list", category=row["category__code"]),
+                "code": row["code"],
+                "label": row["name"],
+                "count": row["n"],
+                "url": _url("console:intake:submission_list", category=row["code"]),
             }
-            for row in categories
+            for row in in_force_by_category()
         ],
         "entries_in_force": ListEntry.objects.filter(active_entries_q(today)).count(),
         "checks_today": int(checks["today"] or 0),
@@ -132,26 +132,22 @@ def totals(today: dt.date) -> dict:
 
 
 def records_by_month(today: dt.date) -> dict:
-    """Records decided in each of the last MONTHS months (by 决定日期), withdrawn ones left out."""
+    """Records in force decided in each of the last MONTHS months (by the month of 决定日期, the
+    current month whole), from the kept counts (bulletins.tallies); withdrawn ones left out."""
     months = _months(today)
-    rows = (
-        Record.objects.filter(decision_date__gte=months[0], decision_date__lte=today)
-        .exclude(status=RecordStatus.WITHDRAWN)
-        .annotate(m=TruncMonth("decision_date"))
-        .order_by()
-        .values("m")
-        .annotate(n=Count("id"))
-    )
+    counts = in_force_by_month(months[0], today)
     return {
         "months": [f"{m:%Y-%m}" for m in months],
-        "counts": _by_month(rows, months),
+        "counts": [counts.get(m, 0) for m in months],
         "url": _url("console:intake:submission_list"),
     }
 
 
 def districts(today: dt.date) -> dict:
-    """Per 区县/功能区 of the city (sorted by code): subjects registered, records in force and list
-    entries in force of its subjects. A bar opens the console's list entries of that district."""
+    """Per 区县/功能区 of the city (sorted by code): subjects registered and records in force
+    (kept counts: subjects.tally; bulletins.tallies, by the district their subject had when
+    they were written), and list entries in force of its subjects. A bar opens the console's
+    list entries of that district."""
     regions = list(
         Region.objects.filter(
             parent_id=SEED_CITY,
@@ -162,18 +158,8 @@ def districts(today: dt.date) -> dict:
         .values_list("code", "name")
     )
     codes = [code for code, _name in regions]
-    subjects = dict(
-        Subject.objects.filter(region__in=codes)
-        .order_by()
-        .values_list("region")
-        .annotate(n=Count("id"))
-    )
-    records = dict(
-        Record.objects.filter(status=RecordStatus.ACTIVE, subject__region__in=codes)
-        .order_by()
-        .values_list("subject__region")
-        .annotate(n=Count("id"))
-    )
+    subjects = subjects_by_region(codes)
+    records = in_force_by_region(codes)
     entries = dict(
         ListEntry.objects.filter(active_entries_q(today), subject__region__in=codes)
         .order_by()
@@ -196,22 +182,13 @@ def districts(today: dt.date) -> dict:
 
 
 def violation_types(today: dt.date) -> dict:
-    """The most frequent 违法行为类型 of 行政处罚 records in force (the top TOP_VIOLATIONS)."""
-    rows = (
-        Record.objects.filter(status=RecordStatus.ACTIVE, category__code=PENALTY_CATEGORY)
-        .annotate(kind=KeyTextTransform(VIOLATION_FIELD, "data"))
-        .exclude(kind__isnull=True)
-        .order_by()
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by("-n", "kind")[: TOP_VIOLATIONS + 1]
-    )
-    # An empty value is left out here: compared in SQL, "" would be read as JSON.
-    rows = [row for row in rows if row["kind"]][:TOP_VIOLATIONS]
+    """The most frequent 违法行为类型 of 行政处罚 records in force (the top TOP_VIOLATIONS), from the
+    kept counts (bulletins.tallies)."""
+    rows = top_violations(PENALTY_CATEGORY, TOP_VIOLATIONS)
     name = Category.objects.filter(code=PENALTY_CATEGORY).values_list("name", flat=True).first()
     return {
         "category": name or PENALTY_CATEGORY,
-        "items": [{"label": row["kind"], "count": int(row["n"])} for row in rows],
+        "items": [{"label": kind, "count": n} for kind, n in rows],
         "url": _url("console:intake:submission_list", category=PENALTY_CATEGORY),
     }
 

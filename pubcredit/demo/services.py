@@ -28,6 +28,7 @@ from pubcredit.accounts.models import Role, User
 from pubcredit.accounts.permissions import Principal
 from pubcredit.accounts.services import create_user
 from pubcredit.bulletins.metrics import rebuild_metrics
+from pubcredit.bulletins.tallies import rebuild_tallies
 from pubcredit.catalog.models import Department, Region
 from pubcredit.catalog.services import catalogue_loaded, import_catalogue
 from pubcredit.commitments.demo import remove_demo_commitments
@@ -51,7 +52,9 @@ from pubcredit.demo.record_loading import (
     rebuild_demo_search_index,
     remove_demo_records,
 )
+from pubcredit.publicity.tally import rebuild_publicity_tally
 from pubcredit.subjects import crypto, names
+from pubcredit.subjects import tally as subject_tally
 from pubcredit.subjects.models import FormerName, Subject
 
 MAX_SUBJECTS = 5_000_000
@@ -261,6 +264,7 @@ def _remove_load(principal: Principal, load: DemoLoad) -> int:
     before = snapshot(load)
     qn = connection.ops.quote_name
     span = [load.first_id, load.last_id]
+    subject_tally.add_range(load.first_id, load.last_id, -1)  # the kept counts, before they go
     # Plain DELETEs: the ORM's collector would load a million objects into memory first.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -470,6 +474,7 @@ def load_demo(
             t = time.perf_counter()
         if dropped:
             t = timer.add("indexes", t)
+    subject_tally.add_range(ids.start, ids.stop - 1)  # the register's kept counts
 
     # Credit commitments of some demo subjects, a few of them breached (pubcredit.commitments).
     from pubcredit.commitments.demo import load_demo_commitments
@@ -499,6 +504,11 @@ def load_demo(
     # records flow counted them as they were written; a rebuild also drops a replaced load's).
     t = time.perf_counter()
     rebuild_metrics()
+    if existing:
+        # The dashboards' counts of records in force and shown: the flow kept them for the new
+        # load, the replaced load's records were deleted around it.
+        rebuild_tallies()
+        rebuild_publicity_tally()
     timer.add("metrics", t)
 
     seconds = round(time.perf_counter() - started, 3)

@@ -24,6 +24,7 @@ from pubcredit.intake.models import MatchReview, Submission
 from pubcredit.intake.preparing import RIC_TYPE, LoadPlan
 from pubcredit.records.models import SubjectLink
 from pubcredit.subjects import crypto, names
+from pubcredit.subjects import tally as subject_tally
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import find_subject
 
@@ -80,16 +81,29 @@ def _with_names(rows: pl.DataFrame) -> pl.DataFrame:
 def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl.DataFrame]:
     """Register `rows` (STAGE_SUBJECT columns) unless a subject with the same `key` (uscc or
     id_index) exists by now (another load may have registered it meanwhile: ON CONFLICT DO
-    NOTHING). Returns (subjects created, frame of key → subject id for every row)."""
+    NOTHING). The subjects created are counted in the register's kept counts (subjects.tally)
+    by kind and district, as the insert reports them. Returns (subjects created, frame of key →
+    subject id for every row)."""
     staging.write_frame(cursor, STAGE_SUBJECT, STAGE_SUBJECT_COLUMNS, _with_names(rows))
     cols = ", ".join(STAGE_SUBJECT_COLUMNS)
-    cursor.execute(
-        f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
+    insert = f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
             SELECT {cols}, %s, %s FROM {STAGE_SUBJECT} WHERE 1 = 1
-            ON CONFLICT ({key}) DO NOTHING""",
-        [now, now],
-    )
-    created = max(cursor.rowcount, 0)
+            ON CONFLICT ({key}) DO NOTHING RETURNING kind, region"""
+    counted = {"kind": pl.String, "region": pl.String, "n": pl.Int64}
+    if staging.is_pg():
+        inserted = staging.fetch_frame(
+            cursor,
+            f"WITH i AS ({insert}) SELECT kind, region, COUNT(*) FROM i GROUP BY kind, region",
+            [now, now],
+            counted,
+        )
+    else:  # SQLite cannot group a RETURNING
+        cursor.execute(insert, [now, now])
+        inserted = pl.DataFrame(
+            cursor.fetchall(), schema={"kind": pl.String, "region": pl.String}, orient="row"
+        ).with_columns(n=pl.lit(1, dtype=pl.Int64))
+    created = int(inserted.get_column("n").sum())
+    subject_tally.add_registered(inserted)
     if staging.is_pg():
         join = f"""JOIN LATERAL (
             SELECT id FROM subjects_subject j WHERE j.{key} = s.{key} LIMIT 1) j ON true"""
@@ -262,6 +276,12 @@ def link_names(rows: pl.DataFrame, reviews_out: dict) -> tuple[pl.DataFrame, int
         ]
         Subject.objects.bulk_create(new)
         created = len(new)
+        subject_tally.add_registered(
+            pl.DataFrame(
+                {"kind": [s.kind for s in new], "region": [s.region for s in new]},
+                schema={"kind": pl.String, "region": pl.String},
+            )
+        )
         for (name, kind), subject in zip(to_create, new, strict=True):
             links[(name, kind)] = (subject.pk, SubjectLink.NEW.value)
     for key, review in reviews.items():

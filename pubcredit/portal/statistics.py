@@ -1,22 +1,21 @@
 """数据统计: the portal's public statistics (信用中国-style) — 双公示 records by month and by
 department, list entries by list type. Public data only: a record counts when it is public today
-(`publicity.services.is_public_q`, the portal's one rule), a list type when the portal shows it
-(`joint.public_list_types`). Counts and catalogue names only, no subject; cached. Read-only."""
+(the portal's one rule, `publicity.services.is_public_q`: read from the publicity app's kept
+counts, `publicity.tally.public_by_month`, never by scanning the read model), a list type when
+the portal shows it (`joint.public_list_types`). Counts and catalogue names only, no subject;
+cached. Read-only."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.core.cache import cache
-from django.db.models import Count
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from pubcredit.catalog.models import Category
+from pubcredit.catalog.models import Category, Department
 from pubcredit.portal import joint
-from pubcredit.publicity.models import Publicity
-from pubcredit.publicity.services import is_public_q
+from pubcredit.publicity.tally import public_by_month
 
 CACHE_SECONDS = 600
 MONTHS = 12
@@ -31,41 +30,32 @@ def _months(today: dt.date) -> list[dt.date]:
     ]
 
 
-def _public_double(today: dt.date, since: dt.date):
-    """双公示 rows public today whose publicity started on or after `since`."""
-    return Publicity.objects.filter(
-        is_public_q(today, prefix=""),
-        category__code__in=DOUBLE_PUBLICITY,
-        start__gte=since,
-        start__lte=today,
-    ).order_by()
-
-
 def double_publicity(today: dt.date) -> dict:
     """双公示 records public today by the month their publicity started (the last MONTHS months)
     and by department (the same months; departments with most first), per category."""
     months = _months(today)
-    names = dict(Category.objects.filter(code__in=DOUBLE_PUBLICITY).values_list("code", "name"))
-    rows = (
-        _public_double(today, months[0])
-        .annotate(m=TruncMonth("start"))
-        .values("m", "category__code")
-        .annotate(n=Count("record_id"))
+    categories = {
+        pk: (code, name)
+        for pk, code, name in Category.objects.filter(code__in=DOUBLE_PUBLICITY).values_list(
+            "pk", "code", "name"
+        )
+    }
+    names = dict(categories.values())
+    counts = public_by_month(today, months[0], categories)
+    department_names = dict(
+        Department.objects.filter(
+            pk__in=counts.get_column("department_id").unique().to_list()
+        ).values_list("pk", "name")
     )
     per_month = {code: [0] * len(months) for code in DOUBLE_PUBLICITY}
-    index = {f"{m:%Y-%m}": i for i, m in enumerate(months)}
-    for row in rows:
-        i = index.get(f"{row['m']:%Y-%m}")
-        if i is not None:
-            per_month[row["category__code"]][i] += int(row["n"])
+    index = {m: i for i, m in enumerate(months)}
     departments: dict[str, dict[str, int]] = {}
-    for row in (
-        _public_double(today, months[0])
-        .values("department__name", "category__code")
-        .annotate(n=Count("record_id"))
-    ):
-        cell = departments.setdefault(row["department__name"], dict.fromkeys(DOUBLE_PUBLICITY, 0))
-        cell[row["category__code"]] += int(row["n"])
+    for category_id, department_id, month, n in counts.iter_rows():  # a few hundred keys
+        code = categories[category_id][0]
+        per_month[code][index[month]] += n
+        name = department_names.get(department_id, "")
+        cell = departments.setdefault(name, dict.fromkeys(DOUBLE_PUBLICITY, 0))
+        cell[code] += n
     by_department = [
         {"name": name, "counts": [cell[c] for c in DOUBLE_PUBLICITY], "total": sum(cell.values())}
         for name, cell in departments.items()

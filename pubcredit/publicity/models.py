@@ -344,6 +344,44 @@ class Publicity(models.Model):
         )
 
 
+class PublicityTally(models.Model):
+    """Kept counts of the read model: the `Publicity` rows in a public state (PUBLIC_STATES)
+    per category × department × month of their start (`month`: its first day), what the
+    portal's 数据统计 (双公示 by month and department) adds up instead of scanning the read model.
+
+    Kept with +/- deltas by the read model's writers (`tally`): a refresh (the records flow,
+    tier overrides, marks, the rules) moves a row's count from its old key and state to its new
+    ones, the daily sweep takes the rows it ends off. "Public today" is these counts less the
+    rows still in a public state whose window no longer covers today (the sweep's due rows, or
+    a start after today), read through the sweep's partial indexes: `tally.public_by_month`.
+    Rebuilt from the read model by `tally.rebuild_publicity_tally`."""
+
+    category = models.ForeignKey(
+        "catalog.Category",
+        verbose_name=_("信息类别"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # leads publicitytally_unique
+    )
+    department = models.ForeignKey(
+        "catalog.Department", verbose_name=_("报送部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("公示开始月份"), help_text=_("公示开始日期所在月第一天。"))
+    n = models.IntegerField(_("公示中条数"), default=0)
+
+    class Meta:
+        verbose_name = _("公示计数")
+        verbose_name_plural = _("公示计数")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["category", "department", "month"], name="publicitytally_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.department_id} {self.month:%Y-%m}: {self.n}"
+
+
 class PublicityEvent(models.Model):
     """One change of what is shown about a record (state, tier or window), written by refresh,
     the sweep or a tier override. Append-only: the history of publicity."""

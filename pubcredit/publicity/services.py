@@ -1,6 +1,7 @@
 """Publicity services: what is public today (queries), recomputing the read model from records +
 rules + facts (`refresh_publicity`), the daily sweep (`sweep_publicity`) and the facts people add
-(`set_tier`, `add_mark`, `lift_mark`).
+(`set_tier`, `add_mark`, `lift_mark`). Refresh and sweep keep the counts of what is shown
+(`tally.PublicityTally`) with their writes.
 
 Queries (for the portal, the public API and credit checks) read only the narrow `Publicity` table
 and the records it points to by primary key; they never derive anything at read time.
@@ -28,7 +29,7 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Category, Department
 from pubcredit.core.bulkload import bulk_copy, deferred_indexes, estimated_rows
-from pubcredit.publicity import rules
+from pubcredit.publicity import rules, tally
 from pubcredit.publicity.models import (
     PUBLIC_STATES,
     Publicity,
@@ -411,6 +412,9 @@ def _apply(
     new = rows.filter(pl.col("_new"))
     changed = rows.filter(~pl.col("_new") & pl.col("_changed"))
     result.unchanged += rows.height - new.height - changed.height
+    clock = time.perf_counter()
+    tally.add_refreshed(rows.filter(pl.col("_changed")))
+    result.lap("tally", clock)
     if new.height:
         frame = new.select(
             *_PUBLICITY_COLUMNS,
@@ -520,8 +524,9 @@ def refresh_publicity(
     CHUNK_ROWS; no ORM save per row); only rows whose derived values differ are written, so a
     second run with the same inputs writes nothing; every new row and every change of state,
     tier or window writes one PublicityEvent (reason `reason`); `published_at` is set when a row
-    first becomes public, `ended_at` when it becomes 公示期满; one transaction, serialised with
-    the other writers of the read model. Returns counts (records, created, updated, unchanged,
+    first becomes public, `ended_at` when it becomes 公示期满; the counts of what is shown
+    (`tally.PublicityTally`) follow the changed rows; one transaction, serialised with the
+    other writers of the read model. Returns counts (records, created, updated, unchanged,
     events, states)."""
     started = time.perf_counter()
     day = _today(today)
@@ -577,7 +582,8 @@ def sweep_publicity(today: dt.date | None = None, *, principal: Principal | None
     waiting for their start (待公示) whose start has come are recomputed.
 
     Guarantees: set-based SQL; idempotent (a second run on the same day finds nothing to do and
-    changes no publicity row); one transaction, serialised with refresh; one audit event
+    changes no publicity row); the rows it ends leave the counts of what is shown
+    (`tally.PublicityTally`); one transaction, serialised with refresh; one audit event
     "publicity.sweep" with the counts (also when they are zero: it shows the sweep ran)."""
     day = _today(today)
     now = timezone.now()
@@ -590,6 +596,7 @@ def sweep_publicity(today: dt.date | None = None, *, principal: Principal | None
     d = connection.ops.adapt_datefield_value(day)
     with connection.cursor() as cursor:
         _lock(cursor)
+        tally.subtract_ending(day)  # the rows `due` selects, before they end
         cols = ", ".join(_q(c) for c in _EVENT_COLUMNS)
         cursor.execute(
             f"""INSERT INTO {events} ({cols})

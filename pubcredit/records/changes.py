@@ -19,7 +19,8 @@ the accepted rows through `records.writing.RecordsWriter`, which ends with
    subject on the watch list through the lists services);
 4. flags      — the credit-check read model (measures' SubjectFlags) of the subjects whose list
    entries steps 2 and 3 changed;
-5. bulletins  — the aggregation statistics (归集统计) per department × category × month.
+5. bulletins  — the aggregation statistics (归集统计) per department × category × month, and
+   the records in force by category, district, month and violation type (the dashboards).
 
 Subscribers sit in higher layers than records (which must not import them): they are named by
 dotted path and imported when the flow runs (`core.hooks`).
@@ -28,7 +29,7 @@ dotted path and imported when the flow runs (`core.hooks`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -54,7 +55,12 @@ class RecordsChanged:
     on its as-of day). `reason`: recorded on the publicity events ("intake", "record_saved",
     "demo"). `effects`: what a step leaves for a later one within one run (the lists and
     commitments steps add the subjects whose list entries they changed under
-    `effects["entry_subjects"]`, which the flags step reads)."""
+    `effects["entry_subjects"]`, which the flags step reads).
+
+    `previous_subjects`: for SAVED by a relink (`records.services.link_subject`), the subject
+    each record had before, as (record id, subject id or None) pairs, so that a step counting
+    records by their subject (the bulletins' district tallies) can take the record off its
+    previous subject; empty for every other change."""
 
     change: Change
     record_ids: Sequence[int] | None = None
@@ -63,6 +69,7 @@ class RecordsChanged:
     category_id: int | None = None
     today: dt.date | None = None
     reason: str = ""
+    previous_subjects: tuple[tuple[int, int | None], ...] = ()
     effects: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +81,9 @@ class RecordsChanged:
             raise ValueError("RecordsChanged needs record_ids or a submission's key space")
         if self.record_ids is not None and not isinstance(self.record_ids, range | tuple):
             object.__setattr__(self, "record_ids", tuple(int(i) for i in self.record_ids))
+        if not isinstance(self.previous_subjects, tuple):
+            pairs = dict(self.previous_subjects or {}).items()  # a mapping or pairs
+            object.__setattr__(self, "previous_subjects", tuple(sorted(pairs)))
 
     @classmethod
     def loaded(cls, *, submission_id: int, department_id: int, category_id: int) -> RecordsChanged:
@@ -87,8 +97,17 @@ class RecordsChanged:
         )
 
     @classmethod
-    def saved(cls, record_ids: Sequence[int]) -> RecordsChanged:
-        return cls(Change.SAVED, record_ids=record_ids, reason="record_saved")
+    def saved(
+        cls, record_ids: Sequence[int], previous_subjects: Mapping[int, int | None] | None = None
+    ) -> RecordsChanged:
+        """Records changed one at a time; `previous_subjects` ({record id: the subject it had
+        before}) when they were relinked to another subject."""
+        return cls(
+            Change.SAVED,
+            record_ids=record_ids,
+            reason="record_saved",
+            previous_subjects=tuple(sorted((previous_subjects or {}).items())),
+        )
 
     @classmethod
     def withdrawn(cls, record_ids: Sequence[int]) -> RecordsChanged:
@@ -152,7 +171,11 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "Add the written or withdrawn record versions to the aggregation statistics "
         "(bulletins.DepartmentMonthMetric: per department × category × month, written, first "
         "reports, corrections, on time against the reporting duty, completeness, withdrawn), "
-        "with one aggregate query over the changed records (bulletins.metrics).",
+        "with one aggregate query over the changed records (bulletins.metrics); and the "
+        "records in force to their kept counts (bulletins.RecordTally per category × "
+        "district × decision month, ViolationTally per 违法行为类型): +1 for a record written, "
+        "-1 for the version it superseded or a withdrawal, a relinked record moved from its "
+        "previous subject's district (bulletins.tallies).",
     ),
 )
 

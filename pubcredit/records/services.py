@@ -68,13 +68,16 @@ def withdraw_record(principal: Principal, record: Record, reason: str) -> Record
 def link_subject(record_id: int, subject, link: str = SubjectLink.MANUAL) -> Record:
     """Link the record to `subject` (a name match confirmed by staff: link 人工确认) without
     touching its content or version, and let what derives from the record follow its new subject
-    (records.changes) in the same transaction. The caller checks permissions and writes the
-    audit event of the decision. Returns the record, locked for the rest of the transaction."""
+    (records.changes) in the same transaction; the event names the subject the record had
+    before (`previous_subjects`), which the steps counting records by subject move it from. The
+    caller checks permissions and writes the audit event of the decision. Returns the record,
+    locked for the rest of the transaction."""
     record = Record.objects.select_for_update().get(pk=record_id)
+    previous = record.subject_id
     record.subject = subject
     record.subject_link = link
     record.save(update_fields=["subject", "subject_link"])
-    records_changed(RecordsChanged.saved([record.pk]))
+    records_changed(RecordsChanged.saved([record.pk], previous_subjects={record.pk: previous}))
     return record
 
 

@@ -15,6 +15,7 @@ from pubcredit.accounts.models import AccessLog
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.core import identifiers
+from pubcredit.subjects import tally
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.names import mask_person_name, normalize_name
 from pubcredit.subjects.services import ID_TYPES, RIC_TYPE, register_subject, rename_subject
@@ -169,6 +170,7 @@ class SubjectAdmin(admin.ModelAdmin):
                 update_fields=["region", "legal_representative", "established_on", "updated_at"]
             )
             after = snapshot(obj)
+            tally.move(obj.kind, before.get("region") or "", obj.region or "")
             if before != after:
                 record_event(principal, "subjects.change", obj, before=before, after=after)
             if data.get("new_name"):

@@ -64,6 +64,27 @@ class Subject(models.Model):
         return self.kind == SubjectKind.PERSON
 
 
+class SubjectTally(models.Model):
+    """Subjects registered per kind × district (`region` as the register holds it, empty when
+    unknown): what the big screen shows, kept by the register's writers (`tally`: registration,
+    intake's bulk registration, a district corrected in the admin, the demo city) and rebuilt
+    from the register by `tally.rebuild_subject_tally`."""
+
+    kind = models.CharField(_("主体类别"), max_length=8, choices=SubjectKind.choices)
+    region = models.CharField(_("行政区划代码"), max_length=6, blank=True)
+    n = models.IntegerField(_("主体数"), default=0)
+
+    class Meta:
+        verbose_name = _("主体计数")
+        verbose_name_plural = _("主体计数")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "region"], name="subjecttally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.region or '-'}: {self.n}"
+
+
 class FormerName(models.Model):
     """A name the subject used before (曾用名); matching by name also looks here."""
 

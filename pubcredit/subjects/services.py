@@ -38,7 +38,7 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.core import identifiers
-from pubcredit.subjects import crypto, names
+from pubcredit.subjects import crypto, names, tally
 from pubcredit.subjects.models import FormerName, Subject
 
 RIC_TYPE = "身份证"
@@ -143,7 +143,8 @@ def register_subject(
       name is not applied; call `rename_subject` for that). Registering an identifier that
       exists with another kind is refused. An organisation without a USCC is matched on kind +
       normalised name among subjects without a USCC;
-    - one audit event "subjects.register" for a new subject, in the same transaction.
+    - one audit event "subjects.register" for a new subject, in the same transaction, and the
+      subject counted in the kept counts of the register (`tally`).
     Raises ValidationError with Chinese messages.
     """
     principal.require("subjects.change")
@@ -220,6 +221,7 @@ def register_subject(
         if existing is None:
             raise
         return _existing(existing, kind)
+    tally.add_subject(subject)
     record_event(principal, "subjects.register", subject, after=snapshot(subject), reason=reason)
     return subject
 

@@ -1,6 +1,8 @@
 """信用大数据可视化 in a real browser at the control room's 1920×1080: every chart drawn with the
 vendored ECharts under the strict Content-Security-Policy, no script error, nothing fetched from
-elsewhere, and a district's bar opens the console list of that district's list entries.
+elsewhere, and a district's bar opens the console list of that district's list entries. The
+subjects are registered and the penalties reach the screen through intake, as a department's
+do.
 
 Set PUBCREDIT_SCREENSHOT=/path/screen.png to keep a screenshot of the screen."""
 
@@ -14,10 +16,11 @@ import pytest
 
 from pubcredit.accounts.models import Role
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.subjects.models import Subject
+from pubcredit.subjects.services import register_subject
 from pubcredit.testing.browser import log_in
 from pubcredit.testing.factories import PASSWORD, make_user
-from pubcredit.testing.listkit import identify, make_public_penalty
+from pubcredit.testing.listkit import identify, make_uscc
+from pubcredit.testing.portalkit import penalty, submit
 
 pytestmark = pytest.mark.browser
 
@@ -36,23 +39,23 @@ VIOLATIONS = ["销售过期食品", "无证经营", "虚假宣传", "未按规�
 def _city(system) -> None:
     n = 0
     today = dt.date.today()
+    rows = []
     for region, companies in DISTRICTS.items():
         for _i in range(companies):
             n += 1
             name = f"淄博大屏测试{n}有限公司"
-            subject = Subject.objects.create(
-                kind=SubjectKind.ORG,
-                name=name,
-                name_norm=name,
-                uscc=f"91370300MA3C{n:05d}X"[:18],
-                region=region,
+            subject = register_subject(
+                system, kind=SubjectKind.ORG, name=name, uscc=make_uscc(9300 + n), region=region
             )
             for k in range(n % 3 + 1):
-                make_public_penalty(
-                    subject,
-                    start=today - dt.timedelta(days=25 * (n + 3 * k)),
+                decided = today - dt.timedelta(days=25 * (n + 3 * k))
+                row = penalty(9300 + 10 * n + k, name=name, uscc=subject.uscc)
+                row.update(
+                    CF_JDRQ=decided.isoformat(),
+                    CF_YXQ=(decided + dt.timedelta(days=365)).isoformat(),
                     CF_WFXW=VIOLATIONS[(n + k) % len(VIOLATIONS)],
                 )
+                rows.append(row)
             if n % 2 == 0:
                 identify(
                     system,
@@ -61,7 +64,15 @@ def _city(system) -> None:
                     decided_on=today - dt.timedelta(days=30 * (n % 6)),
                     today=today,
                 )
-    Subject.objects.create(kind=SubjectKind.PERSON, name="张三", name_norm="张三", region="370303")
+    register_subject(
+        system,
+        kind=SubjectKind.PERSON,
+        name="张三",
+        id_number="E00009300",
+        id_type="护照号",
+        region="370303",
+    )
+    submit(system, "CF", rows)
 
 
 def test_big_screen_draws_every_chart_and_a_district_bar_opens_its_list(

@@ -1,5 +1,7 @@
 """The portal's 数据统计: 双公示 records public today, by month and by department, and the list
-entries in force by list type — public data only, no person, cached."""
+entries in force by list type — public data only, no person, cached. The records reach the
+database through intake and their publicity through the rules, a repair and a withdrawal, as
+in production (the page reads the publicity app's kept counts)."""
 
 from __future__ import annotations
 
@@ -7,28 +9,55 @@ import datetime as dt
 
 import pytest
 
-from pubcredit.catalog.models import Department, SubjectKind
+from pubcredit.catalog.models import Department
 from pubcredit.portal import statistics
-from pubcredit.testing.listkit import identify, make_public_penalty
+from pubcredit.publicity.models import PublicityMark
+from pubcredit.publicity.services import add_mark
+from pubcredit.records.models import Record
+from pubcredit.records.services import withdraw_record
+from pubcredit.testing.listkit import identify
+from pubcredit.testing.portalkit import make_ric, penalty, submit
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("seeded")]
 
 TODAY = dt.date(2025, 6, 15)
 
 
+def _penalty(n: int, decided: dt.date, **subject) -> dict:
+    """A 行政处罚 row decided (and public from) `decided`: 一般 (a 5万元 fine), public for 36
+    months under Order 58."""
+    row = penalty(9200 + n, name=subject.pop("name", "淄博统计测试有限公司"), **subject)
+    return {
+        **row,
+        "CF_JDRQ": decided.isoformat(),
+        "CF_YXQ": (decided + dt.timedelta(days=365)).isoformat(),
+    }
+
+
 @pytest.fixture
 def published(system, make_subject):
-    """行政处罚 of 市市场监管局 (ZB-SCJG): public since 2025-03-02, 2025-05-10, 2025-05-20 (a
-    person's), 2024-01-05 (before the 12 months); one shown 2025-04-01..2025-05-01 (ended); one
-    不予公示. One 失信被执行人 entry in force."""
+    """行政处罚 of 市市场监管局 (ZB-SCJG) through intake: public since 2025-03-02, 2025-05-10,
+    2025-05-20 (a person's), 2024-01-05 (before the 12 months); one public since 2025-04-01 whose
+    publicity a granted repair ended; one decided 2025-06-01 and withdrawn (已撤回: the rules in
+    force for 2025 publish every penalty, so withdrawal is how one is not shown). One
+    失信被执行人 entry in force."""
     a = make_subject()
-    person = make_subject(SubjectKind.PERSON, name="王小明")
-    make_public_penalty(a, start=dt.date(2025, 3, 2))
-    make_public_penalty(a, start=dt.date(2025, 5, 10))
-    make_public_penalty(person, start=dt.date(2025, 5, 20))
-    make_public_penalty(a, start=dt.date(2024, 1, 5))
-    make_public_penalty(a, start=dt.date(2025, 4, 1), end=dt.date(2025, 5, 1))
-    make_public_penalty(a, start=dt.date(2025, 6, 1), state="not_published")
+    org = {"name": a.name, "uscc": a.uscc}
+    submit(
+        system,
+        "CF",
+        [
+            _penalty(1, dt.date(2025, 3, 2), **org),
+            _penalty(2, dt.date(2025, 5, 10), **org),
+            _penalty(3, dt.date(2025, 5, 20), name="王小明", kind="自然人", id_number=make_ric(3)),
+            _penalty(4, dt.date(2024, 1, 5), **org),
+            _penalty(5, dt.date(2025, 4, 1), **org),
+            _penalty(6, dt.date(2025, 6, 1), **org),
+        ],
+    )
+    repaired = Record.objects.get(decision_date=dt.date(2025, 4, 1))
+    add_mark(system, repaired, PublicityMark.Kind.REPAIRED, "信用修复已通过")
+    withdraw_record(system, Record.objects.get(decision_date=dt.date(2025, 6, 1)), "决定被撤销")
     identify(system, a, "BLK_JUDGMENT_DEFAULTER", decided_on=dt.date(2025, 4, 10), today=TODAY)
 
 
