@@ -12,11 +12,18 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MONTH, QUARTER, YEAR = "month", "quarter", "year"
 KINDS = (MONTH, QUARTER, YEAR)
 _SPAN = {MONTH: 1, QUARTER: 3, YEAR: 12}
-_QUARTER_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
+# One message per quarter, so a translation can name it its own way ("Q4 2026").
+_QUARTER_LABELS = {
+    1: gettext_lazy("%(year)d年第一季度"),
+    2: gettext_lazy("%(year)d年第二季度"),
+    3: gettext_lazy("%(year)d年第三季度"),
+    4: gettext_lazy("%(year)d年第四季度"),
+}
 
 
 def add_months(day: dt.date, n: int) -> dt.date:
@@ -91,10 +98,7 @@ class Period:
                 "month": self.start.month,
             }
         if self.kind == QUARTER:
-            return _("%(year)d年第%(quarter)s季度") % {
-                "year": self.start.year,
-                "quarter": _QUARTER_NAMES[(self.start.month - 1) // 3 + 1],
-            }
+            return str(_QUARTER_LABELS[(self.start.month - 1) // 3 + 1]) % {"year": self.start.year}
         return _("%(year)d年度") % {"year": self.start.year}
 
     @property
