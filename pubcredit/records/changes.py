@@ -19,7 +19,8 @@ the accepted rows through `records.writing.RecordsWriter`, which ends with
    subject on the watch list through the lists services);
 4. flags      — the credit-check read model (measures' SubjectFlags) of the subjects whose list
    entries steps 2 and 3 changed;
-5. bulletins  — the aggregation statistics (归集统计) per department × category × month.
+5. bulletins  — the aggregation statistics (归集统计) per department × category × month;
+6. scoring    — the credit grades (信用评价) of the subjects concerned.
 
 Subscribers sit in higher layers than records (which must not import them): they are named by
 dotted path and imported when the flow runs (`core.hooks`).
@@ -153,6 +154,14 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "(bulletins.DepartmentMonthMetric: per department × category × month, written, first "
         "reports, corrections, on time against the reporting duty, completeness, withdrawn), "
         "with one aggregate query over the changed records (bulletins.metrics).",
+    ),
+    Subscriber(
+        "scoring",
+        "pubcredit.scoring.subscribers.records_changed",
+        "Recompute the credit grades (scoring.ScoreResult) of the changed records' subjects and "
+        "of those whose entries or commitments the steps above changed, once everything they "
+        "count is current (scoring.services.recompute_later: in this transaction when few, "
+        "else background tasks on commit).",
     ),
 )
 
