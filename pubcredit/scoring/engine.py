@@ -110,7 +110,11 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
     text). Pure polars (module docstring, step 2)."""
     rules = _rules_frame(defn)
     facts = facts.join(rules, on="rule", how="inner")
-    ind = facts.filter(pl.col("_cap_grade").is_null())
+    # A fact worth nothing (9 hours where each full 10 count) says nothing, unless it shows
+    # a grade read as given (纳税信用 M: 0 points).
+    ind = facts.filter(
+        pl.col("_cap_grade").is_null() & ((pl.col("points") != 0) | pl.col("value").is_not_null())
+    )
     dg = facts.filter(pl.col("_cap_grade").is_not_null())
 
     # Repeats: the n-th fact (n ≥ 2, by date) of the same rule and `same` value.

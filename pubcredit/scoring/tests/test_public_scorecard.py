@@ -115,7 +115,14 @@ def test_watch_lists_and_the_abnormal_operation_downgrade(scorecards, system, ma
     # +10 red − 10 abnormal operation = 80 → B by the points, capped at C by DG_ABNORMAL.
     assert float(row.score) == 80
     assert (row.points_grade, row.grade) == ("B", "C")
-    assert [c for c in row.contributions if c["indicator"] == "DG_ABNORMAL"][0]["grade_cap"] == "C"
+    downgrade = next(c for c in row.contributions if c["indicator"] == "DG_ABNORMAL")
+    assert downgrade == {
+        "indicator": "DG_ABNORMAL",
+        "points": 0,
+        "source": downgrade["source"],
+        "grade_cap": "C",
+    }
+    assert downgrade["source"].startswith("entry:")
 
 
 def test_black_list_sets_d_whatever_the_points(scorecards, system, make_subject):
@@ -212,8 +219,10 @@ def test_social_organisation_grade(scorecards, system):
 
 
 def test_bounds_hold_the_score_within_0_and_100(scorecards, system, make_subject):
+    from pubcredit.commitments.assessment import assess_commitment
     from pubcredit.scoring.services import compute_subjects
     from pubcredit.subjects.models import Subject
+    from pubcredit.testing.commitkit import sign
 
     subject = make_subject()
     today = scorekit.today()
@@ -230,9 +239,6 @@ def test_bounds_hold_the_score_within_0_and_100(scorecards, system, make_subject
     row = result(subject, CARD)
     # 80 + 5 (age) + 5 (tax A) + 10 (red) = 100: exactly the maximum, no bounds line.
     assert float(row.score) == 100 and "_bounds" not in sources(row)
-    from pubcredit.testing.commitkit import sign
-    from pubcredit.commitments.assessment import assess_commitment
-
     commitment = sign(subject, day=today, today=today)
     assess_commitment(system, commitment, "全部履行", reason="按期履行", today=today)
     row = result(subject, CARD)

@@ -130,11 +130,11 @@ class Command(BaseCommand):
     def _compute(self, options):
         card = _scorecard(options)
         day = _as_of(options)
+        subject = None if options.get("all") else _subject(options)
         if options.get("all"):
             computations = services.compute_all(card, as_of=day)
             grades = []
         else:
-            subject = _subject(options)
             computations = services.compute_subjects([subject.pk], as_of=day, scorecard=card)
             grades = []
             if not subject.is_person:
@@ -150,8 +150,8 @@ class Command(BaseCommand):
         self._out(options, data, "\n".join(lines))
 
     def _explain(self, options):
-        subject = _subject(options)
         card = _scorecard(options)
+        subject = _subject(options)
         try:
             data = services.explain(
                 subject,
