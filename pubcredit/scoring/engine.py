@@ -27,7 +27,6 @@ Returns counts and timings. Runs in the caller's transaction (or its own).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Sequence
 
@@ -36,14 +35,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pubcredit.scoring.definition import Definition, Indicator, parse_definition
-from pubcredit.scoring.facts import read_facts, read_population
+from pubcredit.scoring.facts import FACT_SCHEMA, read_facts, read_population
 from pubcredit.scoring.frames import SubjectFilter, is_pg
 from pubcredit.scoring.models import ScorecardVersion, ScoreResult
 
 # pg_advisory_xact_lock(LOCK_CLASS, scorecard id): one writer of a scorecard's results at a time.
 LOCK_CLASS = 0x53434F52  # "SCOR"
 STAGE = "scoring_stage"
-CHANGED = "scoring_changed"
 BOUNDS = "_bounds"
 
 RESULT_SCHEMA = {
@@ -101,15 +99,21 @@ def _number_text(points: pl.Expr) -> pl.Expr:
     )
 
 
-def _json_strings(values) -> dict[str, str]:
-    return {v: json.dumps(v, ensure_ascii=False) for v in values if v is not None}
+def _json_literal(expr: pl.Expr) -> pl.Expr:
+    """A string column as JSON string literals ("A" → \"A\", escaped as JSON wants)."""
+    return (
+        pl.struct(expr.alias("v"))
+        .struct.json_encode()
+        .str.strip_prefix('{"v":')
+        .str.strip_suffix("}")
+    )
 
 
 def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
     """One row per subject of `population`: score, grade, points_grade, contributions (JSON
-    text). Pure polars (module docstring, step 2)."""
-    rules = _rules_frame(defn)
-    facts = facts.join(rules, on="rule", how="inner")
+    text). Pure polars, one lazy plan (module docstring, step 2)."""
+    rules = _rules_frame(defn).lazy()
+    facts = facts.lazy().join(rules, on="rule", how="inner")
     # A fact worth nothing (9 hours where each full 10 count) says nothing, unless it shows
     # a grade read as given (纳税信用 M: 0 points).
     ind = facts.filter(
@@ -118,26 +122,31 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
     dg = facts.filter(pl.col("_cap_grade").is_not_null())
 
     # Repeats: the n-th fact (n ≥ 2, by date) of the same rule and `same` value.
-    ind = ind.sort(["subject_id", "rule", "same", "day", "source_id"], nulls_last=True)
-    ind = ind.with_columns(pl.int_range(pl.len()).over(["subject_id", "rule", "same"]).alias("_n"))
-    ind = ind.with_columns(
-        pl.when(pl.col("_mult").is_not_null() & (pl.col("_n") > 0))
-        .then(pl.col("points") * pl.col("_mult"))
-        .otherwise(pl.col("points"))
-        .alias("points")
+    ind = (
+        ind.sort(["subject_id", "rule", "same", "day", "source_id"], nulls_last=True)
+        .with_columns(pl.int_range(pl.len()).over(["subject_id", "rule", "same"]).alias("_n"))
+        .with_columns(
+            pl.when(pl.col("_mult").is_not_null() & (pl.col("_n") > 0))
+            .then(pl.col("points") * pl.col("_mult"))
+            .otherwise(pl.col("points"))
+            .alias("points")
+        )
     )
 
     # Caps per indicator, then the sum on the base points and the bounds.
-    totals = ind.group_by(["subject_id", "rule"]).agg(
-        pl.col("points").sum().alias("_total"),
-        pl.col("_cap").first(),
-        pl.col("_order").first(),
-    )
-    totals = totals.with_columns(
-        pl.when(pl.col("_cap").is_not_null())
-        .then(pl.col("_total").clip(-pl.col("_cap"), pl.col("_cap")))
-        .otherwise(pl.col("_total"))
-        .alias("_capped")
+    totals = (
+        ind.group_by(["subject_id", "rule"])
+        .agg(
+            pl.col("points").sum().alias("_total"),
+            pl.col("_cap").first(),
+            pl.col("_order").first(),
+        )
+        .with_columns(
+            pl.when(pl.col("_cap").is_not_null())
+            .then(pl.col("_total").clip(-pl.col("_cap"), pl.col("_cap")))
+            .otherwise(pl.col("_total"))
+            .alias("_capped")
+        )
     )
     capped = totals.filter((pl.col("_capped") - pl.col("_total")).abs() > 1e-9).select(
         "subject_id",
@@ -153,10 +162,13 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
         bounded = pl.max_horizontal(bounded, pl.lit(defn.min_score))
     if defn.max_score is not None:
         bounded = pl.min_horizontal(bounded, pl.lit(defn.max_score))
-    results = population.select("subject_id").join(sums, on="subject_id", how="left")
-    results = results.with_columns(
-        raw.round(2).alias("_raw"), bounded.round(2).alias("score")
-    ).with_columns(_grade_of(pl.col("score"), defn).alias("points_grade"))
+    results = (
+        population.lazy()
+        .select("subject_id")
+        .join(sums, on="subject_id", how="left")
+        .with_columns(raw.round(2).alias("_raw"), bounded.round(2).alias("score"))
+        .with_columns(_grade_of(pl.col("score"), defn).alias("points_grade"))
+    )
     bounds = results.filter(pl.col("score") != pl.col("_raw")).select(
         "subject_id",
         pl.lit(BOUNDS).alias("rule"),
@@ -170,28 +182,32 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
     worst = dg.group_by("subject_id").agg(
         pl.col("_cap_grade").replace_strict(rank, return_dtype=pl.Int64).max().alias("_cap_rank")
     )
-    results = results.join(worst, on="subject_id", how="left").with_columns(
-        pl.max_horizontal(
-            pl.col("points_grade").replace_strict(rank, return_dtype=pl.Int64),
-            pl.col("_cap_rank"),
-        ).alias("_rank")
-    )
-    results = results.with_columns(
-        pl.col("_rank")
-        .replace_strict({n: g for g, n in rank.items()}, return_dtype=pl.String)
-        .alias("grade")
+    results = (
+        results.join(worst, on="subject_id", how="left")
+        .with_columns(
+            pl.max_horizontal(
+                pl.col("points_grade").replace_strict(rank, return_dtype=pl.Int64),
+                pl.col("_cap_rank"),
+            ).alias("_rank")
+        )
+        .with_columns(
+            pl.col("_rank")
+            .replace_strict({n: g for g, n in rank.items()}, return_dtype=pl.String)
+            .alias("grade")
+        )
     )
 
     # Contributions, in the definition's order, latest fact first.
+    source = pl.concat_str(
+        [pl.col("source_type"), pl.lit(":"), pl.col("source_id").cast(pl.String)]
+    ).alias("_source")
     fact_lines = pl.concat(
         [
             ind.select(
                 "subject_id",
                 "rule",
                 "points",
-                pl.concat_str(
-                    [pl.col("source_type"), pl.lit(":"), pl.col("source_id").cast(pl.String)]
-                ).alias("_source"),
+                source,
                 "_order",
                 "day",
                 "source_id",
@@ -202,9 +218,7 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
                 "subject_id",
                 "rule",
                 pl.lit(0.0).alias("points"),
-                pl.concat_str(
-                    [pl.col("source_type"), pl.lit(":"), pl.col("source_id").cast(pl.String)]
-                ).alias("_source"),
+                source,
                 "_order",
                 "day",
                 "source_id",
@@ -223,29 +237,20 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
         ],
         how="vertical_relaxed",
     )
-    codes = _json_strings([*(r.code for r in defn.rules()), BOUNDS])
-    values = _json_strings(fact_lines.get_column("value").unique().to_list())
-    grades = _json_strings(defn.grades)
     line = pl.concat_str(
         [
             pl.lit('{"indicator":'),
-            pl.col("rule").replace_strict(codes, return_dtype=pl.String),
+            _json_literal(pl.col("rule")),
             pl.lit(',"points":'),
             _number_text(pl.col("points")),
             pl.lit(',"source":"'),
             pl.col("_source"),
             pl.lit('"'),
             pl.when(pl.col("value").is_not_null())
-            .then(
-                pl.lit(',"value":')
-                + pl.col("value").replace_strict(values, default="null", return_dtype=pl.String)
-            )
+            .then(pl.lit(',"value":') + _json_literal(pl.col("value")))
             .otherwise(pl.lit("")),
             pl.when(pl.col("_cap_grade").is_not_null())
-            .then(
-                pl.lit(',"grade_cap":')
-                + pl.col("_cap_grade").replace_strict(grades, return_dtype=pl.String)
-            )
+            .then(pl.lit(',"grade_cap":') + _json_literal(pl.col("_cap_grade")))
             .otherwise(pl.lit("")),
             pl.lit("}"),
         ]
@@ -260,12 +265,16 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
         .group_by("subject_id", maintain_order=True)
         .agg(pl.col("_line").str.join(","))
     )
-    results = results.join(lines, on="subject_id", how="left").with_columns(
-        pl.concat_str([pl.lit("["), pl.col("_line").fill_null(""), pl.lit("]")]).alias(
-            "contributions"
+    return (
+        results.join(lines, on="subject_id", how="left")
+        .with_columns(
+            pl.concat_str([pl.lit("["), pl.col("_line").fill_null(""), pl.lit("]")]).alias(
+                "contributions"
+            )
         )
+        .select(list(RESULT_SCHEMA))
+        .collect()
     )
-    return results.select(list(RESULT_SCHEMA))
 
 
 # --------------------------------------------------------------------------- persisting (SQL)
@@ -275,10 +284,15 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _stage(cursor, results: pl.DataFrame) -> None:
-    from pubcredit.core.staging import drop_table, write_frame
+# A stage of at most this many rows is emptied and kept for the session's next computation
+# (no DDL for an incremental one); a larger one is dropped, so that its size never misleads the
+# planner about a small one.
+KEEP_STAGE_ROWS = 1000
 
-    drop_table(cursor, STAGE)
+
+def _stage(cursor, results: pl.DataFrame) -> None:
+    from pubcredit.core.staging import write_frame
+
     if is_pg():
         ddl = (
             "subject_id bigint PRIMARY KEY, score numeric(9, 2), grade text, "
@@ -289,10 +303,19 @@ def _stage(cursor, results: pl.DataFrame) -> None:
             "subject_id INTEGER PRIMARY KEY, score decimal, grade TEXT, points_grade TEXT, "
             "contributions TEXT"
         )
-    cursor.execute(f"CREATE TEMP TABLE {STAGE} ({ddl})")
+    cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({ddl})")
     write_frame(cursor, STAGE, list(RESULT_SCHEMA), results)
-    if is_pg():
-        cursor.execute(f"ANALYZE {STAGE}")
+    if is_pg() and results.height > KEEP_STAGE_ROWS:
+        cursor.execute(f"ANALYZE {STAGE}")  # the planner: join the stage by hash, not by loop
+
+
+def _unstage(cursor, rows: int) -> None:
+    from pubcredit.core.staging import drop_table
+
+    if rows > KEEP_STAGE_ROWS:
+        drop_table(cursor, STAGE)
+    else:
+        cursor.execute(f"DELETE FROM {STAGE}")
 
 
 def _persist(
@@ -305,9 +328,9 @@ def _persist(
     now: dt.datetime,
     started: dt.datetime,
 ) -> dict[str, int]:
-    """Step 3 of the module docstring. Returns {"created", "retired", "unchanged"}."""
-    from pubcredit.core.staging import drop_table
-
+    """Step 3 of the module docstring, in three statements over the stage: retire the current
+    rows that differ, retire those of subjects no longer evaluated, insert a row for every
+    staged subject left without a current one. Returns {"created", "retired", "unchanged"}."""
     table = _q(ScoreResult._meta.db_table)
     ops = connection.ops
     ts = ops.adapt_datetimefield_value(now)
@@ -316,24 +339,18 @@ def _persist(
     if is_pg():
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, card])
     _stage(cursor, results)
-    drop_table(cursor, CHANGED)
+    # A current row written after this computation started (an incremental computation that
+    # committed meanwhile) is newer than what was read here: it stays. The scope's own filter
+    # lets an incremental computation find its rows by index.
+    narrow, params = scope.sql("o.subject_id")
     cursor.execute(
-        f"""CREATE TEMP TABLE {CHANGED} AS
-            SELECT n.subject_id, o.id AS old_id
-              FROM {STAGE} n
-              LEFT JOIN {table} o
-                ON o.subject_id = n.subject_id AND o.scorecard_id = %s AND o.current = %s
-             WHERE o.id IS NULL
-                OR (o.computed_at < %s
-                    AND (o.version_id <> %s OR o.score <> n.score OR o.grade <> n.grade
-                         OR o.points_grade <> n.points_grade
-                         OR o.contributions <> n.contributions))""",
-        [card, True, since, version.pk],
-    )
-    cursor.execute(
-        f"UPDATE {table} SET current = %s WHERE id IN "
-        f"(SELECT old_id FROM {CHANGED} WHERE old_id IS NOT NULL)",
-        [False],
+        f"""UPDATE {table} SET current = %s WHERE id IN (
+                SELECT o.id FROM {table} o JOIN {STAGE} n ON n.subject_id = o.subject_id
+                 WHERE o.scorecard_id = %s AND o.current = %s AND o.computed_at < %s{narrow}
+                   AND (o.version_id <> %s OR o.score <> n.score OR o.grade <> n.grade
+                        OR o.points_grade <> n.points_grade
+                        OR o.contributions <> n.contributions))""",
+        [False, card, True, since, *params, version.pk],
     )
     retired = max(cursor.rowcount, 0)
     # Subjects of the scope no longer evaluated (their kind or the population changed).
@@ -344,15 +361,18 @@ def _persist(
                AND NOT EXISTS (SELECT 1 FROM {STAGE} n WHERE n.subject_id = {table}.subject_id)""",
         [False, card, True, since, *params],
     )
-    dropped = max(cursor.rowcount, 0)
+    retired += max(cursor.rowcount, 0)
+    narrow, params = scope.sql("o.subject_id")
     cursor.execute(
         f"""INSERT INTO {table}
                 (subject_id, scorecard_id, version_id, score, grade, points_grade, as_of,
                  computed_at, contributions, current)
             SELECT n.subject_id, %s, %s, n.score, n.grade, n.points_grade, %s, %s,
                    n.contributions, %s
-              FROM {STAGE} n JOIN {CHANGED} c ON c.subject_id = n.subject_id""",
-        [card, version.pk, ops.adapt_datefield_value(as_of), ts, True],
+              FROM {STAGE} n
+             WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.subject_id = n.subject_id
+                                  AND o.scorecard_id = %s AND o.current = %s{narrow})""",
+        [card, version.pk, ops.adapt_datefield_value(as_of), ts, True, card, True, *params],
     )
     created = max(cursor.rowcount, 0)
     if created:
@@ -361,13 +381,26 @@ def _persist(
             f"WHERE id = %s AND in_use_since IS NULL",
             [ts, version.pk],
         )
-    drop_table(cursor, CHANGED)
-    drop_table(cursor, STAGE)
-    return {
-        "created": created,
-        "retired": retired + dropped,
-        "unchanged": results.height - created,
-    }
+    _unstage(cursor, results.height)
+    return {"created": created, "retired": retired, "unchanged": results.height - created}
+
+
+def _retire_all(cursor, version: ScorecardVersion, scope: SubjectFilter, *, started) -> dict:
+    """Nobody of the scope is evaluated: their current rows (if any) stop being current."""
+    table = _q(ScoreResult._meta.db_table)
+    narrow, params = scope.sql(f"{table}.subject_id")
+    cursor.execute(
+        f"UPDATE {table} SET current = %s WHERE scorecard_id = %s AND current = %s "
+        f"AND computed_at < %s{narrow}",
+        [
+            False,
+            version.scorecard_id,
+            True,
+            connection.ops.adapt_datetimefield_value(started),
+            *params,
+        ],
+    )
+    return {"created": 0, "retired": max(cursor.rowcount, 0), "unchanged": 0}
 
 
 def compute(
@@ -400,13 +433,25 @@ def compute(
     ):
         population = read_population(cursor, card.subject_kinds, defn, scope)
         lap("population")
-        facts = read_facts(cursor, defn, scope, day, population)
+        if population.height == 0:
+            facts = pl.DataFrame(schema=FACT_SCHEMA)
+            results = pl.DataFrame(schema=RESULT_SCHEMA)
+        elif scope.everyone and (defn.population_categories or defn.population_list_types):
+            # A sector scorecard: read the facts of its population only, not of everyone.
+            ids = population.get_column("subject_id").to_list()
+            with SubjectFilter(cursor, ids) as narrowed:
+                facts = read_facts(cursor, defn, narrowed, day, population)
+        else:
+            facts = read_facts(cursor, defn, scope, day, population)
         lap("facts")
-        results = score(defn, population, facts)
+        if population.height:
+            results = score(defn, population, facts)
         lap("score")
-        counts = _persist(
-            cursor, version, scope, results, as_of=day, now=timezone.now(), started=started
-        )
+        now = timezone.now()
+        if results.height:
+            counts = _persist(cursor, version, scope, results, as_of=day, now=now, started=started)
+        else:
+            counts = _retire_all(cursor, version, scope, started=started)
         lap("write")
     return {
         "scorecard": card.code,

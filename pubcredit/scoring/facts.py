@@ -205,10 +205,10 @@ def _read_records(
         cols.append(json_text("r", code))
         schema[field_column(code)] = pl.String
     sql = f"SELECT {', '.join(cols)} FROM {_t(Record)} r{join} WHERE {where}"
-    return read_frame(cursor, sql, [category_id, *params], schema)
+    return read_frame(cursor, sql, [category_id, *params], schema, small=scope.small)
 
 
-def _records_facts(cursor, scope, as_of, rules: list[Rule], categories: dict) -> list[pl.DataFrame]:
+def _records_facts(cursor, scope, as_of, rules: list[Rule], categories: dict) -> list[pl.LazyFrame]:
     by_category: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
         by_category[rule.source.category].append(rule)
@@ -242,7 +242,9 @@ def _records_facts(cursor, scope, as_of, rules: list[Rule], categories: dict) ->
             same = None
             if isinstance(rule, Indicator) and rule.repeat and rule.repeat[1]:
                 same = pl.col(field_column(rule.repeat[1])).fill_null("")
-            out.append(frame.filter(keep).select(_fact_columns(rule, points, "record", same=same)))
+            out.append(
+                frame.lazy().filter(keep).select(_fact_columns(rule, points, "record", same=same))
+            )
     return out
 
 
@@ -267,12 +269,15 @@ def latest_grades(
             "grade": pl.String,
             "valid_to": pl.Date,
         },
+        small=scope.small,
     )
     return (
-        frame.filter(pl.col("grade").is_not_null() & (pl.col("grade").str.strip_chars() != ""))
+        frame.lazy()
+        .filter(pl.col("grade").is_not_null() & (pl.col("grade").str.strip_chars() != ""))
         .with_columns(pl.col("grade").str.strip_chars())
         .sort(["subject_id", "day", "id"], descending=[False, True, True])
         .unique("subject_id", keep="first", maintain_order=True)
+        .collect()
     )
 
 
@@ -285,14 +290,14 @@ def grade_fields() -> dict[str, tuple[int, str]]:
     return {cat: (cid, code) for cat, cid, code in rows}
 
 
-def _given_grade_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFrame]:
+def _given_grade_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.LazyFrame]:
     fields = grade_fields()
     out = []
     for rule in rules:
         found = fields.get(rule.source.category)
         if found is None:
             continue
-        frame = latest_grades(cursor, scope, as_of, *found).filter(_in_window(rule, as_of))
+        frame = latest_grades(cursor, scope, as_of, *found).lazy().filter(_in_window(rule, as_of))
         if isinstance(rule, Indicator):
             table = dict(rule.points_by_grade)
             frame = frame.filter(pl.col("grade").is_in(list(table)))
@@ -303,7 +308,7 @@ def _given_grade_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataF
     return out
 
 
-def _list_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFrame]:
+def _list_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.LazyFrame]:
     codes = sorted({c for r in rules for c in r.source.list_types})
     kinds = sorted({k for r in rules for k in r.source.list_kinds})
     which, params = [], [as_of, as_of, as_of, True, as_of, as_of]
@@ -334,6 +339,7 @@ def _list_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFrame]:
             "code": pl.String,
             "kind": pl.String,
         },
+        small=scope.small,
     )
     out = []
     for rule in rules:
@@ -342,14 +348,14 @@ def _list_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFrame]:
             list(src.list_kinds)
         )
         out.append(
-            frame.filter(hit & _in_window(rule, as_of)).select(
-                _fact_columns(rule, _rule_points(rule), "entry")
-            )
+            frame.lazy()
+            .filter(hit & _in_window(rule, as_of))
+            .select(_fact_columns(rule, _rule_points(rule), "entry"))
         )
     return out
 
 
-def _commitment_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFrame]:
+def _commitment_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.LazyFrame]:
     performances = sorted({p for r in rules for p in r.source.performance})
     narrow, extra = scope.sql("c.subject_id")
     day = "COALESCE(c.assessed_on, c.made_on)"
@@ -369,6 +375,7 @@ def _commitment_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFr
             "performance": pl.String,
             "commitment_type": pl.String,
         },
+        small=scope.small,
     )
     out = []
     for rule in rules:
@@ -376,11 +383,13 @@ def _commitment_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.DataFr
         keep = pl.col("performance").is_in(list(src.performance)) & _in_window(rule, as_of)
         if src.commitment_types:
             keep = keep & pl.col("commitment_type").is_in(list(src.commitment_types))
-        out.append(frame.filter(keep).select(_fact_columns(rule, _rule_points(rule), "commitment")))
+        out.append(
+            frame.lazy().filter(keep).select(_fact_columns(rule, _rule_points(rule), "commitment"))
+        )
     return out
 
 
-def _age_facts(population: pl.DataFrame, as_of: dt.date, rules: list[Rule]) -> list[pl.DataFrame]:
+def _age_facts(population: pl.DataFrame, as_of: dt.date, rules: list[Rule]) -> list[pl.LazyFrame]:
     est = pl.col("established_on")
     years = (
         pl.lit(as_of.year)
@@ -390,8 +399,10 @@ def _age_facts(population: pl.DataFrame, as_of: dt.date, rules: list[Rule]) -> l
             | ((est.dt.month() == as_of.month) & (est.dt.day() > as_of.day))
         ).cast(pl.Int32)
     )
-    frame = population.filter(est.is_not_null() & (est <= as_of)).with_columns(
-        years.alias("_years"), pl.col("subject_id").alias("id"), est.alias("day")
+    frame = (
+        population.lazy()
+        .filter(est.is_not_null() & (est <= as_of))
+        .with_columns(years.alias("_years"), pl.col("subject_id").alias("id"), est.alias("day"))
     )
     out = []
     for rule in rules:
@@ -429,21 +440,22 @@ def read_population(cursor, kinds, defn: Definition, scope: SubjectFilter) -> pl
                 )
             ) or [0]
             parts.append(
-                f"s.id IN (SELECT r.subject_id FROM {_t(Record)} r WHERE r.category_id IN "
-                f"({', '.join(['%s'] * len(ids))}) AND r.status = '{RecordStatus.ACTIVE.value}' "
-                f"AND r.subject_id IS NOT NULL)"
+                f"EXISTS (SELECT 1 FROM {_t(Record)} r WHERE r.subject_id = s.id "
+                f"AND r.category_id IN ({', '.join(['%s'] * len(ids))}) "
+                f"AND r.status = '{RecordStatus.ACTIVE.value}')"
             )
             params += ids
         if defn.population_list_types:
             codes = list(defn.population_list_types)
             parts.append(
-                f"s.id IN (SELECT e.subject_id FROM {_t(ListEntry)} e JOIN {_t(ListType)} lt "
-                f"ON lt.id = e.list_type_id WHERE lt.code IN ({', '.join(['%s'] * len(codes))}) "
+                f"EXISTS (SELECT 1 FROM {_t(ListEntry)} e JOIN {_t(ListType)} lt "
+                f"ON lt.id = e.list_type_id WHERE e.subject_id = s.id "
+                f"AND lt.code IN ({', '.join(['%s'] * len(codes))}) "
                 f"AND e.status = '{EntryStatus.PUBLISHED.value}')"
             )
             params += codes
         sql += f" AND ({' OR '.join(parts)})"
-    return read_frame(cursor, sql, params, POPULATION_SCHEMA)
+    return read_frame(cursor, sql, params, POPULATION_SCHEMA, small=scope.small)
 
 
 def read_facts(
@@ -455,7 +467,7 @@ def read_facts(
     for rule in defn.rules():
         by_type[rule.source.type].append(rule)
     categories = dict(Category.objects.values_list("code", "pk"))
-    parts: list[pl.DataFrame] = []
+    parts: list[pl.LazyFrame] = []
     if by_type["records"]:
         parts += _records_facts(cursor, scope, as_of, by_type["records"], categories)
     if by_type["given_grade"]:
@@ -466,8 +478,7 @@ def read_facts(
         parts += _commitment_facts(cursor, scope, as_of, by_type["commitments"])
     if by_type["registration_age"]:
         parts += _age_facts(population, as_of, by_type["registration_age"])
-    parts = [p for p in parts if p.height]
     if not parts:
         return empty_facts()
     facts = pl.concat(parts, how="vertical")
-    return facts.join(population.select("subject_id"), on="subject_id", how="semi")
+    return facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi").collect()

@@ -29,9 +29,12 @@ def is_pg() -> bool:
     return connection.vendor == "postgresql"
 
 
-def read_frame(cursor, sql: str, params: Sequence, schema: dict) -> pl.DataFrame:
-    """The rows of a SELECT as a frame of `schema` (the SELECT's columns, in order)."""
-    if is_pg():
+def read_frame(
+    cursor, sql: str, params: Sequence, schema: dict, *, small: bool = False
+) -> pl.DataFrame:
+    """The rows of a SELECT as a frame of `schema` (the SELECT's columns, in order). `small`:
+    a few rows expected (an incremental computation), fetched without COPY's set-up."""
+    if is_pg() and not small:
         text_schema = {c: (pl.String if t == pl.Date else t) for c, t in schema.items()}
         buf = io.BytesIO()
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
@@ -49,7 +52,7 @@ def read_frame(cursor, sql: str, params: Sequence, schema: dict) -> pl.DataFrame
     cursor.execute(sql, list(params))
     rows = cursor.fetchall()
     dates = [c for c, t in schema.items() if t == pl.Date]
-    if not dates:
+    if not dates or is_pg():  # psycopg returns date objects
         return pl.DataFrame(rows, schema=schema, orient="row")
     # SQLite returns dates of expressions (COALESCE) as ISO text.
     loose = {c: (pl.String if t == pl.Date else t) for c, t in schema.items()}
@@ -80,7 +83,7 @@ class SubjectFilter:
                 pl.DataFrame({"id": self.ids}, schema={"id": pl.Int64}),
             )
             if is_pg():
-                self.cursor.execute(f"ANALYZE {IDS_TABLE}")
+                self.cursor.execute(f"ANALYZE {IDS_TABLE}")  # the planner: how many ids
         return self
 
     def __exit__(self, *exc) -> None:
@@ -90,6 +93,11 @@ class SubjectFilter:
     @property
     def everyone(self) -> bool:
         return self.ids is None
+
+    @property
+    def small(self) -> bool:
+        """A few subjects: their facts are few rows, fetched directly (read_frame)."""
+        return self.ids is not None and not self.staged
 
     def sql(self, column: str) -> tuple[str, list]:
         """(" AND <column> IN (…)", params), or ("", []) for everyone."""

@@ -30,6 +30,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,7 +39,6 @@ from pubcredit.scoring import engine
 from pubcredit.scoring.definition import parse_definition
 from pubcredit.scoring.frames import IN_LIST_MAX
 from pubcredit.scoring.models import Scorecard, ScorecardVersion, ScoreResult
-from pubcredit.scoring.scorecards import version_in_force
 from pubcredit.subjects.access import log_person_access
 from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
@@ -110,16 +110,24 @@ def general_scorecard(kind: str) -> Scorecard | None:
 def scorecards_in_force(
     scorecard: Scorecard | str | None = None, *, day: dt.date | None = None
 ) -> list[ScorecardVersion]:
-    """The version in force on `day` of every active scorecard (or of the one given)."""
+    """The version in force on `day` of every active scorecard (or of the one given): per
+    scorecard, the highest-numbered version whose window holds the day. One query."""
     day = day or timezone.localdate()
-    cards = [_card(scorecard)] if scorecard is not None else Scorecard.objects.filter(active=True)
-    versions = []
-    for card in cards:
-        version = version_in_force(card, day)
-        if version is not None:
-            version.scorecard = card
-            versions.append(version)
-    return versions
+    versions = (
+        ScorecardVersion.objects.filter(effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .select_related("scorecard")
+        .order_by("scorecard__sort_order", "scorecard__code", "-version")
+    )
+    card = _card(scorecard)
+    versions = versions.filter(scorecard=card) if card else versions.filter(scorecard__active=True)
+    seen: set[int] = set()
+    out = []
+    for version in versions:  # a few rows: one per version of the scorecards
+        if version.scorecard_id not in seen:
+            seen.add(version.scorecard_id)
+            out.append(version)
+    return out
 
 
 # --------------------------------------------------------------------------- reading
