@@ -86,8 +86,10 @@ class SubjectFilter:
                 self.cursor.execute(f"ANALYZE {IDS_TABLE}")  # the planner: how many ids
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.staged:
+    def __exit__(self, exc_type, exc, tb) -> None:
+        # After an error the transaction rolls back, taking the TEMP table with it (and a
+        # PostgreSQL transaction in error accepts no DROP).
+        if self.staged and exc_type is None:
             drop_table(self.cursor, IDS_TABLE)
 
     @property
