@@ -10,11 +10,14 @@ pass.
    each indicator's total held within ±cap, the sum on the base points, the score's bounds,
    the grade of the bands, the direct downgrades (the worst grade cap in force), and each
    subject's contributions as JSON text — one row per subject, no Python loop per subject;
-3. in SQL, under a per-scorecard lock: the results are staged in a TEMP table and compared with
-   the current rows; only subjects whose version, score, grade or contributions changed get a
-   new row (the old one stops being current: history), subjects no longer evaluated lose their
-   current row, and a current row written by a later computation (an incremental one that
-   committed while a full one was reading) is left alone.
+3. in SQL: the results are staged in a TEMP table and compared with the current rows; only
+   subjects whose version, score, grade or contributions changed get a new row (the old one
+   stops being current: history), and subjects no longer evaluated lose their current row.
+
+Computations of one scorecard are serialised (PostgreSQL: an advisory lock on the scorecard,
+taken before the facts are read and held to the end of the transaction), so each reads what
+every earlier one committed and none overwrites a newer result with older facts. An incremental
+computation in the records flow thus waits for a full one running at the same time.
 
 Contributions are stored as [{"indicator", "points", "source"}] (+ "value" for a grade read as
 given, + "grade_cap" for a downgrade). Sources: "record:<id>", "entry:<id>",
@@ -326,7 +329,6 @@ def _persist(
     *,
     as_of: dt.date,
     now: dt.datetime,
-    started: dt.datetime,
 ) -> dict[str, int]:
     """Step 3 of the module docstring, in three statements over the stage: retire the current
     rows that differ, retire those of subjects no longer evaluated, insert a row for every
@@ -334,33 +336,21 @@ def _persist(
     table = _q(ScoreResult._meta.db_table)
     ops = connection.ops
     ts = ops.adapt_datetimefield_value(now)
-    since = ops.adapt_datetimefield_value(started)
     card = version.scorecard_id
-    if is_pg():
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, card])
     _stage(cursor, results)
-    # A current row written after this computation started (an incremental computation that
-    # committed meanwhile) is newer than what was read here: it stays. The scope's own filter
-    # lets an incremental computation find its rows by index.
+    # The scope's own filter lets an incremental computation find its rows by index.
     narrow, params = scope.sql("o.subject_id")
     cursor.execute(
         f"""UPDATE {table} SET current = %s WHERE id IN (
                 SELECT o.id FROM {table} o JOIN {STAGE} n ON n.subject_id = o.subject_id
-                 WHERE o.scorecard_id = %s AND o.current = %s AND o.computed_at < %s{narrow}
+                 WHERE o.scorecard_id = %s AND o.current = %s{narrow}
                    AND (o.version_id <> %s OR o.score <> n.score OR o.grade <> n.grade
                         OR o.points_grade <> n.points_grade
                         OR o.contributions <> n.contributions))""",
-        [False, card, True, since, *params, version.pk],
+        [False, card, True, *params, version.pk],
     )
     retired = max(cursor.rowcount, 0)
-    # Subjects of the scope no longer evaluated (their kind or the population changed).
-    narrow, params = scope.sql(f"{table}.subject_id")
-    cursor.execute(
-        f"""UPDATE {table} SET current = %s
-             WHERE scorecard_id = %s AND current = %s AND computed_at < %s{narrow}
-               AND NOT EXISTS (SELECT 1 FROM {STAGE} n WHERE n.subject_id = {table}.subject_id)""",
-        [False, card, True, since, *params],
-    )
+    retired += _retire_missing(cursor, card, scope)
     retired += max(cursor.rowcount, 0)
     narrow, params = scope.sql("o.subject_id")
     cursor.execute(
@@ -385,22 +375,22 @@ def _persist(
     return {"created": created, "retired": retired, "unchanged": results.height - created}
 
 
-def _retire_all(cursor, version: ScorecardVersion, scope: SubjectFilter, *, started) -> dict:
-    """Nobody of the scope is evaluated: their current rows (if any) stop being current."""
+def _retire_missing(cursor, card: int, scope: SubjectFilter, *, staged: bool = True) -> int:
+    """The current rows of the scope's subjects that are not staged (no longer evaluated: their
+    kind or the population changed) stop being current. Returns how many."""
     table = _q(ScoreResult._meta.db_table)
     narrow, params = scope.sql(f"{table}.subject_id")
-    cursor.execute(
-        f"UPDATE {table} SET current = %s WHERE scorecard_id = %s AND current = %s "
-        f"AND computed_at < %s{narrow}",
-        [
-            False,
-            version.scorecard_id,
-            True,
-            connection.ops.adapt_datetimefield_value(started),
-            *params,
-        ],
+    missing = (
+        f" AND NOT EXISTS (SELECT 1 FROM {STAGE} n WHERE n.subject_id = {table}.subject_id)"
+        if staged
+        else ""
     )
-    return {"created": 0, "retired": max(cursor.rowcount, 0), "unchanged": 0}
+    cursor.execute(
+        f"UPDATE {table} SET current = %s WHERE scorecard_id = %s AND current = %s{narrow}"
+        f"{missing}",
+        [False, card, True, *params],
+    )
+    return max(cursor.rowcount, 0)
 
 
 def compute(
@@ -422,7 +412,6 @@ def compute(
         timings[name] = round(now_ - clock, 3)
         clock = now_
 
-    started = timezone.now()
     day = as_of or timezone.localdate()
     card = version.scorecard
     defn = parse_definition(version.definition, base_points=version.base_points)
@@ -431,6 +420,9 @@ def compute(
         connection.cursor() as cursor,
         SubjectFilter(cursor, subject_ids) as scope,
     ):
+        if is_pg():
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, card.pk])
+        lap("lock")
         population = read_population(cursor, card.subject_kinds, defn, scope)
         lap("population")
         if population.height == 0:
@@ -447,11 +439,11 @@ def compute(
         if population.height:
             results = score(defn, population, facts)
         lap("score")
-        now = timezone.now()
         if results.height:
-            counts = _persist(cursor, version, scope, results, as_of=day, now=now, started=started)
+            counts = _persist(cursor, version, scope, results, as_of=day, now=timezone.now())
         else:
-            counts = _retire_all(cursor, version, scope, started=started)
+            retired = _retire_missing(cursor, version.scorecard_id, scope, staged=False)
+            counts = {"created": 0, "retired": retired, "unchanged": 0}
         lap("write")
     return {
         "scorecard": card.code,
