@@ -18,7 +18,13 @@ Computing:
 - `compute_subjects(subject_ids, as_of=None)`: the same for some subjects (incremental), in
   the caller's transaction;
 - `recompute_later(subject_ids)`: what the subscribers do with a change (scoring.subscribers):
-  at once when few subjects changed, else in background tasks after commit.
+  at once when few subjects changed, else in background tasks after commit;
+- `setup_scoring(principal)`: what `pubcredit setup` does (import the shipped scorecards once,
+  compute every grade once).
+
+Lists and statistics start from `results_of(scorecard, grades=None)` (current results, a
+queryset); `general_scorecard(kind)` names a kind's general scorecard; `describe_result(row)`
+explains any result row, history included (log a person's look yourself).
 """
 
 from __future__ import annotations
