@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "pubcredit.measures",
     "pubcredit.checks",
     "pubcredit.commitments",
+    "pubcredit.scoring",
     "pubcredit.repair",
     "pubcredit.bulletins",
     "pubcredit.portal",

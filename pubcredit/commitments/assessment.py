@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal, restrict
+from pubcredit.commitments.changes import commitments_assessed
 from pubcredit.commitments.models import (
     ASSESSED,
     BREACHES,
@@ -108,7 +109,8 @@ def assess_commitment(
     the assessor (the assessor's department, else the accepting department). A breach
     identifies the subject on WCH_COMMITMENT_BREACH and, for a 信用修复型 commitment, revokes the
     repair of its record. Event "assess" (with the effects in its details) and audit event
-    "commitments.assess", all in this transaction."""
+    "commitments.assess", then the commitments-assessed hook (commitments.changes: the
+    subject's credit grades), all in this transaction."""
     principal.require(ASSESS_ACTION)
     day = today or timezone.localdate()
     scoped = restrict(Commitment.objects.all(), principal, ASSESS_ACTION)
@@ -197,6 +199,7 @@ def assess_commitment(
         after={**commitment_snapshot(locked), "effects": details},
         reason=reason,
     )
+    commitments_assessed([locked])
     return locked
 
 

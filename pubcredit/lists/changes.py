@@ -7,7 +7,7 @@ then bring what derives from the entries up to date in that same transaction, so
 never sees a list change before it is committed nor misses it after.
 
 Inside the records-changed flow (records.changes) the lists and commitments steps collect the
-subjects instead (`collected()`), and the flow's own flags step refreshes them once.
+subjects instead (`collected()`), and the flow's own flags and scoring steps refresh them once.
 
 After commit, the Django signals of lists.signals (`entries_published`, `entries_ended`) tell
 whoever listens (notices to recent checkers): those are notifications, not derived state.
@@ -41,6 +41,12 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "pubcredit.measures.subscribers.entries_changed",
         "Rewrite the credit-check read model (measures.SubjectFlags) of these subjects from "
         "their published entries.",
+    ),
+    Subscriber(
+        "scoring",
+        "pubcredit.scoring.subscribers.entries_changed",
+        "Recompute these subjects' credit grades (list entries are indicators and direct "
+        "downgrades): scoring.services.recompute_later.",
     ),
 )
 

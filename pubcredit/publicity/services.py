@@ -29,7 +29,7 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Category, Department
 from pubcredit.core.bulkload import bulk_copy, deferred_indexes, estimated_rows
-from pubcredit.publicity import rules, tally
+from pubcredit.publicity import changes, rules, tally
 from pubcredit.publicity.models import (
     PUBLIC_STATES,
     Publicity,
@@ -726,7 +726,8 @@ def add_mark(
 
     Guarantees: "records.submit" on the record's scope (the workflows may call it with the
     system principal); at most one open mark per kind; one audit event "publicity.add_mark";
-    the record's publicity is recomputed in the same transaction."""
+    the record's publicity is recomputed in the same transaction, then the marks-changed hook
+    runs (publicity.changes: the subject's credit grades)."""
     if kind not in PublicityMark.Kind.values:
         raise ValidationError({"kind": [_("标记类型无效。")]})
     reason = (reason or "").strip()
@@ -746,6 +747,7 @@ def add_mark(
     )
     refresh_publicity([locked.pk], reason=f"mark_{kind}")
     record_event(principal, "publicity.add_mark", mark, after=snapshot(mark), reason=reason)
+    changes.marks_changed([locked.pk])
     return mark
 
 
@@ -773,4 +775,5 @@ def lift_mark(principal: Principal, mark: PublicityMark, reason: str) -> Publici
         after=snapshot(locked),
         reason=reason,
     )
+    changes.marks_changed([locked.record_id])
     return locked

@@ -20,7 +20,8 @@ the accepted rows through `records.writing.RecordsWriter`, which ends with
 4. flags      — the credit-check read model (measures' SubjectFlags) of the subjects whose list
    entries steps 2 and 3 changed;
 5. bulletins  — the aggregation statistics (归集统计) per department × category × month, and
-   the records in force by category, district, month and violation type (the dashboards).
+   the records in force by category, district, month and violation type (the dashboards);
+6. scoring    — the credit grades (信用评价) of the subjects concerned.
 
 Subscribers sit in higher layers than records (which must not import them): they are named by
 dotted path and imported when the flow runs (`core.hooks`).
@@ -176,6 +177,14 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
         "district × decision month, ViolationTally per 违法行为类型): +1 for a record written, "
         "-1 for the version it superseded or a withdrawal, a relinked record moved from its "
         "previous subject's district (bulletins.tallies).",
+    ),
+    Subscriber(
+        "scoring",
+        "pubcredit.scoring.subscribers.records_changed",
+        "Recompute the credit grades (scoring.ScoreResult) of the changed records' subjects and "
+        "of those whose entries or commitments the steps above changed, once everything they "
+        "count is current (scoring.services.recompute_later: in this transaction when few, "
+        "else background tasks on commit).",
     ),
 )
 

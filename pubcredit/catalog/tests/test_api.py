@@ -30,7 +30,12 @@ def test_categories_list_and_filters(client, catalogue):
     assert sorted(r["code"] for r in complete) == [
         "CF",
         "CN",
+        "GYXW",
         "JYYC",
+        "JZFW",
+        "JZSC",
+        "NSXYDJ",
+        "SHZZPG",
         "SXBZXR",
         "SXJL",
         "XK",
@@ -73,7 +78,8 @@ def test_codelists(client, catalogue):
     body = resp.json()
     assert [i["value"] for i in body["items"]][-2:] == ["主动型", "其他"]
     assert "主动公示型" in body["items"][5]["synonyms"]
-    assert len(client.get(f"{BASE}/codelists").json()) == 13  # 8 + 名单类型 of 5 list categories
+    # 8 + 名单类型 of 5 list categories + 6 of the categories that feed the scorecards
+    assert len(client.get(f"{BASE}/codelists").json()) == 19
 
 
 def test_catalogue_api_is_read_only(client, catalogue):

@@ -121,7 +121,7 @@ def test_catalog_import_export_check(db, tmp_path):
     counts = json.loads(out)
     assert all(c["created"] == 0 and c["updated"] == 0 for c in counts.values())
     out, _ = run("catalog", "export", "--dir", str(tmp_path))
-    assert len(out.splitlines()) == 13  # 5 files (duties.json too) + 8 categories with fields
+    assert len(out.splitlines()) == 18  # 5 files (duties.json too) + 13 categories with fields
     for rel in ("regions.json", "categories/CF.json", "departments.json", "duties.json"):
         assert (tmp_path / rel).read_bytes() == (DATA_DIR / rel).read_bytes()
 

@@ -26,6 +26,11 @@ FILES = [
     "categories/SXBZXR.json",
     "categories/XZGXF.json",
     "categories/JYYC.json",
+    "categories/NSXYDJ.json",
+    "categories/SHZZPG.json",
+    "categories/GYXW.json",
+    "categories/JZFW.json",
+    "categories/JZSC.json",
 ]
 
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_hook_is_declared_with_its_subscribers():
-    assert [s.name for s in changes.SUBSCRIBERS] == ["flags"]
+    assert [s.name for s in changes.SUBSCRIBERS] == ["flags", "scoring"]
     assert changes.ENTRIES_CHANGED.subscribers == changes.SUBSCRIBERS
     assert all(callable(s.resolve()) for s in changes.SUBSCRIBERS)
 
@@ -25,7 +25,8 @@ def test_a_list_service_refreshes_the_flags_through_the_hook(seeded, make_subjec
     identify(system, subject, "BLK_WAGE_ARREARS")
     assert SubjectFlags.objects.get(subject=subject).entries[0]["type"]
     assert changes.entries_changed([]) is None
-    assert changes.entries_changed([subject.pk]) == {"flags": 1}
+    # No scorecard is loaded in these tests: the scoring step has nothing to do (None).
+    assert changes.entries_changed([subject.pk]) == {"flags": 1, "scoring": None}
 
 
 def test_collected_changes_are_left_to_the_caller(seeded, make_subject, system):

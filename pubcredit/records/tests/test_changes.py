@@ -34,7 +34,7 @@ from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db
 
-STEPS = ["publicity", "lists", "commitments", "flags", "bulletins"]
+STEPS = ["publicity", "lists", "commitments", "flags", "bulletins", "scoring"]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ Run by `make run` after `migrate`. Idempotent: a second run changes nothing and 
    subjects, licences, penalties, list entries, commitments, with their publicity and read
    models) once, when the subject register is empty; the demo staff accounts, whose password
    is published, only with PUBCREDIT_DEBUG=1 (a developer's laptop);
-4. every time, prints the site address, the admin login and the demo accounts, in Chinese.
+4. imports the shipped scorecards (信用评价) when none are, and computes every grade once when
+   subjects exist and none was computed (scoring.services.setup_scoring);
+5. every time, prints the site address, the admin login and the demo accounts, in Chinese.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from pubcredit.publicity.services import refresh_publicity
 from pubcredit.records.models import Record
 from pubcredit.repair.models import RepairRule
 from pubcredit.repair.rules import import_rules as import_repair_rules
+from pubcredit.scoring.services import setup_scoring
 from pubcredit.subjects.models import Subject
 
 
@@ -154,6 +157,7 @@ class Command(BaseCommand):
                         f"行政处罚 {counts.get('CF', 0):,} 条(公示中 "
                         f"{records['publicity'].get('public', 0):,} 条),名单条目 {entries:,} 条"
                     )
+            done += setup_scoring(system)
         except ValidationError as exc:
             raise CommandError(";".join(str(m) for m in exc.messages)) from None
 

@@ -1,0 +1,3 @@
+from pubcredit.testing.commitkit import fast_passwords, media  # noqa: F401 (fixtures)
+from pubcredit.testing.listkit import make_subject, seeded  # noqa: F401 (fixtures)
+from pubcredit.testing.scorekit import scorecards  # noqa: F401 (fixtures)
