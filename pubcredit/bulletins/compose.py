@@ -190,12 +190,12 @@ def compose(period: Period, scheme: RankingScheme | None = None) -> dict:
         .select_related("district")
         .only("pk", "code", "name", "short_name", "district__code", "district__name")
     }
-    categories = dict(
-        Category.objects.filter(
-            Q(pk__in={c for _, c in per_cat}) | Q(pk__in={c for z in zero.values() for c in z})
-        ).values_list("pk", "code")
-    )
-    category_names = dict(Category.objects.filter(pk__in=categories).values_list("pk", "name"))
+    named = Category.objects.filter(
+        Q(pk__in={c for _, c in per_cat}) | Q(pk__in={c for z in zero.values() for c in z})
+    ).values_list("pk", "code", "name")
+    categories, category_names = {}, {}
+    for pk, code, name in named:  # one row per category concerned: a few dozen
+        categories[pk], category_names[pk] = code, name
 
     rows = []
     for dept_id, counts in per.items():

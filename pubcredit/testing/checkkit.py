@@ -120,3 +120,24 @@ def register_org(system, name: str):
     return register_subject(
         system, kind=SubjectKind.ORG, name=name, uscc=make_uscc(500_000 + next(_seq))
     )
+
+
+def credit_check(department, *, measures: int, at: dt.datetime):
+    """A credit check the department ran at `at` that returned `measures` punishments (0: a
+    clear answer), written directly: for the statistics of checks and their feedback."""
+    # Imported here, as in the other kits: a kit is imported before Django's apps are ready.
+    from pubcredit.checks.models import CreditCheck
+    from pubcredit.measures.models import Matter
+
+    return CreditCheck.objects.create(
+        checked_at=at,
+        checked_on=at.date(),
+        channel="api",
+        actor_label="test",
+        department=department,
+        matter=Matter.objects.first(),
+        query_kind="uscc",
+        query_value="x",
+        outcome="clear" if not measures else "punish",
+        punishment_count=measures,
+    )

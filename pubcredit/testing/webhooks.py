@@ -9,9 +9,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class Receiver:
     """`with Receiver(statuses=(503, 200)) as server:` → POST to `server.url`; each request is
-    recorded in `server.requests` as {"headers": {lower-case name: value}, "body": bytes}."""
+    recorded in `server.requests` as {"headers": {lower-case name: value}, "body": bytes}. With
+    `location`, every answer carries that Location header (a redirect, with a 3xx status); a
+    followed redirect would arrive as a GET, which is recorded too."""
 
-    def __init__(self, statuses=(200,)):
+    def __init__(self, statuses=(200,), location=""):
         self.requests: list[dict] = []
         self.statuses = list(statuses)
         receiver = self
@@ -23,8 +25,12 @@ class Receiver:
                 receiver.requests.append({"headers": headers, "body": body})
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass

@@ -9,12 +9,13 @@ import pytest
 
 from pubcredit.bulletins.statistics import department_activity
 from pubcredit.catalog.models import Department
-from pubcredit.checks.models import CheckFeedback, CreditCheck
-from pubcredit.measures.models import Matter, Measure
+from pubcredit.checks.models import CheckFeedback
+from pubcredit.measures.models import Measure
 from pubcredit.records.models import Record
 from pubcredit.repair import objections
 from pubcredit.repair.models import ProcedureStatus
 from pubcredit.repair.tests.kit import D, penalty, staff, world  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import credit_check
 from pubcredit.testing.listkit import make_subject  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -22,28 +23,13 @@ SH = ZoneInfo("Asia/Shanghai")
 JUNE = dt.date(2026, 6, 1)
 
 
-def check(department, *, measures: int, at: dt.datetime) -> CreditCheck:
-    return CreditCheck.objects.create(
-        checked_at=at,
-        checked_on=at.date(),
-        channel="api",
-        actor_label="test",
-        department=department,
-        matter=Matter.objects.first(),
-        query_kind="uscc",
-        query_value="x",
-        outcome="clear" if not measures else "punish",
-        punishment_count=measures,
-    )
-
-
 def test_feedback_rate_counts_checks_that_returned_a_measure(world):
     scjg = Department.objects.get(code="ZB-SCJG")
     at = dt.datetime(2026, 6, 10, 9, 0, tzinfo=SH)
-    answered = check(scjg, measures=2, at=at)
-    check(scjg, measures=1, at=at)  # a measure returned, no feedback
-    check(scjg, measures=0, at=at)  # nothing to feed back on
-    check(scjg, measures=1, at=dt.datetime(2026, 5, 31, 23, 0, tzinfo=SH))  # May
+    answered = credit_check(scjg, measures=2, at=at)
+    credit_check(scjg, measures=1, at=at)  # a measure returned, no feedback
+    credit_check(scjg, measures=0, at=at)  # nothing to feed back on
+    credit_check(scjg, measures=1, at=dt.datetime(2026, 5, 31, 23, 0, tzinfo=SH))  # May
     CheckFeedback.objects.create(
         credit_check=answered,
         measure=Measure.objects.first(),

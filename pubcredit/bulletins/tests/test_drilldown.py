@@ -16,15 +16,16 @@ from pubcredit.bulletins.metrics import COUNTS
 from pubcredit.bulletins.periods import Period
 from pubcredit.bulletins.statistics import department_activity, metrics_for_month
 from pubcredit.catalog.models import Category, Department, ReportingDuty
-from pubcredit.checks.models import CheckFeedback, CreditCheck
+from pubcredit.checks.models import CheckFeedback
 from pubcredit.intake import loading
 from pubcredit.intake.models import Submission
-from pubcredit.measures.models import Matter, Measure
+from pubcredit.measures.models import Measure
 from pubcredit.records.models import Record, document_number
 from pubcredit.records.services import withdraw_record
 from pubcredit.repair import objections
 from pubcredit.repair.models import ProcedureStatus
 from pubcredit.repair.tests.kit import D, penalty, staff, world  # noqa: F401 (fixtures)
+from pubcredit.testing.checkkit import credit_check
 from pubcredit.testing.listkit import make_subject  # noqa: F401 (fixture)
 from pubcredit.testing.loadkit import (  # noqa: F401 (fixtures)
     accepted_frame,
@@ -281,21 +282,6 @@ def test_duty_figures(autumn, department, cf):
     assert counts(OCTOBER, department, ("zero_duty_months",), category=cf) == {
         "zero_duty_months": 0
     }
-
-
-def credit_check(department, *, measures: int, at: dt.datetime) -> CreditCheck:
-    return CreditCheck.objects.create(
-        checked_at=at,
-        checked_on=at.date(),
-        channel="api",
-        actor_label="test",
-        department=department,
-        matter=Matter.objects.first(),
-        query_kind="uscc",
-        query_value="x",
-        outcome="clear" if not measures else "punish",
-        punishment_count=measures,
-    )
 
 
 def test_check_figures(department):

@@ -8,8 +8,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -27,6 +25,7 @@ from pubcredit.testing.checkkit import (  # noqa: F401 (fixtures)
     accounts_fixture,
     principal_of,
 )
+from pubcredit.testing.webhooks import Receiver
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -35,43 +34,6 @@ pytestmark = pytest.mark.usefixtures("seeded")
 def allow_local(settings):
     """The local receiver listens on 127.0.0.1: allowed only with the intranet setting on."""
     settings.PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = True
-
-
-class Receiver:
-    """A local HTTP server that records every POST and answers with the next queued status."""
-
-    def __init__(self, statuses=(200,), location=""):
-        self.requests: list[dict] = []
-        self.statuses = list(statuses)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.requests.append({"headers": dict(self.headers), "body": body})
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_GET = do_POST  # a followed redirect would arrive as a GET
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/pubcredit/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def today_black(system, subject, code="BLK_WAGE_ARREARS"):
@@ -141,7 +103,7 @@ def test_new_black_entry_notifies_recent_checkers_and_posts_the_webhook(
     assert sent["subject"]["uscc"] == company.uscc
     assert sent["entry"]["list_type"] == "BLK_WAGE_ARREARS"
     assert sent["last_check"]["matter"] == "GOV_PROCUREMENT"
-    headers = {k.lower(): v for k, v in request["headers"].items()}
+    headers = request["headers"]
     expected = "sha256=" + hmac.new(hook.secret.encode(), body, hashlib.sha256).hexdigest()
     assert headers["x-pubcredit-signature"] == expected
     assert headers["x-pubcredit-delivery"] == str(delivery.pk)
@@ -278,7 +240,7 @@ def test_a_redirect_is_not_followed_and_host_is_kept(system, make_subject, accou
             done = check_notices.deliver(delivery.pk)
             assert len(server.requests) == 1
         assert elsewhere.requests == []
-    headers = {k.lower(): v for k, v in server.requests[0]["headers"].items()}
+    headers = server.requests[0]["headers"]
     assert headers["host"] == f"localhost:{port}"
     assert done.status == WebhookDelivery.Status.PENDING
     assert done.attempts[0]["status_code"] == 302 and done.attempts[0]["error"] == "HTTP 302"
