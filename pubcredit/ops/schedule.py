@@ -109,6 +109,13 @@ JOBS: tuple[Job, ...] = (
         pass_day=True,
     ),
     Job(
+        "scoring.compute",
+        "pubcredit.scoring.tasks.compute_all_task",
+        "全量重新计算信用评价等级,使评价时间窗口随日期推移(每日)",
+        at=dt.time(0, 20),
+        pass_day=True,
+    ),
+    Job(
         "subjects.name_keys",
         "pubcredit.intake.tasks.backfill_subject_name_keys",
         "补全批量登记主体的模糊检索键(每日)",

@@ -53,6 +53,9 @@ def test_schedule_lists_the_periodic_tasks_that_exist():
     assert {r["name"] for r in listed} == names
     sweep = next(r for r in listed if r["name"] == "publicity.sweep")
     assert sweep["at"] == "00:05"
+    scoring = next(r for r in listed if r["name"] == "scoring.compute")
+    assert scoring["at"] == "00:20"
+    assert scoring["task"] == "pubcredit.scoring.tasks.compute_all_task"
 
 
 @pytest.mark.django_db
@@ -67,6 +70,8 @@ def test_daily_jobs_run_once_a_day_with_the_immediate_backend():
     later = {e.job for e in scheduler.run_due(at(0, 12))}
     assert "lists.expire" in later and "publicity.sweep" not in later
     assert "checks.webhooks" in later  # a new 5-minute slot
+    assert "scoring.compute" not in later
+    assert "scoring.compute" in {e.job for e in scheduler.run_due(at(0, 21))}
     nxt = {e.job for e in scheduler.run_due(at(0, 6, day=3))}
     assert "publicity.sweep" in nxt
     assert AuditEvent.objects.filter(action="publicity.sweep").count() == 2
