@@ -35,7 +35,12 @@ from pubcredit.core.forms import phone_field
 from pubcredit.portal import disclosure
 from pubcredit.records.models import Record
 from pubcredit.repair import objections, procedures, queries, rules, services
-from pubcredit.repair.letters import certificate_letter, document_number, public_subject_name
+from pubcredit.repair.letters import (
+    certificate_letter,
+    document_number,
+    public_grade,
+    public_subject_name,
+)
 from pubcredit.repair.models import (
     OPEN_OBJECTION,
     OPEN_REPAIR,
@@ -296,23 +301,68 @@ class ObjectionForm(forms.Form):
     )
     applicant_name = _applicant_name_field()
     applicant_phone = phone_field(gettext_lazy("联系电话"), gettext_lazy("请填写联系电话。"))
+    score_result = forms.TypedChoiceField(
+        label=gettext_lazy("有异议的信用评价等级"),
+        coerce=int,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy("异议事项为“对信用评价等级有异议”时选择。"),
+    )
     material_proof = MultipleFileField(
         label=gettext_lazy("证明材料"), help_text=gettext_lazy("能证明信息有误的材料(选填)。")
     )
     material_other = MultipleFileField(label=Material.Kind.OTHER.label)
 
-    def __init__(self, *args, targets=None, **kwargs):
+    def __init__(self, *args, targets=None, grades=(), **kwargs):
         super().__init__(*args, **kwargs)
         if targets is not None:
             self.fields["target"].choices = [c for c in ObjectionTarget.choices if c[0] in targets]
+        self.grades = {row.pk: row for row in grades}
+        self.fields["score_result"].choices = [
+            (pk, _grade_label(r)) for pk, r in self.grades.items()
+        ]
+        if not self.grades:
+            del self.fields["score_result"]
 
     def clean(self):
         data = super().clean()
         _check_files(self, list(OBJECTION_INPUTS))
+        if data.get("target") == ObjectionTarget.GRADE:
+            if not data.get("score_result"):
+                self.add_error("score_result", _("请选择有异议的信用评价等级。"))
+        else:
+            data["score_result"] = None
         return data
 
     def material_fields(self):
         return [self[name] for name in OBJECTION_INPUTS]
+
+
+def _grade_label(row) -> str:
+    """A current result as the objection form names it: the scorecard and, when public, the
+    grade (a person's points are never shown)."""
+    shown = public_grade(row)
+    if shown is None:
+        return row.scorecard.name
+    return _("%(card)s:%(grade)s") % {"card": row.scorecard.name, "grade": shown}
+
+
+def _disputable_grades(principal: Principal, record_id: int) -> list:
+    """The current results of the record's subject an objection may name here: the public
+    grades of an organisation or 个体工商户 for anyone; a person's points only for staff who may
+    see a person's data (they file for the person at the window; the service logs the look)."""
+    from pubcredit.scoring.models import ScoreResult
+
+    subject_id = Record.objects.filter(pk=record_id).values_list("subject_id", flat=True).first()
+    if subject_id is None:
+        return []
+    rows = (
+        ScoreResult.objects.filter(subject_id=subject_id, current=True, scorecard__active=True)
+        .select_related("scorecard", "subject")
+        .order_by("scorecard__sort_order", "scorecard__code")
+    )
+    staff = principal.can("subjects.view_person")
+    return [r for r in rows if staff or (r.scorecard.public and not r.subject.is_person)]
 
 
 def _decided_application(record_id: int):
@@ -338,10 +388,14 @@ def objection(request, record_id: int):
     ]
     if decided is None:
         targets.remove(ObjectionTarget.REPAIR)
+    grades = _disputable_grades(_principal(request), record_id) if shown is not None else []
+    if not grades and ObjectionTarget.GRADE in targets:
+        targets.remove(ObjectionTarget.GRADE)
     form = ObjectionForm(
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
         targets=targets,
+        grades=grades,
         initial={"target": targets[0]} if len(targets) == 1 else None,
     )
     if request.method == "POST":
@@ -361,7 +415,10 @@ def objection(request, record_id: int):
                     applicant_name=data["applicant_name"],
                     applicant_phone=data["applicant_phone"],
                     materials=_materials(form, OBJECTION_INPUTS),
+                    score_result=form.grades.get(data.get("score_result")),
                 )
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
             except ValidationError as exc:
                 add_service_errors(form, exc, {"materials": "material_proof"})
             else:
@@ -442,9 +499,23 @@ def progress(request):
                     "is_open": proc.status in open_states,
                     "overdue": proc.is_overdue(timezone.localdate()),
                     "has_letter": _letter_field(proc) is not None,
+                    **_grade_progress(proc),
                 }
             )
     return _private_page(request, "repair/portal/progress.html", context)
+
+
+def _grade_progress(proc) -> dict:
+    """An objection to a grade: the scorecard and, when the grade is public, the grade before
+    and (once settled) after (a person's points are never shown here)."""
+    result = getattr(proc, "score_result", None)
+    if result is None:
+        return {}
+    return {
+        "grade_card": result.scorecard.name,
+        "grade_before": public_grade(result),
+        "grade_after": public_grade(proc.result_after),
+    }
 
 
 def letter(request, code: str):

@@ -127,25 +127,53 @@ def public_subject_name(proc) -> str:
 
 
 def reply_letter(obj: Objection) -> letters.Letter:
-    """The 异议处理结果告知书 of a settled objection (numbered)."""
+    """The 异议处理结果告知书 of a settled objection (numbered). For an objection to a grade it
+    gives the grade before and after the recomputation, unless the grade is not public (a
+    person's points): then it says where the person can learn it."""
+    facts = [
+        (_("异议事项"), obj.get_target_display()),
+        (_("所涉记录"), document_number(obj.record)),
+        (_("信息提供单位"), obj.department.name),
+        (_("查询码"), obj.query_code),
+        (_("处理结果"), obj.get_status_display()),
+    ]
+    paragraphs = [
+        _("你(单位)提出的异议申请已办结。处理结果:%(s)s。") % {"s": obj.get_status_display()},
+        _("理由:%(r)s") % {"r": obj.result_reason},
+    ]
+    if obj.score_result_id:
+        before, after = public_grade(obj.score_result), public_grade(obj.result_after)
+        facts.append((_("所涉信用评价"), obj.score_result.scorecard.name))
+        if before is not None:
+            facts.append((_("异议前等级"), before))
+            facts.append((_("重新计算后等级"), after or _("暂无评价结果")))
+        if obj.decided_on:
+            paragraphs.append(
+                _("异议办结时已重新计算信用评价等级。")
+                if before is not None
+                else _(
+                    "异议办结时已重新计算个人信用积分。个人信用积分不公开,"
+                    "请本人持有效身份证件到信用中心窗口查询。"
+                )
+            )
     return letters.Letter(
         title=_("异议处理结果告知书"),
         number=obj.reply_number,
         issuer=letters.centre_name(),
         issued_on=obj.decided_on,
         addressee=public_subject_name(obj),
-        facts=[
-            (_("异议事项"), obj.get_target_display()),
-            (_("所涉记录"), document_number(obj.record)),
-            (_("信息提供单位"), obj.department.name),
-            (_("查询码"), obj.query_code),
-            (_("处理结果"), obj.get_status_display()),
-        ],
-        paragraphs=[
-            _("你(单位)提出的异议申请已办结。处理结果:%(s)s。") % {"s": obj.get_status_display()},
-            _("理由:%(r)s") % {"r": obj.result_reason},
-        ],
+        facts=facts,
+        paragraphs=paragraphs,
     )
+
+
+def public_grade(result) -> str | None:
+    """A result as public pages and letters may show it ("B(76 分)"), or None when the grade is
+    not public (a person's points, a scorecard not public) or there is no result."""
+    if result is None or not result.scorecard.public or result.subject.is_person:
+        return None
+    score = result.score.normalize() if result.score == result.score.to_integral() else result.score
+    return _("%(g)s(%(s)s 分)") % {"g": result.grade, "s": f"{score:f}"}
 
 
 def certificate_letter(reg: TrainingRegistration) -> letters.Letter:

@@ -198,10 +198,14 @@ class ObjectionTarget(models.TextChoices):
     CONTENT = "content", _("信息内容有误")
     PERIOD = "period", _("公示期限有误")
     REPAIR = "repair", _("对信用修复结果有异议")
+    GRADE = "grade", _("对信用评价等级有异议")
 
 
 class Objection(Procedure):
-    """An objection (异议) against a record's content, its publicity period or a repair result."""
+    """An objection (异议) against a record's content, its publicity period, a repair result or
+    a credit grade (信用评价等级). An objection to a grade names the result it disputes
+    (`score_result`) and the record it says is wrong; its conclusion recomputes the grade and
+    keeps the result current after it (`result_after`): the grade before and after."""
 
     target = models.CharField(_("异议事项"), max_length=8, choices=ObjectionTarget.choices)
     reason = models.TextField(_("异议理由"))
@@ -213,6 +217,24 @@ class Objection(Procedure):
         blank=True,
         on_delete=models.PROTECT,
         related_name="objections",
+    )
+    score_result = models.ForeignKey(
+        "scoring.ScoreResult",
+        verbose_name=_("所涉信用评价结果"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("对信用评价等级提出异议时,提出异议时的评价结果(办结前的等级)。"),
+    )
+    result_after = models.ForeignKey(
+        "scoring.ScoreResult",
+        verbose_name=_("办结后信用评价结果"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("异议办结时重新计算后的评价结果(办结后的等级)。"),
     )
     record_version_at_acceptance = models.PositiveIntegerField(
         _("受理时记录版本"), null=True, blank=True

@@ -1,4 +1,5 @@
-"""Objections (异议) against a record's content, its publicity period or a repair result.
+"""Objections (异议) against a record's content, its publicity period, a repair result or a
+credit grade (信用评价等级).
 
     submitted 待受理 → verifying 核实中 (the record shows 异议处理中) →
         corrected 已更正 | record_withdrawn 记录已撤回 | upheld 维持原记录
@@ -6,17 +7,28 @@
 
 Every write is `@transaction.atomic` and moves the objection through `repair.procedures` (a
 `ProcedureStep` and an audit event each); settling or refusing one issues the 异议处理结果告知书.
+
+An objection to a grade names the result it disputes (a current `scoring.ScoreResult`) and the
+record of the subject it says is wrong (a fact that counts in the grade, or a record shown
+today); it follows the same procedure (the record shows 异议处理中 while it is verified, the
+providing department settles it and makes any correction through the usual paths). Whatever the
+outcome, its conclusion recomputes the subject's grades (`scoring.services.compute_subjects`) in
+the same transaction and keeps the grade before (`score_result`) and after (`result_after`),
+with an audit event `repair.objection.regrade`. A person's points are never public: only staff
+holding "subjects.view_person" file an objection to them, for the person at the centre's
+window (the look is logged), and public pages and letters do not show the points.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
 from pubcredit.publicity.models import Publicity, PublicityMark, TierOverride
 from pubcredit.publicity.services import add_mark, lift_mark
@@ -44,6 +56,9 @@ from pubcredit.repair.procedures import (
     withdraw_procedure,
 )
 from pubcredit.repair.rules import rule_on
+from pubcredit.scoring.models import ScoreResult
+from pubcredit.scoring.services import compute_subjects
+from pubcredit.subjects.access import log_person_access
 
 S = ProcedureStatus
 
@@ -60,14 +75,18 @@ def file_objection(
     applicant_phone: str,
     materials: list[tuple[str, object]] = (),
     repair_application: RepairApplication | None = None,
+    score_result: ScoreResult | None = None,
     today: dt.date | None = None,
 ) -> Objection:
-    """File an objection (异议) against a record's content, its publicity period or a repair
-    result. Anyone may (the subject through the portal, or a window clerk for it).
+    """File an objection (异议) against a record's content, its publicity period, a repair
+    result or a credit grade. Anyone may (the subject through the portal, or a window clerk for
+    it), except for a person's points (see `_checked_grade`).
 
     Guarantees: the record has a subject and, except for an objection to a repair result, is
-    shown today; at most one open objection per record; an objection to a repair result names
-    a decided application of the same record; status 待受理 with the acceptance deadline."""
+    shown today (or, for a grade, counts in it); at most one open objection per record; an
+    objection to a repair result names a decided application of the same record; an objection
+    to a grade names the current result of the record's subject; status 待受理 with the
+    acceptance deadline."""
     day = day_or_today(today)
     if target not in ObjectionTarget.values:
         raise ValidationError({"target": [_("请选择异议事项。")]})
@@ -95,10 +114,14 @@ def file_objection(
             )
         if repair_application is None or repair_application.record_id != record.pk:
             raise ValidationError({"target": [_("该记录没有已办结的信用修复申请。")]})
+    elif target == ObjectionTarget.GRADE:
+        score_result = _checked_grade(principal, record, score_result, name, day)
     else:
         publicity = Publicity.objects.filter(pk=record.pk).first()
         if publicity is None or not publicity.is_public_on(day):
             raise ValidationError({"record": [_("该记录当前未在公示,无需提出异议。")]})
+    if target != ObjectionTarget.GRADE:
+        score_result = None
     rule = rule_on(day)
     obj = new_procedure(
         Objection,
@@ -112,6 +135,7 @@ def file_objection(
         reason=reason,
         requested_correction=correction,
         repair_application=repair_application,
+        score_result=score_result,
     )
     open_procedure(
         obj,
@@ -122,6 +146,47 @@ def file_objection(
         _("该记录已有正在办理的异议申请,请凭查询码查看进度。"),
     )
     return obj
+
+
+def _checked_grade(
+    principal: Principal, record: Record, result: ScoreResult | None, applicant: str, day
+) -> ScoreResult:
+    """The result an objection to a grade disputes: the current result of the record's subject,
+    which the record counts in (or, if it does not, the record is shown today: a fact the
+    objector says should count differently). A person's points are never public: only staff
+    holding "subjects.view_person" file for the person, and the look is logged."""
+    if result is None:
+        raise ValidationError({"score_result": [_("请选择有异议的信用评价等级。")]})
+    result = (
+        ScoreResult.objects.select_related("scorecard", "subject")
+        .filter(pk=result.pk, current=True, subject_id=record.subject_id)
+        .first()
+    )
+    if result is None:
+        raise ValidationError(
+            {"score_result": [_("该信用评价结果不是该记录所涉主体的当前评价,请刷新后重试。")]}
+        )
+    if result.subject.is_person:
+        if not principal.can("subjects.view_person"):
+            raise PermissionDenied(
+                _("个人信用积分不公开:请本人持有效身份证件到信用中心窗口提出异议。")
+            )
+        log_person_access(
+            principal,
+            result.subject,
+            purpose=_("登记本人对个人信用积分的异议(经办人 %(n)s)") % {"n": applicant},
+            what=_("个人信用积分"),
+        )
+    elif not result.scorecard.public and not principal.can("repair.handle"):
+        raise PermissionDenied(_("该信用评价结果不公开:请到信用中心窗口提出异议。"))
+    counted = any(c.get("source") == f"record:{record.pk}" for c in result.contributions or [])
+    if not counted:
+        publicity = Publicity.objects.filter(pk=record.pk).first()
+        if publicity is None or not publicity.is_public_on(day):
+            raise ValidationError(
+                {"record": [_("该记录未计入该信用评价,且当前未在公示,无需提出异议。")]}
+            )
+    return result
 
 
 @transaction.atomic
@@ -227,8 +292,48 @@ def verify_objection(
         record = Record.objects.get(pk=obj.record_id)
         withdraw_record(system, record, _("异议核实后撤回:%(r)s") % {"r": reason})
     _lift_objection_mark(obj, _("异议已办结:%(o)s") % {"o": obj.get_status_display()})
+    if obj.target == ObjectionTarget.GRADE:
+        _regrade(principal, obj)
     _issue_reply(obj)
     return obj
+
+
+def grade_summary(result: ScoreResult | None) -> dict | None:
+    """What the conclusion of an objection to a grade keeps of a result (audit, letters)."""
+    if result is None:
+        return None
+    return {
+        "result": result.pk,
+        "scorecard": result.scorecard.code,
+        "version": result.version.version,
+        "score": str(result.score),
+        "grade": result.grade,
+        "as_of": result.as_of.isoformat(),
+    }
+
+
+def _regrade(principal: Principal, obj: Objection) -> None:
+    """The conclusion of an objection to a grade: recompute the subject's grades as of today
+    (whatever the outcome, so the grade is current with any correction made through the usual
+    paths; a back-dated conclusion does not back-date the grade) and keep the result current
+    after it beside the one disputed."""
+    before = obj.score_result
+    compute_subjects([obj.subject_id])
+    after = (
+        ScoreResult.objects.select_related("scorecard", "version")
+        .filter(subject_id=obj.subject_id, scorecard_id=before.scorecard_id, current=True)
+        .first()
+    )
+    obj.result_after = after
+    obj.save(update_fields=["result_after"])
+    record_event(
+        principal,
+        "repair.objection.regrade",
+        obj,
+        before={"grade": grade_summary(before)},
+        after={"grade": grade_summary(after)},
+        reason=_("异议办结后重新计算信用评价等级。"),
+    )
 
 
 def _lift_objection_mark(obj: Objection, why: str) -> None:

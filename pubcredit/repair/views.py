@@ -49,6 +49,8 @@ from pubcredit.repair.models import (
     TrainingSession,
 )
 from pubcredit.repair.training import create_session, mark_attendance
+from pubcredit.scoring.services import Grade
+from pubcredit.subjects.access import log_person_access
 
 S = ProcedureStatus
 CENTRE_DEPARTMENT = "ZB-XYZX"
@@ -238,7 +240,14 @@ def objection_detail(request, pk: int):
     principal = _principal(request)
     obj = get_object_or_404(
         procedures.visible_objections(principal).select_related(
-            "subject", "department", "rule", "repair_application"
+            "subject",
+            "department",
+            "rule",
+            "repair_application",
+            "score_result__scorecard",
+            "score_result__version",
+            "result_after__scorecard",
+            "result_after__version",
         ),
         pk=pk,
     )
@@ -250,8 +259,33 @@ def objection_detail(request, pk: int):
         "obj": obj,
         "can_verify": obj.status == S.VERIFYING and principal.can("repair.review"),
         "outcomes": [(s, S(s).label) for s in objections.VERIFY_OUTCOMES],
+        **_grade_context(request, principal, obj),
     }
     return _private_page(request, "repair/console/objection.html", context)
+
+
+def _grade_context(request, principal: Principal, obj: Objection) -> dict:
+    """An objection to a grade: the grade disputed and the grade after the conclusion. A
+    person's points only for staff who may see a person's data, the look logged."""
+    if obj.score_result_id is None:
+        return {}
+    before, after = obj.score_result, obj.result_after
+    shown = {"grade_card": before.scorecard.name, "grade_shown": True}
+    if obj.subject.is_person:
+        if not principal.can("subjects.view_person"):
+            return {**shown, "grade_shown": False}
+        log_person_access(
+            principal,
+            obj.subject,
+            purpose=_("办理异议申请(查询码 %(c)s)") % {"c": obj.query_code},
+            what=_("个人信用积分"),
+            client_address=request.META.get("REMOTE_ADDR"),
+        )
+    return {
+        **shown,
+        "grade_before": Grade.of(before),
+        "grade_after": Grade.of(after) if after is not None else None,
+    }
 
 
 def _objection_action(request, principal: Principal, obj: Objection, action: str, text: str) -> str:
