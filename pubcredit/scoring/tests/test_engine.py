@@ -202,7 +202,7 @@ def _negative(defn) -> list[str]:
     )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_adding_a_negative_fact_never_raises_the_score_nor_the_grade(data):
     defn = data.draw(st.sampled_from([PUBLIC, PERSON]))
@@ -217,7 +217,7 @@ def test_adding_a_negative_fact_never_raises_the_score_nor_the_grade(data):
     assert after[1] >= before[1]  # a higher rank is a worse grade
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data())
 def test_adding_a_red_list_entry_never_lowers_the_score_nor_the_grade(data):
     defn, red = data.draw(st.sampled_from([(PUBLIC, "LIST_RED"), (PERSON, "P_RED")]))

@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pubcredit.testing import portalkit, scorekit
 from pubcredit.testing.listkit import identify
@@ -208,3 +210,55 @@ def test_housekeeping_black_list_sets_d(scorecards, system):
     # points, D by DG_HK_BLACK.
     assert sources(row) == {"HK_GOOD_REVIEW": [1], "DG_HK_BLACK": [0]}
     assert float(row.score) == 86 and (row.points_grade, row.grade) == ("B", "D")
+
+
+# --------------------------------------------------------------------------- properties
+
+RED_LISTS = ["RED_CONTRACT", "RED_INTEGRITY_MODEL", "RED_LABOUR_A"]
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    tiers=st.lists(st.sampled_from(["minor", "general", "serious"]), max_size=3),
+    reds=st.permutations(RED_LISTS).flatmap(
+        lambda order: st.integers(min_value=1, max_value=3).map(lambda n: order[:n])
+    ),
+)
+def test_a_red_list_entry_never_lowers_a_stored_score(
+    scorecards, system, make_subject, tiers, reds
+):
+    """Through the database: penalties (their tier pinned) and red-list entries, computed; then
+    one red-list entry more, computed again: the score does not fall, the grade gets no worse."""
+    from django.db import transaction
+
+    from pubcredit.scoring.definition import parse_definition
+    from pubcredit.scoring.models import ScorecardVersion
+    from pubcredit.scoring.services import compute_subjects
+    from pubcredit.testing.listkit import make_public_penalty
+
+    class Rollback(Exception):
+        pass
+
+    version = ScorecardVersion.objects.get(scorecard__code=PUBLIC, version=1)
+    defn = parse_definition(version.definition, base_points=version.base_points)
+    *earlier, last = reds
+    try:
+        with transaction.atomic():
+            subject = make_subject()
+            for tier in tiers:
+                make_public_penalty(subject, tier=tier, start=_decided())
+            _list(system, subject, *earlier)
+            compute_subjects([subject.pk])
+            before = result(subject, PUBLIC)
+            _list(system, subject, last)
+            compute_subjects([subject.pk])
+            after = result(subject, PUBLIC)
+            assert after.score >= before.score
+            assert defn.rank(after.grade) <= defn.rank(before.grade)
+            raise Rollback
+    except Rollback:
+        pass
