@@ -185,8 +185,8 @@ def current_grades(subject: Subject, *, public_only: bool = False) -> list[Grade
     ).select_related("scorecard", "version")
     if public_only:
         rows = rows.filter(scorecard__public=True)
-    rows = rows.order_by("scorecard__sector", "scorecard__sort_order", "scorecard__code")
-    return [Grade.of(row) for row in rows]  # one row per scorecard
+    grades = [Grade.of(row) for row in rows.order_by("scorecard__sort_order", "scorecard__code")]
+    return sorted(grades, key=lambda g: g.sector != "")  # one per scorecard; general first
 
 
 def grade_bands(grades: Iterable[Grade]) -> dict[str, list[dict]]:
