@@ -5,12 +5,19 @@ page each row links to. A section the principal may not see is left out.
 
 The rows carry no names, identifiers or free text of the subject itself (a natural person's
 page shows them only after a logged look, `subjects.access.log_person_access`, done by the view).
+
+`credit_grades` gathers the subject's credit grades for the same page (信用评价): the current
+grade under each scorecard that evaluated it (general, then sector ones), each explained line by
+line, the latest results (history), and the grades other authorities gave it (纳税信用等级,
+社会组织评估等级, shown as given). A natural person's 个人信用积分 only for a principal with
+"subjects.view_person" and a purpose: scoring.services logs each look (who, why, what).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -24,8 +31,12 @@ from pubcredit.lists.models import ListEntry
 from pubcredit.lists.services import ENTRY_ACTION
 from pubcredit.publicity.models import Publicity
 from pubcredit.records.models import Record, document_number
+from pubcredit.scoring import services as scoring
+from pubcredit.scoring.grades import GivenGrade, given_grades
+from pubcredit.scoring.models import Scorecard
 
 ROWS = 10
+HISTORY_ROWS = 10
 
 
 @dataclass
@@ -215,3 +226,49 @@ def subject_overview(principal: Principal, subject) -> list[Section]:
         commitments_section(principal, subject),
     )
     return [s for s in sections if s is not None]
+
+
+@dataclass
+class CreditGrades:
+    """The credit grades part of a subject's page."""
+
+    grades: list[scoring.Grade]  # current, general scorecard first
+    explanations: list[dict]  # scoring.services.explain of each grade, same order
+    history: list[dict]  # the latest HISTORY_ROWS results (scoring.services.history)
+    history_total: int
+    given: list[tuple[GivenGrade, str]]  # (grade as given, the department that recorded it)
+
+
+def credit_grades(
+    principal: Principal, subject, *, purpose: str = "", client_address: str | None = None
+) -> CreditGrades:
+    """The subject's grades, explanations, history and grades given by other authorities. For
+    a natural person, `purpose` is required and the look at the points is logged (by
+    scoring.services.explain and history: one row each, naming what was seen)."""
+    if subject.is_person and not principal.can("subjects.view_person"):
+        raise PermissionDenied
+    grades = scoring.current_grades(subject)
+    cards = {c.code: c for c in Scorecard.objects.filter(code__in=[g.scorecard for g in grades])}
+    look = {"principal": principal, "purpose": purpose, "client_address": client_address}
+    explanations = [
+        e
+        for e in (scoring.explain(subject, cards[g.scorecard], **look) for g in grades)
+        if e is not None
+    ]
+    history = scoring.history(subject, **look)
+    given: list[tuple[GivenGrade, str]] = []
+    if not subject.is_person:  # grades given by other authorities are organisations'
+        held = given_grades([subject.pk]).get(subject.pk, [])
+        departments = dict(
+            Record.objects.filter(pk__in=[g.record_id for g in held]).values_list(
+                "pk", "department__name"
+            )
+        )
+        given = [(g, departments.get(g.record_id, "")) for g in held]
+    return CreditGrades(
+        grades=grades,
+        explanations=explanations,
+        history=history[:HISTORY_ROWS],
+        history_total=len(history),
+        given=given,
+    )

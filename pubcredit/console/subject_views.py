@@ -8,7 +8,10 @@
   the platform holds about the subject (`console.subject_overview`: credit records, list
   entries, recent checks, commitments, each a short table with counts and links, as far as the
   principal may see them); for a natural person only after the logged look, which logs them too
-  (subjects.access.log_person_access).
+  (subjects.access.log_person_access). Above them, the subject's credit grades
+  (`console.subject_overview.credit_grades`: each scorecard's grade, its explanation line by
+  line, the history, and grades given by other authorities); a person's 个人信用积分 likewise
+  only after the look, each look at the points logged with the same purpose.
 
 The search form is POSTed so a typed 身份证号 never lands in a URL, a server log or the browser
 history; names and codes may also come in the query string (links).
@@ -29,7 +32,7 @@ from django.utils.translation import gettext_lazy
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.accounts.services import PURPOSE_MIN_LENGTH
 from pubcredit.catalog.models import Region, SubjectKind
-from pubcredit.console.subject_overview import subject_overview
+from pubcredit.console.subject_overview import credit_grades, subject_overview
 from pubcredit.core import identifiers
 from pubcredit.subjects.access import log_person_access, reveal_id_number
 from pubcredit.subjects.masking import display_identifier, display_name
@@ -167,6 +170,7 @@ def subject_detail(request, pk: int):
     if not subject.is_person:
         context["former_names"] = subject.former_names.order_by("-used_until")
         context["sections"] = subject_overview(principal, subject)
+        context["credit"] = credit_grades(principal, subject)
         return render(request, "console/subjects/organisation.html", context)
 
     can_reveal = principal.can("subjects.view_person")
@@ -195,6 +199,9 @@ def subject_detail(request, pk: int):
                         client_address=address,
                     )
                 context["sections"] = sections
+                context["credit"] = credit_grades(
+                    principal, subject, purpose=purpose, client_address=address
+                )
     context.update(
         {
             "display_name": display_name(subject),

@@ -171,9 +171,27 @@ class TabOut(Schema):
     count: int | None
 
 
+class PublicGradeBandOut(Schema):
+    grade: str
+    name: str = Field(description="等级名称,例如 优秀")
+    range: str = Field(description="得分范围,例如 90 分及以上")
+
+
+class PublicGradeOut(Schema):
+    scorecard: str = Field(description="评价编码,例如 SCORE_PUBLIC")
+    scorecard_name: str = Field(description="评价名称,例如 公共信用综合评价")
+    sector: str = Field(description="行业编码;综合评价为空")
+    grade: str
+    as_of: str = Field(description="评价基准日")
+    bands: list[PublicGradeBandOut] = Field(description="该评价的等级划分,由高到低")
+
+
 class SubjectPageOut(Schema):
     subject: PublicSubjectOut
     tabs: list[TabOut]
+    grades: list[PublicGradeOut] = Field(
+        description="向社会公开的信用评价的当前等级(综合评价在前);自然人为空,个人信用积分不公开"
+    )
 
 
 class ArticleOut(Schema):
@@ -252,7 +270,7 @@ def _subject(ref: str):
 
 @router.get("/subjects/{ref}", response={200: SubjectPageOut, 404: ErrorOut}, summary="主体信息")
 def subject(request, ref: str):
-    """主体基本信息和各栏目当前公示的信息条数。"""
+    """主体基本信息、各栏目当前公示的信息条数和公开的信用等级。"""
     found = _subject(ref)
     counts = services.subject_tab_counts(found.pk)
     view = public_subject(found, former_names=services.subject_former_names(found))
@@ -267,6 +285,7 @@ def subject(request, ref: str):
             }
             for t in services.TABS
         ],
+        "grades": [g.as_dict() for g in services.public_grades(found)],
     }
 
 

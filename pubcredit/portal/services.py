@@ -1,5 +1,5 @@
-"""What the public portal shows: headline figures, the credit search, a subject's tabs.
-Read-only (the search may index a few newly registered subjects, see portal.search)."""
+"""What the public portal shows: headline figures, the credit search, a subject's tabs and its
+public credit grades. Read-only (the search may index a few newly registered subjects, see portal.search)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from pubcredit.core.identifiers import (
 )
 from pubcredit.portal import disclosure, search
 from pubcredit.publicity.public import PublicSubject, public_subject
+from pubcredit.scoring import services as scoring
 from pubcredit.subjects.masking import mask_code, redact_id_numbers
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import person_id_index
@@ -337,3 +338,52 @@ def subject_former_names(subject: Subject) -> list[str]:
     if subject.kind == SubjectKind.PERSON:
         return []
     return list(subject.former_names.order_by("-used_until").values_list("name", flat=True))
+
+
+@dataclass(frozen=True)
+class PublicGrade:
+    """A grade the portal shows: the result under a public scorecard and what its grades mean."""
+
+    grade: scoring.Grade
+    bands: list[dict]  # [{"grade", "name", "min", "range"}], best first
+
+    def as_dict(self) -> dict:
+        g = self.grade
+        return {
+            "scorecard": g.scorecard,
+            "scorecard_name": g.scorecard_name,
+            "sector": g.sector,
+            "grade": g.grade,
+            "as_of": g.as_of.isoformat(),
+            "bands": [
+                {"grade": b["grade"], "name": b["name"], "range": b["range"]} for b in self.bands
+            ],
+        }
+
+
+def _band_ranges(bands: list[dict]) -> list[dict]:
+    """Each band with its range in words: "90 分及以上", "75 分(含)至 90 分", "60 分以下"."""
+    out = []
+    upper = None
+    for band in bands:
+        low = band["min"]
+        if low is None:
+            text = _("%(high)s 分以下") % {"high": upper} if upper is not None else ""
+        elif upper is None:
+            text = _("%(low)s 分及以上") % {"low": low}
+        else:
+            text = _("%(low)s 分(含)至 %(high)s 分") % {"low": low, "high": upper}
+        out.append({**band, "range": text})
+        upper = low
+    return out
+
+
+def public_grades(subject: Subject) -> list[PublicGrade]:
+    """The subject's current grades under the scorecards marked public (公共信用综合评价 and the
+    public sector ones), general first. Never a natural person's (个人信用积分 is never
+    public): a person gets none. Two queries."""
+    if subject.kind == SubjectKind.PERSON:
+        return []
+    grades = scoring.current_grades(subject, public_only=True)
+    bands = scoring.grade_bands(grades)
+    return [PublicGrade(g, _band_ranges(bands.get(g.scorecard, []))) for g in grades]

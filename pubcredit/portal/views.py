@@ -217,6 +217,7 @@ def subject(request, ref: str):
         "records": records,
         "today": disclosure.today_or(None),
         "black_lists": services.black_list_names(found.pk, count=counts.get("serious")),
+        "grades": services.public_grades(found),
     }
     if records.total > PER_PAGE:
         context["pagination"] = _pagination(request, page, records.total, tab=tab.slug)

@@ -5,6 +5,9 @@ Reading grades:
   its general scorecard (公共信用综合评价 for organisations and 个体工商户, 个人信用积分 for persons),
   or under the scorecard given (a code or a Scorecard, e.g. a sector one);
 - `grades_for(subject_ids, scorecard=None)` → {subject id: Grade}, in one query;
+- `current_grades(subject, public_only=False)` → every current Grade of one subject (general
+  scorecard first, then the sector ones), in one query; `public_only`: what the portal shows
+  (public scorecards, never a person's); `grade_bands(grades)` → each one's grade bands;
 - `explain(subject, scorecard=None, principal=…, purpose=…)` → the current result line by line:
   every contribution with its indicator's name, dimension and policy basis;
 - `history(subject, scorecard=None, principal=…, purpose=…)` → every result, latest first.
@@ -170,12 +173,53 @@ def grades_for(
     return out
 
 
-def _person_look(subject: Subject, principal: Principal | None, purpose: str, what: str) -> None:
+def current_grades(subject: Subject, *, public_only: bool = False) -> list[Grade]:
+    """Every current grade of one subject, one per active scorecard that evaluated it: its
+    general scorecard first, then the sector ones, by sort order. One query. With
+    `public_only`, only the grades the portal may show: scorecards marked public, and never
+    a natural person's (a person's look is logged by the caller, see the module notes)."""
+    if public_only and subject.is_person:
+        return []
+    rows = ScoreResult.objects.filter(
+        subject_id=subject.pk, current=True, scorecard__active=True
+    ).select_related("scorecard", "version")
+    if public_only:
+        rows = rows.filter(scorecard__public=True)
+    grades = [Grade.of(row) for row in rows.order_by("scorecard__sort_order", "scorecard__code")]
+    return sorted(grades, key=lambda g: g.sector != "")  # one per scorecard; general first
+
+
+def grade_bands(grades: Iterable[Grade]) -> dict[str, list[dict]]:
+    """Scorecard code → the grade bands of the version each grade was computed under
+    ([{"grade", "name", "min"}], best first), for saying what a grade means. One query."""
+    grades = list(grades)
+    if not grades:
+        return {}
+    wanted = Q()
+    for g in grades:
+        wanted |= Q(scorecard__code=g.scorecard, version=g.version)
+    out = {}
+    for version in ScorecardVersion.objects.filter(wanted).select_related("scorecard"):
+        defn = parse_definition(version.definition, base_points=version.base_points)
+        out[version.scorecard.code] = [
+            {"grade": b.grade, "name": b.name, "min": None if b.min is None else _number(b.min)}
+            for b in defn.bands
+        ]
+    return out
+
+
+def _person_look(
+    subject: Subject,
+    principal: Principal | None,
+    purpose: str,
+    what: str,
+    client_address: str | None = None,
+) -> None:
     if not subject.is_person:
         return
     if principal is None:
         raise PermissionDenied(_("查看个人信用积分须由工作人员填写查询事由。"))
-    log_person_access(principal, subject, purpose=purpose, what=what)
+    log_person_access(principal, subject, purpose=purpose, what=what, client_address=client_address)
 
 
 def _line(defn, item: dict) -> dict:
@@ -241,11 +285,12 @@ def explain(
     *,
     principal: Principal | None = None,
     purpose: str = "",
+    client_address: str | None = None,
 ) -> dict | None:
     """The subject's current result under `scorecard` (default: its general scorecard) line by
     line (`describe_result`), or None when it has not been evaluated. For a person: the look
-    is logged with `purpose` (a principal holding "subjects.view_person" is required) and the
-    name is masked."""
+    is logged with `purpose` and `client_address` (a principal holding "subjects.view_person"
+    is required) and the name is masked."""
     card = _card(scorecard) or general_scorecard(subject.kind)
     if card is None:
         return None
@@ -256,7 +301,7 @@ def explain(
     )
     if row is None:
         return None
-    _person_look(subject, principal, purpose, _("个人信用积分及明细"))
+    _person_look(subject, principal, purpose, _("个人信用积分及明细"), client_address)
     return describe_result(row)
 
 
@@ -266,6 +311,7 @@ def history(
     *,
     principal: Principal | None = None,
     purpose: str = "",
+    client_address: str | None = None,
 ) -> list[dict]:
     """Every result of the subject under `scorecard` (default: all its scorecards), latest
     first: {"scorecard", "version", "score", "grade", "points_grade", "as_of", "computed_at",
@@ -276,7 +322,7 @@ def history(
         rows = rows.filter(scorecard=card)
     rows = list(rows.order_by("-computed_at", "-id"))
     if rows:
-        _person_look(subject, principal, purpose, _("个人信用积分历史"))
+        _person_look(subject, principal, purpose, _("个人信用积分历史"), client_address)
     return [
         {
             "scorecard": r.scorecard.code,
