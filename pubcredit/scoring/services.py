@@ -48,6 +48,7 @@ from pubcredit.scoring import engine
 from pubcredit.scoring.definition import parse_definition
 from pubcredit.scoring.frames import IN_LIST_MAX
 from pubcredit.scoring.models import Scorecard, ScorecardVersion, ScoreResult
+from pubcredit.scoring.sources import source_labels
 from pubcredit.subjects.access import log_person_access
 from pubcredit.subjects.masking import display_identifier, display_name
 from pubcredit.subjects.models import Subject
@@ -201,10 +202,7 @@ def grade_bands(grades: Iterable[Grade]) -> dict[str, list[dict]]:
     out = {}
     for version in ScorecardVersion.objects.filter(wanted).select_related("scorecard"):
         defn = parse_definition(version.definition, base_points=version.base_points)
-        out[version.scorecard.code] = [
-            {"grade": b.grade, "name": b.name, "min": None if b.min is None else _number(b.min)}
-            for b in defn.bands
-        ]
+        out[version.scorecard.code] = _band_dicts(defn)
     return out
 
 
@@ -222,7 +220,7 @@ def _person_look(
     log_person_access(principal, subject, purpose=purpose, what=what, client_address=client_address)
 
 
-def _line(defn, item: dict) -> dict:
+def _line(defn, item: dict, labels: dict[str, str]) -> dict:
     code = item.get("indicator", "")
     if code == engine.BOUNDS:
         label = {
@@ -238,6 +236,7 @@ def _line(defn, item: dict) -> dict:
         "dimension": label["dimension"],
         "points": item.get("points"),
         "source": item.get("source", ""),
+        "source_label": labels.get(item.get("source", ""), ""),
         "basis": label["basis"],
     }
     if item.get("source") == "cap":
@@ -253,6 +252,8 @@ def describe_result(row: ScoreResult) -> dict:
     version = row.version
     defn = parse_definition(version.definition, base_points=version.base_points)
     subject = row.subject
+    contributions = row.contributions or []
+    labels = source_labels(item.get("source", "") for item in contributions)
     return {
         "uscc": subject.uscc or "",
         "name": display_name(subject),
@@ -269,9 +270,17 @@ def describe_result(row: ScoreResult) -> dict:
         "as_of": row.as_of.isoformat(),
         "computed_at": timezone.localtime(row.computed_at).isoformat(timespec="seconds"),
         "current": row.current,
-        "bands": [{"grade": b.grade, "name": b.name, "min": b.min} for b in defn.bands],
-        "contributions": [_line(defn, item) for item in row.contributions or []],
+        "bands": _band_dicts(defn),
+        "contributions": [_line(defn, item, labels) for item in contributions],
     }
+
+
+def _band_dicts(defn) -> list[dict]:
+    """The grade bands, best first: [{"grade", "name", "min"}] (the lowest band's min None)."""
+    return [
+        {"grade": b.grade, "name": b.name, "min": None if b.min is None else _number(b.min)}
+        for b in defn.bands
+    ]
 
 
 def _number(value) -> int | float:

@@ -244,3 +244,33 @@ def test_bounds_hold_the_score_within_0_and_100(scorecards, system, make_subject
     row = result(subject, CARD)
     # +1 more would be 101: the bounds line takes the 1 off.
     assert sources(row)["_bounds"] == [-1] and float(row.score) == 100
+
+
+def test_the_explanation_names_each_source_as_a_reader_knows_it(scorecards, system):
+    from pubcredit.scoring.services import explain
+
+    uscc = make_uscc(131)
+    subject = _penalties(system, uscc, {"fine": "5"})
+    today = scorekit.today()
+    identify(
+        system,
+        subject,
+        "RED_CONTRACT",
+        decided_on=today - dt.timedelta(days=10),
+        today=today,
+        document_number="淄市监认〔2026〕7号",
+    )
+    data = explain(subject)
+    lines = {line["indicator"]: line for line in data["contributions"]}
+    # The penalty: the category, the department that pushed it, its decision date (20 days
+    # ago in portalkit.penalty) and the 决定书文号 of the row (n = 1), never the rest of its key.
+    decided = (today - dt.timedelta(days=20)).isoformat()
+    assert lines["CF_GENERAL"]["source_label"] == (
+        f"行政处罚 · 淄博市市场监督管理局 · {decided} · 文书号 淄市监罚〔2026〕1号"
+    )
+    assert lines["LIST_RED"]["source_label"] == (
+        f"守合同重信用企业 · 认定日期 {(today - dt.timedelta(days=10)).isoformat()}"
+        " · 淄市监认〔2026〕7号"
+    )
+    # The lowest band has no floor and says so rather than printing None.
+    assert data["bands"][-1]["min"] is None and data["bands"][0]["min"] == 90
