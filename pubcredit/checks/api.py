@@ -2,7 +2,8 @@
 measures were applied, batch checks, and a system's notification webhook.
 
 Thin: parse, call `pubcredit.checks.services` / `check_batch` / `check_notices` / `check_feedback`,
-serialise.
+serialise. An answer carries the subject's credit grade (`grade`, `sector_grades`: see
+`checks.services` for whom a person's 个人信用积分 is shown).
 Errors come in the project shape {"code", "message", "details"} from the handlers in
 pubcredit/api.py (an invalid 统一社会信用代码 or an unknown matter is a 422 whose message is
 the Chinese explanation). Auth: an API key (`Authorization: Bearer`) or a logged-in session; the

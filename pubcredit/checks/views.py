@@ -152,6 +152,8 @@ def _context(check: CreditCheck, principal: Principal, *, links: bool = True) ->
         "data": data,
         "feedback": feedback,
         "measures": [*data.get("punishments", []), *data.get("rewards", [])],
+        # Checks logged before grades were part of the answer have no "grade" at all.
+        "grade_shown": "grade" in data,
         "grade": _shown_grade(data.get("grade"), sid, explain),
         "sector_grades": [_shown_grade(g, sid, explain) for g in data.get("sector_grades") or []],
         "points_hidden": bool(

@@ -282,3 +282,17 @@ def test_the_window_page_says_not_evaluated_and_hides_a_persons_points(
     ).content.decode()
     assert "个人信用积分不向社会公开,仅向有权查看自然人信息的工作人员显示" in html
     assert "data-grade" not in html and "查看评价明细" not in html
+
+
+def test_a_check_logged_before_grades_shows_no_grade_section(accounts, make_subject):
+    client = Client()
+    client.force_login(accounts["clerk"])
+    client.post("/console/checks/", {"query": make_subject().uscc, "matter": "FINANCING"})
+    check = CreditCheck.objects.get()
+    assert 'id="check-grade"' in client.get(f"/console/checks/{check.pk}/").content.decode()
+    old = {k: v for k, v in check.result.items() if k not in ("grade", "sector_grades")}
+    CreditCheck.objects.filter(pk=check.pk).update(result=old)
+    html = client.get(f"/console/checks/{check.pk}/").content.decode()
+    assert 'id="check-grade"' not in html and "未评价" not in html
+    api = client.get(f"{URL}/{check.pk}").json()  # the API reads it with an empty grade
+    assert api["grade"] is None and api["sector_grades"] == []
