@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # Credit evaluation (信用评价明细): pubcredit.scoring.views, reached from checks and subjects.
+    path("console/scoring/", include("pubcredit.scoring.urls")),
     path("console/", include("pubcredit.console.urls")),
     path("", include("pubcredit.portal.urls")),
 ]

@@ -31,6 +31,9 @@ ACTIONS: dict[str, str] = {
     "records.submit": gettext_lazy("报送信用信息"),
     "records.view": gettext_lazy("查看已归集的信用信息"),
     "checks.run": gettext_lazy("开展信用核查"),
+    "scoring.view": gettext_lazy(
+        "查看主体的信用评价明细和历史(自然人的个人信用积分须有查看自然人信息的权限并填写事由)"
+    ),
     "console.view": gettext_lazy("使用工作台"),
     "news.change": gettext_lazy("编辑和发布门户新闻(信用动态、政策法规、通知公告)"),
     "lists.identify": gettext_lazy("认定和移出信用名单条目(部门报送员限本部门)"),
@@ -62,6 +65,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "records.submit",
             "records.view",
             "checks.run",
+            "scoring.view",
             "console.view",
             "news.change",
             "lists.identify",
@@ -87,6 +91,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "subjects.view_person",
             "records.view",
             "checks.run",
+            "scoring.view",
             "console.view",
             "news.change",
             "lists.identify",
@@ -103,6 +108,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         {
             "catalog.view",
             "subjects.view",
+            "scoring.view",
             "records.submit",
             "records.view",
             "console.view",
@@ -118,13 +124,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "catalog.view",
             "subjects.view",
             "subjects.view_person",
+            "scoring.view",
             "records.view",
             "console.view",
             "repair.view",
             "bulletins.view",
         }
     ),
-    Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view"}),
+    Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view", "scoring.view"}),
     # Banks call the API (credit checks); they have no console and never see persons unmasked.
     Role.BANK_USER: frozenset({"subjects.view", "checks.run"}),
     Role.PUBLIC: frozenset(),

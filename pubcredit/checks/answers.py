@@ -228,9 +228,12 @@ def answer_own(
     subject,
     candidates: list[dict],
     commitments: list[dict],
+    grades: list[dict] = (),
 ) -> dict:
-    """The part of an answer that is this check's own: what was asked, whom it found, and the
-    subject's commitments in force."""
+    """The part of an answer that is this check's own: what was asked, whom it found, the
+    subject's commitments in force and its credit grades (`grades`: the subject's current
+    grades as `scoring.current.grade_dicts` gives them, the general scorecard first, already
+    limited to what the caller may see: see `checks.services`)."""
     return {
         "checked_on": day.isoformat(),
         "query": query,
@@ -238,7 +241,16 @@ def answer_own(
         "subject": subject_json(subject) if subject is not None else None,
         "candidates": candidates,
         "commitments": commitments,
+        **grades_json(grades),
     }
+
+
+def grades_json(grades: list[dict]) -> dict:
+    """{"grade": the general scorecard's grade (公共信用综合评价, or a person's 个人信用积分 where
+    shown) or None when not evaluated (or not shown), "sector_grades": the sector scorecards'
+    grades}."""
+    general = next((g for g in grades if not g["sector"]), None)
+    return {"grade": general, "sector_grades": [g for g in grades if g["sector"]]}
 
 
 def answer_shared(*, matter, parts: dict, outcome: str, conclusion: str, rules_version: int):

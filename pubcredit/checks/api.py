@@ -2,7 +2,8 @@
 measures were applied, batch checks, and a system's notification webhook.
 
 Thin: parse, call `pubcredit.checks.services` / `check_batch` / `check_notices` / `check_feedback`,
-serialise.
+serialise. An answer carries the subject's credit grade (`grade`, `sector_grades`: see
+`checks.services` for whom a person's 个人信用积分 is shown).
 Errors come in the project shape {"code", "message", "details"} from the handlers in
 pubcredit/api.py (an invalid 统一社会信用代码 or an unknown matter is a 422 whose message is
 the Chinese explanation). Auth: an API key (`Authorization: Bearer`) or a logged-in session; the
@@ -100,6 +101,20 @@ class CheckCommitmentOut(Schema):
     performance: str = Field(description="承诺履行状态(待认定 / 全部履行)")
 
 
+class CheckGradeOut(Schema):
+    scorecard: str = Field(description="信用评价编码,例如 SCORE_PUBLIC")
+    scorecard_name: str = Field(description="信用评价名称,例如 公共信用综合评价")
+    sector: str = Field(description="行业编码(综合评价为空)")
+    sector_name: str = Field(description="行业名称")
+    public: bool = Field(description="评价结果是否向社会公开(个人信用积分从不公开)")
+    version: int = Field(description="评价版本号")
+    score: float = Field(description="得分")
+    grade: str = Field(description="等级")
+    points_grade: str = Field(description="按得分确定的等级(直接降级之前)")
+    as_of: str = Field(description="评价基准日")
+    computed_at: str = Field(description="计算时间")
+
+
 class CheckMatterOut(Schema):
     code: str
     name: str
@@ -123,6 +138,17 @@ class CheckOut(Schema):
     rewards: list[CheckMeasureOut]
     withheld_rewards: list[CheckMeasureOut]
     commitments: list[CheckCommitmentOut] = Field(description="核查日在有效期内、未违诺的信用承诺")
+    grade: CheckGradeOut | None = Field(
+        None,
+        description=(
+            "主体当前的综合信用评价(组织和个体工商户为公共信用综合评价);未评价或未确定主体时为"
+            "空。自然人的个人信用积分不公开,仅向有权查看自然人信息的工作人员显示并记录查看日志,"
+            "其他调用方为空"
+        ),
+    )
+    sector_grades: list[CheckGradeOut] = Field(
+        default_factory=list, description="主体当前的行业信用评价(家政服务、建筑市场等)"
+    )
     outcome: str
     outcome_label: str
     conclusion: str

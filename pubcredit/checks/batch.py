@@ -15,8 +15,13 @@ nothing is asserted — near-name candidates need an interactive check (window p
 
 Results: one row per input row, in input order, as xlsx (for a workbook upload) or UTF-8 csv
 with BOM (Excel opens it), with the check number of each row and the commitments in force
-(信用承诺) of each subject checked, as a single check lists them. Persons are masked in the results
-file and the log (the clear 身份证号 of the upload stays only in the uploaded file).
+(信用承诺) of each subject checked, as a single check lists them, and its credit grade: the general
+scorecard's grade (信用等级, 未评价 when never evaluated) with the scorecard, version, score and 评价
+基准日, and the sector grades (行业信用评价), read set-based (`scoring.current.current_grades_many`,
+one query per 2,000 subjects) and kept in each row's logged answer (`grade`, `sector_grades`) as a
+single check keeps them. Persons are masked in the results file and the log (the clear 身份证号 of
+the upload stays only in the uploaded file), and their 个人信用积分 is never read nor shown: it is
+not public and a results file is a download (a staff member sees it in a single check).
 
 A batch is all or nothing: the checks and the "done" state commit together; a crashed run can
 be run again (`run_batch` on a batch that is not done starts over).
@@ -42,6 +47,7 @@ from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.headers import normalise_header
+from pubcredit.catalog.models import SubjectKind
 from pubcredit.checks.answers import (
     QUERY_KEYS,
     answer_json,
@@ -49,6 +55,7 @@ from pubcredit.checks.answers import (
     answer_shared,
     applicability_json,
     conclusion_for,
+    grades_json,
     hit_json,
     labels_translated_once,
     measures_json,
@@ -71,6 +78,7 @@ from pubcredit.intake.engine.reading import ROW, UnreadableFile
 from pubcredit.intake.engine.untrusted import RefusedFile, read_untrusted
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.applicability import applicable_measures_many
+from pubcredit.scoring.current import current_grades_many
 from pubcredit.subjects import crypto
 from pubcredit.subjects.bulk_checks import normalize_identifier_expr, ric_verdicts, uscc_verdicts
 from pubcredit.subjects.models import FormerName, Subject
@@ -428,13 +436,15 @@ def _run(batch: CheckBatch, day) -> None:
         for sid, app in found.items():
             apps[(sid, mid)] = app
     commitments = commitments_in_force(kinds, day)
+    # Current grades: one query per 2,000 subjects; persons' points are never in a batch.
+    grades = current_grades_many(sid for sid, kind in kinds.items() if kind != SubjectKind.PERSON)
     timings["evaluate"] = round(time.perf_counter() - t, 3)
     _progress(batch.pk, 65)
 
     t = time.perf_counter()
     with labels_translated_once():
         out_rows, check_rows, check_of_row = _rows(
-            batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments
+            batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments, grades
         )
     counts = {"invalid": n - len(check_rows)}
     for row in check_rows:
@@ -521,6 +531,10 @@ def _labels() -> dict:
         _("惩戒措施"),
         _("激励措施"),
         _("信用承诺"),
+        _("信用等级"),
+        _("信用评价"),
+        _("评价基准日"),
+        _("行业信用评价"),
         _("说明"),
     )
     return {
@@ -535,14 +549,20 @@ def _labels() -> dict:
             "请以统一社会信用代码核查。"
         ),
         "not_found": _("主体库中未找到该主体,平台未归集到其信用信息,无法作出核查结论。"),
+        "not_graded": _("未评价"),
+        "person_grade": _("个人信用积分不公开,不在批量核查结果中显示"),
+        "scorecard": _("%(scorecard_name)s(第 %(version)s 版,得分 %(score)s)"),
+        "sector_grade": _("%(scorecard_name)s:%(grade)s(%(as_of)s)"),
     }
 
 
-def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments):
+def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitments, grades):
     """(results-file rows as tuples, CreditCheck rows as tuples, index of each input row's check
     or None), in input order. A checked subject's commitments in force (`commitments`, by
-    subject id) are listed as code (type, accepting department). Strings are translated once; a conclusion is built once per
-    distinct (matter, hits, measures)."""
+    subject id) are listed as code (type, accepting department), its current grades (`grades`,
+    by subject id, `scoring.current.grade_dicts`) as the general grade with its scorecard,
+    version and date, and the sector grades. Strings are translated once; a conclusion is built
+    once per distinct (matter, hits, measures)."""
     labels = _labels()
     outcome_label, match_label = labels["outcome"], labels["match"]
     invalid = CheckOutcome.INVALID.value
@@ -613,12 +633,29 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
             if match_of[i] == "name_exact":
                 conclusion += caution
         promised = commitments.get(subject["id"], ()) if subject is not None else ()
+        graded = grades.get(subject["id"], ()) if subject is not None else ()
+        shown_grades = grades_json(list(graded))
         if subject is not None:
             person = subject["kind"] == "person"
             subject_name = mask_person_name(subject["name"]) if person else subject["name"]
             subject_code = subject["id_masked"] if person else (subject["uscc"] or "")
+            general = shown_grades["grade"]
+            if person:
+                grade_cells = (labels["person_grade"], "", "")
+            elif general is None:
+                grade_cells = (labels["not_graded"], "", "")
+            else:
+                grade_cells = (
+                    general["grade"],
+                    labels["scorecard"] % general,
+                    general["as_of"],
+                )
+            sector_cell = "、".join(
+                labels["sector_grade"] % g for g in shown_grades["sector_grades"]
+            )
         else:
-            subject_name = subject_code = ""
+            subject_name = subject_code = sector_cell = ""
+            grade_cells = ("", "", "")
         out_rows.append(
             (
                 row_numbers[i],
@@ -634,6 +671,8 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
                 "、".join(
                     f"{c['code']}({c['commitment_type']},{c['department']})" for c in promised
                 ),
+                *grade_cells,
+                sector_cell,
                 conclusion,
             )
         )
@@ -650,6 +689,7 @@ def _rows(batch, day, frame, subject_of, match_of, matter_by_id, apps, commitmen
             subject=subject,
             candidates=[],
             commitments=list(promised),
+            grades=list(graded),
         )
         own["batch"] = {"id": batch.pk, "row": row_numbers[i]}
         shared = answer_shared(

@@ -4,9 +4,26 @@ and punishment measures apply to the matter at hand, in plain Chinese, and a log
 `run_check` is the one path for a single check (API, window page, CLI); `check_batch.run_batch`
 checks a file set-based with the same rules. Both read only narrow indexed tables: the subject
 register by 统一社会信用代码 / blind index, the `SubjectFlags` read model, the publicity read model
-and the commitments, with the rules cached in memory. A single check is two statements: one
-read (`measures.applicability.read_subject_facts`: the subject and all it needs, four index
-probes in one prepared statement, pubcredit.core.hotpath) and the INSERT of its log row.
+and the commitments and the current grades, with the rules cached in memory. A single check is
+two statements: one read (`measures.applicability.read_subject_facts`: the subject and all it
+needs, five index probes in one prepared statement, pubcredit.core.hotpath) and the INSERT of
+its log row.
+
+Credit grades (信用评价, pubcredit.scoring): every answer has `grade`, the subject's current
+grade under its general scorecard ({"scorecard", "scorecard_name", "sector", "sector_name",
+"public", "version", "score", "grade", "points_grade", "as_of", "computed_at"}; None when the
+subject was never evaluated, shown as 未评价, or when no subject was identified), and
+`sector_grades`, its grades under sector scorecards (家政服务, 建筑市场), read in the same
+statement (`scoring.current`, an index probe on the current results). Grades given by other
+authorities (纳税信用等级, …) are records of their categories and are not part of a check.
+For organisations and 个体工商户 the grade and its score are shown to every caller. A natural
+person's grade is the 个人信用积分, which is never public: it is shown only to a staff member
+signed in (not a system key, not the CLI) whose role may see persons' data
+("subjects.view_person": 信用中心工作人员, 平台管理员) and whose scope holds the person
+(`may_see_points`); that look is logged with `subjects.access.log_person_access` (purpose
+"信用核查:<事项>") in the transaction of the check's log row. To anyone else (窗口核查员,
+金融机构用户, systems) a person's `grade` is None and `sector_grades` empty. Batch checks never
+show persons' points (a results file is a download).
 
 How a subject is identified, and what a check will assert:
 - by 统一社会信用代码 or 身份证号: the identifier is validated first (an invalid one is an error,
@@ -38,13 +55,13 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pubcredit.accounts.models import Role
-from pubcredit.accounts.permissions import Principal
+from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.checks.answers import (
     QUERY_KEYS,
@@ -68,11 +85,15 @@ from pubcredit.measures.applicability import (
     applicability_of,
     read_subject_facts,
 )
+from pubcredit.scoring.current import GRADE_COLUMNS, current_grades_sql, grade_dicts
 from pubcredit.subjects import crypto
+from pubcredit.subjects.access import log_person_access
+from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import normalize_name
 from pubcredit.subjects.services import find_subject, person_id_index
 
 ACTION = "checks.run"
+PERSON_ACTION = "subjects.view_person"
 CANDIDATE_LIMIT = 5
 # Roles that see every check (the credit centre runs the platform); others see their own
 # department's checks (people) or their own (systems, people without a department).
@@ -205,10 +226,46 @@ class CheckResult:
 
 
 def _facts(column: str, value, day: dt.date) -> SubjectFacts | None:
-    """The subject and everything a check says about it, in one query (services docstring)."""
+    """The subject and everything a check says about it, in one query (services docstring):
+    `extra[0]` its commitments in force, `extra[1]` its current grades."""
     sql, params = commitments_sql("subject_id = s.id", day)
+    grades_sql, grades_params = current_grades_sql("r.subject_id = s.id")
     return read_subject_facts(
-        column, value, SUBJECT_FIELDS, day, extra=[(sql, params, COMMITMENT_COLUMNS)]
+        column,
+        value,
+        SUBJECT_FIELDS,
+        day,
+        extra=[
+            (sql, params, COMMITMENT_COLUMNS),
+            (grades_sql, grades_params, GRADE_COLUMNS),
+        ],
+    )
+
+
+def _grades(facts: SubjectFacts | None) -> list[dict]:
+    """The subject's current grades read with its facts (`scoring.current.grade_dicts`)."""
+    if facts is None:
+        return []
+    return grade_dicts(facts.extra[1]).get(facts.subject["id"], [])
+
+
+def may_see_points(principal: Principal, subject_id: int) -> bool:
+    """Whether a check by `principal` shows a natural person's 个人信用积分: only to a staff
+    member (a person signed in, not a system key or the CLI) whose role may see persons' data
+    ("subjects.view_person") and whose scope holds the person. Its look is then logged
+    (`_log_points_look`). One query."""
+    if principal.user is None or not principal.can(PERSON_ACTION):
+        return False
+    return restrict(Subject.objects.filter(pk=subject_id), principal, PERSON_ACTION).exists()
+
+
+def _log_points_look(principal: Principal, subject: dict, matter_name: str) -> None:
+    person = Subject(pk=subject["id"], kind=subject["kind"])
+    log_person_access(
+        principal,
+        person,
+        purpose=_("信用核查:%(m)s") % {"m": matter_name},
+        what=_("个人信用积分(信用核查)"),
     )
 
 
@@ -273,8 +330,10 @@ def build_result(
     facts: SubjectFacts | None,
     candidates: list[dict],
     match: str,
+    grades: list[dict] = (),
 ) -> tuple[dict, Applicability | None]:
-    """The JSON answer (without the log's id and time) for an identified subject or not."""
+    """The JSON answer (without the log's id and time) for an identified subject or not, with
+    `grades` (the subject's current grades the caller may see)."""
     app = None
     subject = facts.subject if facts is not None else None
     if facts is not None:
@@ -302,6 +361,7 @@ def build_result(
         commitments=(
             commitment_dicts(facts.extra[0]).get(subject["id"], []) if facts is not None else []
         ),
+        grades=grades,
     )
     shared = answer_shared(
         matter=matter,
@@ -346,7 +406,14 @@ def run_check(
     day = today or timezone.localdate(now)
     facts, candidates, match = _find(query, day)
     subject = facts.subject if facts is not None else None
-    data, _app = build_result(query, compiled, day, facts, candidates, match)
+    grades = _grades(facts)
+    points_look = False
+    if grades and subject["kind"] == SubjectKind.PERSON:
+        # A person's points are never public: shown to staff allowed to see persons, logged.
+        points_look = may_see_points(principal, subject["id"])
+        if not points_look:
+            grades = []
+    data, _app = build_result(query, compiled, day, facts, candidates, match, grades)
     row = {
         "checked_at": now,
         "checked_on": day,
@@ -367,6 +434,11 @@ def run_check(
         "batch_id": None,
     }
     text = json_text(data)
+    if points_look:
+        # The look at the person's points is logged with the check, or neither is written.
+        with transaction.atomic():
+            _log_points_look(principal, subject, compiled.name)
+            return CheckResult(_insert_check(row, text), row, data, text)
     return CheckResult(_insert_check(row, text), row, data, text)
 
 

@@ -2,7 +2,9 @@
 
 - window page: one box to type or scan a 统一社会信用代码 / 身份证号 (or a name), the matter, and
   the result; the form is POSTed so an ID number never lands in a URL or a log;
-- result page of a logged check with the feedback form (which measures were actually applied);
+- result page of a logged check with the feedback form (which measures were actually applied),
+  and the subject's credit grade with its date and scorecard and a link to its explanation
+  (scoring:explain) for roles with "scoring.view";
 - print sheet (核查结果): a print-friendly page with the check number and time;
 - batch checks: upload, progress, results file;
 - notifications: subjects checked in the last 30 days that got a new black-list entry;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -22,11 +25,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from pubcredit.accounts.permissions import Principal
+from pubcredit.catalog.models import SubjectKind
 from pubcredit.checks import batch as check_batch
 from pubcredit.checks import feedback as check_feedback
 from pubcredit.checks import notices as check_notices
@@ -37,6 +42,7 @@ from pubcredit.core import identifiers
 from pubcredit.measures.catalogue import matters_catalogue
 
 _IDENTIFIER = re.compile(r"[0-9A-Z]{15,18}")
+SCORING_ACTION = "scoring.view"  # opens a grade's explanation (pubcredit.scoring.views)
 
 
 def _principal(request) -> Principal:
@@ -118,24 +124,51 @@ def _check(principal: Principal, pk: int) -> CreditCheck:
         raise Http404(_("核查记录不存在或无权查看。")) from None
 
 
-def _context(check: CreditCheck) -> dict:
+def _shown_grade(grade: dict | None, subject_id: int, explain: bool) -> dict | None:
+    """A grade of the answer for the page: its dates as dates (the badge formats them), and the
+    link to its explanation (scoring:explain) when the viewer may open it."""
+    if not grade:
+        return None
+    shown = dict(grade)
+    shown["as_of"] = dt.date.fromisoformat(grade["as_of"])
+    shown["computed_at"] = dt.datetime.fromisoformat(grade["computed_at"])
+    if explain:
+        url = reverse("scoring:explain", kwargs={"subject_id": subject_id})
+        shown["explain_url"] = f"{url}?{urlencode({'scorecard': grade['scorecard']})}"
+    return shown
+
+
+def _context(check: CreditCheck, principal: Principal, *, links: bool = True) -> dict:
     data = check_json(check)
     feedback = {
         f.measure.code: f
         for f in CheckFeedback.objects.filter(credit_check=check).select_related("measure")
     }
+    subject = data.get("subject")
+    explain = links and subject is not None and principal.can(SCORING_ACTION)
+    sid = subject["id"] if subject else None
     return {
         "check": check,
         "data": data,
         "feedback": feedback,
         "measures": [*data.get("punishments", []), *data.get("rewards", [])],
+        # Checks logged before grades were part of the answer have no "grade" at all.
+        "grade_shown": "grade" in data,
+        "grade": _shown_grade(data.get("grade"), sid, explain),
+        "sector_grades": [_shown_grade(g, sid, explain) for g in data.get("sector_grades") or []],
+        "points_hidden": bool(
+            subject
+            and subject["kind"] == SubjectKind.PERSON
+            and not data.get("grade")
+            and not (principal.user is not None and principal.can(checks.PERSON_ACTION))
+        ),
     }
 
 
 @login_required
 def result(request, pk: int):
     principal = _principal(request)
-    context = _context(_check(principal, pk))
+    context = _context(_check(principal, pk), principal)
     response = render(request, "checks/check_result.html", context)
     add_never_cache_headers(response)
     return response
@@ -144,7 +177,7 @@ def result(request, pk: int):
 @login_required
 def print_sheet(request, pk: int):
     principal = _principal(request)
-    context = _context(_check(principal, pk))
+    context = _context(_check(principal, pk), principal, links=False)
     response = render(request, "checks/check_print.html", context)
     add_never_cache_headers(response)
     return response

@@ -8,6 +8,12 @@ Public surface (what other apps use; everything else is internal):
   `history(subject, …)`, `compute_all(scorecard=None)`, `compute_subjects(ids)`,
   `results_of(scorecard, grades=None)` (current results, for supervision lists),
   `general_scorecard(kind)`, `scorecards_in_force()`.
+- `scoring.current`: current grades in hand-written SQL for hot paths (a credit check's one
+  statement, a batch check's chunks): `current_grades_sql`, `grade_dicts`,
+  `current_grades_many`.
+- `scoring.views` / `scoring.urls`: the console's explanation page, `scoring:explain`
+  (/console/scoring/subjects/<id>/?scorecard=CODE; "scoring.view", a person only with
+  "subjects.view_person" and a 查询事由, logged).
 - `scoring.grades.given_grades(subject_ids)`: grades decided by other authorities (纳税信用等级,
   社会组织评估等级) as given, never recomputed.
 - `scoring.models`: `Scorecard` (public or not, sector), `ScorecardVersion` (frozen once used),

@@ -102,7 +102,7 @@ def test_check_by_uscc_returns_the_contract(api, system, make_subject):
         "id", "number", "checked_at", "checked_on", "channel", "client", "checked_by", "matter",
         "query", "match", "subject", "candidates", "hits", "punishments", "rewards",
         "withheld_rewards", "commitments", "outcome", "outcome_label", "conclusion",
-        "rules_version",
+        "rules_version", "grade", "sector_grades",
     }  # fmt: skip
     assert set(data) == expected_keys
     assert data["match"] == "uscc" and data["subject"]["id"] == company.pk

@@ -1,8 +1,9 @@
 """`pubcredit check (--uscc X | --id-number X | --name X) --matter CODE [--json]`: a credit check.
 
 Contract: with --json, prints on stdout the same JSON object as `POST /api/v1/checks` (the check
-is logged with channel 命令行, run as the platform itself); without it, the conclusion and the
-measures as text. An invalid 统一社会信用代码 / 身份证号 or an unknown matter exits 2 with one clear
+is logged with channel 命令行, run as the platform itself); without it, the conclusion, the credit
+grade (`[信用等级] B — 公共信用综合评价(SCORE_PUBLIC 第 1 版),得分 76,评价基准日 …`, or 未评价;
+a person's 个人信用积分 is never shown here: the CLI is not a staff member) and the measures as text. An invalid 统一社会信用代码 / 身份证号 or an unknown matter exits 2 with one clear
 Chinese line on stderr.
 
 Without any of --uscc/--id-number/--name this is Django's own `check` (system checks), so
@@ -67,9 +68,26 @@ class Command(SystemCheckCommand):
         data = result.data
         self.stdout.write(f"{data['number']}  {data['checked_at']}  {data['matter']['name']}")
         self.stdout.write(data["conclusion"])
+        if data["subject"] is not None:
+            self.stdout.write(_grade_line(data["grade"], data["subject"]["kind"]))
+            for g in data.get("sector_grades", []):
+                self.stdout.write(_grade_line(g, data["subject"]["kind"], sector=True))
         for title, key in (("惩戒措施", "punishments"), ("激励措施", "rewards")):
             for m in data[key]:
                 self.stdout.write(f"[{title}] {m['name']} — 依据:{m['legal_basis']}")
+
+
+def _grade_line(grade: dict | None, kind: str, *, sector: bool = False) -> str:
+    title = "行业信用评价" if sector else "信用等级"
+    if grade is None:
+        if kind == "person":
+            return f"[{title}] 个人信用积分不公开,命令行核查不显示"
+        return f"[{title}] 未评价"
+    return (
+        f"[{title}] {grade['grade']} — {grade['scorecard_name']}({grade['scorecard']} "
+        f"第 {grade['version']} 版),得分 {grade['score']},评价基准日 {grade['as_of']},"
+        f"计算时间 {grade['computed_at']}"
+    )
 
 
 def _one_line(exc: ValidationError) -> str:
