@@ -14,6 +14,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # 分级分类监管 lists (pubcredit.scoring.supervision_views), in the console's navigation.
+    path("console/supervision/", include("pubcredit.scoring.supervision_urls")),
     path("console/", include("pubcredit.console.urls")),
     path("", include("pubcredit.portal.urls")),
 ]
