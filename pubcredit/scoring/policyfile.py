@@ -86,7 +86,9 @@ def read_policy(path: Path | str | None = None) -> dict:
         if not isinstance(item, dict):
             problems.append(f"{at}:应为 JSON 对象")
             continue
-        extra = sorted(set(item) - {"scorecard", "effective_from", "effective_to", "grades", "basis"})
+        extra = sorted(
+            set(item) - {"scorecard", "effective_from", "effective_to", "grades", "basis"}
+        )
         if extra:
             problems.append(f"{at}:未知的键 {', '.join(extra)}")
         card = cards.get(item.get("scorecard"))

@@ -361,10 +361,9 @@ def setup_scoring(principal: Principal) -> list[str]:
     """What `pubcredit setup` does for credit evaluation (idempotent, additive): import the
     shipped scorecards when none are loaded, and compute every grade once when subjects exist
     and nothing was computed yet. Returns what was done, in Chinese, for setup's summary."""
-    from pubcredit.scoring.scorecards import import_scorecards
-
     from pubcredit.scoring.models import InspectionRatio
     from pubcredit.scoring.policyfile import import_supervision
+    from pubcredit.scoring.scorecards import import_scorecards
 
     done = []
     if not Scorecard.objects.exists():
@@ -372,9 +371,7 @@ def setup_scoring(principal: Principal) -> list[str]:
         done.append(_("已导入信用评价规则 %(n)d 个") % {"n": counts["created"]})
     if not InspectionRatio.objects.exists():
         counts = import_supervision(principal)
-        done.append(
-            _("已导入分级分类监管抽查比例 %(n)d 条") % {"n": counts["ratios"]["created"]}
-        )
+        done.append(_("已导入分级分类监管抽查比例 %(n)d 条") % {"n": counts["ratios"]["created"]})
     if Subject.objects.exists() and not ScoreResult.objects.exists():
         computed = compute_all()
         subjects = sum(c["subjects"] for c in computed)

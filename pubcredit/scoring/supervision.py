@@ -367,7 +367,9 @@ def workbook(selection: Selection) -> bytes:
         pl.col("grade"),
         pl.col("score"),
         pl.col("as_of"),
-        pl.col("grade").replace_strict(ratios, default=None, return_dtype=pl.Float64).alias("ratio"),
+        pl.col("grade")
+        .replace_strict(ratios, default=None, return_dtype=pl.Float64)
+        .alias("ratio"),
     )
     subjects = formula_safe_frame(subjects).rename({k: str(v) for k, v in headers.items()})
     total = summary(selection)
@@ -385,7 +387,9 @@ def workbook(selection: Selection) -> bytes:
     for i, g in enumerate(total["grades"], start=1):
         ratio = float(g["ratio"]) if g["ratio"] is not None else None
         sheet.write_row(
-            i, 0, [formula_safe(g["grade"]), formula_safe(g["name"]), g["count"], ratio, g["inspect"]]
+            i,
+            0,
+            [formula_safe(g["grade"]), formula_safe(g["name"]), g["count"], ratio, g["inspect"]],
         )
     last = len(total["grades"]) + 1
     sheet.write_row(last, 0, [str(_("合计")), "", total["count"], None, total["inspect"]])

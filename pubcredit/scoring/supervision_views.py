@@ -74,8 +74,8 @@ def supervision_list(request):
         .order_by("code"),
     }
     if selection is not None:
-        rows = supervision.results(selection).order_by("subject_id").values_list(
-            *supervision.COLUMNS
+        rows = (
+            supervision.results(selection).order_by("subject_id").values_list(*supervision.COLUMNS)
         )
         page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
         query = request.GET.copy()

@@ -289,9 +289,7 @@ def test_the_download_has_every_row_and_the_summary(city):
 
 
 def _user(django_user_model, role, **scope):
-    user = django_user_model.objects.create_user(
-        f"u_{role}", password=PASSWORD, role=role, **scope
-    )
+    user = django_user_model.objects.create_user(f"u_{role}", password=PASSWORD, role=role, **scope)
     client = Client()
     client.force_login(user)
     return client
@@ -350,9 +348,10 @@ def test_the_console_page_and_download(city, django_user_model):
     assert len(book.get_sheet_by_name("监管对象").to_python()) == 1 + 1
 
     centre = _user(django_user_model, Role.CENTRE_STAFF)
-    assert 'id="supervision-count">2<' in centre.get(
-        "/console/supervision/?department=ZB-SWU"
-    ).content.decode()
+    assert (
+        'id="supervision-count">2<'
+        in centre.get("/console/supervision/?department=ZB-SWU").content.decode()
+    )
     assert "请选择部门" in centre.get("/console/supervision/").content.decode()
     window = _user(django_user_model, Role.WINDOW_CLERK)
     assert window.get("/console/supervision/").status_code == 403
