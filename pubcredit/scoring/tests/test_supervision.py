@@ -33,31 +33,16 @@ from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import Department, Region, SubjectKind
 from pubcredit.scoring import supervision
-from pubcredit.scoring.models import InspectionRatio, ScorecardVersion, ScoreResult
+from pubcredit.scoring.models import InspectionRatio
 from pubcredit.scoring.policyfile import import_supervision
 from pubcredit.subjects.models import Subject
 from pubcredit.testing.loadkit import make_uscc
+from pubcredit.testing.scorekit import graded
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Secret-pass-1"
 ZHANGDIAN, ZICHUAN = "370303", "370302"
-
-
-def _grade(subject, code: str, grade: str, score, *, current=True):
-    version = ScorecardVersion.objects.filter(scorecard__code=code).order_by("-version").first()
-    return ScoreResult.objects.create(
-        subject=subject,
-        scorecard=version.scorecard,
-        version=version,
-        score=Decimal(score),
-        grade=grade,
-        points_grade=grade,
-        as_of=timezone.localdate(),
-        computed_at=timezone.now(),
-        contributions=[],
-        current=current,
-    )
 
 
 _n = iter(range(7000, 8000))
@@ -105,14 +90,14 @@ def city(scorecards, system):
             kind = SubjectKind.INDIVIDUAL_BUSINESS if (grade, i) == ("B", 0) else SubjectKind.ORG
             subject = _org(f"淄博{grade}{region}{i}有限公司", region, kind)
             score = {"A": 92, "B": 80, "C": 65, "D": 40}[grade]
-            _grade(subject, "SCORE_PUBLIC", grade, score)
+            graded(subject, "SCORE_PUBLIC", grade, score)
             made[grade].append(subject)
     formula = made["C"][0]
     formula.name = "=HYPERLINK(1)公司"
     formula.save()
     person = Subject.objects.create(kind=SubjectKind.PERSON, name="张三", name_norm="张三")
-    _grade(person, "SCORE_PUBLIC", "D", 10)
-    _grade(made["A"][0], "SCORE_PUBLIC", "D", 30, current=False)  # history: not counted
+    graded(person, "SCORE_PUBLIC", "D", 10)
+    graded(made["A"][0], "SCORE_PUBLIC", "D", 30, current=False)  # history: not counted
     # 税务: a B it reported (active), an A it reported (withdrawn), the D it put on a list
     _record(made["B"][1], swu)
     _record(made["A"][1], swu, status="withdrawn")
@@ -128,8 +113,8 @@ def city(scorecards, system):
         valid_from=timezone.localdate(),
     )
     # 家政服务
-    _grade(made["A"][0], "SECTOR_HOUSEKEEPING", "A", 95)
-    _grade(made["C"][1], "SECTOR_HOUSEKEEPING", "C", 70)
+    graded(made["A"][0], "SECTOR_HOUSEKEEPING", "A", 95)
+    graded(made["C"][1], "SECTOR_HOUSEKEEPING", "C", 70)
     return {"made": made, "person": person, "scjg": scjg, "swu": swu, "formula": formula}
 
 
