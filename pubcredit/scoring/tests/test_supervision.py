@@ -340,3 +340,13 @@ def test_the_console_page_and_download(city, django_user_model):
     assert "请选择部门" in centre.get("/console/supervision/").content.decode()
     window = _user(django_user_model, Role.WINDOW_CLERK)
     assert window.get("/console/supervision/").status_code == 403
+
+
+def test_a_list_beyond_the_sheet_limit_is_cut_and_says_so(city, monkeypatch):
+    monkeypatch.setattr(supervision, "XLSX_MAX_ROWS", 5)
+    selection = supervision.select(_centre(), "ZB-SCJG")
+    book = CalamineWorkbook.from_filelike(io.BytesIO(supervision.workbook(selection)))
+    assert len(book.get_sheet_by_name("监管对象").to_python()) == 1 + 5
+    summary = book.get_sheet_by_name("分级汇总").to_python()
+    assert summary[5][2] == 18.0  # the summary still counts every subject
+    assert summary[-1][0] == "说明" and "18" in summary[-1][1]
