@@ -286,6 +286,21 @@ class InspectionRatio(models.Model):
     def __str__(self) -> str:
         return f"{self.scorecard} {self.grade} {self.ratio}%"
 
+    def clean(self) -> None:
+        if not self.scorecard_id:
+            return
+        grades: set[str] = set()
+        for version in self.scorecard.versions.all():  # a few rows
+            defn = parse_definition(version.definition, base_points=version.base_points)
+            grades |= set(defn.grades)
+        if grades and self.grade not in grades:
+            raise ValidationError(
+                {
+                    "grade": _("该信用评价没有 %(g)s 级(可选:%(all)s)。")
+                    % {"g": self.grade, "all": "、".join(sorted(grades))}
+                }
+            )
+
 
 class SupervisionField(models.Model):
     """A department's field (监管领域): which evaluated subjects are in its supervision list.

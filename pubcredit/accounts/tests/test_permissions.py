@@ -39,6 +39,7 @@ EXPECTED = {
         "repair.handle",
         "bulletins.view",
         "bulletins.issue",
+        "scoring.supervision",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -51,6 +52,7 @@ EXPECTED = {
         "repair.view",
         "repair.review",
         "bulletins.view",
+        "scoring.supervision",
     },
     Role.DISTRICT_ADMIN: {
         "catalog.view",
@@ -60,6 +62,7 @@ EXPECTED = {
         "console.view",
         "repair.view",
         "bulletins.view",
+        "scoring.supervision",
     },
     Role.WINDOW_CLERK: {"subjects.view", "checks.run", "console.view"},
     Role.BANK_USER: {"subjects.view", "checks.run"},

@@ -350,3 +350,35 @@ def test_a_list_beyond_the_sheet_limit_is_cut_and_says_so(city, monkeypatch):
     summary = book.get_sheet_by_name("分级汇总").to_python()
     assert summary[5][2] == 18.0  # the summary still counts every subject
     assert summary[-1][0] == "说明" and "18" in summary[-1][1]
+
+
+def test_the_admin_edits_ratios_and_fields_with_audit(scorecards, system, django_user_model):
+    from pubcredit.accounts.models import AuditEvent
+    from pubcredit.scoring.models import Scorecard, SupervisionField
+
+    import_supervision(system)
+    client = _user(django_user_model, Role.CENTRE_STAFF)
+    card = Scorecard.objects.get(code="SCORE_PUBLIC")
+    later = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    form = {"scorecard": card.pk, "ratio": "50", "effective_from": later, "effective_to": ""}
+    form |= {"basis": "新比例", "note": ""}
+    refused = client.post("/admin/scoring/inspectionratio/add/", {**form, "grade": "E"})
+    assert refused.status_code == 200 and "没有 E 级" in refused.content.decode()
+    added = client.post("/admin/scoring/inspectionratio/add/", {**form, "grade": "D"})
+    assert added.status_code == 302
+    assert AuditEvent.objects.filter(action="scoring.inspectionratio_create").count() == 13
+    assert supervision.ratios_in_force(card, dt.date.fromisoformat(later))["D"] == 50
+    assert supervision.ratios_in_force(card)["D"] == 100
+
+    field = SupervisionField.objects.get(department__code="ZB-SWJ")
+    url = f"/admin/scoring/supervisionfield/{field.pk}/change/"
+    change = {"department": field.department_id, "by_reports": "on", "note": ""}
+    bad = client.post(url, {**change, "scorecards": '["NOPE"]'})
+    assert bad.status_code == 200 and "NOPE" in bad.content.decode()
+    good = client.post(url, {**change, "scorecards": '["SECTOR_HOUSEKEEPING", "SCORE_PUBLIC"]'})
+    assert good.status_code == 302
+    assert AuditEvent.objects.filter(action="scoring.supervisionfield_update").count() == 1
+    assert supervision.field_of(field.department).scorecards == (
+        "SECTOR_HOUSEKEEPING",
+        "SCORE_PUBLIC",
+    )
