@@ -47,6 +47,7 @@ from pubcredit.scoring.definition import parse_definition
 from pubcredit.scoring.frames import read_frame
 from pubcredit.scoring.models import InspectionRatio, Scorecard, ScoreResult, SupervisionField
 from pubcredit.scoring.services import general_scorecard, scorecards_in_force
+from pubcredit.subjects.models import Subject
 from pubcredit.subjects.names import mask_person_name
 
 ACTION = "scoring.supervision"
@@ -277,6 +278,11 @@ def page(selection: Selection, *, after: int | None = None, limit: int = 50) -> 
     rows = results(selection)
     if after:
         rows = rows.filter(subject_id__gt=after)
+        # The same bound on the joined register, so that PostgreSQL's merge join starts both
+        # index scans at the cursor (without it a page deep in a million rows reads the register
+        # from its start: 0.8 s instead of a millisecond). Django would trim `subject__id` to
+        # the results' own column, hence the table's name.
+        rows = rows.extra(where=[f"{Subject._meta.db_table}.id > %s"], params=[int(after)])
     found = list(rows.order_by("subject_id").values_list(*COLUMNS)[: limit + 1])
     more = len(found) > limit
     found = found[:limit]

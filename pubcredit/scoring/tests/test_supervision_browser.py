@@ -29,7 +29,11 @@ def test_grade_charts_and_the_supervision_list(page, live_server, browser_log, s
     for i, grade in enumerate("ABBD"):
         name = f"淄博浏览{i}有限公司"
         subject = Subject.objects.create(
-            kind=SubjectKind.ORG, name=name, name_norm=name, uscc=make_uscc(9100 + i), region="370303"
+            kind=SubjectKind.ORG,
+            name=name,
+            name_norm=name,
+            uscc=make_uscc(9100 + i),
+            region="370303",
         )
         graded(subject, "SCORE_PUBLIC", grade, 70)
     clerk = make_user(
