@@ -87,6 +87,7 @@ def supervision_list(request):
                 "rows": supervision.items(selection, list(page.object_list)),
                 "query": query.urlencode(),
                 "scorecards": supervision.scorecard_choices(selection.field),
+                "download_max": supervision.XLSX_MAX_ROWS,
                 "district_name": Region.objects.filter(code=selection.district)
                 .values_list("name", flat=True)
                 .first()

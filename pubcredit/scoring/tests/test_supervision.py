@@ -342,14 +342,24 @@ def test_the_console_page_and_download(city, django_user_model):
     assert window.get("/console/supervision/").status_code == 403
 
 
-def test_a_list_beyond_the_sheet_limit_is_cut_and_says_so(city, monkeypatch):
+def test_a_list_beyond_the_download_limit_is_cut_and_says_so(city, monkeypatch, django_user_model):
     monkeypatch.setattr(supervision, "XLSX_MAX_ROWS", 5)
+    client = _user(django_user_model, Role.CENTRE_STAFF)
+    page = client.get("/console/supervision/?department=ZB-SCJG").content.decode()
+    assert 'id="download-cut"' in page
+    assert (
+        'id="download-cut"'
+        not in client.get("/console/supervision/?department=ZB-SCJG&grade=D").content.decode()
+    )
     selection = supervision.select(_centre(), "ZB-SCJG")
     book = CalamineWorkbook.from_filelike(io.BytesIO(supervision.workbook(selection)))
     assert len(book.get_sheet_by_name("监管对象").to_python()) == 1 + 5
     summary = book.get_sheet_by_name("分级汇总").to_python()
     assert summary[5][2] == 18.0  # the summary still counts every subject
     assert summary[-1][0] == "说明" and "18" in summary[-1][1]
+    grade_b = supervision.select(_centre(), "ZB-SCJG", grades=["B"])
+    book = CalamineWorkbook.from_filelike(io.BytesIO(supervision.workbook(grade_b)))
+    assert "11" in book.get_sheet_by_name("分级汇总").to_python()[-1][1]  # B: 11 listed, 5 kept
 
 
 def test_the_admin_edits_ratios_and_fields_with_audit(scorecards, system, django_user_model):
