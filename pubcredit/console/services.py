@@ -49,7 +49,8 @@ def _dashboard_stats(principal: Principal) -> dict:
     - every kind is listed (with 0 when absent) in SubjectKind order; districts are sorted by
       region code, a subject without a region code is counted under "未填写区划" (code "");
     - `total` equals the sum over districts and over kinds;
-    - labels are plain strings in the active language, ready for JSON.
+    - labels are plain strings in the active language, ready for JSON;
+    - `grades`: the current credit grades by district and by scorecard (`_grade_stats`).
     """
     subjects = restrict(Subject.objects.all(), principal, "subjects.view")
     rows = subjects.order_by().values("region", "kind").annotate(n=Count("id"))
