@@ -392,3 +392,25 @@ def test_the_admin_edits_ratios_and_fields_with_audit(scorecards, system, django
         "SECTOR_HOUSEKEEPING",
         "SCORE_PUBLIC",
     )
+
+
+def test_an_inconsistent_policy_file_is_refused_whole(scorecards, tmp_path):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    bad = {
+        "ratios": [
+            {"scorecard": "SCORE_PUBLIC", "effective_from": "2026-01-01", "grades": {"E": 5}},
+            {"scorecard": "NOPE", "effective_from": "2026-01-01", "grades": {"A": 5}},
+        ],
+        "fields": [{"department": "ZB-NONE", "scorecards": ["SCORE_PUBLIC"]}],
+    }
+    path = tmp_path / "supervision.json"
+    path.write_text(json.dumps(bad), encoding="utf-8")
+    with pytest.raises(CommandError) as caught:
+        call_command("scoring", "import", "--supervision", str(path))
+    assert caught.value.returncode == 2
+    message = str(caught.value)
+    assert "没有 E 级" in message and "NOPE" in message and "ZB-NONE" in message
+    assert not InspectionRatio.objects.exists()
