@@ -16,6 +16,8 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # Credit evaluation (信用评价明细): pubcredit.scoring.views, reached from checks and subjects.
     path("console/scoring/", include("pubcredit.scoring.urls")),
+    # 分级分类监管 lists (pubcredit.scoring.supervision_views), in the console's navigation.
+    path("console/supervision/", include("pubcredit.scoring.supervision_urls")),
     path("console/", include("pubcredit.console.urls")),
     path("", include("pubcredit.portal.urls")),
 ]

@@ -47,6 +47,9 @@ ACTIONS: dict[str, str] = {
         "查看归集情况通报和统计(部门报送员限本部门,区县管理员限本区县的部门)"
     ),
     "bulletins.issue": gettext_lazy("发布归集情况通报"),
+    "scoring.supervision": gettext_lazy(
+        "查看和下载分级分类监管名单(部门报送员限本部门,区县管理员限本区县的主体)"
+    ),
     "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
     "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
 }
@@ -77,6 +80,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "repair.review",
             "bulletins.view",
             "bulletins.issue",
+            "scoring.supervision",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -102,6 +106,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "repair.handle",
             "bulletins.view",
             "bulletins.issue",
+            "scoring.supervision",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -117,6 +122,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "repair.view",
             "repair.review",
             "bulletins.view",
+            "scoring.supervision",
         }
     ),
     Role.DISTRICT_ADMIN: frozenset(
@@ -129,6 +135,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "console.view",
             "repair.view",
             "bulletins.view",
+            "scoring.supervision",
         }
     ),
     Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view", "scoring.view"}),

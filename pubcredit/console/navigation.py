@@ -75,6 +75,7 @@ NAV_ITEMS: list[NavItem] = [
         GROUP_SUBJECTS,
         also_current=("console:subject_detail",),
     ),
+    NavItem(_("分级分类监管"), "supervision:list", "scoring.supervision", GROUP_SUBJECTS),
     NavItem(
         _("信用名单"),
         "console:lists:entry_list",

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from django.core.cache import cache
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import DISTRICT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Region, SubjectKind
+from pubcredit.scoring.models import Scorecard, ScoreResult
+from pubcredit.scoring.services import general_scorecard
+from pubcredit.scoring.supervision import bands
 from pubcredit.subjects.models import Subject
 
 # A register of this many subjects or more is counted at most once per CACHE_SECONDS for each
@@ -20,8 +24,8 @@ CACHE_SECONDS = 60
 
 
 def dashboard_stats(principal: Principal) -> dict:
-    """Subjects by district and kind, as far as `principal` may see them (see
-    `_dashboard_stats`); when they number CACHE_FROM_SUBJECTS or more, the figures of the last
+    """Subjects by district and kind, and current credit grades by district and by scorecard
+    (sector), as far as `principal` may see them (see `_dashboard_stats`, `_grade_stats`); when they number CACHE_FROM_SUBJECTS or more, the figures of the last
     CACHE_SECONDS for the same role, scope and language."""
     key = (
         f"console:dashboard:{principal.role}:{principal.department_id}:"
@@ -45,7 +49,8 @@ def _dashboard_stats(principal: Principal) -> dict:
     - every kind is listed (with 0 when absent) in SubjectKind order; districts are sorted by
       region code, a subject without a region code is counted under "未填写区划" (code "");
     - `total` equals the sum over districts and over kinds;
-    - labels are plain strings in the active language, ready for JSON.
+    - labels are plain strings in the active language, ready for JSON;
+    - `grades`: the current credit grades by district and by scorecard (`_grade_stats`).
     """
     subjects = restrict(Subject.objects.all(), principal, "subjects.view")
     rows = subjects.order_by().values("region", "kind").annotate(n=Count("id"))
@@ -89,6 +94,102 @@ def _dashboard_stats(principal: Principal) -> dict:
         "kinds": kinds,
         "districts": districts,
         "scope": scope,
+        "grades": _grade_stats(principal, names),
+    }
+
+
+def _grade_stats(principal: Principal, region_names: dict[str, str]) -> dict:
+    """Current credit grades of organisations and 个体工商户 (分级分类监管 statistics), as far as
+    `principal` may see the subjects (`restrict(ScoreResult, principal, "subjects.view")`: a
+    区县管理员 its district's):
+
+    - `districts`: per district (sorted by region code, "" = 未填写区划), the count per grade
+      of the general scorecard of organisations (公共信用综合评价), in its band order;
+    - `sectors`: per active scorecard of organisations (general first, then the sector ones),
+      the count per grade; `grades` is the union of their grades, in band order;
+    - persons' points are not counted here.
+
+    Two grouped queries over the current results (the partial index on current rows; the
+    district one joins the subjects' region); the caller caches them with the other counts.
+    """
+    results = restrict(ScoreResult.objects.filter(current=True), principal, "subjects.view")
+    general = general_scorecard(SubjectKind.ORG.value)
+    cards = [
+        c
+        for c in Scorecard.objects.filter(active=True).order_by("sort_order", "code")
+        if SubjectKind.PERSON.value not in (c.subject_kinds or [])
+    ]
+    today = timezone.localdate()
+    orders = {c.pk: [g for g, _name in bands(c, today)] for c in cards}
+
+    def ordered(known: list[str], found) -> list[str]:
+        return known + sorted(set(found) - set(known))
+
+    district_rows = []
+    general_grades: list[str] = []
+    if general is not None:
+        counts: dict[str, dict[str, int]] = {}
+        rows = (
+            results.filter(scorecard=general)
+            .order_by()
+            .values_list("subject__region", "grade")
+            .annotate(n=Count("id"))
+        )
+        for region, grade, n in rows:
+            per = counts.setdefault(region or "", {})
+            per[grade] = per.get(grade, 0) + int(n)
+        general_grades = ordered(
+            orders.get(general.pk, []), {g for per in counts.values() for g in per}
+        )
+        names = dict(region_names)
+        names.update(
+            Region.objects.filter(code__in=[c for c in counts if c and c not in names]).values_list(
+                "code", "name"
+            )
+        )
+        for code in sorted(counts):
+            row = [counts[code].get(g, 0) for g in general_grades]
+            district_rows.append(
+                {
+                    "code": code,
+                    "name": names.get(code, code) if code else _("未填写区划"),
+                    "row": row,
+                    "total": sum(row),
+                }
+            )
+    by_card: dict[int, dict[str, int]] = {}
+    rows = (
+        results.filter(scorecard__in=cards)
+        .order_by()
+        .values_list("scorecard_id", "grade")
+        .annotate(n=Count("id"))
+    )
+    for card_id, grade, n in rows:
+        by_card.setdefault(card_id, {})[grade] = int(n)
+    union: list[str] = []
+    for card in cards:
+        for grade in ordered(orders.get(card.pk, []), by_card.get(card.pk, {})):
+            if grade not in union:
+                union.append(grade)
+    sectors = []
+    for card in cards:
+        counts = by_card.get(card.pk, {})
+        row = [counts.get(g, 0) for g in union]
+        sectors.append(
+            {
+                "code": card.code,
+                "name": card.sector_name or card.name,
+                "row": row,
+                "total": sum(row),
+            }
+        )
+    return {
+        "scorecard": general.name if general else "",
+        "district_grades": general_grades,
+        "districts": district_rows,
+        "grades": union,
+        "sectors": [s for s in sectors if s["total"]],
+        "total": sum(d["total"] for d in district_rows),
     }
 
 

@@ -19,6 +19,11 @@ Public surface (what other apps use; everything else is internal):
 - `scoring.models`: `Scorecard` (public or not, sector), `ScorecardVersion` (frozen once used),
   `ScoreResult` (one current row per subject × scorecard; earlier rows are the history).
 - `scoring.scorecards.import_scorecards(principal)`: the files in `data/scorecards/`.
+- `scoring.supervision` (分级分类监管): a department's field (`SupervisionField`), the inspection
+  ratio per grade (`InspectionRatio`, `ratios_in_force`), the list (`select`, `page`, `summary`
+  with the number to inspect per grade, `workbook` for the xlsx); both models are data
+  (`data/supervision.json`, `scoring.policyfile.import_supervision`, the admin). Console page
+  `/console/supervision/` (supervision_views), API `GET /api/v1/scoring/supervision`.
 - Commands: `pubcredit scoring (import | compute | explain)`.
 
 Freshness: the records-changed flow (records.changes), list changes (lists.changes), publicity

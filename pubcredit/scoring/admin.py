@@ -1,6 +1,9 @@
 """Admin for credit evaluation: scorecards and their versions are editable by whoever maintains
 the catalogue's rules ("catalog.change"), with an audit event per save; results are read-only.
 
+The supervision policy (inspection ratios by grade, departments' fields) is edited the same way,
+audited; a new ratio is best a new row with a later effective date, so the history stays.
+
 A version is frozen once a result refers to it: saving a change to its definition, base points,
 effective date or number is refused with a message (add a new version instead); its end date
 and admin note stay editable. A new version added here gets the next number; the next full
@@ -16,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
-from pubcredit.scoring.models import Scorecard, ScorecardVersion, ScoreResult
+from pubcredit.scoring.models import (
+    InspectionRatio,
+    Scorecard,
+    ScorecardVersion,
+    ScoreResult,
+    SupervisionField,
+)
 from pubcredit.scoring.scorecards import CHANGE_ACTION
 from pubcredit.subjects.masking import display_identifier, display_name
 
@@ -165,3 +174,28 @@ class ScoreResultAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(InspectionRatio)
+class InspectionRatioAdmin(AuditedAdmin):
+    list_display = ("scorecard", "grade", "ratio", "effective_from", "effective_to", "needs_review")
+    list_filter = ("scorecard", "needs_review")
+    fields = (
+        "scorecard",
+        "grade",
+        "ratio",
+        "effective_from",
+        "effective_to",
+        "basis",
+        "note",
+        "needs_review",
+        "source_file",
+    )
+    readonly_fields = ("source_file",)
+
+
+@admin.register(SupervisionField)
+class SupervisionFieldAdmin(AuditedAdmin):
+    list_display = ("department", "scorecards", "by_reports", "needs_review")
+    list_filter = ("by_reports", "needs_review")
+    fields = ("department", "scorecards", "by_reports", "note", "needs_review")

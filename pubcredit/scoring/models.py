@@ -228,3 +228,132 @@ class ScoreResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_id} {self.scorecard_id} {self.grade}"
+
+
+# --------------------------------------------------------------------------- 分级分类监管
+
+
+class InspectionRatio(models.Model):
+    """分级分类监管: the share of a scorecard's subjects of one grade that 双随机 inspections
+    sample, in percent (e.g. A 3, B 10, C 30, D 100), in force from `effective_from` (through
+    `effective_to`, when given). Versioned by date like the scorecards: a new ratio is a new row
+    with a later `effective_from`; the one in force on a day is the row of the latest start
+    whose window holds the day (`scoring.supervision.ratios_in_force`). Shipped in
+    `scoring/data/supervision.json`, editable in the admin (audited)."""
+
+    scorecard = models.ForeignKey(
+        Scorecard,
+        verbose_name=_("信用评价"),
+        on_delete=models.PROTECT,
+        related_name="inspection_ratios",
+    )
+    grade = models.CharField(_("等级"), max_length=8)
+    ratio = models.DecimalField(
+        _("抽查比例(%)"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("双随机抽查时该等级主体的抽查比例,百分数,0–100。"),
+    )
+    effective_from = models.DateField(_("生效日期"))
+    effective_to = models.DateField(
+        _("失效日期"), null=True, blank=True, help_text=_("含当日;为空表示直至被新比例取代。")
+    )
+    basis = models.TextField(_("政策依据"), blank=True)
+    note = models.TextField(_("备注"), blank=True, help_text=_("仅管理人员可见。"))
+    needs_review = models.BooleanField(_("待核实"), default=False)
+    source_file = models.CharField(_("来源文件"), max_length=128, blank=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("抽查比例")
+        verbose_name_plural = _("抽查比例")
+        ordering = ["scorecard", "-effective_from", "grade"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scorecard", "grade", "effective_from"], name="inspectionratio_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(ratio__gte=0) & Q(ratio__lte=100), name="inspectionratio_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="inspectionratio_effective_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scorecard} {self.grade} {self.ratio}%"
+
+    def clean(self) -> None:
+        if not self.scorecard_id:
+            return
+        grades: set[str] = set()
+        for version in self.scorecard.versions.all():  # a few rows
+            defn = parse_definition(version.definition, base_points=version.base_points)
+            grades |= set(defn.grades)
+        if grades and self.grade not in grades:
+            raise ValidationError(
+                {
+                    "grade": _("该信用评价没有 %(g)s 级(可选:%(all)s)。")
+                    % {"g": self.grade, "all": "、".join(sorted(grades))}
+                }
+            )
+
+
+class SupervisionField(models.Model):
+    """A department's field (监管领域): which evaluated subjects are in its supervision list.
+
+    Under a scorecard S, the field of department D is
+    - every organisation and 个体工商户 evaluated under S, when S is one of D's `scorecards`
+      (市场监管: the public scorecard, i.e. every market subject; 商务: 家政服务; 住建: 建筑市场);
+    - else, when `by_reports`: the subjects evaluated under S for which D reported an active
+      record or identified a published list entry (the subjects D itself has dealt with).
+    A department without a row has no scorecards and `by_reports` on. Its list's default
+    scorecard is the first of `scorecards`, else the general scorecard of organisations.
+    Shipped in `scoring/data/supervision.json`, editable in the admin (audited)."""
+
+    department = models.OneToOneField(
+        "catalog.Department",
+        verbose_name=_("部门"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scorecards = models.JSONField(
+        _("监管的信用评价"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "信用评价编码的列表:该评价的全部法人和非法人组织、个体工商户均属本部门监管领域;"
+            "第一个为本部门监管名单的默认评价。"
+        ),
+    )
+    by_reports = models.BooleanField(
+        _("含本部门报送的主体"),
+        default=True,
+        help_text=_("本部门报送过有效信用记录或认定过名单条目的主体也属本部门监管领域。"),
+    )
+    note = models.TextField(_("备注"), blank=True, help_text=_("仅管理人员可见。"))
+    needs_review = models.BooleanField(_("待核实"), default=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("部门监管领域")
+        verbose_name_plural = _("部门监管领域")
+        ordering = ["department"]
+
+    def __str__(self) -> str:
+        return str(self.department)
+
+    def clean(self) -> None:
+        codes = self.scorecards
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            raise ValidationError({"scorecards": _("应为信用评价编码的列表。")})
+        known = set(Scorecard.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [c for c in codes if c not in known]
+        if unknown:
+            raise ValidationError(
+                {"scorecards": _("没有这些信用评价:%(codes)s") % {"codes": ", ".join(unknown)}}
+            )

@@ -22,8 +22,8 @@ Computing:
   the caller's transaction;
 - `recompute_later(subject_ids)`: what the subscribers do with a change (scoring.subscribers):
   at once when few subjects changed, else in background tasks after commit;
-- `setup_scoring(principal)`: what `pubcredit setup` does (import the shipped scorecards once,
-  compute every grade once).
+- `setup_scoring(principal)`: what `pubcredit setup` does (import the shipped scorecards and
+  the supervision policy once, compute every grade once).
 
 Lists and statistics start from `results_of(scorecard, grades=None)` (current results, a
 queryset); `general_scorecard(kind)` names a kind's general scorecard; `describe_result(row)`
@@ -416,12 +416,17 @@ def setup_scoring(principal: Principal) -> list[str]:
     """What `pubcredit setup` does for credit evaluation (idempotent, additive): import the
     shipped scorecards when none are loaded, and compute every grade once when subjects exist
     and nothing was computed yet. Returns what was done, in Chinese, for setup's summary."""
+    from pubcredit.scoring.models import InspectionRatio
+    from pubcredit.scoring.policyfile import import_supervision
     from pubcredit.scoring.scorecards import import_scorecards
 
     done = []
     if not Scorecard.objects.exists():
         counts = import_scorecards(principal)
         done.append(_("已导入信用评价规则 %(n)d 个") % {"n": counts["created"]})
+    if not InspectionRatio.objects.exists():
+        counts = import_supervision(principal)
+        done.append(_("已导入分级分类监管抽查比例 %(n)d 条") % {"n": counts["ratios"]["created"]})
     if Subject.objects.exists() and not ScoreResult.objects.exists():
         computed = compute_all()
         subjects = sum(c["subjects"] for c in computed)

@@ -161,6 +161,30 @@ def result(subject, scorecard: str):
     ).first()
 
 
+def graded(subject, scorecard: str, grade: str, score, *, current: bool = True):
+    """A result written directly (not computed) under the latest version of a scorecard code:
+    for the tests of what reads grades (supervision lists, statistics), not of the engine."""
+    from decimal import Decimal
+
+    from pubcredit.scoring.models import ScorecardVersion, ScoreResult
+
+    version = (
+        ScorecardVersion.objects.filter(scorecard__code=scorecard).order_by("-version").first()
+    )
+    return ScoreResult.objects.create(
+        subject=subject,
+        scorecard=version.scorecard,
+        version=version,
+        score=Decimal(score),
+        grade=grade,
+        points_grade=grade,
+        as_of=today(),
+        computed_at=timezone.now(),
+        contributions=[],
+        current=current,
+    )
+
+
 def sources(row) -> dict[str, list]:
     """Contributions of a result by indicator: {code: [points, …]} in stored order."""
     out: dict[str, list] = {}

@@ -96,6 +96,7 @@ GET  /api/v1/public/news                             : 200   200   200   200   2
 GET  /api/v1/public/news/{article_id}                : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/reminders/webhook                       : 401   404   403   404   403   403   403  |  403   404   403   403   403
 PUT  /api/v1/reminders/webhook                       : 401   403   403   403   403   403   403  |  403   200   403   403   403
+GET  /api/v1/scoring/supervision                     : 401   200   200   200   200   403   403  |  200   200   200   403   403
 GET  /api/v1/subjects/search                         : 401   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/subjects/{subject_id}                   : 401   200   200   200   404   200   200  |  200   200   404   200   200
 POST /api/v1/subjects/idcheck                        : 200   200   200   200   200   200   200  |  200   200   200   200   200
@@ -160,6 +161,8 @@ def request_for(world, method: str, path: str):
     query = {
         "/api/v1/public/search": "?q=淄博",
         "/api/v1/subjects/search": "?name=淄博",
+        # the clerks' own department; a district administrator gets its district's subjects
+        "/api/v1/scoring/supervision": f"?department={apiworld.DEPARTMENT}",
     }
     if method == "GET":
         return url + query.get(path, ""), None

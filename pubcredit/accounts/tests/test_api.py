@@ -54,6 +54,7 @@ def test_me_with_a_bearer_key(client, world, admin_principal):
             "records.view",
             "repair.review",
             "repair.view",
+            "scoring.supervision",
             "scoring.view",
             "subjects.view",
         ],

@@ -40,6 +40,7 @@ EXPECTED = {
         "repair.handle",
         "bulletins.view",
         "bulletins.issue",
+        "scoring.supervision",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -53,6 +54,7 @@ EXPECTED = {
         "repair.view",
         "repair.review",
         "bulletins.view",
+        "scoring.supervision",
     },
     Role.DISTRICT_ADMIN: {
         "catalog.view",
@@ -63,6 +65,7 @@ EXPECTED = {
         "console.view",
         "repair.view",
         "bulletins.view",
+        "scoring.supervision",
     },
     Role.WINDOW_CLERK: {"subjects.view", "checks.run", "console.view", "scoring.view"},
     Role.BANK_USER: {"subjects.view", "checks.run"},

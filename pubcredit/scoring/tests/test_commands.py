@@ -25,8 +25,29 @@ def run(*args) -> dict | list:
 
 
 def test_import_is_idempotent(seeded, system):
-    assert run("import") == {"created": 4, "updated": 0, "unchanged": 0, "versions": 4}
-    assert run("import") == {"created": 0, "updated": 0, "unchanged": 4, "versions": 0}
+    # 3 scorecards × 4 grades of inspection ratios; 3 departments' fields (data/supervision.json)
+    first = {
+        "ratios": {"created": 12, "updated": 0, "unchanged": 0},
+        "fields": {"created": 3, "updated": 0, "unchanged": 0},
+    }
+    again = {
+        "ratios": {"created": 0, "updated": 0, "unchanged": 12},
+        "fields": {"created": 0, "updated": 0, "unchanged": 3},
+    }
+    assert run("import") == {
+        "created": 4,
+        "updated": 0,
+        "unchanged": 0,
+        "versions": 4,
+        "supervision": first,
+    }
+    assert run("import") == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 4,
+        "versions": 0,
+        "supervision": again,
+    }
 
 
 def test_explain_prints_the_contract(scorecards, system):

@@ -1,8 +1,11 @@
 """`pubcredit scoring (import | compute | explain)`: credit evaluation from the command line.
 
-    pubcredit scoring import [--dir DIR] [--json]
+    pubcredit scoring import [--dir DIR] [--supervision FILE] [--json]
         import the scorecard files (default: the shipped ones); a changed file becomes a new
-        version, an unchanged one changes nothing
+        version, an unchanged one changes nothing; then the supervision policy (inspection
+        ratios by grade, departments' fields: scoring/data/supervision.json, or FILE; skipped
+        when --dir is given without --supervision); --json prints the scorecards' counts plus
+        "supervision": {"ratios": {"created", "updated", "unchanged"}, "fields": {…}} (or null)
     pubcredit scoring compute (--all | --uscc X | --id-number X) [--scorecard CODE]
                               [--as-of YYYY-MM-DD] [--json]
         recompute every subject (set-based) or one subject; --json prints
@@ -28,11 +31,13 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.core.identifiers import check_ric, check_uscc
 from pubcredit.scoring import services
 from pubcredit.scoring.models import Scorecard
+from pubcredit.scoring.policyfile import PolicyFileError, import_supervision
 from pubcredit.scoring.scorecards import ScorecardFileError, import_scorecards
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import person_id_index
@@ -90,6 +95,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         imp = sub.add_parser("import", help="导入评价规则文件(修改过的文件成为新版本)")
         imp.add_argument("--dir", default=None, help="评价规则文件目录(默认随程序发布的文件)")
+        imp.add_argument(
+            "--supervision", default=None, help="分级分类监管文件(默认随程序发布的文件)"
+        )
         imp.add_argument("--json", action="store_true")
 
         comp = sub.add_parser("compute", help="计算信用等级")
@@ -116,16 +124,28 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(data, ensure_ascii=False) if options.get("json") else text)
 
     def _import(self, options):
+        principal = Principal.system("cli")
+        policy = options.get("supervision")
         try:
-            counts = import_scorecards(Principal.system("cli"), options.get("dir"))
-        except ScorecardFileError as exc:
+            with transaction.atomic():
+                counts = import_scorecards(principal, options.get("dir"))
+                supervision = None
+                if policy or not options.get("dir"):
+                    supervision = import_supervision(principal, policy)
+        except (ScorecardFileError, PolicyFileError) as exc:
             raise CommandError(str(exc), returncode=2) from None
-        self._out(
-            options,
-            counts,
+        counts["supervision"] = supervision
+        lines = [
             f"信用评价:新增 {counts['created']} 个,更新 {counts['updated']} 个,"
-            f"未变 {counts['unchanged']} 个;新版本 {counts['versions']} 个",
-        )
+            f"未变 {counts['unchanged']} 个;新版本 {counts['versions']} 个"
+        ]
+        if supervision:
+            for key, label in (("ratios", "抽查比例"), ("fields", "部门监管领域")):
+                c = supervision[key]
+                lines.append(
+                    f"{label}:新增 {c['created']} 条,更新 {c['updated']} 条,未变 {c['unchanged']} 条"
+                )
+        self._out(options, counts, "\n".join(lines))
 
     def _compute(self, options):
         card = _scorecard(options)
