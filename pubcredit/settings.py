@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "pubcredit.scoring",
     "pubcredit.repair",
     "pubcredit.bulletins",
+    "pubcredit.reports",
     "pubcredit.portal",
     "pubcredit.console",
     "pubcredit.ops",
@@ -172,6 +173,11 @@ PUBCREDIT_CHECK_LANE = os.environ.get("PUBCREDIT_CHECK_LANE", "1") not in ("0", 
 # The city this deployment serves: shown as 信用<city> in the page header (English name for /en).
 PUBCREDIT_CITY_NAME = os.environ.get("PUBCREDIT_CITY_NAME", "淄博")
 PUBCREDIT_CITY_NAME_EN = os.environ.get("PUBCREDIT_CITY_NAME_EN", "Zibo")
+# The site's public address, printed (and QR-coded) on credit reports for their verification
+# page (/verify/<number>); production sets the portal's real address.
+PUBCREDIT_PUBLIC_URL = os.environ.get("PUBCREDIT_PUBLIC_URL", "http://127.0.0.1:8000")
+# How long an issued credit report is valid (days; printed on it, shown when verified).
+PUBCREDIT_REPORT_VALID_DAYS = int(os.environ.get("PUBCREDIT_REPORT_VALID_DAYS", "30"))
 
 # The CJK TrueType font embedded in generated PDFs (bulletins): a .ttf or .ttc path, and the face
 # of a .ttc. Empty: the first installed of the well-known fonts (fonts-wqy-zenhei first; see

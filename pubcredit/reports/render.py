@@ -1,0 +1,136 @@
+"""A report's content (`content.compose` plus the head `services.issue` adds) as a PDF.
+
+Reads only the content dict: an issued report can be drawn again from its frozen JSON, and the
+same content gives the same bytes (the file is dated when issued, not when drawn). A4 portrait,
+the CJK font embedded (core.pdffonts); the cover carries the number, the subject, the time of
+issue, the issuing centre, the validity, the verification address as text and its QR code;
+then 报告说明 and the sections, each a table (the header row repeated on every page) or 暂无;
+第 N 页 共 M 页 and the number on every page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from xml.sax.saxutils import escape
+
+from django.utils.translation import gettext as _
+
+from pubcredit.core import pdfdocs, pdffonts
+from pubcredit.reports.qr import qr_drawing
+
+
+def _issued_at(content: dict) -> dt.datetime | None:
+    value = content.get("issued_at")
+    return dt.datetime.fromisoformat(value) if value else None
+
+
+def render_pdf(content: dict) -> bytes:
+    """The report as PDF bytes."""
+    # Imported here: reportlab's platypus is heavy and only a report needs it.
+    from reportlab.lib import colors
+    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import (
+        KeepTogether,
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        Table,
+        TableStyle,
+    )
+
+    font = pdffonts.embedded_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=11, leading=18, wordWrap="CJK")
+    title = ParagraphStyle(
+        "title", parent=body, fontSize=20, leading=30, alignment=TA_CENTER, spaceAfter=6 * mm
+    )
+    centred = ParagraphStyle("centred", parent=body, alignment=TA_CENTER)
+    heading = ParagraphStyle(
+        "heading", parent=body, fontSize=13, leading=20, spaceBefore=5 * mm, spaceAfter=2 * mm
+    )
+    note = ParagraphStyle("note", parent=body, fontSize=10, leading=16)
+    cell = ParagraphStyle("cell", fontName=font, fontSize=8.5, leading=11, wordWrap="CJK")
+
+    def p(text, style) -> Paragraph:
+        return Paragraph(escape(str(text)), style)
+
+    width = A4[0] - 40 * mm
+    subject = content.get("subject", {})
+    story: list = [Spacer(1, 30 * mm), p(content["title"], title)]
+    cover = [
+        (_("报告编号"), content.get("number", "")),
+        (_("主体名称"), subject.get("name", "")),
+        (_("主体标识"), subject.get("identifier", "")),
+        (_("出具时间"), content.get("issued_at", "")),
+        (_("信息截止时间"), content.get("data_as_of", "")),
+        (_("有效期至"), content.get("valid_until", "")),
+        (_("出具机构"), content.get("issuer", "")),
+    ]
+    grid = Table([[p(k, cell), p(v, cell)] for k, v in cover], colWidths=[35 * mm, width - 35 * mm])
+    grid.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef3fb")),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ]
+        )
+    )
+    story.append(grid)
+    if content.get("verify_url"):
+        story += [
+            Spacer(1, 10 * mm),
+            qr_drawing(content["verify_url"], 32 * mm),
+            p(_("核验地址:%(url)s") % {"url": content["verify_url"]}, centred),
+        ]
+    story.append(PageBreak())
+    if content.get("notes"):
+        story.append(p(_("报告说明"), heading))
+        story += [p(text, note) for text in content["notes"]]
+    for section in content.get("sections", []):
+        part = [p(section["title"], heading)]
+        if section.get("text"):
+            part.append(p(section["text"], note))
+        rows = section.get("rows") or []
+        if rows:
+            columns = section.get("columns") or []
+            data = [[p(c, cell) for c in columns]] + [[p(v, cell) for v in r] for r in rows]
+            table = Table(
+                data, repeatRows=1, colWidths=[width / max(len(columns), 1)] * len(columns)
+            )
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3fb")),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ]
+                )
+            )
+            part.append(table)
+        elif not section.get("text"):
+            part.append(p(section.get("empty") or _("暂无"), note))
+        story.append(KeepTogether(part[:2]))
+        story += part[2:]
+
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=content["title"],
+        subject=content.get("number", ""),
+        author=content.get("issuer", ""),
+        creator="pubcredit",
+        invariant=True,
+        initialFontName=font,
+    )
+    doc.build(story, canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)))
+    return out.getvalue()
