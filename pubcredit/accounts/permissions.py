@@ -47,6 +47,9 @@ ACTIONS: dict[str, str] = {
         "查看归集情况通报和统计(部门报送员限本部门,区县管理员限本区县的部门)"
     ),
     "bulletins.issue": gettext_lazy("发布归集情况通报"),
+    "reports.issue": gettext_lazy(
+        "通过工作台或接口出具信用报告(自然人的报告须有查看自然人信息的权限并填写查询事由)"
+    ),
     "scoring.supervision": gettext_lazy(
         "查看和下载分级分类监管名单(部门报送员限本部门,区县管理员限本区县的主体)"
     ),
@@ -81,6 +84,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "bulletins.view",
             "bulletins.issue",
             "scoring.supervision",
+            "reports.issue",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -107,6 +111,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "bulletins.view",
             "bulletins.issue",
             "scoring.supervision",
+            "reports.issue",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -138,9 +143,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "scoring.supervision",
         }
     ),
-    Role.WINDOW_CLERK: frozenset({"subjects.view", "checks.run", "console.view", "scoring.view"}),
-    # Banks call the API (credit checks); they have no console and never see persons unmasked.
-    Role.BANK_USER: frozenset({"subjects.view", "checks.run"}),
+    # A service window issues organisations' credit reports (a person's needs the centre: the
+    # window clerk has no "subjects.view_person").
+    Role.WINDOW_CLERK: frozenset(
+        {"subjects.view", "checks.run", "console.view", "scoring.view", "reports.issue"}
+    ),
+    # Banks call the API (credit checks, organisations' credit reports for a loan or a tender);
+    # they have no console and never see persons unmasked.
+    Role.BANK_USER: frozenset({"subjects.view", "checks.run", "reports.issue"}),
     Role.PUBLIC: frozenset(),
 }
 

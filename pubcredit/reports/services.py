@@ -68,6 +68,7 @@ def issue(
     client_address: str | None = None,
     period: tuple[dt.date, dt.date] | None = None,
     fields: list[str] | None = None,
+    batch=None,
 ) -> Report:
     """Issue a report on `subject` now. PermissionDenied for a person's report without the
     person permission or a purpose (nothing is logged then)."""
@@ -120,6 +121,7 @@ def issue(
             requested_by=principal.label[:150],
             purpose=purpose[:256],
             client_address=client_address,
+            batch=batch,
         )
         report.pdf.save(f"{number}.pdf", ContentFile(pdf), save=False)
         report.save()

@@ -97,6 +97,15 @@ def build(system) -> SimpleNamespace:
         {"file": SimpleUploadedFile("batch.csv", csv, "text/csv"), "matter": "FINANCING"},
     )
     assert batch.status_code == 200, batch.content
+    # A credit report and a batch of reports issued by the bank's key.
+    report = bearer(Role.BANK_USER).post(
+        "/api/v1/reports", json.dumps({"uscc": org.uscc}), content_type="application/json"
+    )
+    assert report.status_code == 201, report.content
+    report_batch = bearer(Role.BANK_USER).post(
+        "/api/v1/reports/batches", json.dumps({"uscc": [org.uscc]}), content_type="application/json"
+    )
+    assert report_batch.status_code == 201, report_batch.content
     rows = [penalty(9001, name="淄博接口测试机械有限公司")]
     submission = bearer(Role.DEPARTMENT_CLERK).post(
         "/api/v1/records",
@@ -124,6 +133,8 @@ def build(system) -> SimpleNamespace:
         check_id=check["id"],
         measure=measures[0] if measures else "NONE",
         batch_id=batch.json()["id"],
+        report_number=report.json()["number"],
+        report_batch_id=report_batch.json()["id"],
         submission_id=submission.json()["id"],
         article_id=article.pk,
         record_id=record.pk,

@@ -7,7 +7,7 @@ department_clerk, district_admin, window_clerk, bank_user); an API key of each r
 carry (centre_staff, department_clerk, district_admin, window_clerk, bank_user; never
 platform_admin). The clerks belong to 市市场监督管理局 (ZB-SCJG), the district administrators to
 张店区; the objects named in paths are the city's (apiworld.py): a check and a batch made by the
-bank's key, a submission by the clerk's key, a record and a commitment of the clerks'
+bank's key, a credit report and a batch of reports issued by the bank's key, a submission by the clerk's key, a record and a commitment of the clerks'
 department, a black-list entry. Each call runs in a savepoint rolled back afterwards, so every
 caller meets the same data."""
 
@@ -40,7 +40,7 @@ COLUMNS = (
 )
 
 # Legend: 401 no credentials; 403 the role lacks the action (docs/roles.md); 404 the object is
-# outside the caller's scope or not its own (a check or batch another system made, a record of
+# outside the caller's scope or not its own (a check, batch or credit report another system made, a record of
 # another district…), or there is none (no webhook registered); 422 refused input.
 # Public by design, answered to anyone: /health, the catalogue, list types, measures and
 # matters (published reference data), everything under /public (rate-limited), and
@@ -96,6 +96,12 @@ GET  /api/v1/public/news                             : 200   200   200   200   2
 GET  /api/v1/public/news/{article_id}                : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/reminders/webhook                       : 401   404   403   404   403   403   403  |  403   404   403   403   403
 PUT  /api/v1/reminders/webhook                       : 401   403   403   403   403   403   403  |  403   200   403   403   403
+POST /api/v1/reports                                 : 401   201   201   403   403   201   201  |  201   403   403   201   201
+POST /api/v1/reports/batches                         : 401   201   201   403   403   201   201  |  201   403   403   201   201
+GET  /api/v1/reports/batches/{batch_id}              : 401   200   200   403   403   404   404  |  200   403   403   404   200
+GET  /api/v1/reports/batches/{batch_id}/zip          : 401   200   200   403   403   404   404  |  200   403   403   404   200
+GET  /api/v1/reports/{number}                        : 401   200   200   403   403   404   404  |  200   403   403   404   200
+GET  /api/v1/reports/{number}/pdf                    : 401   200   200   403   403   404   404  |  200   403   403   404   200
 GET  /api/v1/scoring/supervision                     : 401   200   200   200   200   403   403  |  200   200   200   403   403
 GET  /api/v1/subjects/search                         : 401   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/subjects/{subject_id}                   : 401   200   200   200   404   200   200  |  200   200   404   200   200
@@ -156,6 +162,9 @@ def request_for(world, method: str, path: str):
         url = url.replace("{code}", world.list_code)
     elif path.startswith("/api/v1/public/publicity/"):
         url = url.replace("{record_id}", str(world.public_record_id))
+    elif path.startswith("/api/v1/reports/"):
+        url = url.replace("{batch_id}", str(world.report_batch_id))
+        url = url.replace("{number}", world.report_number)
     for name, value in values.items():
         url = url.replace(name, str(value))
     query = {
@@ -193,6 +202,8 @@ def request_for(world, method: str, path: str):
         "/api/v1/public/search": {"q": "淄博"},
         "/api/v1/public/persons/lookup": {"id_number": "370303199001011237"},
         "/api/v1/subjects/idcheck": {"values": [org.uscc]},
+        "/api/v1/reports": {"uscc": org.uscc, "purpose": "招标投标"},
+        "/api/v1/reports/batches": {"uscc": [org.uscc]},
     }
     if path == "/api/v1/checks/batches":
         csv = f"统一社会信用代码,名称\n{org.uscc},{org.name}\n".encode()

@@ -41,6 +41,7 @@ EXPECTED = {
         "bulletins.view",
         "bulletins.issue",
         "scoring.supervision",
+        "reports.issue",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -67,8 +68,14 @@ EXPECTED = {
         "bulletins.view",
         "scoring.supervision",
     },
-    Role.WINDOW_CLERK: {"subjects.view", "checks.run", "console.view", "scoring.view"},
-    Role.BANK_USER: {"subjects.view", "checks.run"},
+    Role.WINDOW_CLERK: {
+        "subjects.view",
+        "checks.run",
+        "console.view",
+        "scoring.view",
+        "reports.issue",
+    },
+    Role.BANK_USER: {"subjects.view", "checks.run", "reports.issue"},
     Role.PUBLIC: set(),
 }
 
@@ -101,6 +108,11 @@ def test_role_action_matrix(role, action):
         (Role.DEPARTMENT_CLERK, "repair.handle", False),
         (Role.WINDOW_CLERK, "repair.view", False),
         (Role.PUBLIC, "subjects.view", False),
+        # Organisations' reports are public (the portal); the console/API issue is for the
+        # centre, the windows and the banks, not for departments or districts.
+        (Role.DEPARTMENT_CLERK, "reports.issue", False),
+        (Role.DISTRICT_ADMIN, "reports.issue", False),
+        (Role.BANK_USER, "reports.issue", True),
     ],
 )
 def test_explicit_expectations(role, action, allowed):
