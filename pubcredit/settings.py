@@ -178,6 +178,9 @@ PUBCREDIT_CITY_NAME_EN = os.environ.get("PUBCREDIT_CITY_NAME_EN", "Zibo")
 PUBCREDIT_PUBLIC_URL = os.environ.get("PUBCREDIT_PUBLIC_URL", "http://127.0.0.1:8000")
 # How long an issued credit report is valid (days; printed on it, shown when verified).
 PUBCREDIT_REPORT_VALID_DAYS = int(os.environ.get("PUBCREDIT_REPORT_VALID_DAYS", "30"))
+# Credit reports downloaded from the portal per client address ("<requests>/<seconds>"; each draws
+# a PDF, so stricter than PUBCREDIT_PUBLIC_RATE; "0" disables).
+PUBCREDIT_PUBLIC_REPORT_RATE = os.environ.get("PUBCREDIT_PUBLIC_REPORT_RATE", "10/60")
 
 # The CJK TrueType font embedded in generated PDFs (bulletins): a .ttf or .ttc path, and the face
 # of a .ttc. Empty: the first installed of the well-known fonts (fonts-wqy-zenhei first; see

@@ -18,6 +18,8 @@ urlpatterns = [
     path("console/scoring/", include("pubcredit.scoring.urls")),
     # 分级分类监管 lists (pubcredit.scoring.supervision_views), in the console's navigation.
     path("console/supervision/", include("pubcredit.scoring.supervision_urls")),
+    # Credit reports (信用报告): issue at the window, batches (pubcredit.reports.views).
+    path("console/reports/", include("pubcredit.reports.urls")),
     path("console/", include("pubcredit.console.urls")),
     path("", include("pubcredit.portal.urls")),
 ]

@@ -116,6 +116,8 @@ NAV_ITEMS: list[NavItem] = [
         also_current=("console:repair:session",),
     ),
     NavItem(_("办理统计"), "console:repair:stats", "repair.view", GROUP_SERVICES),
+    NavItem(_("信用报告"), "reports:window", "reports.issue", GROUP_SERVICES),
+    NavItem(_("批量出具信用报告"), "reports:batches", "reports.issue", GROUP_SERVICES),
     NavItem(
         _("新闻发布"),
         "console:news_list",

@@ -1,12 +1,14 @@
 from django.urls import include, path
 
-from pubcredit.portal import views
+from pubcredit.portal import report_pages, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("subjects/<str:ref>/", views.subject, name="subject"),
+    # 信用报告: an organisation's public credit report as a PDF (portal.report_pages).
+    path("subjects/<str:ref>/report/", report_pages.subject_report, name="subject_report"),
     # 信用公示: the 双公示 lists (行政许可, 行政处罚) and one record of them.
     path("disclosure/", views.publicity, name="disclosure"),
     path("disclosure/records/<int:pk>/", views.record, name="record"),

@@ -18,7 +18,7 @@ from pubcredit.catalog.models import Department, SubjectKind
 from pubcredit.core import ratelimit
 from pubcredit.core.identifiers import normalize_identifier
 from pubcredit.measures.models import MeasureKind
-from pubcredit.portal import disclosure, joint, news, services, statistics
+from pubcredit.portal import disclosure, joint, news, report_pages, services, statistics
 from pubcredit.portal.models import ArticleSection
 from pubcredit.portal.search import RESULT_CAP
 from pubcredit.publicity.public import (
@@ -218,6 +218,8 @@ def subject(request, ref: str):
         "today": disclosure.today_or(None),
         "black_lists": services.black_list_names(found.pk, count=counts.get("serious")),
         "grades": services.public_grades(found),
+        "ref": ref,
+        **report_pages.report_form_context(found),
     }
     if records.total > PER_PAGE:
         context["pagination"] = _pagination(request, page, records.total, tab=tab.slug)
