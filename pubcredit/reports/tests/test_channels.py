@@ -241,3 +241,18 @@ def test_cli_invalid_or_unknown_code_exits_2_with_one_line(
     assert code == 2
     assert stdout == "" and len(err.strip().splitlines()) == 1 and fragment in err
     assert not out.exists() and not Report.objects.exists()
+
+
+def test_the_qr_runs_cover_exactly_the_dark_modules():
+    import segno
+
+    from pubcredit.reports.qr import BORDER, qr_runs
+
+    text = "https://credit.zibo.example/verify/XYBG20261206K7Q2M9X4T1CD"
+    modules, runs = qr_runs(text)
+    matrix = segno.make(text, error="m", micro=False).matrix
+    assert modules == len(matrix) + 2 * BORDER
+    drawn = {(x + i - BORDER, y - BORDER) for x, y, n in runs for i in range(n)}
+    dark = {(x, y) for y, row in enumerate(matrix) for x, v in enumerate(row) if v}
+    assert drawn == dark
+    assert all(n >= 1 for _x, _y, n in runs)
