@@ -249,3 +249,15 @@ def test_an_admin_edit_is_checked_and_audited(fields, client):
     assert event.before["counts"] == [{"category": "CF", "tiers": ["general", "serious"]}]
     assert event.after["counts"] == [{"category": "CF", "tiers": ["serious"]}]
     assert event.actor == admin
+
+
+def test_setup_imports_the_fields_once(reference, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    out = io.StringIO()
+    call_command("setup", stdout=out)
+    assert "已导入无违法违规记录证明领域 22 个(信用代证)" in out.getvalue()
+    NoViolationField.objects.filter(code="tax").update(name="税务(已编辑)")
+    out = io.StringIO()
+    call_command("setup", stdout=out)
+    assert "无违法违规记录证明领域" not in out.getvalue()
+    assert NoViolationField.objects.get(code="tax").name == "税务(已编辑)"
