@@ -50,8 +50,10 @@ def today() -> dt.date:
 
 
 def _penalty(subject, wsh: str, *, tier: str, days_ago: int, types: str, content: str, **data):
-    """A public 行政处罚 of 市场监管 (by its 处罚机关代码), with the tier the rules gave it."""
+    """A public 行政处罚 submitted by 市场监管 and decided by it unless the 处罚机关 fields say
+    otherwise, with the tier the rules gave it."""
     scjg = Department.objects.get(code="ZB-SCJG")
+    data = {"CF_CFJG": scjg.name, "CF_CFJGDM": scjg.uscc, **data}
     return make_public_penalty(
         subject,
         tier=tier,
@@ -59,8 +61,6 @@ def _penalty(subject, wsh: str, *, tier: str, days_ago: int, types: str, content
         wsh=wsh,
         CF_CFLB=types,
         CF_NR=content,
-        CF_CFJG=scjg.name,
-        CF_CFJGDM=scjg.uscc,
         **data,
     )
 
@@ -261,3 +261,31 @@ def test_setup_imports_the_fields_once(reference, settings, tmp_path):
     call_command("setup", stdout=out)
     assert "无违法违规记录证明领域" not in out.getvalue()
     assert NoViolationField.objects.get(code="tax").name == "税务(已编辑)"
+
+
+def test_a_penalty_counts_in_its_sectors_field_too(fields, org):
+    """A 消防法 penalty decided by the police: 公安(治安管理) by its department, 消防 by the
+    sector the publicity rules gave it; not 市场监管, which only submitted it."""
+    gaj = Department.objects.get(code="ZB-GAJ")
+    _penalty(org, "淄公消罚〔2026〕4号", tier="general", days_ago=15, types="罚款",
+             content="罚款人民币1万元", CF_CFJG=gaj.name, CF_CFJGDM=gaj.uscc,
+             CF_YJ="《中华人民共和国消防法》第六十条")  # fmt: skip
+    got = _by_key(noviolation.sections(org, fields=["market", "fire", "public_security"]))
+    assert got["field:market"]["rows"] == []
+    for key in ("field:fire", "field:public_security"):
+        assert [r[0] for r in got[key]["rows"]] == ["淄公消罚〔2026〕4号"]
+        assert got[key]["rows"][0][2] == "淄博市公安局"
+
+
+def test_one_query_per_category_whatever_the_number_of_fields(
+    fields, org, system, django_assert_max_num_queries
+):
+    for n in range(3):
+        _penalty(org, f"淄市监罚〔2026〕3{n}号", tier="general", days_ago=20 + n, types="罚款",
+                 content="罚款人民币1万元")  # fmt: skip
+    identify(system, org, "BLK_FOOD_DRUG", decided_on=today() - dt.timedelta(days=3), today=today())
+    noviolation.sections(org)  # warm the category field cache
+    # fields, departments, categories, CF records, list entries
+    with django_assert_max_num_queries(5):
+        got = _by_key(noviolation.sections(org))
+    assert len(got) == 22 and len(got["field:market"]["rows"]) == 4
