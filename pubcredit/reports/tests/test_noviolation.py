@@ -166,12 +166,13 @@ def test_period_and_fields_are_checked(fields, org):
 def test_compose_heads_the_fields_with_the_period_and_the_pdf_says_it(fields, org, system):
     _penalty(org, "淄市监罚〔2026〕21号", tier="serious", days_ago=5, types="吊销许可证件",
              content="吊销食品经营许可证")  # fmt: skip
-    period = (dt.date(2026, 1, 1), today())
+    start = today() - dt.timedelta(days=90)
+    period = (start, today())
     content = compose(org, kind=ReportKind.NO_VIOLATION, period=period, fields=["market", "tax"])
     scope, market, tax = content["sections"]
     assert scope["key"] == "scope"
     assert scope["text"].startswith(
-        f"查询期间:2026-01-01 至 {today().isoformat()}。查询领域:市场监管、税务(共 2 个)。"
+        f"查询期间:{start.isoformat()} 至 {today().isoformat()}。查询领域:市场监管、税务(共 2 个)。"
     )
     assert scope["rows"] == [["市场监管", "有违法违规记录 1 条"], ["税务", "无违法违规记录"]]
     assert market["rows"][0][0] == "淄市监罚〔2026〕21号" and tax["rows"] == []
