@@ -51,9 +51,8 @@ def compose(
     as_of = as_of or timezone.now()
     shown = public_subject(subject)
     sections: list[dict] = []
-    if (
-        kind == ReportKind.NO_VIOLATION
-    ):  # 信用代证: the period, then per field 无违法违规记录 or the list
+    # 信用代证: the period and fields, then per field 无违法违规记录 or the records.
+    if kind == ReportKind.NO_VIOLATION:
         sections = noviolation.report_sections(subject, period=period, fields=fields, as_of=as_of)
     return {
         "title": title_of(kind, subject.kind),
