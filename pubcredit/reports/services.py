@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
 from pubcredit.core.letters import centre_name
-from pubcredit.reports import render
+from pubcredit.reports import noviolation, render
 from pubcredit.reports.content import compose, content_digest
 from pubcredit.reports.models import Report, ReportChannel, ReportKind
 from pubcredit.subjects.access import log_person_access
@@ -70,7 +70,9 @@ def issue(
     fields: list[str] | None = None,
 ) -> Report:
     """Issue a report on `subject` now. PermissionDenied for a person's report without the
-    person permission or a purpose (nothing is logged then)."""
+    person permission or a purpose (nothing is logged then); noviolation.NoViolationError for
+    a period or fields a 无违法违规记录证明版 cannot have. A 无违法违规记录证明版 stores its period
+    and fields resolved (the default: the last 36 months, every field in force)."""
     if subject.is_person:
         if channel == ReportChannel.PORTAL or not principal.can("subjects.view_person"):
             raise PermissionDenied(
@@ -79,8 +81,12 @@ def issue(
         if not purpose.strip():
             raise PermissionDenied(_("出具自然人公共信用信息报告须填写查询事由。"))
     now = timezone.now()
-    content = compose(subject, kind=kind, as_of=now, period=period, fields=fields)
     today = timezone.localdate(now)
+    if kind == ReportKind.NO_VIOLATION:
+        # Stored resolved, so that a verification recomposes the same period and fields.
+        period = noviolation.resolve_period(period, today)
+        fields = [f.code for f in noviolation.choose_fields(fields, today)]
+    content = compose(subject, kind=kind, as_of=now, period=period, fields=fields)
     number = new_number(today)
     valid_until = today + dt.timedelta(days=valid_days())
     content |= {

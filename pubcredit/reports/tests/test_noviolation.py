@@ -290,3 +290,14 @@ def test_one_query_per_category_whatever_the_number_of_fields(
     with django_assert_max_num_queries(5):
         got = _by_key(noviolation.sections(org))
     assert len(got) == 22 and len(got["field:market"]["rows"]) == 4
+
+
+def test_an_issued_report_stores_the_default_period_and_fields_resolved(fields, org, system):
+    report = services.issue(system, org, kind=ReportKind.NO_VIOLATION)
+    day = timezone.localdate(report.issued_at)
+    # The default is the 36 months up to the day of issue, and every field in force: stored so
+    # that a verification later recomposes exactly what was issued.
+    assert report.period_to == day
+    assert report.period_from == noviolation.default_period(day)[0]
+    assert report.fields == [f.code for f in noviolation.fields_in_force(day)]
+    assert len(report.fields) == 22
