@@ -328,7 +328,14 @@ CACHES = {
 # PUBCREDIT_INTAKE_MAX_STORED_ERRORS are counted per rule, not stored.
 PUBCREDIT_UNTRUSTED_MEMORY_MB = int(os.environ.get("PUBCREDIT_UNTRUSTED_MEMORY_MB", "2048"))
 PUBCREDIT_UNTRUSTED_SECONDS = int(os.environ.get("PUBCREDIT_UNTRUSTED_SECONDS", "300"))
-PUBCREDIT_UNTRUSTED_PRELOAD = ["pubcredit.intake.engine.untrusted", "pubcredit.checks.batch"]
+PUBCREDIT_UNTRUSTED_PRELOAD = [
+    "pubcredit.intake.engine.untrusted",
+    "pubcredit.checks.batch",
+    # uploaded PDFs checked on the verification page (pubcredit/reports/verification.py)
+    "pubcredit.reports.verification",
+    "pyhanko.sign.validation",
+    "pyhanko_certvalidator",
+]
 PUBCREDIT_INTAKE_MAX_UNZIPPED_MB = 256
 PUBCREDIT_INTAKE_MAX_ZIP_RATIO = 100
 PUBCREDIT_INTAKE_MAX_CELLS = 5_000_000
