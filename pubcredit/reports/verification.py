@@ -126,9 +126,8 @@ def _claimed_number(data: bytes) -> str:
 
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        info = reader.trailer_view.get("/Info")
-        subject = info.get("/Subject") if info is not None else None
-        return str(subject or "")[:64]
+        info = reader.trailer_view["/Info"]  # dereferenced
+        return str(info.get("/Subject") or "")[:64]
     except Exception:
         return ""
 
