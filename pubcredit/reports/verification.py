@@ -132,8 +132,15 @@ def _claimed_number(data: bytes) -> str:
         return ""
 
 
-def _refused(message: str) -> dict:
+def refused(message: str) -> dict:
+    """check_upload's answer for a file it does not look into."""
     return {"outcome": REFUSED, "ok": False, "message": message, "report": None, "claimed": None}
+
+
+def too_large() -> dict:
+    return refused(
+        _("文件超过 %(mb)d MB,不是本平台出具的报告。") % {"mb": MAX_UPLOAD_BYTES // 2**20}
+    )
 
 
 def check_upload(data: bytes) -> dict:
@@ -142,11 +149,9 @@ def check_upload(data: bytes) -> dict:
     (describe() of the matched report), "claimed" (describe() of the report the file claims to
     be, when it is not that report's file), "sha256" and "signature" (what the validator said)."""
     if len(data) > MAX_UPLOAD_BYTES:
-        return _refused(
-            _("文件超过 %(mb)d MB,不是本平台出具的报告。") % {"mb": MAX_UPLOAD_BYTES // 2**20}
-        )
+        return too_large()
     if b"%PDF-" not in data[:1024]:
-        return _refused(_("该文件不是 PDF 文件,请上传本平台出具的 PDF 报告原件。"))
+        return refused(_("该文件不是 PDF 文件,请上传本平台出具的 PDF 报告原件。"))
     sha256 = hashlib.sha256(data).hexdigest()
     report = Report.objects.select_related("subject").filter(pdf_sha256=sha256).first()
     if report is not None:
@@ -173,7 +178,7 @@ def check_upload(data: bytes) -> dict:
     except Exception:  # any parse error of any library: the file is not a readable PDF
         found = None
     if found is None:
-        return _refused(_("无法读取该文件(文件已损坏或不是有效的 PDF),不是本平台出具的报告原件。"))
+        return refused(_("无法读取该文件(文件已损坏或不是有效的 PDF),不是本平台出具的报告原件。"))
     claimed_number = normalize_number(found["claimed"])
     claimed = None
     if claimed_number:
