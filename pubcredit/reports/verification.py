@@ -67,10 +67,10 @@ def describe(report: Report, *, with_change: bool = True) -> dict:
     result = {
         "number": report.number,
         "kind": report.kind,
-        "kind_label": ReportKind(report.kind).label,
+        "kind_label": str(ReportKind(report.kind).label),
         "title": report.content.get("title", ""),
         "subject_kind": report.subject_kind,
-        "subject_kind_label": report.get_subject_kind_display(),
+        "subject_kind_label": str(report.get_subject_kind_display()),
         "subject_name": report.subject_name,  # a person's masked at issue
         "identifier": report.identifier,  # a person's ID number masked at issue
         "issuer": report.content.get("issuer", ""),

@@ -108,3 +108,18 @@ def test_the_verify_pages_are_rate_limited(client, issued, settings):
     assert response.status_code == 429 and "请求过于频繁" in response.content.decode()
     assert _upload(client, issued.pdf.read()).status_code == 429
     assert client.get(f"/verify/{issued.number}", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_the_public_json_of_a_report(client, issued, settings):
+    settings.PUBCREDIT_PUBLIC_URL = "https://credit.example"
+    response = client.get(f"/api/v1/public/reports/{issued.number}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["number"] == issued.number and body["subject_name"] == "淄博门户核验有限公司"
+    assert body["valid"] is True and body["status"] == "有效"
+    assert body["valid_until"] == (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    assert body["pdf_sha256"] == issued.pdf_sha256
+    assert body["changed"] is False
+    assert body["verify_url"] == f"https://credit.example/verify/{issued.number}"
+    response = client.get(f"/api/v1/public/reports/{UNKNOWN}")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
