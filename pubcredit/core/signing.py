@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 KEY_FILE = "key.pem"
 CERT_FILE = "cert.pem"
@@ -62,6 +63,10 @@ def signing_files() -> SigningFiles:
     cert = getattr(settings, "PUBCREDIT_SIGNING_CERT", "")
     passphrase = getattr(settings, "PUBCREDIT_SIGNING_PASSPHRASE", "") or None
     chain = tuple(Path(p) for p in getattr(settings, "PUBCREDIT_SIGNING_CHAIN", ()) if p)
+    if bool(key) != bool(cert):
+        raise ImproperlyConfigured(
+            "PUBCREDIT_SIGNING_KEY and PUBCREDIT_SIGNING_CERT must be set together"
+        )
     if key and cert:
         return SigningFiles(
             Path(key), Path(cert), chain, passphrase.encode() if passphrase else None

@@ -173,9 +173,7 @@ def check_upload(data: bytes) -> dict:
             memory_bytes=CHILD_MEMORY_BYTES,
             seconds=CHILD_SECONDS,
         )
-    except ChildFailed:
-        found = None
-    except Exception:  # any parse error of any library: the file is not a readable PDF
+    except (ChildFailed, Exception):  # over the limits, or any parse error of any library
         found = None
     if found is None:
         return refused(_("无法读取该文件(文件已损坏或不是有效的 PDF),不是本平台出具的报告原件。"))

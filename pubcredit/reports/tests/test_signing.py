@@ -95,3 +95,42 @@ def test_production_names_its_own_key_and_certificate(settings, tmp_path, system
     _embedded, status = _status(report.pdf.read(), root)
     assert status.intact and status.trusted
     assert not (tmp_path / "unused").exists()  # nothing generated when a key is configured
+
+
+def test_an_encrypted_production_key_with_its_passphrase(settings, tmp_path, system):
+    from cryptography.hazmat.primitives import serialization
+
+    signing.create_self_signed(tmp_path / "plain", common_name="淄博市社会信用中心")
+    key = serialization.load_pem_private_key((tmp_path / "plain" / "key.pem").read_bytes(), None)
+    locked = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"centre-passphrase"),
+    )
+    (tmp_path / "locked.pem").write_bytes(locked)
+    settings.PUBCREDIT_SIGNING_KEY = str(tmp_path / "locked.pem")
+    settings.PUBCREDIT_SIGNING_CERT = str(tmp_path / "plain" / "cert.pem")
+    settings.PUBCREDIT_SIGNING_PASSPHRASE = "centre-passphrase"
+    data = signing.sign_pdf(_blank(), reason="测试", location="淄博")
+    root = _certificate(tmp_path / "plain" / "cert.pem")
+    _embedded, status = _status(data, root)
+    assert status.intact and status.trusted
+
+
+def test_a_key_without_its_certificate_is_a_configuration_error(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.PUBCREDIT_SIGNING_KEY = "/etc/pubcredit/key.pem"
+    settings.PUBCREDIT_SIGNING_CERT = ""
+    with pytest.raises(ImproperlyConfigured):
+        signing.sign_pdf(_blank(), reason="测试", location="淄博")
+
+
+def _blank() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(100, 100, "blank")
+    page.save()
+    return out.getvalue()
