@@ -105,6 +105,9 @@ def lookup(number: str) -> dict | None:
     return describe(report) if report is not None else None
 
 
+verify = lookup  # the name issue 18's shared design gives it
+
+
 def inspect_pdf(data: bytes, trust: bytes) -> dict:
     """Parse `data` and validate its signature against `trust` (PEM). Runs in the child
     process; returns plain data only."""
