@@ -2,8 +2,9 @@
 
 `issue(principal, subject, kind=…, channel=…, purpose=…)` composes the content
 (`content.compose`), adds the head (a random report number, time of issue, issuer, validity,
-the verification address), draws the PDF (`render.render_pdf`), stores the frozen report with
-both digests, and writes its audit row, in one transaction.
+the verification address), draws the PDF (`render.render_pdf`), signs it with the centre's key
+(core.signing, PAdES), stores the frozen report with both digests, and writes its audit row, in
+one transaction.
 
 Who gets what: an organisation's or 个体工商户's report holds only public information, so anyone
 may have one (the portal rate-limits the public); a natural person's report (自然人公共信用信息报告)
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
+from pubcredit.core import signing
 from pubcredit.core.letters import centre_name
 from pubcredit.reports import noviolation, render
 from pubcredit.reports.content import compose, content_digest
@@ -96,7 +98,13 @@ def issue(
         "valid_until": valid_until.isoformat(),
         "verify_url": verify_url(number),
     }
-    pdf = render.render_pdf(content)
+    # Signed with the centre's key (PAdES) before its digest: the sha256 is of the signed file.
+    pdf = signing.sign_pdf(
+        render.render_pdf(content),
+        reason=_("出具%(title)s,报告编号 %(number)s")
+        % {"title": content["title"], "number": number},
+        location=content["issuer"],
+    )
     with transaction.atomic():
         if subject.is_person:
             log_person_access(
