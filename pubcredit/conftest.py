@@ -56,6 +56,19 @@ def _worker_media(tmp_path_factory):
         yield media
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _worker_signing_key(tmp_path_factory):
+    """The centre's signing key and certificate (core.signing) generated once per test process
+    into a temporary directory, never into the checkout's var/."""
+    from django.test import override_settings
+
+    folder = tmp_path_factory.mktemp("signing")
+    with override_settings(
+        PUBCREDIT_SIGNING_DIR=folder, PUBCREDIT_SIGNING_KEY="", PUBCREDIT_SIGNING_CERT=""
+    ):
+        yield folder
+
+
 @pytest.fixture(autouse=True)
 def _immediate_tasks(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

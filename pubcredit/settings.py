@@ -181,6 +181,15 @@ PUBCREDIT_REPORT_VALID_DAYS = int(os.environ.get("PUBCREDIT_REPORT_VALID_DAYS", 
 # Credit reports downloaded from the portal per client address ("<requests>/<seconds>"; each draws
 # a PDF, so stricter than PUBCREDIT_PUBLIC_RATE; "0" disables).
 PUBCREDIT_PUBLIC_REPORT_RATE = os.environ.get("PUBCREDIT_PUBLIC_REPORT_RATE", "10/60")
+# The centre's key and certificate (PEM paths) signing the reports (PAdES, pubcredit/core/
+# signing.py); without them a laptop generates a self-signed pair once into var/signing/.
+PUBCREDIT_SIGNING_KEY = os.environ.get("PUBCREDIT_SIGNING_KEY", "")
+PUBCREDIT_SIGNING_CERT = os.environ.get("PUBCREDIT_SIGNING_CERT", "")
+PUBCREDIT_SIGNING_PASSPHRASE = os.environ.get("PUBCREDIT_SIGNING_PASSPHRASE", "")
+PUBCREDIT_SIGNING_CHAIN = [
+    p.strip() for p in os.environ.get("PUBCREDIT_SIGNING_CHAIN", "").split(",") if p.strip()
+]
+PUBCREDIT_SIGNING_DIR = VAR_DIR / "signing"
 
 # The CJK TrueType font embedded in generated PDFs (bulletins): a .ttf or .ttc path, and the face
 # of a .ttc. Empty: the first installed of the well-known fonts (fonts-wqy-zenhei first; see
@@ -322,7 +331,14 @@ CACHES = {
 # PUBCREDIT_INTAKE_MAX_STORED_ERRORS are counted per rule, not stored.
 PUBCREDIT_UNTRUSTED_MEMORY_MB = int(os.environ.get("PUBCREDIT_UNTRUSTED_MEMORY_MB", "2048"))
 PUBCREDIT_UNTRUSTED_SECONDS = int(os.environ.get("PUBCREDIT_UNTRUSTED_SECONDS", "300"))
-PUBCREDIT_UNTRUSTED_PRELOAD = ["pubcredit.intake.engine.untrusted", "pubcredit.checks.batch"]
+PUBCREDIT_UNTRUSTED_PRELOAD = [
+    "pubcredit.intake.engine.untrusted",
+    "pubcredit.checks.batch",
+    # uploaded PDFs checked on the verification page (pubcredit/reports/verification.py)
+    "pubcredit.reports.verification",
+    "pyhanko.sign.validation",
+    "pyhanko_certvalidator",
+]
 PUBCREDIT_INTAKE_MAX_UNZIPPED_MB = 256
 PUBCREDIT_INTAKE_MAX_ZIP_RATIO = 100
 PUBCREDIT_INTAKE_MAX_CELLS = 5_000_000

@@ -22,6 +22,8 @@ from pubcredit.portal import disclosure, joint, news, services
 from pubcredit.portal.models import ArticleSection
 from pubcredit.portal.search import RESULT_CAP
 from pubcredit.publicity.public import RefExpired, public_subject, resolve_subject_ref
+from pubcredit.reports import services as report_services
+from pubcredit.reports import verification
 from pubcredit.subjects.masking import redact_id_numbers
 
 router = Router(tags=["公众查询"], auth=None, throttle=[PublicRateThrottle("api")])
@@ -192,6 +194,29 @@ class SubjectPageOut(Schema):
     grades: list[PublicGradeOut] = Field(
         description="向社会公开的信用评价的当前等级(综合评价在前);自然人为空,个人信用积分不公开"
     )
+
+
+class ReportVerificationOut(Schema):
+    number: str = Field(description="报告编号")
+    kind: str = Field(description="standard 标准版 / no_violation 无违法违规记录证明版")
+    kind_label: str
+    title: str
+    subject_kind: str
+    subject_kind_label: str
+    subject_name: str = Field(description="主体名称;自然人姓名脱敏(王**)")
+    identifier: str = Field(description="统一社会信用代码;自然人为脱敏后的证件号码")
+    issuer: str = Field(description="出具机构")
+    issued_at: dt.datetime = Field(description="出具时间")
+    data_as_of: dt.datetime = Field(description="信息截止时间")
+    valid_until: dt.date = Field(description="有效期至(含当日)")
+    period_from: dt.date | None = Field(None, description="无违法违规记录证明版的查询期间自")
+    period_to: dt.date | None = Field(None, description="查询期间至")
+    valid: bool = Field(description="今天是否在有效期内")
+    status: str = Field(description="有效 / 已过期")
+    pdf_sha256: str = Field(description="出具的 PDF 文件的 SHA-256(小写十六进制)")
+    changed: bool = Field(description="出具后该主体的公共信用信息是否已发生变化")
+    change_statement: str
+    verify_url: str = Field(description="核验页面地址")
 
 
 class ArticleOut(Schema):
@@ -416,3 +441,17 @@ def news_detail(request, article_id: Id):
     if found is None:
         raise Http404(article_id)
     return _article(found, body=True)
+
+
+@router.get(
+    "/reports/{number}",
+    response={200: ReportVerificationOut, 404: ErrorOut},
+    summary="核验信用报告",
+)
+def report_verification(request, number: str):
+    """报告编号对应的信用报告是否由本平台出具、是否在有效期内、PDF 文件的 SHA-256,以及出具后
+    该主体的公共信用信息是否已发生变化(与核验页面 /verify/{number} 相同)。编号不存在:404。"""
+    found = verification.lookup(number)
+    if found is None:
+        raise Http404(number)
+    return found | {"verify_url": report_services.verify_url(found["number"])}

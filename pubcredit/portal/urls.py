@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from pubcredit.portal import report_pages, views
+from pubcredit.portal import report_pages, verify_pages, views
 
 app_name = "portal"
 urlpatterns = [
@@ -24,5 +24,9 @@ urlpatterns = [
     path("measures/lists/<str:code>/", views.list_entries, name="list_entries"),
     path("measures/catalogue/", views.measure_catalogue, name="measure_catalogue"),
     path("services/", views.credit_services, name="services"),
+    # 报告核验: /verify/<number> is printed (and QR-coded) on every credit report: no slash.
+    path("verify/", verify_pages.index, name="verify_index"),
+    path("verify/<str:number>", verify_pages.report, name="verify"),
+    path("verify/<str:number>/", verify_pages.slashed, name="verify_slashed"),
     path("statistics/", views.public_statistics, name="statistics"),
 ]

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.publicity.public import public_subject
+from pubcredit.reports import noviolation
 from pubcredit.reports.models import ReportKind
 from pubcredit.subjects.models import Subject
 
@@ -49,6 +50,10 @@ def compose(
     """The content of a report on `subject` as of `as_of` (default now)."""
     as_of = as_of or timezone.now()
     shown = public_subject(subject)
+    sections: list[dict] = []
+    # 信用代证: the period and fields, then per field 无违法违规记录 or the records.
+    if kind == ReportKind.NO_VIOLATION:
+        sections = noviolation.report_sections(subject, period=period, fields=fields, as_of=as_of)
     return {
         "title": title_of(kind, subject.kind),
         "kind": str(kind),
@@ -60,7 +65,7 @@ def compose(
         },
         "data_as_of": timezone.localtime(as_of).isoformat(timespec="seconds"),
         "notes": [],
-        "sections": [],
+        "sections": sections,
     }
 
 

@@ -82,6 +82,103 @@ class Report(models.Model):
         return f"{self.number} {self.subject_name}"
 
 
+class NoViolationField(models.Model):
+    """One field (领域) of the 无违法违规记录证明版 (信用代证): the authorities whose certificates
+    of "no violations" the report replaces, and which of their public records count as
+    violations. Data, shipped in data/noviolation_fields.json (modelled on Shandong's 2023
+    scheme), imported by `pubcredit reports import`, edited in the admin with an audit event.
+
+    A public record of a subject counts in the field when its category is listed in `counts`
+    ({"category": "CF", "tiers": [...], "condition": {...}}: the tiers of the publicity rules it
+    must have — 轻微 is the 简易程序 boundary — and an optional catalogue condition on its
+    fields), and it was decided by one of `departments` (by the 处罚机关 code, else the
+    submitting department) or belongs to one of `sectors` (publicity's sector rules). An entry
+    on one of `list_types` (严重失信主体名单) counts whoever identified it."""
+
+    code = models.CharField(
+        _("领域编码"), max_length=32, unique=True, help_text=_("稳定的英文编码,例如 market。")
+    )
+    name = models.CharField(_("领域名称"), max_length=64)
+    departments = models.JSONField(
+        _("出证部门"), default=list, blank=True, help_text=_("部门编码列表(信息目录的部门表)。")
+    )
+    sectors = models.JSONField(
+        _("行业"),
+        default=list,
+        blank=True,
+        help_text=_("公示期规则的行业编码列表:属于这些行业的处罚也计入本领域(如 fire 消防)。"),
+    )
+    counts = models.JSONField(
+        _("计入的信息类别和条件"),
+        default=list,
+        blank=True,
+        help_text=_(
+            '列表,每项如 {"category": "CF", "tiers": ["general", "serious"]}:'
+            "类别编码;tiers 为计入的严重程度(不含 minor 即不计警告、通报批评和可适用简易程序的"
+            "小额罚款),为空表示不限;可加 condition(信息目录的条件语法)。"
+        ),
+    )
+    list_types = models.JSONField(
+        _("计入的名单类型"),
+        default=list,
+        blank=True,
+        help_text=_("名单类型编码列表(严重失信主体名单),列入即计入本领域。"),
+    )
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    effective_from = models.DateField(_("启用日期"), null=True, blank=True)
+    effective_to = models.DateField(_("停用日期"), null=True, blank=True)
+    policy_basis = models.TextField(_("政策依据"), blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    needs_review = models.BooleanField(
+        _("待核实"),
+        default=False,
+        help_text=_("随程序发布的领域中尚未与正式文本核对的内容(见备注);核实后取消勾选。"),
+    )
+    note = models.TextField(_("备注"), blank=True, help_text=_("仅管理人员可见。"))
+
+    class Meta:
+        verbose_name = _("无违法违规记录证明领域")
+        verbose_name_plural = _("无违法违规记录证明领域")
+        ordering = ["sort_order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_from__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="noviolationfield_effective_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def in_force_on(self, day) -> bool:
+        return (
+            self.active
+            and (self.effective_from is None or self.effective_from <= day)
+            and (self.effective_to is None or day <= self.effective_to)
+        )
+
+    def clean(self) -> None:
+        # Imported here: noviolation imports this module.
+        from django.core.exceptions import ValidationError
+
+        from pubcredit.reports.noviolation import field_problems
+
+        problems = field_problems(
+            {
+                "code": self.code,
+                "name": self.name,
+                "departments": self.departments,
+                "sectors": self.sectors,
+                "counts": self.counts,
+                "list_types": self.list_types,
+            }
+        )
+        if problems:
+            raise ValidationError(problems)
+
+
 class ReportBatch(models.Model):
     """Reports issued together (批量出具, e.g. for a tender's bidders): the list of 统一社会信用代码
     as given (a file or the API's list), the rows refused with a Chinese message each, the job's

@@ -2,8 +2,9 @@
 
 `issue(principal, subject, kind=…, channel=…, purpose=…)` composes the content
 (`content.compose`), adds the head (a random report number, time of issue, issuer, validity,
-the verification address), draws the PDF (`render.render_pdf`), stores the frozen report with
-both digests, and writes its audit row, in one transaction.
+the verification address), draws the PDF (`render.render_pdf`), signs it with the centre's key
+(core.signing, PAdES), stores the frozen report with both digests, and writes its audit row, in
+one transaction.
 
 Who gets what: an organisation's or 个体工商户's report holds only public information, so anyone
 may have one (the portal rate-limits the public); a natural person's report (自然人公共信用信息报告)
@@ -26,8 +27,9 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.audit import record_event
 from pubcredit.accounts.permissions import Principal
+from pubcredit.core import signing
 from pubcredit.core.letters import centre_name
-from pubcredit.reports import render
+from pubcredit.reports import noviolation, render
 from pubcredit.reports.content import compose, content_digest
 from pubcredit.reports.models import Report, ReportChannel, ReportKind
 from pubcredit.subjects.access import log_person_access
@@ -71,7 +73,9 @@ def issue(
     batch=None,
 ) -> Report:
     """Issue a report on `subject` now. PermissionDenied for a person's report without the
-    person permission or a purpose (nothing is logged then)."""
+    person permission or a purpose (nothing is logged then); noviolation.NoViolationError for
+    a period or fields a 无违法违规记录证明版 cannot have. A 无违法违规记录证明版 stores its period
+    and fields resolved (the default: the last 36 months, every field in force)."""
     if subject.is_person:
         if channel == ReportChannel.PORTAL or not principal.can("subjects.view_person"):
             raise PermissionDenied(
@@ -80,8 +84,12 @@ def issue(
         if not purpose.strip():
             raise PermissionDenied(_("出具自然人公共信用信息报告须填写查询事由。"))
     now = timezone.now()
-    content = compose(subject, kind=kind, as_of=now, period=period, fields=fields)
     today = timezone.localdate(now)
+    if kind == ReportKind.NO_VIOLATION:
+        # Stored resolved, so that a verification recomposes the same period and fields.
+        period = noviolation.resolve_period(period, today)
+        fields = [f.code for f in noviolation.choose_fields(fields, today)]
+    content = compose(subject, kind=kind, as_of=now, period=period, fields=fields)
     number = new_number(today)
     valid_until = today + dt.timedelta(days=valid_days())
     content |= {
@@ -91,7 +99,13 @@ def issue(
         "valid_until": valid_until.isoformat(),
         "verify_url": verify_url(number),
     }
-    pdf = render.render_pdf(content)
+    # Signed with the centre's key (PAdES) before its digest: the sha256 is of the signed file.
+    pdf = signing.sign_pdf(
+        render.render_pdf(content),
+        reason=_("出具%(title)s,报告编号 %(number)s")
+        % {"title": content["title"], "number": number},
+        location=content["issuer"],
+    )
     with transaction.atomic():
         if subject.is_person:
             log_person_access(

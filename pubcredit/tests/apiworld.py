@@ -125,6 +125,9 @@ def build(system) -> SimpleNamespace:
     commitment = Commitment.objects.filter(department=department).order_by("id").first()
     if commitment is None:  # the city has none accepted by the clerks' department: sign one
         commitment = sign(org, day=timezone.localdate())
+    from pubcredit.reports.services import issue as issue_report
+
+    report = issue_report(system, org, channel="cli")
     return SimpleNamespace(
         users=users,
         keys=keys,
@@ -144,4 +147,5 @@ def build(system) -> SimpleNamespace:
         commitment_code=commitment.code,
         subject_ref=subject_ref(org),
         codelist=CodeList.objects.order_by("code").first().code,
+        report_number=report.number,
     )

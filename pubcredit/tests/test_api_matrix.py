@@ -94,6 +94,7 @@ GET  /api/v1/public/lists/{code}/entries             : 200   200   200   200   2
 GET  /api/v1/public/measures                         : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/public/news                             : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/public/news/{article_id}                : 200   200   200   200   200   200   200  |  200   200   200   200   200
+GET  /api/v1/public/reports/{number}                 : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/reminders/webhook                       : 401   404   403   404   403   403   403  |  403   404   403   403   403
 PUT  /api/v1/reminders/webhook                       : 401   403   403   403   403   403   403  |  403   200   403   403   403
 POST /api/v1/reports                                 : 401   201   201   403   403   201   201  |  201   403   403   201   201
@@ -152,6 +153,7 @@ def request_for(world, method: str, path: str):
         "{ref}": world.subject_ref,
         "{article_id}": world.article_id,
         "{subject_id}": org.pk,
+        "{number}": world.report_number,
     }
     url = path
     if path.startswith("/api/v1/catalog/codelists/"):

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('reports', '0001_initial'),
+        ('reports', '0002_noviolation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

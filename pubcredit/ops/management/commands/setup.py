@@ -10,7 +10,8 @@ Run by `make run` after `migrate`. Idempotent: a second run changes nothing and 
    models) once, when the subject register is empty; the demo staff accounts, whose password
    is published, only with PUBCREDIT_DEBUG=1 (a developer's laptop);
 4. imports the shipped scorecards (信用评价) when none are, and computes every grade once when
-   subjects exist and none was computed (scoring.services.setup_scoring);
+   subjects exist and none was computed (scoring.services.setup_scoring); imports the fields
+   of the 无违法违规记录证明版 (信用代证) when none are (reports.noviolation.setup_noviolation);
 5. every time, prints the site address, the admin login and the demo accounts, in Chinese.
 """
 
@@ -43,6 +44,7 @@ from pubcredit.publicity.services import refresh_publicity
 from pubcredit.records.models import Record
 from pubcredit.repair.models import RepairRule
 from pubcredit.repair.rules import import_rules as import_repair_rules
+from pubcredit.reports.noviolation import NoViolationError, setup_noviolation
 from pubcredit.scoring.services import setup_scoring
 from pubcredit.subjects.models import Subject
 
@@ -158,8 +160,11 @@ class Command(BaseCommand):
                         f"{records['publicity'].get('public', 0):,} 条),名单条目 {entries:,} 条"
                     )
             done += setup_scoring(system)
+            done += setup_noviolation(system)
         except ValidationError as exc:
             raise CommandError(";".join(str(m) for m in exc.messages)) from None
+        except NoViolationError as exc:
+            raise CommandError(str(exc), returncode=2) from None
 
         site = (options["site_url"] or default_site_url()).rstrip("/") + "/"
         city = getattr(settings, "PUBCREDIT_CITY_NAME", "")
