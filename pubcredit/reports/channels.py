@@ -27,8 +27,7 @@ from pubcredit.accounts.models import Role
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.core import identifiers
-from pubcredit.reports import models as report_models
-from pubcredit.reports import services
+from pubcredit.reports import noviolation, services
 from pubcredit.reports.models import Report, ReportChannel, ReportKind
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import person_id_index
@@ -37,8 +36,6 @@ ACTION = services.ACTION_ISSUE  # "reports.issue"
 PERSON_ACTION = "subjects.view_person"
 # The roles that read every issued report; the others read their own.
 CENTRE_ROLES = frozenset({Role.PLATFORM_ADMIN, Role.CENTRE_STAFF})
-DEFAULT_PERIOD_MONTHS = 36
-MAX_PERIOD_YEARS = 10
 ORG_KINDS = (SubjectKind.ORG, SubjectKind.INDIVIDUAL_BUSINESS)
 
 
@@ -55,23 +52,9 @@ def parse_kind(value: str | None) -> str:
     return text
 
 
-def months_before(day: dt.date, months: int) -> dt.date:
-    """The same day `months` months earlier (the month's last day when it has no such day)."""
-    total = day.year * 12 + day.month - 1 - months
-    year, month = divmod(total, 12)
-    month += 1
-    for d in (day.day, 30, 29, 28):
-        try:
-            return dt.date(year, month, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def default_period(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """The last 36 months up to today: (the day after the same day 36 months ago, today)."""
-    today = today or timezone.localdate()
-    return months_before(today, DEFAULT_PERIOD_MONTHS) + dt.timedelta(days=1), today
+    """The default period of a 无违法违规记录证明版 (noviolation's: the last 36 months)."""
+    return noviolation.default_period(today or timezone.localdate())
 
 
 def resolve_period(
@@ -80,58 +63,35 @@ def resolve_period(
     period_to: dt.date | None,
     today: dt.date | None = None,
 ) -> tuple[dt.date, dt.date] | None:
-    """The period of a 无违法违规记录证明版 (None for a standard report): the given dates, either
-    defaulting to the last 36 months' end; not in the future, not reversed, at most 10 years."""
+    """The period of a 无违法违规记录证明版 (None for a standard report): the given dates, a
+    missing start 36 months before the end, a missing end today; checked by
+    `noviolation.resolve_period` (ValidationError with its message)."""
     if kind != ReportKind.NO_VIOLATION:
         return None
     today = today or timezone.localdate()
-    start, end = default_period(today)
-    end = period_to or end
-    if period_from is None:
-        start = months_before(end, DEFAULT_PERIOD_MONTHS) + dt.timedelta(days=1)
-    else:
-        start = period_from
-    if end > today:
-        raise ValidationError({"period_to": [_("查询期间的截止日期不能晚于今天。")]})
-    if start > end:
-        raise ValidationError({"period_from": [_("查询期间的起始日期不能晚于截止日期。")]})
-    if start < months_before(end, MAX_PERIOD_YEARS * 12):
-        raise ValidationError(
-            {"period_from": [_("查询期间不能超过 %(n)d 年。") % {"n": MAX_PERIOD_YEARS}]}
-        )
-    return start, end
+    end = period_to or today
+    start = period_from or noviolation.default_period(end)[0]
+    try:
+        return noviolation.resolve_period((start, end), today)
+    except noviolation.NoViolationError as exc:
+        raise ValidationError({"period": [str(exc)]}) from None
 
 
-def field_model():
-    """The 信用代证 fields' model (NoViolationField) once it exists, else None: until then a
-    无违法违规记录证明版 covers every field (the "all fields" default)."""
-    return getattr(report_models, "NoViolationField", None)
+def field_choices(today: dt.date | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the fields (领域) in force a 无违法违规记录证明版 may be limited to."""
+    return [(f.code, f.name) for f in noviolation.fields_in_force(today or timezone.localdate())]
 
 
-def field_choices() -> list[tuple[str, str]]:
-    """(code, name) of the fields (领域) a 无违法违规记录证明版 may be limited to."""
-    model = field_model()
-    if model is None:
-        return []
-    qs = model.objects.all()
-    if any(f.name == "active" for f in model._meta.fields):
-        qs = qs.filter(active=True)
-    order = "order" if any(f.name == "order" for f in model._meta.fields) else "code"
-    return [(code, name) for code, name in qs.order_by(order, "code").values_list("code", "name")]
-
-
-def clean_fields(kind: str, codes) -> list[str] | None:
-    """The chosen field codes (None: every field); unknown codes are refused."""
-    codes = [str(c).strip().upper() for c in (codes or []) if str(c).strip()]
+def clean_fields(kind: str, codes, today: dt.date | None = None) -> list[str] | None:
+    """The chosen field codes (None: every field in force); unknown ones are refused."""
+    codes = [str(c).strip() for c in (codes or []) if str(c).strip()]
     if kind != ReportKind.NO_VIOLATION or not codes:
         return None
-    known = {code.upper(): code for code, _name in field_choices()}
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        raise ValidationError(
-            {"fields": [_("未知的证明领域:%(codes)s") % {"codes": "、".join(unknown)}]}
-        )
-    return list(dict.fromkeys(known[c] for c in codes))
+    try:
+        chosen = noviolation.choose_fields(codes, today or timezone.localdate())
+    except noviolation.NoViolationError as exc:
+        raise ValidationError({"fields": [str(exc)]}) from None
+    return [f.code for f in chosen]
 
 
 # --------------------------------------------------------------------------- subjects

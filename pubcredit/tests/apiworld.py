@@ -98,10 +98,10 @@ def build(system) -> SimpleNamespace:
     )
     assert batch.status_code == 200, batch.content
     # A credit report and a batch of reports issued by the bank's key.
-    report = bearer(Role.BANK_USER).post(
+    api_report = bearer(Role.BANK_USER).post(
         "/api/v1/reports", json.dumps({"uscc": org.uscc}), content_type="application/json"
     )
-    assert report.status_code == 201, report.content
+    assert api_report.status_code == 201, api_report.content
     report_batch = bearer(Role.BANK_USER).post(
         "/api/v1/reports/batches", json.dumps({"uscc": [org.uscc]}), content_type="application/json"
     )
@@ -136,7 +136,7 @@ def build(system) -> SimpleNamespace:
         check_id=check["id"],
         measure=measures[0] if measures else "NONE",
         batch_id=batch.json()["id"],
-        report_number=report.json()["number"],
+        api_report_number=api_report.json()["number"],
         report_batch_id=report_batch.json()["id"],
         submission_id=submission.json()["id"],
         article_id=article.pk,

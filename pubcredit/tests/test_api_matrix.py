@@ -7,8 +7,8 @@ department_clerk, district_admin, window_clerk, bank_user); an API key of each r
 carry (centre_staff, department_clerk, district_admin, window_clerk, bank_user; never
 platform_admin). The clerks belong to 市市场监督管理局 (ZB-SCJG), the district administrators to
 张店区; the objects named in paths are the city's (apiworld.py): a check and a batch made by the
-bank's key, a credit report and a batch of reports issued by the bank's key, a submission by the clerk's key, a record and a commitment of the clerks'
-department, a black-list entry. Each call runs in a savepoint rolled back afterwards, so every
+bank's key, a credit report and a batch of reports issued by the bank's key, a submission by the
+clerk's key, a record and a commitment of the clerks' department, a black-list entry. Each call runs in a savepoint rolled back afterwards, so every
 caller meets the same data."""
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ COLUMNS = (
 )
 
 # Legend: 401 no credentials; 403 the role lacks the action (docs/roles.md); 404 the object is
-# outside the caller's scope or not its own (a check, batch or credit report another system made, a record of
-# another district…), or there is none (no webhook registered); 422 refused input.
+# outside the caller's scope or not its own (a check, batch or credit report another system
+# made, a record of another district…), or there is none (no webhook registered); 422 refused input.
 # Public by design, answered to anyone: /health, the catalogue, list types, measures and
 # matters (published reference data), everything under /public (rate-limited), and
 # /subjects/idcheck (checks the form of identifiers, reads nothing).
@@ -166,7 +166,7 @@ def request_for(world, method: str, path: str):
         url = url.replace("{record_id}", str(world.public_record_id))
     elif path.startswith("/api/v1/reports/"):
         url = url.replace("{batch_id}", str(world.report_batch_id))
-        url = url.replace("{number}", world.report_number)
+        url = url.replace("{number}", world.api_report_number)
     for name, value in values.items():
         url = url.replace(name, str(value))
     query = {

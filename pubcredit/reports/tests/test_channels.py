@@ -46,12 +46,14 @@ def _post(client, body, key=None):
 
 
 def test_the_default_period_is_the_last_36_months():
-    assert channels.months_before(dt.date(2026, 3, 31), 1) == dt.date(2026, 2, 28)
-    assert channels.months_before(dt.date(2028, 2, 29), 12) == dt.date(2027, 2, 28)
-    assert channels.default_period(dt.date(2026, 12, 6)) == (
-        dt.date(2023, 12, 7),
-        dt.date(2026, 12, 6),
+    today = dt.date(2026, 12, 6)
+    assert channels.default_period(today) == (dt.date(2023, 12, 6), today)
+    # A given end without a start: the 36 months up to that end.
+    assert channels.resolve_period("no_violation", None, dt.date(2026, 6, 30), today) == (
+        dt.date(2023, 6, 30),
+        dt.date(2026, 6, 30),
     )
+    assert channels.resolve_period("standard", None, dt.date(2026, 6, 30), today) is None
 
 
 # --------------------------------------------------------------------------- API
@@ -125,20 +127,33 @@ def test_persons_reports_need_the_person_permission_and_a_purpose(client, world)
     assert log.actor == world.users[Role.CENTRE_STAFF]
 
 
-def test_a_no_violation_report_takes_its_period(client, world):
+def test_a_no_violation_report_takes_its_period_and_fields(client, world):
+    from pubcredit.reports.noviolation import import_fields
+
+    import_fields(Principal.system("test"))
     key = _key(Role.BANK_USER)
-    today = dt.date.today()
-    body = {"uscc": world.org.uscc, "kind": "no_violation", "period_to": str(today)}
+    body = {
+        "uscc": world.org.uscc,
+        "kind": "no_violation",
+        "period_to": "2026-06-30",
+        "fields": ["tax", "market"],
+    }
     assert _post(client, body, key).status_code == 201
     report = Report.objects.get()
     assert report.kind == "no_violation"
-    assert (report.period_from, report.period_to) == channels.default_period(today)
+    assert (str(report.period_from), str(report.period_to)) == ("2023-06-30", "2026-06-30")
+    assert sorted(report.fields) == ["market", "tax"]
 
-    reversed_period = body | {"period_from": str(today), "period_to": "2024-01-01"}
+    unknown = _post(client, body | {"fields": ["nosuchfield"]}, key)
+    assert unknown.status_code == 422 and "nosuchfield" in unknown.json()["message"]
+    reversed_period = body | {"period_from": "2025-01-01", "period_to": "2024-01-01"}
     response = _post(client, reversed_period, key)
     assert response.status_code == 422 and "起始日期不能晚于截止日期" in response.json()["message"]
-    future = body | {"period_to": str(today + dt.timedelta(days=1))}
+    too_long = body | {"period_from": "2020-01-01"}
+    assert "36 个月" in _post(client, too_long, key).json()["message"]
+    future = body | {"period_to": str(dt.date.today() + dt.timedelta(days=2))}
     assert _post(client, future, key).status_code == 422
+    assert Report.objects.count() == 1
 
 
 # --------------------------------------------------------------------------- console
