@@ -166,6 +166,7 @@ def test_console_window_clerk_issues_and_sees_only_own(client, world):
     page = client.get("/console/reports/")
     assert page.status_code == 200
     assert 'name="subject_kind"' not in page.content.decode()  # no person's report here
+    assert 'href="/console/reports/batches/"' in page.content.decode()  # in the navigation
     response = client.post("/console/reports/", {"code": world.org.uscc, "kind": "standard"})
     assert response.status_code == 302
     mine = Report.objects.exclude(pk=theirs.pk).get()

@@ -130,3 +130,31 @@ def test_console_upload_numbers_rows_as_the_spreadsheet_does(
 def test_a_single_column_file_without_header(world):
     data = f"{world.a.uscc}\n{world.b.uscc}\n".encode()
     assert report_batch.read_codes(data, "codes.csv") == [(1, world.a.uscc), (2, world.b.uscc)]
+
+
+def test_the_job_is_found_where_its_lease_says_and_can_be_failed(world):
+    from django.utils.module_loading import import_string
+
+    from pubcredit.reports.tasks import REPORT_BATCH_JOB
+
+    assert import_string(REPORT_BATCH_JOB.path) is REPORT_BATCH_JOB
+    assert import_string(REPORT_BATCH_JOB.task).module_path == REPORT_BATCH_JOB.task
+    batch = ReportBatch.objects.create(actor_label="t", items=[[1, world.a.uscc]], rows=1)
+    assert REPORT_BATCH_JOB.finished(batch.pk) is False
+    REPORT_BATCH_JOB.fail(batch.pk, "后台进程已意外终止")
+    batch.refresh_from_db()
+    assert (batch.status, batch.error_message) == ("failed", "后台进程已意外终止")
+    assert REPORT_BATCH_JOB.finished(batch.pk) is True
+
+
+def test_a_submitter_who_lost_the_action_gets_a_failed_batch(world):
+    from pubcredit.accounts.services import change_role
+
+    clerk = world.users[Role.WINDOW_CLERK]
+    batch = ReportBatch.objects.create(
+        actor_label="window_clerk", user=clerk, items=[[1, world.a.uscc]], rows=1
+    )
+    change_role(Principal.system("test"), clerk, Role.PUBLIC, reason="调岗")
+    done = report_batch.run_batch(batch.pk)
+    assert done.status == "failed" and "已无出具信用报告的权限" in done.error_message
+    assert not Report.objects.exists()
