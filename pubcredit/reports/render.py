@@ -5,7 +5,11 @@ same content gives the same bytes (the file is dated when issued, not when drawn
 the CJK font embedded (core.pdffonts); the cover carries the number, the subject, the time of
 issue, the issuing centre, the validity, the verification address as text and its QR code;
 then 报告说明 and the sections, each a table (the header row repeated on every page) or 暂无;
-第 N 页 共 M 页 and the number on every page.
+a header with the title and the report number on every page, 第 N 页 共 M 页 under it.
+
+Tables: a section's `widths` (relative, one per column) share the page width out; without them
+the columns share it equally. Every cell is a paragraph that wraps (CJK: at any character), and
+a row taller than a page is split across pages rather than refused.
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ from pubcredit.reports.qr import qr_drawing
 def _issued_at(content: dict) -> dt.datetime | None:
     value = content.get("issued_at")
     return dt.datetime.fromisoformat(value) if value else None
+
+
+def column_widths(section: dict, width: float) -> list[float]:
+    """The section's columns' widths in points: its `widths` hint, proportionally, when it has
+    one per column (positive numbers), else equal shares of `width`."""
+    n = max(len(section.get("columns") or []), 1)
+    hint = section.get("widths") or []
+    if len(hint) == n and all(isinstance(w, int | float) and w > 0 for w in hint):
+        total = float(sum(hint))
+        return [width * w / total for w in hint]
+    return [width / n] * n
 
 
 def render_pdf(content: dict) -> bytes:
@@ -99,15 +114,15 @@ def render_pdf(content: dict) -> bytes:
         if rows:
             columns = section.get("columns") or []
             data = [[p(c, cell) for c in columns]] + [[p(v, cell) for v in r] for r in rows]
-            table = Table(
-                data, repeatRows=1, colWidths=[width / max(len(columns), 1)] * len(columns)
-            )
+            table = Table(data, repeatRows=1, colWidths=column_widths(section, width), splitInRow=1)
             table.setStyle(
                 TableStyle(
                     [
                         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3fb")),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                     ]
                 )
             )
@@ -116,6 +131,18 @@ def render_pdf(content: dict) -> bytes:
             part.append(p(section.get("empty") or _("暂无"), note))
         story.append(KeepTogether(part[:2]))
         story += part[2:]
+
+    number = content.get("number", "")
+    running = _("%(title)s    报告编号:%(number)s") % {"title": content["title"], "number": number}
+
+    def page_header(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setStrokeColor(colors.grey)
+        top = A4[1] - 13 * mm
+        canvas.drawString(20 * mm, top, running if number else content["title"])
+        canvas.line(20 * mm, top - 2 * mm, A4[0] - 20 * mm, top - 2 * mm)
+        canvas.restoreState()
 
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -132,5 +159,10 @@ def render_pdf(content: dict) -> bytes:
         invariant=True,
         initialFontName=font,
     )
-    doc.build(story, canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)))
+    doc.build(
+        story,
+        onFirstPage=page_header,
+        onLaterPages=page_header,
+        canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)),
+    )
     return out.getvalue()
