@@ -29,6 +29,11 @@ def _issued_at(content: dict) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def _centred(flowable):
+    flowable.hAlign = "CENTER"
+    return flowable
+
+
 def column_widths(section: dict, width: float) -> list[float]:
     """The section's columns' widths in points: its `widths` hint, proportionally, when it has
     one per column (positive numbers), else equal shares of `width`."""
@@ -49,7 +54,7 @@ def render_pdf(content: dict) -> bytes:
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import (
-        KeepTogether,
+        CondPageBreak,
         PageBreak,
         Paragraph,
         SimpleDocTemplate,
@@ -99,7 +104,7 @@ def render_pdf(content: dict) -> bytes:
     if content.get("verify_url"):
         story += [
             Spacer(1, 10 * mm),
-            qr_drawing(content["verify_url"], 32 * mm),
+            _centred(qr_drawing(content["verify_url"], 32 * mm)),
             p(_("核验地址:%(url)s") % {"url": content["verify_url"]}, centred),
         ]
     story.append(PageBreak())
@@ -129,8 +134,10 @@ def render_pdf(content: dict) -> bytes:
             part.append(table)
         elif not section.get("text"):
             part.append(p(section.get("empty") or _("暂无"), note))
-        story.append(KeepTogether(part[:2]))
-        story += part[2:]
+        # A title never ends a page: with less than a few rows' room left, the section starts
+        # on the next one (a long table then runs on, its header row repeated).
+        story.append(CondPageBreak(35 * mm))
+        story += part
 
     number = content.get("number", "")
     running = _("%(title)s    报告编号:%(number)s") % {"title": content["title"], "number": number}
