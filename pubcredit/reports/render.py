@@ -29,6 +29,9 @@ def _issued_at(content: dict) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+CELL_PADDING = 3  # points left and right of a table cell's text
+
+
 def _centred(flowable):
     flowable.hAlign = "CENTER"
     return flowable
@@ -53,6 +56,7 @@ def render_pdf(content: dict) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (
         CondPageBreak,
         PageBreak,
@@ -118,16 +122,30 @@ def render_pdf(content: dict) -> bytes:
         rows = section.get("rows") or []
         if rows:
             columns = section.get("columns") or []
-            data = [[p(c, cell) for c in columns]] + [[p(v, cell) for v in r] for r in rows]
-            table = Table(data, repeatRows=1, colWidths=column_widths(section, width), splitInRow=1)
+            widths = column_widths(section, width)
+            room = [w - 2 * CELL_PADDING - 0.5 for w in widths]
+
+            def fit(value, i: int, room=room):
+                # A value that fits its column on one line is drawn as a string (a paragraph
+                # only where it must wrap: measuring CJK paragraphs is most of the drawing).
+                text = str(value)
+                if "\n" not in text and stringWidth(text, font, cell.fontSize) <= room[i]:
+                    return text
+                return p(text, cell)
+
+            data = [[p(c, cell) for c in columns]] + [
+                [fit(v, i) for i, v in enumerate(r)] for r in rows
+            ]
+            table = Table(data, repeatRows=1, colWidths=widths, splitInRow=1)
             table.setStyle(
                 TableStyle(
                     [
+                        ("FONT", (0, 1), (-1, -1), font, cell.fontSize, cell.leading),
                         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3fb")),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LEFTPADDING", (0, 0), (-1, -1), 3),
-                        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
                     ]
                 )
             )
