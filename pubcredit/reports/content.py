@@ -393,22 +393,15 @@ def grades_section(subject: Subject) -> dict:
     rows = []
     for g in grades:
         meaning = _band_name(bands, g)
-        rows.append(
-            [
-                g.scorecard_name,
-                f"{g.grade}({meaning})" if meaning else g.grade,
-                f"{g.score.normalize():f}" if subject.is_person else "",
-                _iso(g.as_of),
-                centre_name() if not g.sector else g.sector,
-            ]
-        )
-    columns = [_("评价名称"), _("评价结果"), _("分值"), _("评价基准日"), _("评价机构/行业")]
-    if not subject.is_person:  # the public sees grades, never the points
-        rows = [[r[0], r[1], r[3], r[4]] for r in rows]
-        columns = [columns[0], columns[1], columns[3], columns[4]]
-        widths = [4, 2, 2, 3]
-    else:
-        widths = [4, 2, 2, 2, 3]
+        row = [g.scorecard_name, f"{g.grade}({meaning})" if meaning else g.grade, _iso(g.as_of)]
+        if subject.is_person:  # the person's own points; the public sees grades only
+            row.insert(2, f"{g.score.normalize():f}")
+        rows.append(row)
+    columns = [_("评价名称"), _("评价结果"), _("评价基准日")]
+    widths = [4, 2, 2]
+    if subject.is_person:
+        columns.insert(2, _("积分"))
+        widths = [4, 2, 2, 2]
     text = (
         _("个人信用积分不向社会公开,仅在本人申请或经本人授权时出具。")
         if subject.is_person and rows

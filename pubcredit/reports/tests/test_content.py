@@ -186,7 +186,7 @@ def test_the_public_grade_and_a_persons_own_points(make_subject):
     org = make_subject()
     scorekit.graded(org, "SCORE_PUBLIC", "A", 92)
     grades = _sections(compose(org))["grades"]
-    assert grades["columns"] == ["评价名称", "评价结果", "评价基准日", "评价机构/行业"]
+    assert grades["columns"] == ["评价名称", "评价结果", "评价基准日"]
     assert [r[1] for r in grades["rows"]] == ["A(优秀)"]
     assert "92" not in str(grades["rows"])  # the public sees the grade, not the points
 
@@ -194,6 +194,7 @@ def test_the_public_grade_and_a_persons_own_points(make_subject):
     scorekit.graded(person, "SCORE_PERSON", "A", 1000)
     content = compose(person)
     grades = _sections(content)["grades"]
+    assert grades["columns"] == ["评价名称", "评价结果", "积分", "评价基准日"]
     assert [(r[1], r[2]) for r in grades["rows"]] == [("A(诚信)", "1000")]
     assert content["title"] == "自然人公共信用信息报告"
     assert content["subject"]["name"] == "王**"
