@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pubcredit.commitments.assessment import assess_commitment
@@ -238,3 +240,23 @@ def test_notes_say_scope_cut_off_objection_and_what_is_left_out(org, settings):
     assert "淄博市社会信用中心" in notes
     assert "已完成信用修复" in notes and "公示期已届满" in notes
     assert "淄博市市场监督管理局" in notes  # the departments behind the records
+
+
+def test_compose_reads_each_section_set_based(org, system):
+    """No query per row: the same number of queries for one public penalty as for four, with
+    list entries and commitments of more than one row."""
+    today = _today()
+    for code in ("BLK_JUDGMENT_DEFAULTER", "BLK_WAGE_ARREARS"):
+        identify(system, org, code, decided_on=today - dt.timedelta(days=3), today=today)
+    commitkit.sign(org, day=today)
+    compose(org)  # warm the process caches (catalogue fields, regions, list categories)
+    with CaptureQueriesContext(connection) as before:
+        compose(org)
+    submit(system, "CF", [penalty(n, days_ago=5, **ORG) for n in (7111, 7112, 7113)])
+    commitkit.sign(org, day=today, reason="第二份承诺")
+    with CaptureQueriesContext(connection) as after:
+        content = compose(org)
+    assert len(_sections(content)["penalties"]["rows"]) == 4
+    assert len(_sections(content)["serious"]["rows"]) == 2
+    assert len(_sections(content)["commitments"]["rows"]) == 2
+    assert len(after.captured_queries) == len(before.captured_queries) <= 10
