@@ -88,7 +88,9 @@ def title_of(kind: str, subject_kind: str) -> str:
 
 
 def section(key: str, title: str, columns: list[str], rows: list[list[str]], **extra) -> dict:
-    """One section: every cell a plain string; `widths` (relative) a hint for the PDF."""
+    """One section: every cell a plain string; `widths` (relative) a hint for the PDF. A date
+    column gets at least 11% of the width: "2026-08-29" then fits on one line at the PDF's
+    cell size."""
     out = {
         "key": key,
         "title": title,
@@ -206,7 +208,7 @@ def licences_section(items: list[_Rendered]) -> dict:
         _("有效期至"),
         _("许可机关"),
     ]
-    return section("licences", _("行政许可"), columns, rows, widths=[3, 2, 2, 4, 2, 2, 3])
+    return section("licences", _("行政许可"), columns, rows, widths=[3, 2.5, 2.5, 4, 2.4, 2.4, 3])
 
 
 def penalties_section(items: list[_Rendered]) -> dict:
@@ -233,7 +235,9 @@ def penalties_section(items: list[_Rendered]) -> dict:
         _("公示截止日期"),
         _("备注"),
     ]
-    return section("penalties", _("行政处罚"), columns, rows, widths=[3, 3, 2, 4, 2, 3, 2, 2])
+    return section(
+        "penalties", _("行政处罚"), columns, rows, widths=[3, 2.8, 1.6, 3.8, 2.4, 2.8, 2.4, 2.2]
+    )
 
 
 # The roles that say what a record of another category is about, in order.
@@ -270,7 +274,7 @@ def others_section(items: list[_Rendered]) -> dict:
         _("认定部门"),
         _("有效期至"),
     ]
-    return section("others", _("其他"), columns, rows, widths=[3, 3, 5, 2, 3, 2])
+    return section("others", _("其他"), columns, rows, widths=[3, 3, 4.6, 2.2, 3, 2.2])
 
 
 # --------------------------------------------------------------------------- list entries
@@ -367,7 +371,11 @@ def commitments_section(subject: Subject, day: dt.date) -> dict:
         _("未履行的承诺内容"),
     ]
     return section(
-        "commitments", _("信用承诺及履行情况"), columns, rows, widths=[3, 2, 4, 2, 2, 3, 2, 2, 3]
+        "commitments",
+        _("信用承诺及履行情况"),
+        columns,
+        rows,
+        widths=[3.2, 2, 3.3, 2.7, 2.7, 3, 2, 2.7, 2.4],
     )
 
 
