@@ -16,6 +16,8 @@ Steps:
    - `render.render_pdf` (the PDF, the font embedded),
    - both together (the target: ≤ 1 s), and `services.issue` end to end (number, PDF, stored
      file, audit row; rolled back);
+   and the PDF of the same content with its penalties repeated to 500 rows (a subject heavier
+   than any in the demo city);
 4. the floor, same repeats: the bare SELECTs of the same rows (the subject's records public
    today with their publicity row, its list entries in force, its public commitments, its
    current results) over the connection, and reportlab drawing the same number of rows and
@@ -51,6 +53,7 @@ from demo_load import _pubcredit, fresh_database  # noqa: E402
 OUT = ROOT / "benchmarks" / "out"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_reports_bench"
 TARGETS = {"single_report_s": 1.0, "batch_1000_s": 120.0}
+SYNTHETIC_ROWS = 500
 
 
 def _loadavg() -> list[float]:
@@ -202,6 +205,12 @@ def single(subject_id: int, repeat: int) -> dict:
     issue_stats, _ = _timed(issue, repeat)
     selects_stats, rows = _timed(lambda: bare_selects(subject_id, day), repeat)
     table_stats, _ = _timed(lambda: plain_table(content), repeat)
+    # A heavier subject than the demo holds: its penalties repeated to `SYNTHETIC_ROWS` rows.
+    heavy = json.loads(json.dumps(content))
+    for section in heavy["sections"]:
+        if section["key"] == "penalties" and section["rows"]:
+            section["rows"] = (section["rows"] * SYNTHETIC_ROWS)[:SYNTHETIC_ROWS]
+    heavy_stats, _ = _timed(lambda: render.render_pdf(heavy | head), max(3, repeat // 5))
     return {
         "subject_id": subject_id,
         "rows_by_section": {s["key"]: len(s["rows"]) for s in content["sections"]},
@@ -211,6 +220,7 @@ def single(subject_id: int, repeat: int) -> dict:
         "compose_and_render": both_stats,
         "services_issue": issue_stats,
         "floor": {"bare_selects": selects_stats, "selected_rows": rows, "plain_table": table_stats},
+        f"render_with_{SYNTHETIC_ROWS}_penalties": heavy_stats,
     }
 
 
