@@ -21,7 +21,7 @@ from pubcredit.lists import services as list_services
 from pubcredit.lists.models import ListEntry
 from pubcredit.publicity import services as publicity_services
 from pubcredit.publicity.models import Publicity
-from pubcredit.publicity.public import PublicField, PublicRecord, public_record
+from pubcredit.publicity.public import PublicField, PublicRecord, public_record_joined
 from pubcredit.records.models import Record
 from pubcredit.subjects.masking import redact_id_numbers
 from pubcredit.subjects.names import mask_person_name
@@ -40,17 +40,7 @@ class RecordPage:
 
 
 def _render(record, *, include_subject: bool) -> PublicRecord:
-    publicity = getattr(record, "publicity", None)
-    department = getattr(record, "department", None)
-    return public_record(
-        record,
-        include_subject=include_subject,
-        department_name=getattr(department, "name", "") if department else "",
-        publicity_start=getattr(publicity, "start", None),
-        publicity_end=getattr(publicity, "end", None),
-        repair_from=getattr(publicity, "repair_from", None),
-        publicity_state=getattr(publicity, "state", ""),
-    )
+    return public_record_joined(record, include_subject=include_subject)
 
 
 def _category_codes() -> dict[int, str]:

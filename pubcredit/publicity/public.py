@@ -352,3 +352,20 @@ def public_record(
         repair_from=_iso(repair_from),
         publicity_state=publicity_state or "",
     )
+
+
+def public_record_joined(record, *, include_subject: bool = False) -> PublicRecord:
+    """`public_record` of a record read with its publicity row and department joined in (as
+    `publicity.services.public_records` returns them): the window, the repair date and the
+    state come from the read model. What the portal's pages and the credit reports render."""
+    publicity = getattr(record, "publicity", None)
+    department = getattr(record, "department", None)
+    return public_record(
+        record,
+        include_subject=include_subject,
+        department_name=getattr(department, "name", "") if department else "",
+        publicity_start=getattr(publicity, "start", None),
+        publicity_end=getattr(publicity, "end", None),
+        repair_from=getattr(publicity, "repair_from", None),
+        publicity_state=getattr(publicity, "state", ""),
+    )

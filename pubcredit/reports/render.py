@@ -5,7 +5,11 @@ same content gives the same bytes (the file is dated when issued, not when drawn
 the CJK font embedded (core.pdffonts); the cover carries the number, the subject, the time of
 issue, the issuing centre, the validity, the verification address as text and its QR code;
 then 报告说明 and the sections, each a table (the header row repeated on every page) or 暂无;
-第 N 页 共 M 页 and the number on every page.
+a header with the title and the report number on every page, 第 N 页 共 M 页 under it.
+
+Tables: a section's `widths` (relative, one per column) share the page width out; without them
+the columns share it equally. Every cell is a paragraph that wraps (CJK: at any character), and
+a row taller than a page is split across pages rather than refused.
 """
 
 from __future__ import annotations
@@ -25,6 +29,25 @@ def _issued_at(content: dict) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+CELL_PADDING = 3  # points left and right of a table cell's text
+
+
+def _centred(flowable):
+    flowable.hAlign = "CENTER"
+    return flowable
+
+
+def column_widths(section: dict, width: float) -> list[float]:
+    """The section's columns' widths in points: its `widths` hint, proportionally, when it has
+    one per column (positive numbers), else equal shares of `width`."""
+    n = max(len(section.get("columns") or []), 1)
+    hint = section.get("widths") or []
+    if len(hint) == n and all(isinstance(w, int | float) and w > 0 for w in hint):
+        total = float(sum(hint))
+        return [width * w / total for w in hint]
+    return [width / n] * n
+
+
 def render_pdf(content: dict) -> bytes:
     """The report as PDF bytes."""
     # Imported here: reportlab's platypus is heavy and only a report needs it.
@@ -33,8 +56,9 @@ def render_pdf(content: dict) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import (
-        KeepTogether,
+        CondPageBreak,
         PageBreak,
         Paragraph,
         SimpleDocTemplate,
@@ -84,7 +108,7 @@ def render_pdf(content: dict) -> bytes:
     if content.get("verify_url"):
         story += [
             Spacer(1, 10 * mm),
-            qr_drawing(content["verify_url"], 32 * mm),
+            _centred(qr_drawing(content["verify_url"], 32 * mm)),
             p(_("核验地址:%(url)s") % {"url": content["verify_url"]}, centred),
         ]
     story.append(PageBreak())
@@ -98,24 +122,52 @@ def render_pdf(content: dict) -> bytes:
         rows = section.get("rows") or []
         if rows:
             columns = section.get("columns") or []
-            data = [[p(c, cell) for c in columns]] + [[p(v, cell) for v in r] for r in rows]
-            table = Table(
-                data, repeatRows=1, colWidths=[width / max(len(columns), 1)] * len(columns)
-            )
+            widths = column_widths(section, width)
+            room = [w - 2 * CELL_PADDING - 0.5 for w in widths]
+
+            def fit(value, i: int, room=room):
+                # A value that fits its column on one line is drawn as a string (a paragraph
+                # only where it must wrap: measuring CJK paragraphs is most of the drawing).
+                text = str(value)
+                if "\n" not in text and stringWidth(text, font, cell.fontSize) <= room[i]:
+                    return text
+                return p(text, cell)
+
+            data = [[p(c, cell) for c in columns]] + [
+                [fit(v, i) for i, v in enumerate(r)] for r in rows
+            ]
+            table = Table(data, repeatRows=1, colWidths=widths, splitInRow=1)
             table.setStyle(
                 TableStyle(
                     [
+                        ("FONT", (0, 1), (-1, -1), font, cell.fontSize, cell.leading),
                         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef3fb")),
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
                     ]
                 )
             )
             part.append(table)
         elif not section.get("text"):
             part.append(p(section.get("empty") or _("暂无"), note))
-        story.append(KeepTogether(part[:2]))
-        story += part[2:]
+        # A title never ends a page: with less than a few rows' room left, the section starts
+        # on the next one (a long table then runs on, its header row repeated).
+        story.append(CondPageBreak(35 * mm))
+        story += part
+
+    number = content.get("number", "")
+    running = _("%(title)s    报告编号:%(number)s") % {"title": content["title"], "number": number}
+
+    def page_header(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 8)
+        canvas.setStrokeColor(colors.grey)
+        top = A4[1] - 13 * mm
+        canvas.drawString(20 * mm, top, running if number else content["title"])
+        canvas.line(20 * mm, top - 2 * mm, A4[0] - 20 * mm, top - 2 * mm)
+        canvas.restoreState()
 
     out = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -132,5 +184,10 @@ def render_pdf(content: dict) -> bytes:
         invariant=True,
         initialFontName=font,
     )
-    doc.build(story, canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)))
+    doc.build(
+        story,
+        onFirstPage=page_header,
+        onLaterPages=page_header,
+        canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)),
+    )
     return out.getvalue()

@@ -169,7 +169,8 @@ def test_compose_heads_the_fields_with_the_period_and_the_pdf_says_it(fields, or
     start = today() - dt.timedelta(days=90)
     period = (start, today())
     content = compose(org, kind=ReportKind.NO_VIOLATION, period=period, fields=["market", "tax"])
-    scope, market, tax = content["sections"]
+    basic, scope, market, tax = content["sections"]
+    assert basic["key"] == "basic" and ["名称", "淄博代证测试有限公司"] in basic["rows"]
     assert scope["key"] == "scope"
     assert scope["text"].startswith(
         f"查询期间:{start.isoformat()} 至 {today().isoformat()}。查询领域:市场监管、税务(共 2 个)。"
