@@ -294,7 +294,7 @@ KEEP_STAGE_ROWS = 1000
 
 
 def _stage(cursor, results: pl.DataFrame) -> None:
-    from pubcredit.core.staging import write_frame
+    from pubcredit.core.staging import analyze, write_frame
 
     if is_pg():
         ddl = (
@@ -308,8 +308,10 @@ def _stage(cursor, results: pl.DataFrame) -> None:
         )
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({ddl})")
     write_frame(cursor, STAGE, list(RESULT_SCHEMA), results)
-    if is_pg() and results.height > KEEP_STAGE_ROWS:
-        cursor.execute(f"ANALYZE {STAGE}")  # the planner: join the stage by hash, not by loop
+    if results.height > KEEP_STAGE_ROWS:
+        # The planner: join the stage to the results by hash, not by a loop over a results
+        # table it believes empty (analysed before the first full computation filled it).
+        analyze(cursor, STAGE, _q(ScoreResult._meta.db_table))
 
 
 def _unstage(cursor, rows: int) -> None:
