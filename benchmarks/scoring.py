@@ -368,6 +368,7 @@ def singles(version, subject_ids: list[int], today: dt.date) -> dict:
     list_type = ListType.objects.get(code="WATCH_ABNORMAL_OPERATION").pk
     prepared = floor_sql(version, today, one_subject=True)
     ours, floor, statements, changed = [], [], [], 0
+    phases: dict[str, list[float]] = {}
     for i, subject_id in enumerate([*subject_ids[:5], *subject_ids]):  # 5 warm-ups
         with transaction.atomic():
             with connection.cursor() as cursor:
@@ -387,6 +388,8 @@ def singles(version, subject_ids: list[int], today: dt.date) -> dict:
             floor.append(floor_spent)
             statements.append(len(queries))
             changed += sum(c["created"] for c in counts)
+            for name in ("lock", "population", "facts", "score", "write"):
+                phases.setdefault(name, []).append(sum(c["timings"][name] for c in counts))
     return {
         "subjects": len(ours),
         "results_changed": changed,
@@ -394,6 +397,8 @@ def singles(version, subject_ids: list[int], today: dt.date) -> dict:
         "p95_ms": _percentile(ours, 95),
         "max_ms": _ms(max(ours)),
         "statements_median": statistics.median(statements),
+        # the engine's own timings, summed over the scorecards of one subject (median, ms)
+        "phases_median_ms": {k: _ms(statistics.median(v)) for k, v in phases.items()},
         "floor_p50_ms": _percentile(floor, 50),
         "floor_p95_ms": _percentile(floor, 95),
         "load_average": _loadavg(),
