@@ -39,7 +39,7 @@ from django.utils import timezone
 
 from pubcredit.scoring.definition import Definition, Indicator, parse_definition
 from pubcredit.scoring.facts import FACT_SCHEMA, read_facts, read_population
-from pubcredit.scoring.frames import SubjectFilter, is_pg
+from pubcredit.scoring.frames import IN_LIST_MAX, SubjectFilter, is_pg, polars_engine
 from pubcredit.scoring.models import ScorecardVersion, ScoreResult
 
 # pg_advisory_xact_lock(LOCK_CLASS, scorecard id): one writer of a scorecard's results at a time.
@@ -276,8 +276,41 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
             )
         )
         .select(list(RESULT_SCHEMA))
-        .collect()
+        .collect(engine=polars_engine(population.height <= IN_LIST_MAX))
     )
+
+
+# A computation with more facts than this scores its subjects in slices of about this many
+# facts (by subject id): the same results (every step of `score` is per subject), a fraction
+# of the memory (the contributions' text of every fact is built one slice at a time).
+SCORE_SLICE_FACTS = 500_000
+
+
+def score_sliced(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+    """`score` of the population, in slices of about SCORE_SLICE_FACTS facts (each subject
+    weighs its facts + 1)."""
+    if facts.height + population.height <= SCORE_SLICE_FACTS:
+        return score(defn, population, facts)
+    weights = (
+        population.select("subject_id")
+        .join(facts.group_by("subject_id").len(), on="subject_id", how="left")
+        .sort("subject_id")
+        .select("subject_id", (pl.col("len").fill_null(0) + 1).cum_sum().alias("_upto"))
+    )
+    edges = (
+        weights.group_by((pl.col("_upto") - 1) // SCORE_SLICE_FACTS)
+        .agg(pl.col("subject_id").min())
+        .get_column("subject_id")
+        .sort()
+        .to_list()
+    )
+    parts = []
+    for n, low in enumerate(edges):
+        keep = pl.col("subject_id") >= low
+        if n + 1 < len(edges):
+            keep = keep & (pl.col("subject_id") < edges[n + 1])
+        parts.append(score(defn, population.filter(keep), facts.filter(keep)))
+    return pl.concat(parts, how="vertical")
 
 
 # --------------------------------------------------------------------------- persisting (SQL)
@@ -294,6 +327,7 @@ INLINE_ROWS = 50
 # (no DDL for an incremental one); a larger one is dropped, so that its size never misleads the
 # planner about a small one.
 KEEP_STAGE_ROWS = 1000
+STAGE_BATCH = 100_000
 
 
 def _stage(cursor, results: pl.DataFrame) -> None:
@@ -310,7 +344,8 @@ def _stage(cursor, results: pl.DataFrame) -> None:
             "contributions TEXT"
         )
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({ddl})")
-    write_frame(cursor, STAGE, list(RESULT_SCHEMA), results)
+    for offset in range(0, results.height, STAGE_BATCH):  # the COPY text of a batch at a time
+        write_frame(cursor, STAGE, list(RESULT_SCHEMA), results.slice(offset, STAGE_BATCH))
     if results.height > KEEP_STAGE_ROWS:
         # The planner: join the stage to the results by hash, not by a loop over a results
         # table it believes empty (analysed before the first full computation filled it).
@@ -487,8 +522,10 @@ def compute(
         else:
             facts = read_facts(cursor, defn, scope, day, population)
         lap("facts")
+        facts_read = facts.height
         if population.height:
-            results = score(defn, population, facts)
+            results = score_sliced(defn, population, facts)
+        del facts, population  # what the write needs is in the results
         lap("score")
         if results.height:
             counts = _persist(cursor, version, scope, results, as_of=day, now=timezone.now())
@@ -500,7 +537,7 @@ def compute(
         "scorecard": card.code,
         "version": version.version,
         "subjects": results.height,
-        "facts": facts.height,
+        "facts": facts_read,
         **counts,
         "timings": timings,
         "seconds": round(time.perf_counter() - t0, 3),

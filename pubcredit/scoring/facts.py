@@ -28,7 +28,13 @@ from pubcredit.lists.models import EntryStatus, ListEntry, ListType
 from pubcredit.publicity.models import Publicity, PublicityMark
 from pubcredit.records.models import Record, RecordStatus
 from pubcredit.scoring.definition import GRADE_ROLE, Definition, Downgrade, Indicator
-from pubcredit.scoring.frames import SubjectFilter, json_text, months_before, read_frame
+from pubcredit.scoring.frames import (
+    SubjectFilter,
+    json_text,
+    months_before,
+    polars_engine,
+    read_frame,
+)
 from pubcredit.subjects.models import Subject
 
 FACT_SCHEMA = {
@@ -277,7 +283,7 @@ def latest_grades(
         .with_columns(pl.col("grade").str.strip_chars())
         .sort(["subject_id", "day", "id"], descending=[False, True, True])
         .unique("subject_id", keep="first", maintain_order=True)
-        .collect()
+        .collect(engine=polars_engine(scope.small))
     )
 
 
@@ -495,4 +501,6 @@ def read_facts(
     if not parts:
         return empty_facts()
     facts = pl.concat(parts, how="vertical")
-    return facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi").collect()
+    return facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi").collect(
+        engine=polars_engine(scope.small)
+    )
