@@ -1,7 +1,8 @@
 """The engine's three ways of narrowing a computation — everyone (a full computation: the facts
-streamed, the results staged and compared in bulk), a TEMP table of ids (many subjects), and the
-light path of a few subjects (IN lists, the results compared from a VALUES list, no savepoint
-per scorecard) — give the same results, on one fixture whose scores were computed by hand."""
+streamed, scored in slices, the results staged and compared in bulk), a TEMP table of ids (many
+subjects), and the light path of a few subjects (IN lists, the results compared from a VALUES
+list, no savepoint per scorecard) — give the same results, on one fixture whose scores were
+computed by hand."""
 
 from __future__ import annotations
 
@@ -130,6 +131,9 @@ def _recompute(how: str, ids: list[int], monkeypatch) -> dict:
         monkeypatch.setattr(engine, "INLINE_ROWS", 0)  # results staged in a TEMP table
     if how == "full":
         monkeypatch.setattr(engine, "KEEP_STAGE_ROWS", 0)  # analysed and dropped, as a big one
+        monkeypatch.setattr(engine, "SCORE_SLICE_FACTS", 3)  # scored a few subjects at a time
+        monkeypatch.setattr(engine, "STAGE_BATCH", 2)
+        monkeypatch.setattr(frames, "CSV_CHUNK", 64)  # PostgreSQL's COPY text a row at a time
     if how == "staged":
         monkeypatch.setattr(frames, "IN_LIST_MAX", 0)  # subjects staged in a TEMP table
 
