@@ -320,9 +320,11 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-# Up to this many results (a subject or a few changed) are compared from a VALUES list written
-# into the statements themselves: no stage, so no DDL, COPY or clean-up. More are staged.
+# Up to this many results (a subject or a few changed) with contributions of up to this many
+# characters in all are compared from a VALUES list written into the statements themselves: no
+# stage, so no DDL, COPY or clean-up. More are staged.
 INLINE_ROWS = 50
+INLINE_CHARS = 65_536
 # A stage of at most this many rows is emptied and kept for the session's next computation
 # (no DDL for an incremental one); a larger one is dropped, so that its size never misleads the
 # planner about a small one.
@@ -394,7 +396,10 @@ def _persist(
     ops = connection.ops
     ts = ops.adapt_datetimefield_value(now)
     card = version.scorecard_id
-    staged = results.height > INLINE_ROWS
+    staged = (
+        results.height > INLINE_ROWS
+        or results.get_column("contributions").str.len_chars().sum() > INLINE_CHARS
+    )
     if staged:
         _stage(cursor, results)
         source = (STAGE, [])
@@ -413,7 +418,8 @@ def _persist(
         [False, *values, card, True, *params, version.pk],
     )
     retired = max(cursor.rowcount, 0)
-    retired += _retire_missing(cursor, card, scope, source=source)
+    ids = None if staged else results.get_column("subject_id").to_list()
+    retired += _retire_missing(cursor, card, scope, source=source, ids=ids)
     narrow, params = scope.sql("o.subject_id")
     anti = (
         f" WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.subject_id = n.subject_id"
@@ -456,19 +462,28 @@ def _has_current(cursor, card: int) -> bool:
 
 
 def _retire_missing(
-    cursor, card: int, scope: SubjectFilter, *, source: tuple[str, list] | None = None
+    cursor,
+    card: int,
+    scope: SubjectFilter,
+    *,
+    source: tuple[str, list] | None = None,
+    ids: list[int] | None = None,
 ) -> int:
-    """The current rows of the scope's subjects that are not among the results `source` (the
-    stage or a derived table, and its parameters: see _persist; None: no results) stop being
-    current (no longer evaluated: their kind or the population changed). Returns how many."""
+    """The current rows of the scope's subjects that are not among the results — `ids` (a few),
+    or `source` (the stage: see _persist), or none — stop being current (no longer evaluated:
+    their kind or the population changed). Returns how many."""
     table = _q(ScoreResult._meta.db_table)
     narrow, params = scope.sql(f"{table}.subject_id")
     name, values = source or ("", [])
-    missing = (
-        f" AND NOT EXISTS (SELECT 1 FROM {name} n WHERE n.subject_id = {table}.subject_id)"
-        if name
-        else ""
-    )
+    if ids:
+        missing = f" AND {table}.subject_id NOT IN ({', '.join(['%s'] * len(ids))})"
+        values = ids
+    elif name:
+        missing = (
+            f" AND NOT EXISTS (SELECT 1 FROM {name} n WHERE n.subject_id = {table}.subject_id)"
+        )
+    else:
+        missing = ""
     cursor.execute(
         f"UPDATE {table} SET current = %s WHERE scorecard_id = %s AND current = %s"
         f"{narrow}{missing}",

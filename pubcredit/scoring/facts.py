@@ -211,7 +211,9 @@ def _read_records(
         cols.append(json_text("r", code))
         schema[field_column(code)] = pl.String
     sql = f"SELECT {', '.join(cols)} FROM {_t(Record)} r{join} WHERE {where}"
-    return read_frame(cursor, sql, [category_id, *params], schema, small=scope.small)
+    # Never fetched row by row: one subject may carry thousands of records (COPY costs a few
+    # subjects no more than a fetch).
+    return read_frame(cursor, sql, [category_id, *params], schema)
 
 
 def _records_facts(cursor, scope, as_of, rules: list[Rule], categories: dict) -> list[pl.LazyFrame]:
