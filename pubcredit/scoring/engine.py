@@ -9,10 +9,20 @@ pass.
 2. in polars: repeats (the 2nd and later facts of a repeat rule count `multiplier` times),
    each indicator's total held within ±cap, the sum on the base points, the score's bounds,
    the grade of the bands, the direct downgrades (the worst grade cap in force), and each
-   subject's contributions as JSON text — one row per subject, no Python loop per subject;
-3. in SQL: the results are staged in a TEMP table and compared with the current rows; only
-   subjects whose version, score, grade or contributions changed get a new row (the old one
-   stops being current: history), and subjects no longer evaluated lose their current row.
+   subject's contributions as JSON text — one row per subject, no Python loop per subject; a
+   computation of many facts scores its subjects in slices of about SCORE_SLICE_FACTS facts
+   (the same results in a fraction of the memory: a full computation of a million subjects
+   stays well under 2 GB);
+3. in SQL: the results are staged in a TEMP table (a few: a VALUES list in the statements, no
+   stage) and compared with the current rows; only subjects whose version, score, grade or
+   contributions changed get a new row (the old one stops being current: history), and
+   subjects no longer evaluated lose their current row. Before comparing a large stage the
+   planner's statistics are refreshed (core.staging.analyze), and a first computation of a
+   scorecard inserts without comparing (a results table seen empty is planned as a loop).
+
+An incremental computation of one subject (the records flow) is about twenty statements and a
+few milliseconds of polars per scorecard (benchmarks/scoring.py measures both paths beside a
+plain SQL floor).
 
 Computations of one scorecard are serialised (PostgreSQL: an advisory lock on the scorecard,
 taken before the facts are read and held to the end of the transaction), so each reads what
@@ -39,7 +49,7 @@ from django.utils import timezone
 
 from pubcredit.scoring.definition import Definition, Indicator, parse_definition
 from pubcredit.scoring.facts import FACT_SCHEMA, read_facts, read_population
-from pubcredit.scoring.frames import IN_LIST_MAX, SubjectFilter, is_pg, polars_engine
+from pubcredit.scoring.frames import SubjectFilter, is_pg
 from pubcredit.scoring.models import ScorecardVersion, ScoreResult
 
 # pg_advisory_xact_lock(LOCK_CLASS, scorecard id): one writer of a scorecard's results at a time.
@@ -276,7 +286,9 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
             )
         )
         .select(list(RESULT_SCHEMA))
-        .collect(engine=polars_engine(population.height <= IN_LIST_MAX))
+        # In memory: its frames are bounded (score_sliced), and polars' streaming engine costs
+        # a full computation twice the time and a single subject its set-up.
+        .collect(engine="in-memory")
     )
 
 

@@ -503,6 +503,7 @@ def read_facts(
     if not parts:
         return empty_facts()
     facts = pl.concat(parts, how="vertical")
-    return facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi").collect(
-        engine=polars_engine(scope.small)
-    )
+    facts = facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi")
+    # One chunk per column: the streaming engine leaves many small ones, which slow every step
+    # of scoring after it.
+    return facts.collect(engine=polars_engine(scope.small)).rechunk()
