@@ -20,7 +20,14 @@ Steps (`build`):
 4. the publicity read model of the 双公示 records (行政许可 while valid, 行政处罚 one year), set based;
 5. the month's other work: credit checks (about 20,000 a month, a tenth returning a measure, half
    of those with feedback), repair applications and objections with their procedure steps;
-6. VACUUM ANALYZE, then `bulletins.metrics.rebuild_metrics()` timed (the kept statistics).
+6. what the scorecards read beyond the records (`write_scoring_inputs`, also run alone on a data
+   set built before it by benchmarks/scoring.py): list entries of every shipped list type (red,
+   black and watch lists, about 1 in 20 subjects, some removed), credit commitments with their
+   performance assessed (about 1 in 4 subjects), the latest 纳税信用等级 of about a third of the
+   organisations, 社会组织评估等级, 建筑市场 and 家政服务 records (the sector scorecards'
+   populations) and 志愿服务/无偿献血 of persons; the 行政处罚 records carry 处罚类别 and 罚款金额 and
+   their publicity a tier (轻微 30%, 一般 62%, 严重 8%);
+7. VACUUM ANALYZE, then `bulletins.metrics.rebuild_metrics()` timed (the kept statistics).
 
 Same seed, same sizes, same day: the same data (PostgreSQL's random() is seeded per statement).
 """
@@ -59,6 +66,21 @@ VIOLATIONS = [
     "擅自改变房屋用途",
     "生产销售不合格产品",
 ]
+
+
+# 处罚类别 and 罚款金额(万元) of a 行政处罚 record g.g, deterministic (no random(): the subjects
+# drawn stay those of earlier builds): mostly fines, mostly small (a quarter ≥ 10 万元), a few
+# suspensions or revocations (what the scorecards count).
+PENALTY_KIND_SQL = (
+    "CASE WHEN mod(g.g * 37, 100) < 55 THEN '罚款' WHEN mod(g.g * 37, 100) < 80 THEN '警告'"
+    " WHEN mod(g.g * 37, 100) < 90 THEN '没收违法所得' WHEN mod(g.g * 37, 100) < 94"
+    " THEN '责令停产停业' WHEN mod(g.g * 37, 100) < 96 THEN '吊销许可证件'"
+    " WHEN mod(g.g * 37, 100) < 98 THEN '暂扣许可证件' ELSE '通报批评' END"
+)
+FINE_SQL = (
+    "CASE WHEN mod(g.g * 37, 100) < 55"
+    " THEN round((power(mod(g.g * 7919, 10007) / 10007.0, 8) * 100)::numeric, 2)::text END"
+)
 
 
 def _run(cmd: list[str], env: dict) -> str:
@@ -122,6 +144,9 @@ def build(url: str, var_dir: Path, subjects: int, records: int, setup_django) ->
     t = time.perf_counter()
     timings["activity"] = write_activity(today)
     timings["activity_s"] = round(time.perf_counter() - t, 1)
+    t = time.perf_counter()
+    timings["scoring_inputs"] = write_scoring_inputs(today)
+    timings["scoring_inputs_s"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
     analyse()
     timings["analyse_s"] = round(time.perf_counter() - t, 1)
@@ -299,7 +324,8 @@ def write_records(plan: list[tuple]) -> dict:
                 number = f.get("document_number", f"{code}_WSH")
                 optional = f.get("optional")
                 extra = (
-                    f", 'CF_WFXW', (ARRAY{VIOLATIONS!r})[1 + mod(g.g, {len(VIOLATIONS)})]"
+                    f", 'CF_WFXW', (ARRAY{VIOLATIONS!r})[1 + mod(g.g, {len(VIOLATIONS)})],"
+                    f" 'CF_CFLB', {PENALTY_KIND_SQL}, 'CF_NR_FK', {FINE_SQL}"
                     if code == "CF"
                     else ""
                 )
@@ -399,7 +425,9 @@ def write_publicity(today: dt.date) -> dict:
                 sector, start, repair_from, "end", state, published_at, ended_at,
                 record_version, computed_at)
             SELECT r.id, r.subject_id, r.category_id, r.department_id,
-                   CASE WHEN c.code = 'CF' THEN 'general' ELSE '' END,
+                   CASE WHEN c.code <> 'CF' THEN ''
+                        WHEN mod(r.id * 31, 100) < 30 THEN 'minor'
+                        WHEN mod(r.id * 31, 100) < 92 THEN 'general' ELSE 'serious' END,
                    'rule', '', '', r.decision_date,
                    CASE WHEN c.code = 'CF' THEN r.decision_date + 90 END,
                    r.valid_to,
@@ -592,6 +620,227 @@ def write_activity(today: dt.date) -> dict:
         ProcedureStep.objects.bulk_create(steps, batch_size=5000)
     out |= {"repairs": len(apps), "objections": len(objs), "steps": len(steps)}
     _log(f"  activity: {out}")
+    return out
+
+
+# --------------------------------------------------------------------------- scoring inputs
+
+# List type code → (subjects per 10,000 entered, kinds or None for the type's own).
+LIST_RATES = {
+    "WATCH_ABNORMAL_OPERATION": 200,
+    "WATCH_CONSUMPTION_RESTRICTED": 50,
+    "WATCH_ENV_YELLOW": 20,
+    "WCH_COMMITMENT_BREACH": 10,
+    "BLK_JUDGMENT_DEFAULTER": 40,
+    "BLK_WAGE_ARREARS": 10,
+    "BLK_FOOD_DRUG": 5,
+    "BLK_WORK_SAFETY": 5,
+    "BLK_TAX_MAJOR": 5,
+    "BLK_ENVIRONMENT": 5,
+    "RED_TAX_A": 100,
+    "RED_INTEGRITY_MODEL": 20,
+    "RED_CONTRACT": 20,
+    "RED_CONSTRUCTION": 20,
+    "RED_HOUSEKEEPING": 10,
+    "RED_INTEGRITY_PERSON": 30,
+}
+# Category → (subjects per 10,000 with records, records per such subject, kinds, data SQL over
+# s (subject), g (the record's number) and d (its decision date)).
+EXTRA_RECORDS = {
+    "NSXYDJ": (
+        3000,
+        2,
+        ("org", "ind"),
+        "jsonb_build_object('NS_XDR_MC', s.name, 'NS_XDR_SHXYM', coalesce(s.uscc, ''),"
+        " 'NS_PJND', extract(year FROM d)::int - 1,"
+        " 'NS_XYDJ', (ARRAY['A', 'B', 'B', 'M', 'C', 'D'])[1 + mod(s.id * 7 + g, 6)],"
+        " 'NS_PJRQ', to_char(d, 'YYYY-MM-DD'))",
+    ),
+    "SHZZPG": (
+        50,
+        1,
+        ("org",),
+        "jsonb_build_object('PG_XDR_MC', s.name, 'PG_XDR_SHXYM', coalesce(s.uscc, ''),"
+        " 'PG_PGDJ', (ARRAY['5A', '4A', '3A', '2A', '1A'])[1 + mod(s.id, 5)],"
+        " 'PG_PGWH', '评估〔' || g || '〕', 'PG_PGRQ', to_char(d, 'YYYY-MM-DD'))",
+    ),
+    "JZSC": (
+        150,
+        4,
+        ("org", "ind"),
+        "jsonb_build_object('JS_XDR_MC', s.name, 'JS_XDR_SHXYM', coalesce(s.uscc, ''),"
+        " 'JS_JLBH', 'JS' || s.id || '-' || g,"
+        " 'JS_XWLB', CASE WHEN mod(s.id + g, 3) = 0 THEN '良好行为' ELSE '不良行为' END,"
+        " 'JS_BLDJ', (ARRAY['一般', '一般', '较重', '严重'])[1 + mod(s.id * 3 + g, 4)],"
+        " 'JS_RDRQ', to_char(d, 'YYYY-MM-DD'))",
+    ),
+    "JZFW": (
+        80,
+        5,
+        ("org", "ind"),
+        "jsonb_build_object('JZ_XDR_MC', s.name, 'JZ_XDR_SHXYM', coalesce(s.uscc, ''),"
+        " 'JZ_JLBH', 'JZ' || s.id || '-' || g,"
+        " 'JZ_JLLX', (ARRAY['有效投诉', '服务差评', '服务好评', '服务好评'])[1 + mod(s.id + g, 4)],"
+        " 'JZ_JLRQ', to_char(d, 'YYYY-MM-DD'))",
+    ),
+    "GYXW": (
+        500,
+        3,
+        ("person",),
+        "jsonb_build_object('GY_XDR_MC', s.name, 'GY_JLBH', 'GY' || s.id || '-' || g,"
+        " 'GY_XWLX', CASE WHEN mod(s.id + g, 3) = 0 THEN '无偿献血' ELSE '志愿服务' END,"
+        " 'GY_FWSC', (mod(s.id * 13 + g, 60) + 1)::text, 'GY_JLRQ', to_char(d, 'YYYY-MM-DD'))",
+    ),
+}
+COMMITMENTS_PER_10K = 2500
+
+
+def scoring_inputs_loaded() -> bool:
+    """Whether `write_scoring_inputs` has run on this database."""
+    from pubcredit.lists.models import ListEntry
+
+    return ListEntry.objects.filter(created_by="benchmark").exists()
+
+
+def write_scoring_inputs(today: dt.date) -> dict:
+    """List entries, commitments and the records of the categories the scorecards read that the
+    submissions do not carry (module docstring, step 6), set based; deterministic (a subject's
+    share follows its id). One transaction."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from pubcredit.catalog.models import Category, Department
+    from pubcredit.intake.models import Submission
+
+    now = timezone.now()
+    out: dict = {}
+    dept = (
+        Department.objects.filter(active=True).order_by("code").values_list("pk", flat=True).first()
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        t = time.perf_counter()
+        cursor.execute("SELECT code, id, default_validity_months FROM lists_listtype")
+        types = {code: (pk, months) for code, pk, months in cursor.fetchall()}
+        n = 0
+        for k, (code, rate) in enumerate(sorted(LIST_RATES.items())):
+            if code not in types:
+                continue
+            pk, months = types[code]
+            # decided over the last three years; a tenth removed, the out of date ones expired
+            cursor.execute(
+                f"""
+                INSERT INTO lists_listentry (
+                    subject_name, basis, document_number, decided_on, valid_from, valid_to,
+                    status, status_reason, status_changed_at, source, created_by, created_at,
+                    updated_at, identified_by_id, record_id, subject_id, list_type_id)
+                SELECT s.name, '基准测试', '认定〔' || s.id || '〕', x.d, x.d, x.e,
+                       CASE WHEN mod(s.id, 10) = {k % 10} THEN 'removed'
+                            WHEN x.e < %(today)s THEN 'expired' ELSE 'published' END,
+                       '', NULL, 'console', 'benchmark', %(now)s, %(now)s, %(dept)s, NULL, s.id,
+                       %(type)s
+                  FROM subjects_subject s
+                 CROSS JOIN LATERAL (
+                     SELECT %(today)s - mod(s.id * 17 + {k}, 1095)::int AS d) AS y
+                 CROSS JOIN LATERAL (
+                     SELECT y.d AS d, CASE WHEN %(months)s::int IS NULL THEN NULL
+                            ELSE (y.d + make_interval(months => %(months)s::int))::date END AS e
+                 ) AS x
+                 WHERE mod(s.id * {7 + 2 * k} + {k}, 10000) < %(rate)s
+                   AND s.kind = ANY (SELECT jsonb_array_elements_text(
+                         CASE WHEN jsonb_array_length(lt.subject_kinds) = 0
+                              THEN '["org", "ind", "person"]'::jsonb ELSE lt.subject_kinds END)
+                       FROM lists_listtype lt WHERE lt.id = %(type)s)
+                """,
+                {"today": today, "now": now, "dept": dept, "type": pk, "months": months,
+                 "rate": rate},
+            )  # fmt: skip
+            n += cursor.rowcount
+        out["list_entries"] = n
+        _log(f"  list entries: {n:,} in {time.perf_counter() - t:.0f} s")
+        t = time.perf_counter()
+        cursor.execute(
+            """
+            INSERT INTO commitments_commitment (
+                code, committer_name, committer_kind, committer_code, commitment_type, reason,
+                content, liability, made_on, valid_to, performance, unfulfilled_content,
+                liability_enforced, assessed_on, publicity_type, remark, source, signer_name,
+                signer_contact, letter, letter_sha256, withdrawn_at, created_by, created_at,
+                updated_at, department_id, subject_id)
+            SELECT '3703' || lpad(s.id::text, 16, '0'), s.name, s.kind,
+                   CASE WHEN s.kind = 'person' THEN '' ELSE coalesce(s.uscc, '') END,
+                   (ARRAY['审批替代型', '容缺受理型', '证明事项型', '主动型'])[1 + mod(s.id, 4)],
+                   '办理行政许可', '按时履行承诺事项', '依法承担违诺责任', x.made,
+                   x.made + 365, x.perf,
+                   CASE WHEN x.perf IN ('部分履行', '全部未履行') THEN '未按期补齐材料' ELSE '' END,
+                   CASE WHEN x.perf IN ('部分履行', '全部未履行') THEN '撤销许可' ELSE '' END,
+                   CASE WHEN x.perf <> '待认定' THEN x.made + 200 END,
+                   '可向社会公开', '', 'online', '', '', '', '',
+                   CASE WHEN mod(s.id, 50) = 3 THEN %(now)s END, 'benchmark', %(now)s, %(now)s,
+                   %(dept)s, s.id
+              FROM subjects_subject s
+             CROSS JOIN LATERAL (
+                 SELECT %(today)s - mod(s.id * 29, 1300)::int AS made,
+                        CASE WHEN mod(s.id * 11, 100) < 40 THEN '待认定'
+                             WHEN mod(s.id * 11, 100) < 85 THEN '全部履行'
+                             WHEN mod(s.id * 11, 100) < 95 THEN '部分履行'
+                             ELSE '全部未履行' END AS perf) AS x
+             WHERE mod(s.id * 3, 10000) < %(rate)s
+            """,
+            {"today": today, "now": now, "dept": dept, "rate": COMMITMENTS_PER_10K},
+        )
+        out["commitments"] = cursor.rowcount
+        _log(f"  commitments: {cursor.rowcount:,} in {time.perf_counter() - t:.0f} s")
+        categories = dict(Category.objects.values_list("code", "pk"))
+        n = 0
+        t = time.perf_counter()
+        for code, (rate, per, kinds, data) in EXTRA_RECORDS.items():
+            if code not in categories:
+                continue
+            sub = Submission.objects.create(
+                department_id=dept,
+                category_id=categories[code],
+                channel=Submission.Channel.API,
+                filename=f"bench-{code}.xlsx",
+                sha256=f"{code}".encode().hex().rjust(64, "f"),
+                status=Submission.Status.DONE,
+                progress=100,
+                attempts=1,
+                received_at=now,
+                started_at=now,
+                finished_at=now,
+                submitted_by_label="benchmark",
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO records_record (
+                    category_id, department_id, business_key, subject_id, subject_link,
+                    subject_name, subject_kind, version, content_hash, data, original,
+                    decision_date, valid_from, valid_to, late, status, status_reason,
+                    submission_id, source_row, received_at, created_at, updated_at)
+                SELECT %(cat)s, %(dept)s, 'S' || s.id || '-' || g, s.id, 'uscc', s.name, s.kind,
+                       1, substr(md5(s.id || '-' || g), 1, 32), {data}, '{{}}'::jsonb, d, d,
+                       CASE WHEN %(code)s = 'NSXYDJ' THEN d + 365 END, false, 'active', '',
+                       %(sub)s, 1, %(now)s, %(now)s, %(now)s
+                  FROM subjects_subject s
+                 CROSS JOIN generate_series(1, %(per)s) AS g
+                 CROSS JOIN LATERAL (
+                     SELECT (%(today)s - mod(s.id * 31 + g * 97, 1000)::int)::date AS d) AS x
+                 WHERE mod(s.id * 13 + %(salt)s, 10000) < %(rate)s AND s.kind = ANY (%(kinds)s)
+                """,
+                {"cat": categories[code], "dept": dept, "code": code, "sub": sub.pk,
+                 "now": now, "today": today, "per": per, "rate": rate, "kinds": list(kinds),
+                 "salt": len(code) * 101},
+            )  # fmt: skip
+            written = cursor.rowcount
+            n += written
+            Submission.objects.filter(pk=sub.pk).update(
+                rows=written, accepted=written, inserted=written
+            )
+            _log(f"  {code}: {written:,} records")
+        out["records"] = n
+        _log(f"  scoring records: {n:,} in {time.perf_counter() - t:.0f} s")
+        for table in ("lists_listentry", "commitments_commitment"):
+            cursor.execute(f"ANALYZE {table}")
     return out
 
 

@@ -8,7 +8,8 @@ narrow frame in a TEMP table, join it to the real tables and read the answer bac
 - `copy_into(cursor, table, columns, lines)`: COPY of ready-made lines (a loader that prepared
   part of each line in a worker thread);
 - `fetch_frame(cursor, sql, params, schema)`: a query's rows as a frame;
-- `create_temp_table`, `clear_table`, `column_type`: the little DDL that differs per backend.
+- `create_temp_table`, `clear_table`, `column_type`: the little DDL that differs per backend;
+- `analyze(cursor, *tables)`: fresh planner statistics before a large join (PostgreSQL only).
 
 Unlike `core.bulkload`, which writes model tables with Django's conversions, these write exactly
 the text given: callers format timestamps and JSON themselves.
@@ -64,6 +65,18 @@ def drop_table(cursor, table: str) -> None:
 
 def clear_table(cursor, table: str) -> None:
     cursor.execute(f"{'TRUNCATE' if is_pg() else 'DELETE FROM'} {table}")
+
+
+def analyze(cursor, *tables: str) -> None:
+    """Refresh the planner's statistics of `tables` before a statement that joins many staged
+    rows to them. PostgreSQL plans by the statistics of its last ANALYZE: a table analysed
+    while nearly empty (a results table before its first full computation, a TEMP stage,
+    which autovacuum never analyses) is taken for a few rows, and a join of a million staged
+    rows to it becomes a nested loop that scans it once per row. A no-op on SQLite, which has
+    no such statistics to go stale (its planner uses the indexes)."""
+    if is_pg():
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
 
 
 def copy_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:

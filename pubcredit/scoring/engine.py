@@ -9,10 +9,20 @@ pass.
 2. in polars: repeats (the 2nd and later facts of a repeat rule count `multiplier` times),
    each indicator's total held within ±cap, the sum on the base points, the score's bounds,
    the grade of the bands, the direct downgrades (the worst grade cap in force), and each
-   subject's contributions as JSON text — one row per subject, no Python loop per subject;
-3. in SQL: the results are staged in a TEMP table and compared with the current rows; only
-   subjects whose version, score, grade or contributions changed get a new row (the old one
-   stops being current: history), and subjects no longer evaluated lose their current row.
+   subject's contributions as JSON text — one row per subject, no Python loop per subject; a
+   computation of many facts scores its subjects in slices of about SCORE_SLICE_FACTS facts
+   (the same results in a fraction of the memory: a full computation of a million subjects
+   stays well under 2 GB);
+3. in SQL: the results are staged in a TEMP table (a few: a VALUES list in the statements, no
+   stage) and compared with the current rows; only subjects whose version, score, grade or
+   contributions changed get a new row (the old one stops being current: history), and
+   subjects no longer evaluated lose their current row. Before comparing a large stage the
+   planner's statistics are refreshed (core.staging.analyze), and a first computation of a
+   scorecard inserts without comparing (a results table seen empty is planned as a loop).
+
+An incremental computation of one subject (the records flow) is about twenty statements and a
+few milliseconds of polars per scorecard (benchmarks/scoring.py measures both paths beside a
+plain SQL floor).
 
 Computations of one scorecard are serialised (PostgreSQL: an advisory lock on the scorecard,
 taken before the facts are read and held to the end of the transaction), so each reads what
@@ -276,8 +286,43 @@ def score(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl
             )
         )
         .select(list(RESULT_SCHEMA))
-        .collect()
+        # In memory: its frames are bounded (score_sliced), and polars' streaming engine costs
+        # a full computation twice the time and a single subject its set-up.
+        .collect(engine="in-memory")
     )
+
+
+# A computation with more facts than this scores its subjects in slices of about this many
+# facts (by subject id): the same results (every step of `score` is per subject), a fraction
+# of the memory (the contributions' text of every fact is built one slice at a time).
+SCORE_SLICE_FACTS = 500_000
+
+
+def score_sliced(defn: Definition, population: pl.DataFrame, facts: pl.DataFrame) -> pl.DataFrame:
+    """`score` of the population, in slices of about SCORE_SLICE_FACTS facts (each subject
+    weighs its facts + 1)."""
+    if facts.height + population.height <= SCORE_SLICE_FACTS:
+        return score(defn, population, facts)
+    weights = (
+        population.select("subject_id")
+        .join(facts.group_by("subject_id").len(), on="subject_id", how="left")
+        .sort("subject_id")
+        .select("subject_id", (pl.col("len").fill_null(0) + 1).cum_sum().alias("_upto"))
+    )
+    edges = (
+        weights.group_by((pl.col("_upto") - 1) // SCORE_SLICE_FACTS)
+        .agg(pl.col("subject_id").min())
+        .get_column("subject_id")
+        .sort()
+        .to_list()
+    )
+    parts = []
+    for n, low in enumerate(edges):
+        keep = pl.col("subject_id") >= low
+        if n + 1 < len(edges):
+            keep = keep & (pl.col("subject_id") < edges[n + 1])
+        parts.append(score(defn, population.filter(keep), facts.filter(keep)))
+    return pl.concat(parts, how="vertical")
 
 
 # --------------------------------------------------------------------------- persisting (SQL)
@@ -287,14 +332,20 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
+# Up to this many results (a subject or a few changed) with contributions of up to this many
+# characters in all are compared from a VALUES list written into the statements themselves: no
+# stage, so no DDL, COPY or clean-up. More are staged.
+INLINE_ROWS = 50
+INLINE_CHARS = 65_536
 # A stage of at most this many rows is emptied and kept for the session's next computation
 # (no DDL for an incremental one); a larger one is dropped, so that its size never misleads the
 # planner about a small one.
 KEEP_STAGE_ROWS = 1000
+STAGE_BATCH = 100_000
 
 
 def _stage(cursor, results: pl.DataFrame) -> None:
-    from pubcredit.core.staging import write_frame
+    from pubcredit.core.staging import analyze, write_frame
 
     if is_pg():
         ddl = (
@@ -307,9 +358,12 @@ def _stage(cursor, results: pl.DataFrame) -> None:
             "contributions TEXT"
         )
     cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ({ddl})")
-    write_frame(cursor, STAGE, list(RESULT_SCHEMA), results)
-    if is_pg() and results.height > KEEP_STAGE_ROWS:
-        cursor.execute(f"ANALYZE {STAGE}")  # the planner: join the stage by hash, not by loop
+    for offset in range(0, results.height, STAGE_BATCH):  # the COPY text of a batch at a time
+        write_frame(cursor, STAGE, list(RESULT_SCHEMA), results.slice(offset, STAGE_BATCH))
+    if results.height > KEEP_STAGE_ROWS:
+        # The planner: join the stage to the results by hash, not by a loop over a results
+        # table it believes empty (analysed before the first full computation filled it).
+        analyze(cursor, STAGE, _q(ScoreResult._meta.db_table))
 
 
 def _unstage(cursor, rows: int) -> None:
@@ -321,6 +375,22 @@ def _unstage(cursor, rows: int) -> None:
         cursor.execute(f"DELETE FROM {STAGE}")
 
 
+def _inline(results: pl.DataFrame) -> tuple[str, list]:
+    """A few results as a derived table with the stage's columns and types (VALUES names its
+    columns column1…), and its parameters."""
+    if is_pg():
+        row = (
+            "(CAST(%s AS bigint), CAST(%s AS numeric(9, 2)), CAST(%s AS text), "
+            "CAST(%s AS text), CAST(%s AS jsonb))"
+        )
+    else:
+        row = "(%s, %s, %s, %s, %s)"
+    columns = ", ".join(f"column{n} AS {c}" for n, c in enumerate(RESULT_SCHEMA, 1))
+    values = ", ".join([row] * results.height)
+    params = [v for r in results.select(list(RESULT_SCHEMA)).iter_rows() for v in r]
+    return f"(SELECT {columns} FROM (VALUES {values}) AS v)", params
+
+
 def _persist(
     cursor,
     version: ScorecardVersion,
@@ -330,65 +400,106 @@ def _persist(
     as_of: dt.date,
     now: dt.datetime,
 ) -> dict[str, int]:
-    """Step 3 of the module docstring, in three statements over the stage: retire the current
-    rows that differ, retire those of subjects no longer evaluated, insert a row for every
-    staged subject left without a current one. Returns {"created", "retired", "unchanged"}."""
+    """Step 3 of the module docstring, in three statements over the results (staged in a TEMP
+    table, or a VALUES list for a few): retire the current rows that differ, retire those of
+    subjects no longer evaluated, insert a row for every result left without a current one.
+    Returns {"created", "retired", "unchanged"}."""
     table = _q(ScoreResult._meta.db_table)
     ops = connection.ops
     ts = ops.adapt_datetimefield_value(now)
     card = version.scorecard_id
-    _stage(cursor, results)
+    staged = (
+        results.height > INLINE_ROWS
+        or results.get_column("contributions").str.len_chars().sum() > INLINE_CHARS
+    )
+    if staged:
+        _stage(cursor, results)
+        source = (STAGE, [])
+    else:
+        source = _inline(results)
+    name, values = source
     # The scope's own filter lets an incremental computation find its rows by index.
     narrow, params = scope.sql("o.subject_id")
     cursor.execute(
         f"""UPDATE {table} SET current = %s WHERE id IN (
-                SELECT o.id FROM {table} o JOIN {STAGE} n ON n.subject_id = o.subject_id
+                SELECT o.id FROM {table} o JOIN {name} n ON n.subject_id = o.subject_id
                  WHERE o.scorecard_id = %s AND o.current = %s{narrow}
                    AND (o.version_id <> %s OR o.score <> n.score OR o.grade <> n.grade
                         OR o.points_grade <> n.points_grade
                         OR o.contributions <> n.contributions))""",
-        [False, card, True, *params, version.pk],
+        [False, *values, card, True, *params, version.pk],
     )
     retired = max(cursor.rowcount, 0)
-    retired += _retire_missing(cursor, card, scope)
-    retired += max(cursor.rowcount, 0)
+    ids = None if staged else results.get_column("subject_id").to_list()
+    retired += _retire_missing(cursor, card, scope, source=source, ids=ids)
     narrow, params = scope.sql("o.subject_id")
+    anti = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.subject_id = n.subject_id"
+        f" AND o.scorecard_id = %s AND o.current = %s{narrow})"
+    )
+    anti_params = [card, True, *params]
+    if staged and not _has_current(cursor, card):
+        # Nothing to keep (a first computation): a plain INSERT. The anti-join would be
+        # planned against a results table seen empty, as a loop that scans the table being
+        # filled once per staged row.
+        anti, anti_params = "", []
     cursor.execute(
         f"""INSERT INTO {table}
                 (subject_id, scorecard_id, version_id, score, grade, points_grade, as_of,
                  computed_at, contributions, current)
             SELECT n.subject_id, %s, %s, n.score, n.grade, n.points_grade, %s, %s,
                    n.contributions, %s
-              FROM {STAGE} n
-             WHERE NOT EXISTS (SELECT 1 FROM {table} o WHERE o.subject_id = n.subject_id
-                                  AND o.scorecard_id = %s AND o.current = %s{narrow})""",
-        [card, version.pk, ops.adapt_datefield_value(as_of), ts, True, card, True, *params],
+              FROM {name} n{anti}""",
+        [card, version.pk, ops.adapt_datefield_value(as_of), ts, True, *values, *anti_params],
     )
     created = max(cursor.rowcount, 0)
-    if created:
+    if created and version.in_use_since is None:
         cursor.execute(
             f"UPDATE {_q(ScorecardVersion._meta.db_table)} SET in_use_since = %s "
             f"WHERE id = %s AND in_use_since IS NULL",
             [ts, version.pk],
         )
-    _unstage(cursor, results.height)
+    if staged:
+        _unstage(cursor, results.height)
     return {"created": created, "retired": retired, "unchanged": results.height - created}
 
 
-def _retire_missing(cursor, card: int, scope: SubjectFilter, *, staged: bool = True) -> int:
-    """The current rows of the scope's subjects that are not staged (no longer evaluated: their
-    kind or the population changed) stop being current. Returns how many."""
+def _has_current(cursor, card: int) -> bool:
+    cursor.execute(
+        f"SELECT 1 FROM {_q(ScoreResult._meta.db_table)} WHERE scorecard_id = %s "
+        f"AND current = %s LIMIT 1",
+        [card, True],
+    )
+    return cursor.fetchone() is not None
+
+
+def _retire_missing(
+    cursor,
+    card: int,
+    scope: SubjectFilter,
+    *,
+    source: tuple[str, list] | None = None,
+    ids: list[int] | None = None,
+) -> int:
+    """The current rows of the scope's subjects that are not among the results — `ids` (a few),
+    or `source` (the stage: see _persist), or none — stop being current (no longer evaluated:
+    their kind or the population changed). Returns how many."""
     table = _q(ScoreResult._meta.db_table)
     narrow, params = scope.sql(f"{table}.subject_id")
-    missing = (
-        f" AND NOT EXISTS (SELECT 1 FROM {STAGE} n WHERE n.subject_id = {table}.subject_id)"
-        if staged
-        else ""
-    )
+    name, values = source or ("", [])
+    if ids:
+        missing = f" AND {table}.subject_id NOT IN ({', '.join(['%s'] * len(ids))})"
+        values = ids
+    elif name:
+        missing = (
+            f" AND NOT EXISTS (SELECT 1 FROM {name} n WHERE n.subject_id = {table}.subject_id)"
+        )
+    else:
+        missing = ""
     cursor.execute(
-        f"UPDATE {table} SET current = %s WHERE scorecard_id = %s AND current = %s{narrow}"
-        f"{missing}",
-        [False, card, True, *params],
+        f"UPDATE {table} SET current = %s WHERE scorecard_id = %s AND current = %s"
+        f"{narrow}{missing}",
+        [False, card, True, *params, *values],
     )
     return max(cursor.rowcount, 0)
 
@@ -416,7 +527,9 @@ def compute(
     card = version.scorecard
     defn = parse_definition(version.definition, base_points=version.base_points)
     with (
-        transaction.atomic(),
+        # In the caller's transaction no savepoint of its own (two statements fewer for each
+        # scorecard of an incremental computation): an error rolls the caller back anyway.
+        transaction.atomic(savepoint=False),
         connection.cursor() as cursor,
         SubjectFilter(cursor, subject_ids) as scope,
     ):
@@ -436,20 +549,22 @@ def compute(
         else:
             facts = read_facts(cursor, defn, scope, day, population)
         lap("facts")
+        facts_read = facts.height
         if population.height:
-            results = score(defn, population, facts)
+            results = score_sliced(defn, population, facts)
+        del facts, population  # what the write needs is in the results
         lap("score")
         if results.height:
             counts = _persist(cursor, version, scope, results, as_of=day, now=timezone.now())
         else:
-            retired = _retire_missing(cursor, version.scorecard_id, scope, staged=False)
+            retired = _retire_missing(cursor, version.scorecard_id, scope)
             counts = {"created": 0, "retired": retired, "unchanged": 0}
         lap("write")
     return {
         "scorecard": card.code,
         "version": version.version,
         "subjects": results.height,
-        "facts": facts.height,
+        "facts": facts_read,
         **counts,
         "timings": timings,
         "seconds": round(time.perf_counter() - t0, 3),

@@ -28,7 +28,13 @@ from pubcredit.lists.models import EntryStatus, ListEntry, ListType
 from pubcredit.publicity.models import Publicity, PublicityMark
 from pubcredit.records.models import Record, RecordStatus
 from pubcredit.scoring.definition import GRADE_ROLE, Definition, Downgrade, Indicator
-from pubcredit.scoring.frames import SubjectFilter, json_text, months_before, read_frame
+from pubcredit.scoring.frames import (
+    SubjectFilter,
+    json_text,
+    months_before,
+    polars_engine,
+    read_frame,
+)
 from pubcredit.subjects.models import Subject
 
 FACT_SCHEMA = {
@@ -205,7 +211,9 @@ def _read_records(
         cols.append(json_text("r", code))
         schema[field_column(code)] = pl.String
     sql = f"SELECT {', '.join(cols)} FROM {_t(Record)} r{join} WHERE {where}"
-    return read_frame(cursor, sql, [category_id, *params], schema, small=scope.small)
+    # Never fetched row by row: one subject may carry thousands of records (COPY costs a few
+    # subjects no more than a fetch).
+    return read_frame(cursor, sql, [category_id, *params], schema)
 
 
 def _records_facts(cursor, scope, as_of, rules: list[Rule], categories: dict) -> list[pl.LazyFrame]:
@@ -277,7 +285,7 @@ def latest_grades(
         .with_columns(pl.col("grade").str.strip_chars())
         .sort(["subject_id", "day", "id"], descending=[False, True, True])
         .unique("subject_id", keep="first", maintain_order=True)
-        .collect()
+        .collect(engine=polars_engine(scope.small))
     )
 
 
@@ -290,8 +298,23 @@ def grade_fields() -> dict[str, tuple[int, str]]:
     return {cat: (cid, code) for cat, cid, code in rows}
 
 
-def _given_grade_facts(cursor, scope, as_of, rules: list[Rule]) -> list[pl.LazyFrame]:
-    fields = grade_fields()
+def _catalogue(cursor) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    """Category code → id, and `grade_fields()`, in one query."""
+    cursor.execute(
+        f"SELECT c.code, c.id, f.code FROM {_t(Category)} c LEFT JOIN {_t(Field)} f "
+        f"ON f.category_id = c.id AND f.role = %s ORDER BY c.id, f.id",
+        [GRADE_ROLE],
+    )
+    categories: dict[str, int] = {}
+    fields: dict[str, tuple[int, str]] = {}
+    for code, pk, field in cursor.fetchall():
+        categories[code] = pk
+        if field is not None:
+            fields[code] = (pk, field)
+    return categories, fields
+
+
+def _given_grade_facts(cursor, scope, as_of, rules: list[Rule], fields) -> list[pl.LazyFrame]:
     out = []
     for rule in rules:
         found = fields.get(rule.source.category)
@@ -434,17 +457,14 @@ def read_population(cursor, kinds, defn: Definition, scope: SubjectFilter) -> pl
     if defn.population_categories or defn.population_list_types:
         parts = []
         if defn.population_categories:
-            ids = list(
-                Category.objects.filter(code__in=defn.population_categories).values_list(
-                    "pk", flat=True
-                )
-            ) or [0]
+            codes = list(defn.population_categories)
             parts.append(
                 f"EXISTS (SELECT 1 FROM {_t(Record)} r WHERE r.subject_id = s.id "
-                f"AND r.category_id IN ({', '.join(['%s'] * len(ids))}) "
+                f"AND r.category_id IN (SELECT c.id FROM {_t(Category)} c "
+                f"WHERE c.code IN ({', '.join(['%s'] * len(codes))})) "
                 f"AND r.status = '{RecordStatus.ACTIVE.value}')"
             )
-            params += ids
+            params += codes
         if defn.population_list_types:
             codes = list(defn.population_list_types)
             parts.append(
@@ -466,12 +486,14 @@ def read_facts(
     by_type: dict[str, list[Rule]] = defaultdict(list)
     for rule in defn.rules():
         by_type[rule.source.type].append(rule)
-    categories = dict(Category.objects.values_list("code", "pk"))
+    categories, fields = (
+        _catalogue(cursor) if by_type["records"] or by_type["given_grade"] else ({}, {})
+    )
     parts: list[pl.LazyFrame] = []
     if by_type["records"]:
         parts += _records_facts(cursor, scope, as_of, by_type["records"], categories)
     if by_type["given_grade"]:
-        parts += _given_grade_facts(cursor, scope, as_of, by_type["given_grade"])
+        parts += _given_grade_facts(cursor, scope, as_of, by_type["given_grade"], fields)
     if by_type["list_entries"]:
         parts += _list_facts(cursor, scope, as_of, by_type["list_entries"])
     if by_type["commitments"]:
@@ -481,4 +503,7 @@ def read_facts(
     if not parts:
         return empty_facts()
     facts = pl.concat(parts, how="vertical")
-    return facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi").collect()
+    facts = facts.join(population.lazy().select("subject_id"), on="subject_id", how="semi")
+    # One chunk per column: the streaming engine leaves many small ones, which slow every step
+    # of scoring after it.
+    return facts.collect(engine=polars_engine(scope.small)).rechunk()

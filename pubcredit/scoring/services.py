@@ -375,7 +375,7 @@ def compute_subjects(
     if len(ids) <= IN_LIST_MAX:
         kinds = set(Subject.objects.filter(pk__in=ids).values_list("kind", flat=True).distinct())
         versions = [v for v in versions if kinds & set(v.scorecard.subject_kinds or [])]
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # in the caller's: an error rolls it back anyway
         return [engine.compute(v, subject_ids=ids, as_of=day) for v in versions]
 
 
