@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.permissions import DISTRICT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Region, SubjectKind
 from pubcredit.scoring.models import Scorecard, ScoreResult
-from pubcredit.scoring.services import general_scorecard
 from pubcredit.scoring.supervision import bands
 from pubcredit.subjects.models import Subject
 
@@ -113,12 +112,17 @@ def _grade_stats(principal: Principal, region_names: dict[str, str]) -> dict:
     district one joins the subjects' region); the caller caches them with the other counts.
     """
     results = restrict(ScoreResult.objects.filter(current=True), principal, "subjects.view")
-    general = general_scorecard(SubjectKind.ORG.value)
     cards = [
         c
         for c in Scorecard.objects.filter(active=True).order_by("sort_order", "code")
         if SubjectKind.PERSON.value not in (c.subject_kinds or [])
     ]
+    # The general scorecard of organisations, as scoring.services.general_scorecard picks it
+    # (the first active one without a sector), from the rows already read.
+    general = next(
+        (c for c in cards if not c.sector and SubjectKind.ORG.value in (c.subject_kinds or [])),
+        None,
+    )
     today = timezone.localdate()
     orders = {c.pk: [g for g, _name in bands(c, today)] for c in cards}
 

@@ -64,7 +64,8 @@ def test_a_check_at_the_window_shows_the_grade_and_opens_its_explanation(
     # Base 80, then the penalty's line: dimension, indicator, −4, the record, the basis.
     assert lines[0][1:3] == ["基础分", "80"]
     assert [row[:3] for row in lines[1:]] == [["守法守信", "一般行政处罚", "-4"]]
-    assert lines[1][3].startswith("record:")
+    # The source as a reader knows it: the category, the department, the date, the 文书号.
+    assert lines[1][3].startswith("行政处罚 · ") and "文书号 " in lines[1][3]
     assert "每条扣 4 分" in lines[1][4]
     facts = section.locator("table.facts").inner_text()
     assert "76" in facts and today in facts
