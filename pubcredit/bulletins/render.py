@@ -221,14 +221,12 @@ def pdf(content: dict) -> bytes:
     # Imported here: reportlab is heavy; loaded only when a PDF is drawn.
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import (
         CondPageBreak,
         KeepTogether,
         Paragraph,
-        SimpleDocTemplate,
         Spacer,
         Table,
         TableStyle,
@@ -367,23 +365,14 @@ def pdf(content: dict) -> bytes:
     method += [p(text, note) for text in _method_paragraphs(content)]
     story.append(KeepTogether(method))
 
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
+    return pdfdocs.build_a4(
+        story,
+        font=font,
         title=content["title"],
-        subject=content.get("number", ""),
+        number=content.get("number", ""),
         author=content.get("issuer", ""),
-        creator="pubcredit",
-        invariant=True,
-        initialFontName=font,  # no reference to a non-embedded base font (Helvetica)
+        issued_at=_issued_at(content),
     )
-    doc.build(story, canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)))
-    return out.getvalue()
 
 
 # --------------------------------------------------------------------------- xlsx

@@ -45,3 +45,43 @@ def numbered_canvas(font: str, issued_at: dt.datetime | None):
             super().save()
 
     return NumberedCanvas
+
+
+def build_a4(
+    story: list,
+    *,
+    font: str,
+    title: str,
+    number: str = "",
+    author: str = "",
+    issued_at: dt.datetime | None = None,
+    on_page=None,
+) -> bytes:
+    """`story` as an A4 portrait PDF with 20 mm margins, every page numbered, dated
+    `issued_at`, with `number` as its /Subject and no reference to a base font that is not
+    embedded (the CJK `font` is the initial one). `on_page(canvas, doc)` draws on each page
+    (a running header). The same story and date give the same bytes."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm
+    from reportlab.platypus import SimpleDocTemplate
+
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=20 * mm,
+        title=title,
+        subject=number,
+        author=author,
+        creator="pubcredit",
+        invariant=True,
+        initialFontName=font,
+    )
+    pages = {"onFirstPage": on_page, "onLaterPages": on_page} if on_page else {}
+    doc.build(story, canvasmaker=numbered_canvas(font, issued_at), **pages)
+    return out.getvalue()

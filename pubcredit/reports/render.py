@@ -15,7 +15,6 @@ a row taller than a page is split across pages rather than refused.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from xml.sax.saxutils import escape
 
 from django.utils.translation import gettext as _
@@ -61,7 +60,6 @@ def render_pdf(content: dict) -> bytes:
         CondPageBreak,
         PageBreak,
         Paragraph,
-        SimpleDocTemplate,
         Spacer,
         Table,
         TableStyle,
@@ -169,25 +167,12 @@ def render_pdf(content: dict) -> bytes:
         canvas.line(20 * mm, top - 2 * mm, A4[0] - 20 * mm, top - 2 * mm)
         canvas.restoreState()
 
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
-        topMargin=20 * mm,
-        bottomMargin=20 * mm,
-        title=content["title"],
-        subject=content.get("number", ""),
-        author=content.get("issuer", ""),
-        creator="pubcredit",
-        invariant=True,
-        initialFontName=font,
-    )
-    doc.build(
+    return pdfdocs.build_a4(
         story,
-        onFirstPage=page_header,
-        onLaterPages=page_header,
-        canvasmaker=pdfdocs.numbered_canvas(font, _issued_at(content)),
+        font=font,
+        title=content["title"],
+        number=content.get("number", ""),
+        author=content.get("issuer", ""),
+        issued_at=_issued_at(content),
+        on_page=page_header,
     )
-    return out.getvalue()
