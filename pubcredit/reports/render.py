@@ -28,6 +28,11 @@ def _issued_at(content: dict) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
+def _shown_time(value: str | None) -> str:
+    """An ISO time of the content as a reader writes it (2026-12-07 07:55:09, local time)."""
+    return dt.datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
 CELL_PADDING = 3  # points left and right of a table cell's text
 
 
@@ -87,8 +92,8 @@ def render_pdf(content: dict) -> bytes:
         (_("报告编号"), content.get("number", "")),
         (_("主体名称"), subject.get("name", "")),
         (_("主体标识"), subject.get("identifier", "")),
-        (_("出具时间"), content.get("issued_at", "")),
-        (_("信息截止时间"), content.get("data_as_of", "")),
+        (_("出具时间"), _shown_time(content.get("issued_at"))),
+        (_("信息截止时间"), _shown_time(content.get("data_as_of"))),
         (_("有效期至"), content.get("valid_until", "")),
         (_("出具机构"), content.get("issuer", "")),
     ]

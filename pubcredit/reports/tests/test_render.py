@@ -66,6 +66,7 @@ def test_the_pdf_holds_the_sections_and_embeds_its_font():
         "其他",
         "暂无",
         "淄博渲染测试有限公司",
+        "2026-12-06 10:30:00",  # the time of issue as a reader writes it, not ISO's T and offset
     ):
         assert part in text, part
     reader = PdfReader(io.BytesIO(data))
