@@ -160,7 +160,7 @@ AXES_RESET_ON_SUCCESS = False
 # The Chinese lock-out page, HTTP 429.
 AXES_LOCKOUT_CALLABLE = "pubcredit.accounts.lockout.lockout_response"
 # The client's address as the rate limits see it (PUBCREDIT_TRUSTED_PROXIES, below).
-AXES_CLIENT_IP_CALLABLE = "pubcredit.accounts.lockout.client_ip"
+AXES_CLIENT_IP_CALLABLE = "pubcredit.core.ratelimit.client_ip"
 
 # Public portal and its API: requests allowed per client address, "<requests>/<seconds>"
 # ("0" = unlimited), and how many reverse proxies in front of the site may be trusted to report

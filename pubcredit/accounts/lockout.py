@@ -4,23 +4,10 @@ lock lasts. Both login forms (/accounts/login/, /admin/login/) get it."""
 
 from __future__ import annotations
 
-import ipaddress
 import math
 
 from django.conf import settings
 from django.shortcuts import render
-
-from pubcredit.core.ratelimit import client_address
-
-
-def client_ip(request) -> str | None:
-    """The client's address as the rate limits see it (PUBCREDIT_TRUSTED_PROXIES), or None when
-    that is not an IP address (a request built without one, a proxy's "unknown"): axes keeps it
-    in a GenericIPAddressField, which PostgreSQL checks."""
-    try:
-        return str(ipaddress.ip_address(client_address(request)))
-    except ValueError:
-        return None
 
 
 def lockout_response(request, original_response=None, credentials=None):

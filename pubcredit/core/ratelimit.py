@@ -21,6 +21,7 @@ on its path.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -66,6 +67,15 @@ def client_address(request) -> str:
     if not forwarded:
         return remote
     return forwarded[-min(proxies, len(forwarded))]
+
+
+def client_ip(request) -> str | None:
+    """`client_address` when it is an IP address, else None (a request built without one, a
+    proxy's "unknown"): what a GenericIPAddressField may store (PostgreSQL checks it)."""
+    try:
+        return str(ipaddress.ip_address(client_address(request)))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

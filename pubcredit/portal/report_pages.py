@@ -83,7 +83,7 @@ def subject_report(request, ref: str):
             period_from=_date(request.POST.get("period_from", "")),
             period_to=_date(request.POST.get("period_to", "")),
             fields=request.POST.getlist("fields"),
-            client_address=ratelimit.client_address(request),
+            client_address=ratelimit.client_ip(request),
         )
     except ValidationError as exc:
         return render(

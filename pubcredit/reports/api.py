@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from pubcredit.core.apitypes import ErrorOut, Id
 from pubcredit.core.letters import stored_pdf_download
-from pubcredit.core.ratelimit import client_address
+from pubcredit.core.ratelimit import client_ip
 from pubcredit.reports import batch as report_batch
 from pubcredit.reports import channels
 from pubcredit.reports.models import ReportChannel
@@ -125,7 +125,7 @@ def issue_report(request, body: ReportIn):
         period_to=body.period_to,
         fields=body.fields,
         purpose=body.purpose,
-        client_address=client_address(request),
+        client_address=client_ip(request),
     )
     return Status(201, channels.report_json(report))
 
@@ -141,7 +141,7 @@ def submit_batch(request, body: ReportBatchIn):
         period_from=body.period_from,
         period_to=body.period_to,
         fields=body.fields,
-        client_address=client_address(request),
+        client_address=client_ip(request),
     )
     return Status(201, _batch_out(request, batch))
 

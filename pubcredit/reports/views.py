@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.core.letters import stored_pdf_download
-from pubcredit.core.ratelimit import client_address
+from pubcredit.core.ratelimit import client_ip
 from pubcredit.reports import batch as report_batch
 from pubcredit.reports import channels
 from pubcredit.reports.models import Report, ReportBatch, ReportChannel, ReportKind
@@ -124,7 +124,7 @@ def _issue(request, principal: Principal, form: IssueForm) -> Report:
         period_to=data.get("period_to"),
         fields=data.get("fields"),
         purpose=data.get("purpose", ""),
-        client_address=client_address(request),
+        client_address=client_ip(request),
     )
 
 
@@ -199,7 +199,7 @@ def batches(request):
                 period_from=data.get("period_from"),
                 period_to=data.get("period_to"),
                 fields=data.get("fields"),
-                client_address=client_address(request),
+                client_address=client_ip(request),
             )
         except ValidationError as exc:
             for message in exc.messages:
