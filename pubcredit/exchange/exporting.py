@@ -308,4 +308,3 @@ def export_batch(
             json.dumps(manifest(batch), ensure_ascii=False, indent=1), encoding="utf-8"
         )
     return batch
-
