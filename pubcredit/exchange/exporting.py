@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -91,6 +91,26 @@ def watermark() -> dt.datetime:
     """The `until` of the last acknowledged batch (the start of everything before it)."""
     last = ExportBatch.objects.filter(status=BatchStatus.ACKNOWLEDGED).aggregate(m=Max("until"))
     return last["m"] or EPOCH
+
+
+def safe_until(now: dt.datetime) -> dt.datetime:
+    """The end of a batch: `now`, or on PostgreSQL just before the start of the oldest other
+    transaction still open in this database. A record's `updated_at` (and a list entry's) is
+    taken inside the transaction that writes it, so every row stamped at or before this end is
+    committed and visible: a load still running when the batch is cut goes to the next batch
+    instead of being skipped for good by the moved watermark."""
+    if connection.vendor != "postgresql":
+        return now
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT min(xact_start) FROM pg_stat_activity
+               WHERE datname = current_database() AND pid <> pg_backend_pid()
+                 AND xact_start IS NOT NULL"""
+        )
+        (oldest,) = cursor.fetchone()
+    if oldest is None or oldest > now:
+        return now
+    return oldest - dt.timedelta(microseconds=1)
 
 
 def _iso(value) -> str:
@@ -268,14 +288,19 @@ def manifest(batch: ExportBatch) -> dict:
 
 
 def export_batch(
-    *, since: dt.datetime | None = None, out: Path | str | None = None, now=None
-) -> ExportBatch:
+    *,
+    since: dt.datetime | None = None,
+    out: Path | str | None = None,
+    now=None,
+    skip_empty: bool = False,
+) -> ExportBatch | None:
     """The batch of what changed since `since` (default: the watermark) up to now, its files
     written to `out` (default MEDIA_ROOT/exchange/<batch id>). See the module docstring for the
-    idempotency rule."""
+    idempotency rule. With `skip_empty`, nothing is made (None) when nothing changed and no
+    batch for this watermark is waiting."""
     since = since or watermark()
-    until = now or timezone.now()
     with transaction.atomic():
+        until = safe_until(now or timezone.now())
         pending = (
             ExportBatch.objects.select_for_update()
             .filter(since=since, status__in=[BatchStatus.PENDING, BatchStatus.SENT])
@@ -284,6 +309,8 @@ def export_batch(
         )
         content = build_content(since, until)
         digest = digest_of(content)
+        if skip_empty and pending is None and not content.frames:
+            return None
         if pending is not None and pending.digest == digest:
             batch = pending  # same content: the same batch, its range unchanged
         else:

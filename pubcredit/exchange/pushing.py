@@ -191,6 +191,6 @@ def exchange_push_task() -> str:
         endpoint()
     except NoEndpoint:
         return "no endpoint"
-    batch = export_batch()
+    batch = export_batch(skip_empty=True)
     attempted = push_due()
-    return f"{batch.batch_id}: {attempted} attempted"
+    return f"{batch.batch_id if batch else 'no changes'}: {attempted} attempted"

@@ -247,3 +247,23 @@ def test_import_refuses_a_directory_without_a_manifest(tmp_path, db):
     with pytest.raises(SystemExit) as exit_:
         run("import", str(tmp_path))
     assert exit_.value.code == 2
+
+
+def test_accepted_then_acknowledged_later_and_the_daily_job(system, db, settings, tmp_path):
+    settings.PUBCREDIT_WEBHOOK_ALLOW_PRIVATE = True
+    assert pushing.exchange_push_task.call() == "no endpoint"
+    with Receiver(statuses=(202,)) as server:
+        ExchangeEndpoint.objects.create(name="国家平台", url=server.url, token="t")
+        assert pushing.exchange_push_task.call() == "no changes: 0 attempted"
+        assert not ExportBatch.objects.exists()
+        submit(system, [cf(21, "淄博戊有限公司", uscc=USCC_X)])
+        assert pushing.exchange_push_task.call() == "B000001: 1 attempted"
+    batch = ExportBatch.objects.get()
+    assert batch.status == BatchStatus.SENT and exporting.watermark() == exporting.EPOCH
+    receipt = tmp_path / "receipt.json"
+    receipt.write_text('{"code": "0", "message": "接收成功"}', encoding="utf-8")
+    done = run("acknowledge", "B000001", "--receipt", str(receipt))
+    assert done["status"] == BatchStatus.ACKNOWLEDGED
+    batch.refresh_from_db()
+    assert batch.receipt == {"code": "0", "message": "接收成功"}
+    assert exporting.watermark() == batch.until

@@ -1,5 +1,6 @@
 """`pubcredit exchange export [--since DATETIME] [--out DIR] [--json]`,
-`pubcredit exchange import DIR [--json]`, `pubcredit exchange push`.
+`pubcredit exchange import DIR [--json]`, `pubcredit exchange push`,
+`pubcredit exchange acknowledge BATCH --receipt FILE` (a receipt that arrived after a 202).
 
 Contract: with --json, stdout is ONE JSON object with at least batch, records, list_entries,
 withdrawals. Exit 2 with one Chinese line on stderr when the arguments or the directory are
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -18,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from pubcredit.exchange import exporting, importing, pushing
+from pubcredit.exchange.models import ExportBatch
 
 EXIT_UNUSABLE = 2
 
@@ -36,6 +39,10 @@ class Command(BaseCommand):
         imp.add_argument("--json", action="store_true")
         push = sub.add_parser("push", help="推送到期的待发送批次")
         push.add_argument("--json", action="store_true")
+        ack = sub.add_parser("acknowledge", help="登记接收端事后发来的回执(已发送的批次)")
+        ack.add_argument("batch", help="批次号,例如 B000001")
+        ack.add_argument("--receipt", required=True, help="回执 JSON 文件")
+        ack.add_argument("--json", action="store_true")
 
     def _die(self, message: str):
         sys.stderr.write(" ".join(str(message).split()) + "\n")
@@ -54,6 +61,22 @@ class Command(BaseCommand):
             value = timezone.make_aware(value)
         return value
 
+    def _acknowledge(self, batch_id: str, receipt_path: str) -> dict:
+        sequence = batch_id.upper().removeprefix("B")
+        batch = ExportBatch.objects.filter(sequence=int(sequence) if sequence.isdigit() else -1)
+        batch = batch.first()
+        if batch is None:
+            self._die(_("未知的批次:%(b)s") % {"b": batch_id})
+        try:
+            receipt = json.loads(Path(receipt_path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._die(_("无法读取回执文件:%(f)s") % {"f": receipt_path})
+        try:
+            batch = pushing.acknowledge(batch, receipt)
+        except ValueError:
+            self._die(_("批次 %(b)s 当前不能确认。") % {"b": batch_id})
+        return {**exporting.manifest(batch), "status": batch.status}
+
     def handle(self, *args, **options):
         action = options["action"]
         if action == "export":
@@ -67,6 +90,8 @@ class Command(BaseCommand):
                 out = importing.import_directory(options["directory"]).as_dict()
             except importing.ImportRefused as exc:
                 self._die(str(exc))
+        elif action == "acknowledge":
+            out = self._acknowledge(options["batch"], options["receipt"])
         else:
             out = {"attempted": pushing.push_due()}
         if options["json"]:
