@@ -63,7 +63,24 @@ def _read(path: Path) -> list[dict]:
     return rows
 
 
-def import_directory(directory: Path | str, principal: Principal | None = None) -> ImportResult:
+# 下发 marking: intake's Submission gains a source (本级/省级下发/国家下发) in issue 19's 下发
+# part; until that is merged the submissions are made without it.
+SOURCES = ("national", "provincial")
+
+
+def _source_kwargs(source: str) -> dict:
+    if hasattr(Submission, "Source"):  # intake with the 下发 source (issue 19)
+        return {"data_source": source}
+    return {}
+
+
+def import_directory(
+    directory: Path | str, principal: Principal | None = None, *, source: str = "national"
+) -> ImportResult:
+    """Import a batch directory; its submissions are marked as handed down from `source`
+    (national or provincial) where intake records a source."""
+    if source not in SOURCES:
+        raise ImportRefused(_("数据来源无效:%(s)s") % {"s": source})
     directory = Path(directory)
     principal = principal or Principal.system("exchange")
     manifest_path = directory / "manifest.json"
@@ -78,14 +95,14 @@ def import_directory(directory: Path | str, principal: Principal | None = None) 
         category = Category.objects.filter(code=stem).first()
         if category is None:
             raise ImportRefused(_("未知的信息类别:%(c)s") % {"c": stem})
-        _import_records(principal, category, _read(path), result)
+        _import_records(principal, category, _read(path), result, source)
     list_path = directory / f"{LIST_FILE}.json"
     if list_path.is_file():
         _import_entries(principal, _read(list_path), result)
     return result
 
 
-def _import_records(principal, category: Category, rows: list[dict], result) -> None:
+def _import_records(principal, category: Category, rows: list[dict], result, source) -> None:
     by_department: dict[str, list[dict]] = {}
     for row in rows:
         by_department.setdefault(row.get("BSBMDM", ""), []).append(row)
@@ -102,6 +119,7 @@ def _import_records(principal, category: Category, rows: list[dict], result) -> 
             filename=f"exchange-{category.code}-{department.code}.json",
             channel=Submission.Channel.CLI,
             background=False,
+            **_source_kwargs(source),
         )
         result.submissions.append(submission.pk)
         result.rejected += submission.rejected

@@ -36,6 +36,12 @@ class Command(BaseCommand):
         export.add_argument("--json", action="store_true")
         imp = sub.add_parser("import", help="导入一个交换目录")
         imp.add_argument("directory")
+        imp.add_argument(
+            "--source",
+            choices=importing.SOURCES,
+            default="national",
+            help="下发来源:national 国家下发(默认)或 provincial 省级下发",
+        )
         imp.add_argument("--json", action="store_true")
         push = sub.add_parser("push", help="推送到期的待发送批次")
         push.add_argument("--json", action="store_true")
@@ -87,7 +93,9 @@ class Command(BaseCommand):
                    "directory": batch.directory}  # fmt: skip
         elif action == "import":
             try:
-                out = importing.import_directory(options["directory"]).as_dict()
+                out = importing.import_directory(
+                    options["directory"], source=options["source"]
+                ).as_dict()
             except importing.ImportRefused as exc:
                 self._die(str(exc))
         elif action == "acknowledge":
