@@ -17,6 +17,7 @@ from pubcredit.catalog.models import Category, Department
 from pubcredit.exchange import exporting, pushing
 from pubcredit.exchange.models import BatchStatus, ExchangeEndpoint, ExportBatch
 from pubcredit.intake import services as intake
+from pubcredit.intake.models import Submission
 from pubcredit.lists.models import EntrySource, EntryStatus, ListEntry
 from pubcredit.lists.services import identify_entry, remove_entry
 from pubcredit.records.models import Record, RecordStatus
@@ -165,6 +166,14 @@ def test_round_trip_into_an_empty_database(system, tmp_path):
     person = record(4)
     assert person.subject.id_index == crypto.blind_index(PERSON_ID)
     assert person.data["CF_XDR_ZJHM"] == crypto.mask_id(PERSON_ID)
+
+    if hasattr(Submission, "Source"):  # intake marks 下发 (issue 19, once merged)
+        sources = set(
+            Submission.objects.filter(pk__in=imported["submissions"]).values_list(
+                "source", flat=True
+            )
+        )
+        assert sources == {"national"}
 
     # Importing the same batch again changes nothing.
     again = run("import", str(out))
