@@ -15,7 +15,8 @@ the files are for the exchange, never for download by the public.
 
 Files per category `<CODE>.json` (the canonical content: the digest is computed from these),
 `<CODE>.csv` and `<CODE>.xlsx` (text cells formula_safe), `MD.*` for the console's list entries
-and `manifest.json` (batch id, range, digest, files' sha256, counts).
+and `manifest.json` (batch id, range, digest, files' sha256, counts). The digest covers the
+json files only: a workbook written again carries new timestamps, hence a new sha256.
 
 Idempotent: exporting again while a batch for the same watermark is not acknowledged yields
 that batch (same id, same digest) when nothing changed; when something did, the unacknowledged

@@ -89,7 +89,9 @@ def rows_of(directory, stem) -> list[dict]:
 def make_source(system):
     """A: new; B: corrected (v2); P: a person's; C: withdrawn; two console list entries, one
     removed."""
-    submit(system, [cf(1, "淄博甲有限公司", uscc=USCC_A), cf(2, "淄博乙有限公司", uscc=USCC_B)])
+    first = cf(1, "淄博甲有限公司", uscc=USCC_A)
+    first["CF_SY"] = "=HYPERLINK(1)经营超过保质期的食品"  # a formula-looking text
+    submit(system, [first, cf(2, "淄博乙有限公司", uscc=USCC_B)])
     submit(system, [cf(3, "淄博丙有限公司", uscc=USCC_C), cf(4, "王五", person_id=PERSON_ID)])
     submit(system, [cf(2, "淄博乙有限公司", uscc=USCC_B, content="罚款人民币叁仟元")])
     withdraw_record(system, record(3), "文书号填错")
@@ -151,7 +153,10 @@ def test_round_trip_into_an_empty_database(system, tmp_path):
     assert cf_rows["淄市监罚〔2026〕4号"]["CF_XDR_ZJHM"] == PERSON_ID
     for suffix in ("csv", "xlsx", "json"):
         assert (out / f"CF.{suffix}").is_file() and (out / f"MD.{suffix}").is_file()
-    assert "CF_XDR_MC" in (out / "CF.csv").read_text(encoding="utf-8").splitlines()[0]
+    csv_text = (out / "CF.csv").read_text(encoding="utf-8")
+    assert "CF_XDR_MC" in csv_text.splitlines()[0]
+    assert "'=HYPERLINK(1)" in csv_text  # formula_safe in the spreadsheet files only
+    assert cf_rows["淄市监罚〔2026〕1号"]["CF_SY"] == "=HYPERLINK(1)经营超过保质期的食品"
 
     call_command("flush", interactive=False, verbosity=0)  # a second, empty platform
     assert not Record.objects.exists() and not ListEntry.objects.exists()
@@ -161,6 +166,7 @@ def test_round_trip_into_an_empty_database(system, tmp_path):
     assert (imported["records"], imported["list_entries"], imported["withdrawals"]) == (3, 1, 2)
     assert current_records() == EXPECTED_RECORDS
     assert console_entries() == EXPECTED_ENTRIES
+    assert record(1).data["CF_SY"] == "=HYPERLINK(1)经营超过保质期的食品"
     withdrawn = record(3)
     assert withdrawn.status_reason == "文书号填错"
     person = record(4)
