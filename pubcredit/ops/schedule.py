@@ -116,6 +116,12 @@ JOBS: tuple[Job, ...] = (
         pass_day=True,
     ),
     Job(
+        "exchange.push",
+        "pubcredit.exchange.pushing.exchange_push_task",
+        "导出自上次确认以来变化的双公示和名单数据并上报(每日)",
+        at=dt.time(1, 30),
+    ),
+    Job(
         "subjects.name_keys",
         "pubcredit.intake.tasks.backfill_subject_name_keys",
         "补全批量登记主体的模糊检索键(每日)",

@@ -46,7 +46,7 @@ def test_schedule_lists_the_periodic_tasks_that_exist():
     from django.utils.module_loading import import_string
 
     names = {j.name for j in JOBS}
-    assert {"publicity.sweep", "lists.expire"} <= names
+    assert {"publicity.sweep", "lists.expire", "exchange.push"} <= names
     for job in JOBS:
         assert hasattr(import_string(job.task), "enqueue"), job.task
     out = io.StringIO()
