@@ -21,11 +21,11 @@ import datetime as dt
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -375,7 +375,7 @@ def repair_letter(request, repair_id: Id):
     _require_reader(principal)
     app = get_object_or_404(_followed(RepairApplication, principal), pk=repair_id)
     if not app.decision_letter:
-        raise Http404(_("尚未出具信用修复决定书。"))
+        raise HttpError(404, _("尚未出具信用修复决定书。"))
     return stored_pdf_download(
         app.decision_letter, f"{app.query_code}.pdf", missing=_("文书文件不存在。")
     )
@@ -474,7 +474,7 @@ def objection_letter(request, objection_id: Id):
     _require_reader(principal)
     obj = get_object_or_404(_followed(Objection, principal), pk=objection_id)
     if not obj.reply_letter:
-        raise Http404(_("尚未出具异议处理结果告知书。"))
+        raise HttpError(404, _("尚未出具异议处理结果告知书。"))
     return stored_pdf_download(
         obj.reply_letter, f"{obj.query_code}.pdf", missing=_("文书文件不存在。")
     )
