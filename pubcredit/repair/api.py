@@ -248,17 +248,17 @@ def _materials(groups: dict[str, list | None]) -> list[tuple[str, object]]:
     return [(kind, f) for kind, files in groups.items() for f in files or []]
 
 
-def _filed(model, principal, external_id: str, file):
+def _filed(model, principal, record, external_id: str, file):
     """Call `file()` unless `principal` filed with `external_id` before: (status, procedure).
     A concurrent retry loses on the unique index and is answered with the first filing."""
     reference = procedures.checked_reference(external_id)
-    earlier = procedures.filed_with_reference(model, principal, reference)
+    earlier = procedures.filed_with_reference(model, principal, reference, record)
     if earlier is not None:
         return 200, earlier
     try:
         return 201, file()
     except ValidationError:
-        earlier = procedures.filed_with_reference(model, principal, reference)
+        earlier = procedures.filed_with_reference(model, principal, reference, record)
         if earlier is None:
             raise
         return 200, earlier
@@ -318,6 +318,7 @@ def file_repair(
     status, app = _filed(
         RepairApplication,
         principal,
+        record,
         external_id,
         lambda: services.apply_for_repair(
             principal,
@@ -422,6 +423,7 @@ def file_objection(
     status, obj = _filed(
         Objection,
         principal,
+        record,
         external_id,
         lambda: objections.file_objection(
             principal,

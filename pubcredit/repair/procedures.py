@@ -363,11 +363,21 @@ def check_filer(principal: Principal, record: Record, *, objection: bool) -> Non
         )
 
 
-def filed_with_reference(model, principal: Principal, external_id: str):
-    """The procedure `principal` filed earlier with `external_id` (a retried filing), or None."""
+def filed_with_reference(model, principal: Principal, external_id: str, record: Record):
+    """The procedure `principal` filed earlier with `external_id` (a retried filing), or None;
+    ValidationError when that reference was used for another record."""
     if not external_id:
         return None
-    return model.objects.filter(filed_by=principal.label[:150], external_id=external_id).first()
+    found = model.objects.filter(filed_by=principal.label[:150], external_id=external_id).first()
+    if found is not None and found.record_id != record.pk:
+        raise ValidationError(
+            {
+                "external_id": [
+                    _("外部系统业务编号“%(r)s”已用于另一条记录的申请。") % {"r": external_id}
+                ]
+            }
+        )
+    return found
 
 
 def followed(model, principal: Principal):

@@ -165,6 +165,17 @@ def test_a_retried_filing_returns_the_first(on_d, keys, make_subject):
     assert RepairApplication.objects.count() == 1
     listed = hall.get("/api/v1/repairs?external_id=HALL-2026-001").json()
     assert listed["count"] == 1 and listed["items"][0]["id"] == first.json()["id"]
+    # the same reference for another record is refused, naming the field
+    other = hall.post(
+        "/api/v1/repairs", repair_form(penalty(make_subject()), external_id="HALL-2026-001")
+    )
+    assert other.status_code == 422
+    assert other.json()["details"] == [
+        {
+            "field": "external_id",
+            "message": "外部系统业务编号“HALL-2026-001”已用于另一条记录的申请。",
+        }
+    ]
     # without a reference, a second filing is refused (one open application per record)
     second = hall.post("/api/v1/repairs", repair_form(record))
     assert second.status_code == 422
