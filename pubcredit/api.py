@@ -181,6 +181,7 @@ from pubcredit.lists.api import router as lists_router  # noqa: E402
 from pubcredit.measures.api import router as measures_router  # noqa: E402
 from pubcredit.portal.api import router as public_router  # noqa: E402
 from pubcredit.publicity.api import router as publicity_router  # noqa: E402
+from pubcredit.repair.api import objections_router, repairs_router  # noqa: E402
 from pubcredit.reports.api import router as reports_router  # noqa: E402
 from pubcredit.scoring.api import router as scoring_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402
@@ -197,5 +198,7 @@ api.add_router("/measures", measures_router)
 api.add_router("/public", public_router)
 api.add_router("/reminders", reminders_router)
 api.add_router("/reports", reports_router)
+api.add_router("/repairs", repairs_router)
+api.add_router("/objections", objections_router)
 api.add_router("/scoring", scoring_router)
 api.add_router("/subjects", subjects_router)

@@ -154,6 +154,18 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PUBLIC: frozenset(),
 }
 
+# --- Issue 19, part 5 (procedures API): another system files a repair application or an
+# objection for an applicant (/api/v1/repairs, /api/v1/objections). The centre and the service
+# windows (政务服务大厅) file both for anyone; a department's system files only objections to
+# its own department's records (repair.procedures.check_filer). A filer follows what it filed;
+# "repair.view" still decides what else it sees.
+ACTIONS["repair.file"] = gettext_lazy(
+    "通过接口代申请人提交信用修复和异议申请并跟踪所提交的申请(部门报送员限本部门记录的异议)"
+)
+for _role in (Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.WINDOW_CLERK, Role.DEPARTMENT_CLERK):
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | {"repair.file"}
+# --- end of issue 19, part 5
+
 # Roles whose rows are limited to one department / one district.
 DEPARTMENT_SCOPED = frozenset({Role.DEPARTMENT_CLERK})
 DISTRICT_SCOPED = frozenset({Role.DISTRICT_ADMIN})

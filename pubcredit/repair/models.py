@@ -142,6 +142,11 @@ class Procedure(models.Model):
     result_reason = models.TextField(_("办理结果说明"), blank=True)
     created_at = models.DateTimeField(_("提交时间"))
     updated_at = models.DateTimeField(_("更新时间"))
+    # Who filed it (the principal's label: "public" for the portal, a username, "key:<prefix>"
+    # for another system through the API) and that system's own reference for it: a retried
+    # filing with the same reference is the same procedure (issue 19, procedures API).
+    filed_by = models.CharField(_("提交方"), max_length=150, blank=True, default="")
+    external_id = models.CharField(_("外部系统业务编号"), max_length=64, blank=True, default="")
 
     scope_lookups = {"department": "department_id", "district": "subject__region"}
 
@@ -187,7 +192,12 @@ class RepairApplication(Procedure):
                 fields=["record"],
                 condition=Q(status__in=["submitted", "accepted", "reviewed"]),
                 name="repairapp_one_open_per_record",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["filed_by", "external_id"],
+                condition=~Q(external_id=""),
+                name="repairapp_one_per_external_id",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -258,7 +268,12 @@ class Objection(Procedure):
                 fields=["record"],
                 condition=Q(status__in=["submitted", "verifying"]),
                 name="objection_one_open_per_record",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["filed_by", "external_id"],
+                condition=~Q(external_id=""),
+                name="objection_one_per_external_id",
+            ),
         ]
 
     def __str__(self) -> str:

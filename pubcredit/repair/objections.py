@@ -45,6 +45,7 @@ from pubcredit.repair.models import (
 from pubcredit.repair.procedures import (
     SYSTEM,
     checked_phone,
+    checked_reference,
     checked_text,
     day_or_today,
     issue_letter,
@@ -77,6 +78,7 @@ def file_objection(
     repair_application: RepairApplication | None = None,
     score_result: ScoreResult | None = None,
     today: dt.date | None = None,
+    external_id: str = "",
 ) -> Objection:
     """File an objection (异议) against a record's content, its publicity period, a repair
     result or a credit grade. Anyone may (the subject through the portal, or a window clerk for
@@ -86,8 +88,10 @@ def file_objection(
     shown today (or, for a grade, counts in it); at most one open objection per record; an
     objection to a repair result names a decided application of the same record; an objection
     to a grade names the current result of the record's subject; status 待受理 with the
-    acceptance deadline."""
+    acceptance deadline. `external_id`: the filing system's reference (one objection per filer
+    and reference)."""
     day = day_or_today(today)
+    external_id = checked_reference(external_id)
     if target not in ObjectionTarget.values:
         raise ValidationError({"target": [_("请选择异议事项。")]})
     reason = checked_text(reason, "reason", _("异议理由"), 4000)
@@ -136,6 +140,7 @@ def file_objection(
         requested_correction=correction,
         repair_application=repair_application,
         score_result=score_result,
+        external_id=external_id,
     )
     open_procedure(
         obj,

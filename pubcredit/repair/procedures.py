@@ -269,7 +269,9 @@ def new_procedure(model, record: Record, rule, day, stage: str, *, name: str, ph
 
 def open_procedure(proc, principal: Principal, materials, note: str, day, busy: str) -> None:
     """Save a new procedure (one open per record: the partial unique index refuses a second
-    one, even a concurrent one), keep its materials, write its first step and audit event."""
+    one, even a concurrent one), keep its materials, write its first step and audit event.
+    The filer (`principal.label`) is kept with it: another system follows what it filed."""
+    proc.filed_by = principal.label[:150]
     try:
         with transaction.atomic():
             proc.save()
@@ -331,6 +333,60 @@ def issue_letter(proc, number_field: str, file_field: str, number_format: str, l
     pdf = letters.render_letter(letter(proc))
     getattr(proc, file_field).save(f"{proc.query_code}.pdf", ContentFile(pdf), save=False)
     proc.save(update_fields=[number_field, file_field])
+
+
+# --------------------------------------------------------------------------- filing for others
+# (issue 19, procedures API) Another system (a 政务服务 hall, a department's system) files for
+# an applicant with "repair.file"; a department-scoped filer only objections to its own
+# department's records. A filer follows what it filed; "repair.view" shows the rest in scope.
+
+
+def checked_reference(value: str | None) -> str:
+    """The filing system's own reference (外部系统业务编号), optional, at most 64 characters."""
+    return checked_text(value, "external_id", _("外部系统业务编号"), 64, required=False)
+
+
+def check_filer(principal: Principal, record: Record, *, objection: bool) -> None:
+    """PermissionDenied unless `principal` may file this procedure for an applicant."""
+    principal.require("repair.file")
+    if not principal.is_department_scoped:
+        return
+    if not objection:
+        raise PermissionDenied(
+            _(
+                "部门报送员只能代为提交本部门记录的异议申请;信用修复申请请到信用中心或政务服务窗口办理。"
+            )
+        )
+    if record.department_id != principal.department_id:
+        raise PermissionDenied(
+            _("只能代为提交本部门记录的异议申请(record_id 所指记录属于其他部门)。")
+        )
+
+
+def filed_with_reference(model, principal: Principal, external_id: str, record: Record):
+    """The procedure `principal` filed earlier with `external_id` (a retried filing), or None;
+    ValidationError when that reference was used for another record."""
+    if not external_id:
+        return None
+    found = model.objects.filter(filed_by=principal.label[:150], external_id=external_id).first()
+    if found is not None and found.record_id != record.pk:
+        raise ValidationError(
+            {
+                "external_id": [
+                    _("外部系统业务编号“%(r)s”已用于另一条记录的申请。") % {"r": external_id}
+                ]
+            }
+        )
+    return found
+
+
+def followed(model, principal: Principal):
+    """The procedures `principal` may follow: those in its "repair.view" scope and those it
+    filed itself (with "repair.file")."""
+    visible = restrict(model.objects.all(), principal, "repair.view")
+    if principal.can("repair.file"):
+        visible = visible | model.objects.filter(filed_by=principal.label[:150])
+    return visible
 
 
 def visible_applications(principal: Principal):

@@ -44,6 +44,7 @@ from pubcredit.repair.models import (
 from pubcredit.repair.procedures import (
     SYSTEM,
     checked_phone,
+    checked_reference,
     checked_text,
     day_or_today,
     issue_letter,
@@ -247,6 +248,7 @@ def apply_for_repair(
     materials: list[tuple[str, object]],
     accept_commitment: bool,
     today: dt.date | None = None,
+    external_id: str = "",
 ) -> RepairApplication:
     """File a repair application (anyone may: the portal's online application, or a window clerk
     on the subject's behalf).
@@ -255,8 +257,10 @@ def apply_for_repair(
     `repair_eligibility` holds; the applicant signs a 信用修复型 commitment with it (accepted by
     the deciding department, linked to the record); the materials are kept untouched with their
     sha256; at most one open application per record (a concurrent second one is refused);
-    status 待受理 with the acceptance deadline; one step and one audit event."""
+    status 待受理 with the acceptance deadline; one step and one audit event. `external_id`: the
+    filing system's reference (one application per filer and reference)."""
     day = day_or_today(today)
+    external_id = checked_reference(external_id)
     name = checked_text(applicant_name, "applicant_name", _("经办人姓名"), 64)
     phone = checked_phone(applicant_phone)
     statement = checked_text(statement, "statement", _("整改和履行义务情况说明"), 4000)
@@ -289,6 +293,7 @@ def apply_for_repair(
         statement=statement,
         obligations_declared=bool(obligations_declared),
         eligibility=[c.as_json() for c in check.conditions],
+        external_id=external_id,
     )
     open_procedure(
         app,

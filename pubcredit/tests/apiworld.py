@@ -128,7 +128,9 @@ def build(system) -> SimpleNamespace:
     from pubcredit.reports.services import issue as issue_report
 
     report = issue_report(system, org, channel="cli")
+    procs = _procedures(system, bearer(Role.WINDOW_CLERK), department)
     return SimpleNamespace(
+        **procs,
         users=users,
         keys=keys,
         org=org,
@@ -149,3 +151,66 @@ def build(system) -> SimpleNamespace:
         codelist=CodeList.objects.order_by("code").first().code,
         report_number=report.number,
     )
+
+
+def _procedures(system, window, department) -> dict:
+    """(issue 19, procedures API) A repair application and an objection the window's key filed
+    about penalties of the clerks' department in the administrators' district, both concluded
+    with a letter (the application denied, the objection not accepted), and a penalty of each
+    kind left free for a new filing (repair_record_id, objection_record_id)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from pubcredit.publicity.models import Publicity
+    from pubcredit.repair import objections, services
+    from pubcredit.repair.models import Objection, RepairApplication
+
+    today = timezone.localdate()
+    shown = (
+        Publicity.objects.filter(
+            state="public",
+            category__code="CF",
+            department=department,
+            subject__region=DISTRICT,
+            start__lte=today,
+            end__gt=today,
+        )
+        .exclude(tier="serious")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    ids = list(shown[:4])
+    assert len(ids) == 4, ids
+    Publicity.objects.filter(pk__in=ids).update(repair_from=today - dt.timedelta(days=1))
+    form = {
+        "applicant_name": "李经办",
+        "applicant_phone": "0533-1234567",
+        "statement": "已缴纳罚款并完成整改。",
+        "obligations_declared": "true",
+        "accept_commitment": "true",
+    }
+    filed = window.post(
+        "/api/v1/repairs",
+        {
+            **form,
+            "record_id": ids[0],
+            "material_proof": SimpleUploadedFile("p.pdf", b"%PDF-1.4 p", "application/pdf"),
+        },
+    )
+    assert filed.status_code == 201, filed.content
+    app = RepairApplication.objects.get(pk=filed.json()["id"])
+    services.accept_application(system, app)
+    services.review_application(system, app, agrees=False, opinion="未履行完毕")
+    services.decide_application(system, app, grant=False)
+    objected = window.post(
+        "/api/v1/objections",
+        {"record_id": ids[1], "target": "content", "reason": "金额有误", **form},
+    )
+    assert objected.status_code == 201, objected.content
+    obj = Objection.objects.get(pk=objected.json()["id"])
+    objections.refuse_objection(system, obj, "超出受理范围")
+    return {
+        "repair_id": app.pk,
+        "objection_id": obj.pk,
+        "repair_record_id": ids[2],
+        "objection_record_id": ids[3],
+    }

@@ -8,7 +8,11 @@ carry (centre_staff, department_clerk, district_admin, window_clerk, bank_user; 
 platform_admin). The clerks belong to 市市场监督管理局 (ZB-SCJG), the district administrators to
 张店区; the objects named in paths are the city's (apiworld.py): a check and a batch made by the
 bank's key, a credit report and a batch of reports issued by the bank's key, a submission by the
-clerk's key, a record and a commitment of the clerks' department, a black-list entry. Each call runs in a savepoint rolled back afterwards, so every
+clerk's key, a record and a commitment of the clerks' department, a black-list entry, a repair
+application and an objection the window's key filed (penalties of the clerks' department in the
+administrators' district; each concluded with its letter). Filing (repairs, objections) needs
+"repair.file": a clerk files only objections to its department's records; the window's session
+(a user, not the key) follows only what it filed itself. Each call runs in a savepoint rolled back afterwards, so every
 caller meets the same data."""
 
 from __future__ import annotations
@@ -95,6 +99,14 @@ GET  /api/v1/public/measures                         : 200   200   200   200   2
 GET  /api/v1/public/news                             : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/public/news/{article_id}                : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/public/reports/{number}                 : 200   200   200   200   200   200   200  |  200   200   200   200   200
+POST /api/v1/repairs                                 : 401   201   201   403   403   201   403  |  201   403   403   201   403
+GET  /api/v1/repairs                                 : 401   200   200   200   200   200   403  |  200   200   200   200   403
+GET  /api/v1/repairs/{repair_id}                     : 401   200   200   200   200   404   403  |  200   200   200   200   403
+GET  /api/v1/repairs/{repair_id}/letter              : 401   200   200   200   200   404   403  |  200   200   200   200   403
+POST /api/v1/objections                              : 401   201   201   201   403   201   403  |  201   201   403   201   403
+GET  /api/v1/objections                              : 401   200   200   200   200   200   403  |  200   200   200   200   403
+GET  /api/v1/objections/{objection_id}               : 401   200   200   200   200   404   403  |  200   200   200   200   403
+GET  /api/v1/objections/{objection_id}/letter        : 401   200   200   200   200   404   403  |  200   200   200   200   403
 GET  /api/v1/reminders/webhook                       : 401   404   403   404   403   403   403  |  403   404   403   403   403
 PUT  /api/v1/reminders/webhook                       : 401   403   403   403   403   403   403  |  403   200   403   403   403
 POST /api/v1/reports                                 : 401   201   201   403   403   201   201  |  201   403   403   201   201
@@ -154,6 +166,8 @@ def request_for(world, method: str, path: str):
         "{article_id}": world.article_id,
         "{subject_id}": org.pk,
         "{number}": world.report_number,
+        "{repair_id}": world.repair_id,
+        "{objection_id}": world.objection_id,
     }
     url = path
     if path.startswith("/api/v1/catalog/codelists/"):
@@ -217,7 +231,30 @@ def request_for(world, method: str, path: str):
             "category": "CF",
             "department": apiworld.DEPARTMENT,
         }
+    if path in ("/api/v1/repairs", "/api/v1/objections"):
+        return url, _procedure_form(world, path)
     return url, json.dumps(bodies[path])
+
+
+def _procedure_form(world, path: str) -> dict:
+    """A filing for an applicant (multipart): a repair of a penalty that may be repaired, an
+    objection to a penalty of the clerks' department shown today."""
+    form = {"applicant_name": "李经办", "applicant_phone": "0533-1234567"}
+    if path == "/api/v1/objections":
+        return {
+            **form,
+            "record_id": world.objection_record_id,
+            "target": "content",
+            "reason": "有误",
+        }
+    return {
+        **form,
+        "record_id": world.repair_record_id,
+        "statement": "已缴纳罚款并完成整改。",
+        "obligations_declared": "true",
+        "accept_commitment": "true",
+        "material_proof": SimpleUploadedFile("p.pdf", b"%PDF-1.4 p", "application/pdf"),
+    }
 
 
 def call(client, method, url, body):

@@ -52,6 +52,7 @@ def test_me_with_a_bearer_key(client, world, admin_principal):
             "lists.identify",
             "records.submit",
             "records.view",
+            "repair.file",  # issue 19: objections to its department's records
             "repair.review",
             "repair.view",
             "scoring.supervision",

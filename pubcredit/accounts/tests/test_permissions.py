@@ -38,6 +38,7 @@ EXPECTED = {
         "commitments.assess",
         "repair.view",
         "repair.handle",
+        "repair.file",  # issue 19: files repairs and objections for applicants (API)
         "bulletins.view",
         "bulletins.issue",
         "scoring.supervision",
@@ -54,6 +55,7 @@ EXPECTED = {
         "commitments.assess",
         "repair.view",
         "repair.review",
+        "repair.file",  # issue 19: objections to its own department's records only
         "bulletins.view",
         "scoring.supervision",
     },
@@ -74,6 +76,7 @@ EXPECTED = {
         "console.view",
         "scoring.view",
         "reports.issue",
+        "repair.file",  # issue 19: a 政务服务 hall files for applicants
     },
     Role.BANK_USER: {"subjects.view", "checks.run", "reports.issue"},
     Role.PUBLIC: set(),
@@ -107,6 +110,8 @@ def test_role_action_matrix(role, action):
         (Role.CENTRE_STAFF, "repair.review", False),
         (Role.DEPARTMENT_CLERK, "repair.handle", False),
         (Role.WINDOW_CLERK, "repair.view", False),
+        (Role.DISTRICT_ADMIN, "repair.file", False),
+        (Role.BANK_USER, "repair.file", False),
         (Role.PUBLIC, "subjects.view", False),
         # Organisations' reports are public (the portal); the console/API issue is for the
         # centre, the windows and the banks, not for departments or districts.
