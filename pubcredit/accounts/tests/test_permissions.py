@@ -42,6 +42,7 @@ EXPECTED = {
         "bulletins.issue",
         "scoring.supervision",
         "reports.issue",
+        "financing.manage",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -75,7 +76,8 @@ EXPECTED = {
         "scoring.view",
         "reports.issue",
     },
-    Role.BANK_USER: {"subjects.view", "checks.run", "reports.issue"},
+    Role.BANK_USER: {"subjects.view", "checks.run", "reports.issue", "financing.lend"},
+    Role.ENTERPRISE: {"financing.apply"},
     Role.PUBLIC: set(),
 }
 
