@@ -274,6 +274,10 @@ def revoke_authorisation(principal: Principal, authorisation_id: int) -> Authori
     return auth
 
 
+def own_authorisations(principal: Principal):
+    return Authorisation.objects.filter(subject=enterprise_of(principal))
+
+
 def live_authorisations(subject_id: int, institution: FinancialInstitution, now=None):
     now = now or timezone.now()
     return Authorisation.objects.filter(

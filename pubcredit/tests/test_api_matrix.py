@@ -8,7 +8,11 @@ carry (centre_staff, department_clerk, district_admin, window_clerk, bank_user; 
 platform_admin). The clerks belong to 市市场监督管理局 (ZB-SCJG), the district administrators to
 张店区; the objects named in paths are the city's (apiworld.py): a check and a batch made by the
 bank's key, a credit report and a batch of reports issued by the bank's key, a submission by the
-clerk's key, a record and a commitment of the clerks' department, a black-list entry. Each call runs in a savepoint rolled back afterwards, so every
+clerk's key, a record and a commitment of the clerks' department, a black-list entry; for
+信易贷, the bank's session and key act for an institution, and the first organisation's
+enterprise account (not a column: its operations answer 403 to every staff caller, the
+platform administrator included, who is bound to no enterprise or institution) posted a
+demand and authorised every institution. Each call runs in a savepoint rolled back afterwards, so every
 caller meets the same data."""
 
 from __future__ import annotations
@@ -75,6 +79,16 @@ GET  /api/v1/submissions/{submission_id}/errors.xlsx : 401   200   200   200   4
 POST /api/v1/records                                 : 401   201   403   201   403   403   403  |  403   201   403   403   403
 GET  /api/v1/records/{record_id}/publicity           : 401   200   200   200   200   403   403  |  200   200   200   403   403
 POST /api/v1/records/{record_id}/tier                : 401   200   403   200   403   403   403  |  403   200   403   403   403
+GET  /api/v1/financing/products                      : 200   200   200   200   200   200   200  |  200   200   200   200   200
+POST /api/v1/financing/demands                       : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/demands                       : 401   403   403   403   403   403   200  |  403   403   403   403   200
+POST /api/v1/financing/demands/{demand_id}/outcomes  : 401   403   403   403   403   403   201  |  403   403   403   403   201
+POST /api/v1/financing/authorisations                : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/authorisations                : 401   403   403   403   403   403   403  |  403   403   403   403   403
+POST /api/v1/financing/authorisations/{authorisation_id}/revoke : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/profiles/{subject_id}         : 401   403   403   403   403   403   200  |  403   403   403   403   200
+GET  /api/v1/financing/views                         : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/statistics                    : 401   200   200   403   403   403   403  |  200   403   403   403   403
 GET  /api/v1/lists/types                             : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/lists/entries                           : 401   200   200   200   200   403   403  |  200   200   200   403   403
 POST /api/v1/lists/entries                           : 401   201   201   201   403   403   403  |  201   201   403   403   403
@@ -154,6 +168,8 @@ def request_for(world, method: str, path: str):
         "{article_id}": world.article_id,
         "{subject_id}": org.pk,
         "{number}": world.report_number,
+        "{demand_id}": world.demand_id,
+        "{authorisation_id}": world.authorisation_id,
     }
     url = path
     if path.startswith("/api/v1/catalog/codelists/"):
@@ -206,6 +222,18 @@ def request_for(world, method: str, path: str):
         "/api/v1/subjects/idcheck": {"values": [org.uscc]},
         "/api/v1/reports": {"uscc": org.uscc, "purpose": "招标投标"},
         "/api/v1/reports/batches": {"uscc": [org.uscc]},
+        "/api/v1/financing/demands": {
+            "amount": "50",
+            "term_months": 12,
+            "purpose": "购买设备",
+            "sector": "C",
+        },
+        "/api/v1/financing/demands/{demand_id}/outcomes": {"kind": "accepted"},
+        "/api/v1/financing/authorisations": {
+            "scopes": ["records"],
+            "valid_until": "2099-01-01T00:00:00+08:00",
+        },
+        "/api/v1/financing/authorisations/{authorisation_id}/revoke": {},
     }
     if path == "/api/v1/checks/batches":
         csv = f"统一社会信用代码,名称\n{org.uscc},{org.name}\n".encode()
