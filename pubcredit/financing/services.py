@@ -210,6 +210,16 @@ def matched_demands(principal: Principal):
     )
 
 
+def reachable_demands(principal: Principal):
+    """The demands an institution may act on: those matched to it (open), and those it has
+    already recorded an outcome on."""
+    inst = institution_of(principal)
+    return FinancingDemand.objects.filter(
+        Q(pk__in=matched_demands(principal).values("pk"))
+        | Q(pk__in=Outcome.objects.filter(institution=inst).values("demand_id"))
+    )
+
+
 def matched_products(demand: FinancingDemand):
     """The active products that match one demand."""
     grade = current_grade(demand.subject_id)
@@ -367,11 +377,11 @@ def record_outcome(
     reason: str = "",
 ) -> Outcome:
     inst = institution_of(principal)
-    # A demand the institution is matched to (open), or one it already recorded an outcome on.
-    reachable = Q(pk__in=matched_demands(principal).values("pk")) | Q(
-        pk__in=Outcome.objects.filter(institution=inst).values("demand_id")
+    demand = (
+        FinancingDemand.objects.select_for_update()
+        .filter(pk__in=reachable_demands(principal).values("pk"), pk=demand_id)
+        .first()
     )
-    demand = FinancingDemand.objects.select_for_update().filter(reachable, pk=demand_id).first()
     if demand is None:
         raise FinancingDemand.DoesNotExist(_("没有与本机构匹配的该融资需求。"))
     product = None

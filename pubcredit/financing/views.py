@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -25,7 +24,6 @@ from pubcredit.financing import services
 from pubcredit.financing.models import (
     BindingStatus,
     EnterpriseBinding,
-    FinancingDemand,
     OutcomeKind,
 )
 
@@ -74,9 +72,7 @@ def demands(request):
 def demand(request, pk: int):
     principal = _lender(request)
     institution = services.institution_of(principal)
-    if pk not in _reachable(principal, institution):
-        raise Http404
-    row = get_object_or_404(FinancingDemand.objects.select_related("subject"), pk=pk)
+    row = get_object_or_404(services.reachable_demands(principal).select_related("subject"), pk=pk)
     profile = None
     form = OutcomeForm(institution=institution)
     if request.method == "POST" and request.POST.get("action") == "profile":
@@ -118,14 +114,6 @@ def demand(request, pk: int):
     )
     add_never_cache_headers(response)
     return response
-
-
-def _reachable(principal, institution):
-    from pubcredit.financing.models import Outcome
-
-    matched = set(services.matched_demands(principal).values_list("pk", flat=True))
-    done = set(Outcome.objects.filter(institution=institution).values_list("demand_id", flat=True))
-    return matched | done
 
 
 @login_required
