@@ -214,6 +214,13 @@ ADMIN_PERMISSIONS: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] 
         frozenset({"view", "add", "change"}),
         frozenset({"measure", "matter"}),
     ),
+    # 信易贷 (issue 19, part 1): the centre's reference data; demands, authorisations, views
+    # and outcomes change only through financing.services.
+    "financing.manage": (
+        "financing",
+        frozenset({"view", "add", "change"}),
+        frozenset({"financialinstitution", "institutionmember", "creditproduct", "matchingrule"}),
+    ),
 }
 
 

@@ -67,6 +67,15 @@ class InstitutionMember(models.Model):
     def __str__(self) -> str:
         return f"{self.institution} · {self.user or self.api_key}"
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        holder = self.user if self.user_id else self.api_key if self.api_key_id else None
+        if holder is None or (self.user_id and self.api_key_id):
+            raise ValidationError(_("请选择一个用户或一个接口密钥。"))
+        if holder.role != "bank_user":
+            raise ValidationError(_("只有金融机构用户角色的账号或密钥可以关联金融机构。"))
+
 
 class GuaranteeType(models.TextChoices):
     CREDIT = "credit", _("信用")
@@ -118,6 +127,14 @@ class CreditProduct(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        codes = sorted({c.strip().upper() for c in self.target_sectors.split(",") if c.strip()})
+        if any(len(c) != 1 or not "A" <= c <= "T" for c in codes):
+            raise ValidationError({"target_sectors": _("适用行业须为门类代码 A–T,以逗号分隔。")})
+        self.target_sectors = ("," + ",".join(codes) + ",") if codes else ""
 
     @property
     def sectors(self) -> list[str]:
