@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, Exists, Q, Sum
+from django.db.models import Avg, Count, Exists, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -455,11 +455,11 @@ def statistics(since: dt.date | None = None, until: dt.date | None = None) -> di
     def by(field_demand: str, field_grant: str) -> list[dict]:
         rows = {
             r["key"]: {"key": r["key"], "demands": r["n"], "matched": r["m"]}
-            for r in graded.values(key=_F(field_demand)).annotate(
+            for r in graded.values(key=F(field_demand)).annotate(
                 n=Count("pk"), m=Count("pk", filter=Q(matched=True))
             )
         }
-        for g in grants.values(key=_F(field_grant)).annotate(
+        for g in grants.values(key=F(field_grant)).annotate(
             granted=Count("demand", distinct=True),
             loans=Count("pk"),
             amount=Sum("amount"),
@@ -508,12 +508,6 @@ def by_grants(grants) -> list[dict]:
         }
         for r in rows.order_by("institution__name")
     ]
-
-
-def _F(path: str):
-    from django.db.models import F
-
-    return F(path)
 
 
 def _round(value) -> Decimal | None:
