@@ -176,6 +176,7 @@ from pubcredit.bulletins.reminder_api import router as reminders_router  # noqa:
 from pubcredit.catalog.api import router as catalog_router  # noqa: E402
 from pubcredit.checks.api import router as checks_router  # noqa: E402
 from pubcredit.commitments.api import router as commitments_router  # noqa: E402
+from pubcredit.financing.api import router as financing_router  # noqa: E402
 from pubcredit.intake.api import router as intake_router  # noqa: E402
 from pubcredit.lists.api import router as lists_router  # noqa: E402
 from pubcredit.measures.api import router as measures_router  # noqa: E402
@@ -190,6 +191,7 @@ api.add_router("/accounts", accounts_router)
 api.add_router("/catalog", catalog_router)
 api.add_router("/checks", checks_router)
 api.add_router("/commitments", commitments_router)
+api.add_router("/financing", financing_router)
 # Aggregation: /api/v1/submissions… and /api/v1/records (paths fixed by the exchange contract).
 api.add_router("", intake_router)
 api.add_router("", publicity_router)

@@ -20,6 +20,10 @@ urlpatterns = [
     path("console/supervision/", include("pubcredit.scoring.supervision_urls")),
     # Credit reports (信用报告): issue at the window, batches (pubcredit.reports.views).
     path("console/reports/", include("pubcredit.reports.urls")),
+    # 信易贷 (pubcredit.financing.views): institutions' demands and profiles, the centre's reviews.
+    path("console/financing/", include("pubcredit.financing.urls")),
     path("console/", include("pubcredit.console.urls")),
+    # 信易贷 on the portal: products, statistics, the enterprise's own page.
+    path("financing/", include("pubcredit.portal.financing_urls")),
     path("", include("pubcredit.portal.urls")),
 ]

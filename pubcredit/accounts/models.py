@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     DISTRICT_ADMIN = "district_admin", _("区县管理员")
     WINDOW_CLERK = "window_clerk", _("窗口核查员")
     BANK_USER = "bank_user", _("金融机构用户")
+    ENTERPRISE = "enterprise", _("企业用户")  # 信易贷 (issue 19): bound to its subject by USCC
     PUBLIC = "public", _("社会公众")
 
 

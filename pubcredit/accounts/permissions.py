@@ -55,6 +55,14 @@ ACTIONS: dict[str, str] = {
     ),
     "accounts.manage": gettext_lazy("管理用户和接口密钥(管理后台)"),
     "accounts.view_audit": gettext_lazy("查看审计日志和个人信息查看记录(管理后台)"),
+    # 信易贷 (issue 19, part 1)
+    "financing.manage": gettext_lazy("审核企业账号绑定,维护金融机构,查看信易贷统计(信用中心)"),
+    "financing.lend": gettext_lazy(
+        "查看匹配的融资需求,在企业有效授权下查看其信用档案(记录查看日志),登记受理、放款或拒绝"
+    ),
+    "financing.apply": gettext_lazy(
+        "以企业身份发布融资需求,授予和撤销授权书,查看谁查看了本企业档案"
+    ),
 }
 
 # A role has exactly the actions listed; nothing is implied.
@@ -85,6 +93,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "bulletins.issue",
             "scoring.supervision",
             "reports.issue",
+            # 信易贷 (issue 19, part 1)
+            "financing.manage",
+            "financing.lend",
+            "financing.apply",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -112,6 +124,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "bulletins.issue",
             "scoring.supervision",
             "reports.issue",
+            "financing.manage",  # 信易贷 (issue 19, part 1)
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -150,7 +163,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ),
     # Banks call the API (credit checks, organisations' credit reports for a loan or a tender);
     # they have no console and never see persons unmasked.
-    Role.BANK_USER: frozenset({"subjects.view", "checks.run", "reports.issue"}),
+    # 信易贷 (issue 19, part 1): a bank's staff also see matched demands and, under an
+    # enterprise's live authorisation, its credit profile; an enterprise account acts for its own
+    # bound subject only.
+    Role.BANK_USER: frozenset({"subjects.view", "checks.run", "reports.issue", "financing.lend"}),
+    Role.ENTERPRISE: frozenset({"financing.apply"}),
     Role.PUBLIC: frozenset(),
 }
 
@@ -208,6 +225,13 @@ ADMIN_PERMISSIONS: dict[str, tuple[str, frozenset[str], frozenset[str] | None]] 
         "measures",
         frozenset({"view", "add", "change"}),
         frozenset({"measure", "matter"}),
+    ),
+    # 信易贷 (issue 19, part 1): the centre's reference data; demands, authorisations, views
+    # and outcomes change only through financing.services.
+    "financing.manage": (
+        "financing",
+        frozenset({"view", "add", "change"}),
+        frozenset({"financialinstitution", "institutionmember", "creditproduct", "matchingrule"}),
     ),
 }
 

@@ -118,6 +118,16 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("办理统计"), "console:repair:stats", "repair.view", GROUP_SERVICES),
     NavItem(_("信用报告"), "reports:window", "reports.issue", GROUP_SERVICES),
     NavItem(_("批量出具信用报告"), "reports:batches", "reports.issue", GROUP_SERVICES),
+    # 信易贷 (issue 19)
+    NavItem(
+        _("信易贷需求对接"),
+        "financing:demands",
+        "financing.lend",
+        GROUP_SERVICES,
+        also_current=("financing:demand",),
+    ),
+    NavItem(_("企业账号审核"), "financing:bindings", "financing.manage", GROUP_SERVICES),
+    NavItem(_("信易贷统计"), "financing:statistics", "financing.manage", GROUP_SERVICES),
     NavItem(
         _("新闻发布"),
         "console:news_list",

@@ -72,6 +72,7 @@ def make_world() -> SimpleNamespace:
         Role.DISTRICT_ADMIN: make_user(Role.DISTRICT_ADMIN, district=regions.zhangdian),
         Role.WINDOW_CLERK: make_user(Role.WINDOW_CLERK),
         Role.BANK_USER: make_user(Role.BANK_USER),
+        Role.ENTERPRISE: make_user(Role.ENTERPRISE),
         Role.PUBLIC: make_user(Role.PUBLIC),
     }
     return SimpleNamespace(regions=regions, market=market, tax=tax, users=users)

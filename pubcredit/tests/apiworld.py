@@ -129,8 +129,11 @@ def build(system) -> SimpleNamespace:
 
     report = issue_report(system, org, channel="cli")
     procs = _procedures(system, bearer(Role.WINDOW_CLERK), department)
+    financing = _financing(system, org, users[Role.BANK_USER])
     return SimpleNamespace(
         **procs,
+        demand_id=financing.demand.pk,
+        authorisation_id=financing.authorisation.pk,
         users=users,
         keys=keys,
         org=org,
@@ -214,3 +217,42 @@ def _procedures(system, window, department) -> dict:
         "repair_record_id": ids[2],
         "objection_record_id": ids[3],
     }
+
+
+def _financing(system, org, bank_user):
+    """信易贷: the bank's session and key act for one institution with a product any demand
+    meets; the city's first organisation has an approved enterprise account (not a column: its
+    operations answer 403 to every staff caller), a demand, and an authorisation to every
+    institution."""
+    from decimal import Decimal
+
+    from pubcredit.accounts.models import ApiKey
+    from pubcredit.accounts.permissions import Principal
+    from pubcredit.financing import services
+    from pubcredit.testing.factories import make_user
+
+    inst = services.register_institution(system, name="接口测试银行", uscc="91370300MA3MATRIX1")
+    services.add_member(system, inst, user=bank_user)
+    services.add_member(system, inst, api_key=ApiKey.objects.get(name=f"接口 {Role.BANK_USER}"))
+    services.publish_product(
+        system,
+        inst,
+        name="普惠信用贷",
+        amount_min=Decimal("1"),
+        amount_max=Decimal("10000"),
+        rate_min=Decimal("3"),
+        rate_max=Decimal("6"),
+        term_months=600,
+    )
+    firm = Principal.of(make_user(Role.ENTERPRISE, username="api_enterprise"))
+    binding = services.request_binding(firm, org.uscc)
+    services.decide_binding(system, binding.pk, approve=True)
+    demand = services.post_demand(
+        firm, amount=Decimal("100"), term_months=12, purpose="流动资金", sector="C"
+    )
+    authorisation = services.grant_authorisation(
+        firm,
+        scopes=["records", "lists", "commitments", "grade"],
+        valid_until=timezone.now() + dt.timedelta(days=3650),
+    )
+    return SimpleNamespace(demand=demand, authorisation=authorisation)

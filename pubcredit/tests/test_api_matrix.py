@@ -12,7 +12,11 @@ clerk's key, a record and a commitment of the clerks' department, a black-list e
 application and an objection the window's key filed (penalties of the clerks' department in the
 administrators' district; each concluded with its letter). Filing (repairs, objections) needs
 "repair.file": a clerk files only objections to its department's records; the window's session
-(a user, not the key) follows only what it filed itself. Each call runs in a savepoint rolled back afterwards, so every
+(a user, not the key) follows only what it filed itself. For 信易贷, the bank's session and key
+act for an institution, and the first organisation's enterprise account (not a column: its
+operations answer 403 to every staff caller, the platform administrator included, who is bound
+to no enterprise or institution) posted a demand and authorised every institution. Each call
+runs in a savepoint rolled back afterwards, so every
 caller meets the same data."""
 
 from __future__ import annotations
@@ -79,6 +83,16 @@ GET  /api/v1/submissions/{submission_id}/errors.xlsx : 401   200   200   200   4
 POST /api/v1/records                                 : 401   201   403   201   403   403   403  |  403   201   403   403   403
 GET  /api/v1/records/{record_id}/publicity           : 401   200   200   200   200   403   403  |  200   200   200   403   403
 POST /api/v1/records/{record_id}/tier                : 401   200   403   200   403   403   403  |  403   200   403   403   403
+GET  /api/v1/financing/products                      : 200   200   200   200   200   200   200  |  200   200   200   200   200
+POST /api/v1/financing/demands                       : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/demands                       : 401   403   403   403   403   403   200  |  403   403   403   403   200
+POST /api/v1/financing/demands/{demand_id}/outcomes  : 401   403   403   403   403   403   201  |  403   403   403   403   201
+POST /api/v1/financing/authorisations                : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/authorisations                : 401   403   403   403   403   403   403  |  403   403   403   403   403
+POST /api/v1/financing/authorisations/{authorisation_id}/revoke : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/profiles/{subject_id}         : 401   403   403   403   403   403   200  |  403   403   403   403   200
+GET  /api/v1/financing/views                         : 401   403   403   403   403   403   403  |  403   403   403   403   403
+GET  /api/v1/financing/statistics                    : 401   200   200   403   403   403   403  |  200   403   403   403   403
 GET  /api/v1/lists/types                             : 200   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/lists/entries                           : 401   200   200   200   200   403   403  |  200   200   200   403   403
 POST /api/v1/lists/entries                           : 401   201   201   201   403   403   403  |  201   201   403   403   403
@@ -168,6 +182,8 @@ def request_for(world, method: str, path: str):
         "{number}": world.report_number,
         "{repair_id}": world.repair_id,
         "{objection_id}": world.objection_id,
+        "{demand_id}": world.demand_id,
+        "{authorisation_id}": world.authorisation_id,
     }
     url = path
     if path.startswith("/api/v1/catalog/codelists/"):
@@ -220,6 +236,18 @@ def request_for(world, method: str, path: str):
         "/api/v1/subjects/idcheck": {"values": [org.uscc]},
         "/api/v1/reports": {"uscc": org.uscc, "purpose": "招标投标"},
         "/api/v1/reports/batches": {"uscc": [org.uscc]},
+        "/api/v1/financing/demands": {
+            "amount": "50",
+            "term_months": 12,
+            "purpose": "购买设备",
+            "sector": "C",
+        },
+        "/api/v1/financing/demands/{demand_id}/outcomes": {"kind": "accepted"},
+        "/api/v1/financing/authorisations": {
+            "scopes": ["records"],
+            "valid_until": "2099-01-01T00:00:00+08:00",
+        },
+        "/api/v1/financing/authorisations/{authorisation_id}/revoke": {},
     }
     if path == "/api/v1/checks/batches":
         csv = f"统一社会信用代码,名称\n{org.uscc},{org.name}\n".encode()

@@ -43,6 +43,7 @@ EXPECTED = {
         "bulletins.issue",
         "scoring.supervision",
         "reports.issue",
+        "financing.manage",
     },
     Role.DEPARTMENT_CLERK: {
         "catalog.view",
@@ -78,7 +79,8 @@ EXPECTED = {
         "reports.issue",
         "repair.file",  # issue 19: a 政务服务 hall files for applicants
     },
-    Role.BANK_USER: {"subjects.view", "checks.run", "reports.issue"},
+    Role.BANK_USER: {"subjects.view", "checks.run", "reports.issue", "financing.lend"},
+    Role.ENTERPRISE: {"financing.apply"},
     Role.PUBLIC: set(),
 }
 

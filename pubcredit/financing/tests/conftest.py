@@ -1,0 +1,1 @@
+from pubcredit.testing.scorekit import scorecards  # noqa: F401 (fixtures)
