@@ -183,6 +183,7 @@ from pubcredit.portal.api import router as public_router  # noqa: E402
 from pubcredit.publicity.api import router as publicity_router  # noqa: E402
 from pubcredit.reports.api import router as reports_router  # noqa: E402
 from pubcredit.scoring.api import router as scoring_router  # noqa: E402
+from pubcredit.sharing.api import router as sharing_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402
 
 api.add_router("/accounts", accounts_router)
@@ -198,4 +199,5 @@ api.add_router("/public", public_router)
 api.add_router("/reminders", reminders_router)
 api.add_router("/reports", reports_router)
 api.add_router("/scoring", scoring_router)
+api.add_router("/sharing", sharing_router)
 api.add_router("/subjects", subjects_router)
