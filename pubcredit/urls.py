@@ -20,6 +20,8 @@ urlpatterns = [
     path("console/supervision/", include("pubcredit.scoring.supervision_urls")),
     # Credit reports (信用报告): issue at the window, batches (pubcredit.reports.views).
     path("console/reports/", include("pubcredit.reports.urls")),
+    # 信息共享 statistics (pubcredit.sharing.views), in the console's navigation.
+    path("console/sharing/", include("pubcredit.sharing.urls")),
     path("console/", include("pubcredit.console.urls")),
     path("", include("pubcredit.portal.urls")),
 ]

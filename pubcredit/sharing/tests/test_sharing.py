@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from pubcredit.accounts.models import AccessLog, Role
+from pubcredit.accounts.permissions import Principal
 from pubcredit.accounts.services import issue_api_key
 from pubcredit.catalog.models import Category, Department
 from pubcredit.sharing import services
@@ -131,7 +132,6 @@ def test_statistics_by_department_category_and_rate(system, org):
     Category.objects.exclude(code__in=["CF", "XK", "CN", "SXBZXR"]).update(active=False)
     Category.objects.filter(code="CN").update(publicity_class="authorised")
     Category.objects.filter(code="XK").update(publicity_class="shared")
-    from pubcredit.accounts.permissions import Principal
 
     def principal(code):
         department = Department.objects.get(code=code)
@@ -155,3 +155,21 @@ def test_statistics_by_department_category_and_rate(system, org):
         ("XK", 2, 2),
     ]
     assert stats["rate"] == {"shareable": 3, "total": 4, "rate": 75.0}
+
+
+def test_console_page_shows_the_figures(client, system, org):
+    from pubcredit.testing.factories import make_user
+
+    services.query_records(Principal.system("t"), org, purpose=PURPOSE, categories=["CF"])
+    centre = make_user(Role.CENTRE_STAFF, "centre-sharing")
+    client.force_login(centre)
+    page = client.get("/console/sharing/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="sharing-queries">1<' in html and 'data-category="CF"' in html
+    assert "/console/sharing/" in client.get("/console/").content.decode()  # navigation
+    clerk = make_user(
+        Role.DEPARTMENT_CLERK, "clerk-sharing", department=Department.objects.get(code="ZB-ZJJ")
+    )
+    client.force_login(clerk)
+    assert client.get("/console/sharing/").status_code == 403
