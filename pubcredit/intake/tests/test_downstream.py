@@ -152,3 +152,45 @@ def test_watch_submits_each_file_once_and_moves_it(department, cf, media, tmp_pa
 def test_watch_unknown_department_exits(department, cf, tmp_path):
     with pytest.raises((SystemExit, CommandError)):
         call_command("intake", "watch", str(tmp_path), department="NOPE", category="CF", once=True)
+
+
+def test_source_shown_to_readers(client, system, reference, media):
+    """A record handed down by the national platform carries a small 国家下发 label on the
+    portal's publicity list, record page and subject page, and on the console's subject page;
+    the city's own record carries none."""
+    from pubcredit.accounts.models import Role
+    from pubcredit.catalog.models import Category, Department
+    from pubcredit.subjects.models import Subject
+    from pubcredit.testing.factories import make_user
+    from pubcredit.testing.portalkit import make_uscc, penalty
+
+    cf = Category.objects.get(code="CF")
+    department = Department.objects.get(code="ZB-SCJG")
+    national_uscc, local_uscc = make_uscc(8101), make_uscc(8102)
+    for n, uscc, source in ((8101, national_uscc, "national"), (8102, local_uscc, "local")):
+        row = penalty(n, name=f"淄博下发测试{n}有限公司", uscc=uscc)
+        sub = services.submit_rows(
+            system,
+            department=department,
+            category=cf,
+            rows=[{k: v for k, v in row.items() if v is not None}],
+            data_source=source,
+        )
+        assert sub.accepted == 1, sub.summary()
+    national = Record.objects.get(subject__uscc=national_uscc)
+    local = Record.objects.get(subject__uscc=local_uscc)
+
+    listing = client.get("/disclosure/", {"category": "CF"}).content.decode()
+    assert listing.count('class="flag flag-source">国家下发<') == 1
+    page = client.get(f"/disclosure/records/{national.pk}/").content.decode()
+    assert 'class="flag flag-source">国家下发<' in page
+    assert "国家下发" not in client.get(f"/disclosure/records/{local.pk}/").content.decode()
+    subject = Subject.objects.get(uscc=national_uscc)
+    portal_subject = client.get(f"/subjects/{subject.pk}/", {"tab": "penalties"}).content.decode()
+    assert 'class="flag flag-source">国家下发<' in portal_subject
+
+    client.force_login(make_user(Role.CENTRE_STAFF, "centre-down"))
+    console = client.get(f"/console/subjects/{subject.pk}/").content.decode()
+    assert "<td>国家下发</td>" in console
+    other = client.get(f"/console/subjects/{local.subject_id}/").content.decode()
+    assert "<td>国家下发</td>" not in other and "<td>本级</td>" in other
