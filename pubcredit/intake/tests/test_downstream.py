@@ -194,3 +194,24 @@ def test_source_shown_to_readers(client, system, reference, media):
     assert "<td>国家下发</td>" in console
     other = client.get(f"/console/subjects/{local.subject_id}/").content.decode()
     assert "<td>国家下发</td>" not in other and "<td>本级</td>" in other
+
+
+def test_scheduled_scan_of_configured_folders(department, cf, media, tmp_path, settings):
+    from pubcredit.intake.tasks import scan_watch_folders_task
+
+    drop = tmp_path / "provincial"
+    drop.mkdir()
+    (drop / "p.csv").write_bytes(cf_csv(rows_for(department, 30, 1)))
+    settings.PUBCREDIT_INTAKE_WATCH_FOLDERS = [
+        {
+            "path": str(drop),
+            "department": department.code,
+            "category": "CF",
+            "source": "provincial",
+        },
+        {"path": str(tmp_path / "missing"), "department": department.code, "category": "CF"},
+    ]
+    results = scan_watch_folders_task.call()
+    assert [(r["file"], r["outcome"]) for r in results] == [("p.csv", "submitted")]
+    assert Submission.objects.get().source == "provincial"
+    assert scan_watch_folders_task.call() == []  # the folder is empty now
