@@ -37,7 +37,7 @@ from pubcredit.publicity.public import _text, category_fields, public_fields
 from pubcredit.records.models import Record, RecordStatus
 from pubcredit.sharing.models import SharingQuery, SharingQueryCategory
 from pubcredit.subjects.access import log_person_access
-from pubcredit.subjects.masking import mask_code, mask_person_name
+from pubcredit.subjects.masking import display_name, mask_code, mask_person_name
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import person_id_index
 
@@ -354,3 +354,29 @@ def statistics(start: dt.date, end: dt.date) -> dict:
         "by_category": by_category,
         "rate": sharing_rate(),
     }
+
+
+def recent_queries(start: dt.date, end: dt.date, limit: int = 50) -> list[dict]:
+    """The latest queries of the period, for the console's log table (a person's name masked:
+    reading the log is no look at the person)."""
+    tz = timezone.get_current_timezone()
+    since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    rows = (
+        SharingQuery.objects.filter(at__gte=since, at__lt=until)
+        .select_related("department", "subject")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        {
+            "at": q.at,
+            "actor": q.actor_label,
+            "department": q.department.name if q.department_id else "",
+            "subject": display_name(q.subject),
+            "kind": q.get_kind_display(),
+            "categories": "、".join(q.categories),
+            "purpose": q.purpose,
+            "rows": q.rows,
+        }
+        for q in rows
+    ]

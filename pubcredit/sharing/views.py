@@ -35,5 +35,10 @@ def statistics(request):
     start = _day(request.GET.get("start"), end - dt.timedelta(days=DEFAULT_DAYS - 1))
     if start > end:
         start, end = end, start
-    context = {"stats": services.statistics(start, end), "start": start, "end": end}
+    context = {
+        "stats": services.statistics(start, end),
+        "recent": services.recent_queries(start, end),
+        "start": start,
+        "end": end,
+    }
     return render(request, "sharing/statistics.html", context)

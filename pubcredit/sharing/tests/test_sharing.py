@@ -113,6 +113,8 @@ def test_person_masked_for_a_department_and_logged_look_for_the_centre(client, s
     log = AccessLog.objects.get()
     assert (log.subject_id, log.purpose) == (subject.pk, PURPOSE)
     assert SharingQuery.objects.filter(masked=False).count() == 1
+    today = timezone.localdate()
+    assert {q["subject"] for q in services.recent_queries(today, today)} == {"王**"}
 
 
 def test_lists_shared_by_list_category(client, system, org):
@@ -167,6 +169,7 @@ def test_console_page_shows_the_figures(client, system, org):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="sharing-queries">1<' in html and 'data-category="CF"' in html
+    assert PURPOSE in html and org.name in html  # the log table
     assert "/console/sharing/" in client.get("/console/").content.decode()  # navigation
     clerk = make_user(
         Role.DEPARTMENT_CLERK, "clerk-sharing", department=Department.objects.get(code="ZB-ZJJ")
