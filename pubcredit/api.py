@@ -185,6 +185,7 @@ from pubcredit.publicity.api import router as publicity_router  # noqa: E402
 from pubcredit.repair.api import objections_router, repairs_router  # noqa: E402
 from pubcredit.reports.api import router as reports_router  # noqa: E402
 from pubcredit.scoring.api import router as scoring_router  # noqa: E402
+from pubcredit.sharing.api import router as sharing_router  # noqa: E402
 from pubcredit.subjects.api import router as subjects_router  # noqa: E402
 
 api.add_router("/accounts", accounts_router)
@@ -203,4 +204,5 @@ api.add_router("/reports", reports_router)
 api.add_router("/repairs", repairs_router)
 api.add_router("/objections", objections_router)
 api.add_router("/scoring", scoring_router)
+api.add_router("/sharing", sharing_router)
 api.add_router("/subjects", subjects_router)

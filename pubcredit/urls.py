@@ -22,6 +22,8 @@ urlpatterns = [
     path("console/reports/", include("pubcredit.reports.urls")),
     # 信易贷 (pubcredit.financing.views): institutions' demands and profiles, the centre's reviews.
     path("console/financing/", include("pubcredit.financing.urls")),
+    # 信息共享 statistics (pubcredit.sharing.views), in the console's navigation.
+    path("console/sharing/", include("pubcredit.sharing.urls")),
     path("console/", include("pubcredit.console.urls")),
     # 信易贷 on the portal: products, statistics, the enterprise's own page.
     path("financing/", include("pubcredit.portal.financing_urls")),

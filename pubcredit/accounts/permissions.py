@@ -183,6 +183,23 @@ for _role in (Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.WINDOW_CLERK, Role.DE
     ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | {"repair.file"}
 # --- end of issue 19, part 5
 
+# Issue 19, part 4 (共享): department systems (部门报送员 keys) and the centre query subjects'
+# records and list entries of the shareable categories with a stated purpose (pubcredit.sharing,
+# every query logged); the centre and the administrator read the sharing statistics. Banks,
+# windows, districts and the public do not share.
+ACTIONS["sharing.query"] = gettext_lazy(
+    "通过共享接口查询主体的信用记录和名单(须说明查询事由,每次查询均记录;自然人信息脱敏,"
+    "有查看自然人信息权限的除外)"
+)
+ACTIONS["sharing.statistics"] = gettext_lazy("查看信息共享统计(查询量、共享率)")
+for _role, _extra in (
+    (Role.PLATFORM_ADMIN, {"sharing.query", "sharing.statistics"}),
+    (Role.CENTRE_STAFF, {"sharing.query", "sharing.statistics"}),
+    (Role.DEPARTMENT_CLERK, {"sharing.query"}),
+):
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _extra
+del _role, _extra
+
 # Roles whose rows are limited to one department / one district.
 DEPARTMENT_SCOPED = frozenset({Role.DEPARTMENT_CLERK})
 DISTRICT_SCOPED = frozenset({Role.DISTRICT_ADMIN})

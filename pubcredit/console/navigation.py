@@ -94,6 +94,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("批量核查"), "console:checks:batches", "checks.run", GROUP_CHECKS),
     NavItem(_("核查对象变动通知"), "console:checks:notifications", "checks.run", GROUP_CHECKS),
     NavItem(_("联合奖惩案例统计"), "console:checks:stats", "checks.run", GROUP_CHECKS),
+    NavItem(_("信息共享统计"), "sharing:statistics", "sharing.statistics", GROUP_INTAKE),
     NavItem(
         _("信用承诺"),
         "console:commitments:list",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, F
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +27,7 @@ from pubcredit.checks.services import ACTION as CHECK_ACTION
 from pubcredit.checks.services import visible_checks
 from pubcredit.commitments.models import Commitment
 from pubcredit.commitments.queries import VIEW_ACTION as COMMITMENT_ACTION
+from pubcredit.intake.models import Submission
 from pubcredit.lists.models import ListEntry
 from pubcredit.lists.services import ENTRY_ACTION
 from pubcredit.publicity.models import Publicity
@@ -68,8 +69,11 @@ def records_section(principal: Principal, subject) -> Section | None:
         .order_by("-n", "category__name")
     )
     rows = list(
-        qs.select_related("category", "department").order_by("-decision_date", "-pk")[:ROWS]
+        qs.select_related("category", "department")
+        .annotate(data_source=F("submission__source"))
+        .order_by("-decision_date", "-pk")[:ROWS]
     )
+    sources = dict(Submission.Source.choices)
     windows = Publicity.objects.filter(pk__in=[r.pk for r in rows]).only("record", "state")
     states = {p.pk: p.get_state_display() for p in windows}
     return Section(
@@ -85,6 +89,7 @@ def records_section(principal: Principal, subject) -> Section | None:
                 _("决定日期"),
                 _("状态"),
                 _("公示状态"),
+                _("数据来源"),
             )
         ],
         rows=[
@@ -97,6 +102,7 @@ def records_section(principal: Principal, subject) -> Section | None:
                     _date(r.decision_date),
                     str(r.get_status_display()),
                     str(states.get(r.pk, "—")),
+                    str(sources.get(r.data_source, sources[Submission.Source.LOCAL])),
                 ],
             )
             for r in rows

@@ -63,15 +63,8 @@ def _read(path: Path) -> list[dict]:
     return rows
 
 
-# 下发 marking: intake's Submission gains a source (本级/省级下发/国家下发) in issue 19's 下发
-# part; until that is merged the submissions are made without it.
-SOURCES = ("national", "provincial")
-
-
-def _source_kwargs(source: str) -> dict:
-    if hasattr(Submission, "Source"):  # intake with the 下发 source (issue 19)
-        return {"data_source": source}
-    return {}
+# 下发 marking: the submissions an import makes carry intake's source (省级下发 / 国家下发).
+SOURCES = (Submission.Source.NATIONAL.value, Submission.Source.PROVINCIAL.value)
 
 
 def import_directory(
@@ -119,7 +112,7 @@ def _import_records(principal, category: Category, rows: list[dict], result, sou
             filename=f"exchange-{category.code}-{department.code}.json",
             channel=Submission.Channel.CLI,
             background=False,
-            **_source_kwargs(source),
+            data_source=source,
         )
         result.submissions.append(submission.pk)
         result.rejected += submission.rejected

@@ -51,7 +51,7 @@ class SubmissionAdmin(ReadOnlyScopedAdmin):
         "unchanged",
         "late",
     )
-    list_filter = ("status", "channel", "category", "department")
+    list_filter = ("status", "channel", "source", "category", "department")
     search_fields = ("=id", "filename", "=sha256")
     list_select_related = ("department", "category")
     date_hierarchy = "received_at"

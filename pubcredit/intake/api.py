@@ -71,6 +71,7 @@ class SubmissionOut(Schema):
     department: RefOut
     category: RefOut
     channel: str
+    source: Literal["local", "provincial", "national"] = Field(description="数据来源")
     filename: str
     sha256: str
     size: int
@@ -134,12 +135,18 @@ class RecordsIn(Schema):
     rows: list[dict] = Field(
         description="数据行:每行一个对象,键为字段编码(如 CF_WSH)或表头名称;最多 10,000 行"
     )
+    source: Literal["local", "provincial", "national"] = Field(
+        "local", description="数据来源:local 本级、provincial 省级下发、national 国家下发"
+    )
 
 
 class SubmitForm(Schema):
     category: str = Field(description="信息类别编码,例如 CF(行政处罚)、XK(行政许可)")
     department: str | None = Field(
         None, description="报送部门编码;部门系统的密钥可省略(即密钥所属部门)"
+    )
+    source: Literal["local", "provincial", "national"] = Field(
+        "local", description="数据来源:local 本级、provincial 省级下发、national 国家下发"
     )
 
 
@@ -170,6 +177,7 @@ def _out(submission: Submission) -> dict:
         "department": {"code": submission.department.code, "name": submission.department.name},
         "category": {"code": submission.category.code, "name": submission.category.name},
         "channel": submission.channel,
+        "source": submission.source,
         "filename": submission.filename,
         "sha256": submission.sha256,
         "size": submission.size,
@@ -291,6 +299,7 @@ def submit_file(request, file: File[UploadedFile], form: Form[SubmitForm]):
             source=file,
             filename=file.name,
             channel=Submission.Channel.API,
+            data_source=form.source,
         )
     except PermissionDenied:
         raise
@@ -475,7 +484,11 @@ def submit_records(request):
     department, category = target
     try:
         submission = services.submit_rows(
-            principal, department=department, category=category, rows=body.rows
+            principal,
+            department=department,
+            category=category,
+            rows=body.rows,
+            data_source=body.source,
         )
     except PermissionDenied:
         raise

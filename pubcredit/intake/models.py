@@ -33,6 +33,7 @@ class Submission(models.Model):
         UPLOAD = "upload", _("网页上传")
         API = "api", _("接口推送")
         CLI = "cli", _("命令行")
+        FOLDER = "folder", _("目录投递")
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("已接收")
@@ -40,6 +41,14 @@ class Submission(models.Model):
         LOADING = "loading", _("入库中")
         DONE = "done", _("已完成")
         FAILED = "failed", _("失败")
+
+    class Source(models.TextChoices):
+        """Where the data comes from (issue 19, 下发): the city's own departments, or lists and
+        records handed down by the provincial or national platform."""
+
+        LOCAL = "local", _("本级")
+        PROVINCIAL = "provincial", _("省级下发")
+        NATIONAL = "national", _("国家下发")
 
     department = models.ForeignKey(
         "catalog.Department",
@@ -51,6 +60,9 @@ class Submission(models.Model):
         "catalog.Category", verbose_name=_("信息类别"), on_delete=models.PROTECT, related_name="+"
     )
     channel = models.CharField(_("报送渠道"), max_length=8, choices=Channel.choices)
+    source = models.CharField(
+        _("数据来源"), max_length=12, choices=Source.choices, default=Source.LOCAL
+    )
     filename = models.CharField(_("文件名"), max_length=255)
     raw_file = models.FileField(
         _("原始文件"), upload_to=submission_upload_to, max_length=255, editable=False

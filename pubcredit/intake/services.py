@@ -131,15 +131,20 @@ def receive_file(
     filename: str,
     channel: str,
     mapping: dict | None = None,
+    data_source: str = Submission.Source.LOCAL,
 ) -> Submission:
     """Store the raw file as a new Submission (status 已接收) and write "intake.submit".
 
     `source` is a path, bytes, or a binary file object; its bytes are stored untouched under
     MEDIA_ROOT with their sha256 and size. `mapping` ({header: field code or None}) is the
-    column mapping the clerk confirmed, used instead of the saved one. Nothing is processed."""
+    column mapping the clerk confirmed, used instead of the saved one. `data_source` marks
+    data handed down by the provincial or national platform (Submission.Source). Nothing is
+    processed."""
     check_can_submit(principal, department, category)
     if channel not in Submission.Channel.values:
         raise SubmissionRefused(_("报送渠道无效:%(c)s") % {"c": channel})
+    if data_source not in Submission.Source.values:
+        raise SubmissionRefused(_("数据来源无效:%(s)s") % {"s": data_source})
     filename = _safe_filename(filename)
     if isinstance(source, bytes | bytearray):
         fh = ContentFile(bytes(source))
@@ -156,6 +161,7 @@ def receive_file(
             department=department,
             category=category,
             channel=channel,
+            source=data_source,
             filename=filename,
             sha256=sha,
             size=size,
@@ -190,6 +196,7 @@ def submit_file(
     channel: str,
     mapping: dict | None = None,
     background: bool | None = None,
+    data_source: str = Submission.Source.LOCAL,
 ) -> Submission:
     """Receive a file (see `receive_file`) and process it: inline when `background` is False,
     as a background task when True, and by size when None (≤ INLINE_MAX_BYTES inline). Returns
@@ -203,6 +210,7 @@ def submit_file(
         filename=filename,
         channel=channel,
         mapping=mapping,
+        data_source=data_source,
     )
     if background is None:
         background = submission.size > INLINE_MAX_BYTES
@@ -216,7 +224,12 @@ def submit_file(
 
 
 def submit_rows(
-    principal: Principal, *, department: Department, category: Category, rows: list[dict]
+    principal: Principal,
+    *,
+    department: Department,
+    category: Category,
+    rows: list[dict],
+    data_source: str = Submission.Source.LOCAL,
 ) -> Submission:
     """A JSON batch from a department system (API `POST /api/v1/records`): at most 10,000 rows,
     each an object keyed by field code or header. Stored as a .json raw file and processed
@@ -240,6 +253,7 @@ def submit_rows(
         filename=f"api-{stamp}.json",
         channel=Submission.Channel.API,
         background=False,
+        data_source=data_source,
     )
 
 

@@ -79,3 +79,12 @@ def backfill_subject_name_keys() -> int:
     """Fill the fuzzy-search key of subjects a bulk load registered without it."""
 
     return backfill_name_keys()
+
+
+@task()
+def scan_watch_folders_task() -> list[dict]:
+    """The scheduled scan of the drop folders in PUBCREDIT_INTAKE_WATCH_FOLDERS (下发, issue 19):
+    each new file submitted once, moved to done/ or failed/ (intake.watching)."""
+    from pubcredit.intake.watching import scan_configured_folders  # imports the services
+
+    return scan_configured_folders()

@@ -166,6 +166,12 @@ JOBS: tuple[Job, ...] = (
         minutes=5,
     ),
     Job(
+        "intake.watch_folders",
+        "pubcredit.intake.tasks.scan_watch_folders_task",
+        "扫描配置的下发投递目录,报送新文件(每 5 分钟)",
+        minutes=5,
+    ),
+    Job(
         "jobs.sweep",
         "pubcredit.ops.schedule.sweep_jobs_task",
         "接管后台进程意外终止的报送入库、批量核查等任务(每 5 分钟)",

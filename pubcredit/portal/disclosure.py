@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Category, SubjectKind
 from pubcredit.commitments.queries import public_commitments
+from pubcredit.intake.models import Submission
 from pubcredit.lists import services as list_services
 from pubcredit.lists.models import ListEntry
 from pubcredit.publicity import services as publicity_services
@@ -41,6 +42,19 @@ class RecordPage:
 
 def _render(record, *, include_subject: bool) -> PublicRecord:
     return public_record_joined(record, include_subject=include_subject)
+
+
+def attach_sources(records) -> None:
+    """Set `data_source` (intake Submission.Source) on each record: one query for the page's
+    submissions handed down (下发), none joined into the page query itself."""
+    ids = {r.submission_id for r in records}
+    handed_down = dict(
+        Submission.objects.filter(pk__in=ids)
+        .exclude(source=Submission.Source.LOCAL)
+        .values_list("pk", "source")
+    )
+    for r in records:
+        r.data_source = handed_down.get(r.submission_id, Submission.Source.LOCAL)
 
 
 def _category_codes() -> dict[int, str]:
@@ -104,6 +118,7 @@ def subject_records(
     if total is None:
         total = qs.count()
     rows = list(qs[offset : offset + limit]) if offset < total else []
+    attach_sources(rows)
     return RecordPage([_render(r, include_subject=False) for r in rows], total, offset, limit)
 
 
@@ -125,6 +140,7 @@ def publicity_list(
     total = qs[:count_cap].count()
     rows = list(qs[offset : offset + limit]) if offset < total else []
     items = []
+    attach_sources([p.record for p in rows])
     for publicity in rows:
         record = publicity.record
         # The list row carries category, department and publicity: reuse them on the record.
@@ -141,7 +157,10 @@ def public_record_detail(record_id: int, today: dt.date | None = None) -> Public
         .select_related("publicity", "department")
         .first()
     )
-    return _render(record, include_subject=True) if record else None
+    if record is None:
+        return None
+    attach_sources([record])
+    return _render(record, include_subject=True)
 
 
 # --------------------------------------------------------------------------- credit lists

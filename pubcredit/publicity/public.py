@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.catalog.models import Category, Field, Region, SubjectKind
 from pubcredit.catalog.regions import SEED_CITY
+from pubcredit.intake.models import Submission
 from pubcredit.publicity.models import last_public_day
 from pubcredit.subjects.masking import mask_code, public_name, redact_id_numbers
 from pubcredit.subjects.models import Subject
@@ -241,6 +242,16 @@ class PublicRecord:
     # while an objection is verified: shown with the flag 异议处理中).
     repair_from: str = ""
     publicity_state: str = ""
+    # Where the record came from (intake Submission.Source): "local", or "provincial" /
+    # "national" for data handed down (下发), shown as a small label (e.g. 国家下发).
+    source: str = "local"
+
+    @property
+    def source_label(self) -> str:
+        """ "省级下发" / "国家下发" for data handed down; "" for the city's own."""
+        if not self.source or self.source == Submission.Source.LOCAL:
+            return ""
+        return str(dict(Submission.Source.choices).get(self.source, ""))
 
     def as_dict(self) -> dict:
         return {
@@ -321,6 +332,7 @@ def public_record(
     publicity_end=None,
     repair_from=None,
     publicity_state: str = "",
+    source: str = "",
 ) -> PublicRecord:
     """The public view of one record (`include_subject`: keep the subject's own fields, for
     lists that show records of many subjects). `publicity_end` is the window's stored end (the
@@ -351,13 +363,15 @@ def public_record(
         publicity_end=_iso(last_public_day(publicity_end)),
         repair_from=_iso(repair_from),
         publicity_state=publicity_state or "",
+        source=source or "local",
     )
 
 
 def public_record_joined(record, *, include_subject: bool = False) -> PublicRecord:
     """`public_record` of a record read with its publicity row and department joined in (as
     `publicity.services.public_records` returns them): the window, the repair date and the
-    state come from the read model. What the portal's pages and the credit reports render."""
+    state come from the read model; the source from `record.data_source` when the caller set it
+    (portal.disclosure.attach_sources). What the portal's pages and the credit reports render."""
     publicity = getattr(record, "publicity", None)
     department = getattr(record, "department", None)
     return public_record(
@@ -368,4 +382,5 @@ def public_record_joined(record, *, include_subject: bool = False) -> PublicReco
         publicity_end=getattr(publicity, "end", None),
         repair_from=getattr(publicity, "repair_from", None),
         publicity_state=getattr(publicity, "state", ""),
+        source=getattr(record, "data_source", "") or "",
     )

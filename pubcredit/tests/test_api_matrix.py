@@ -130,6 +130,8 @@ GET  /api/v1/reports/batches/{batch_id}/zip          : 401   200   200   403   4
 GET  /api/v1/reports/{number}                        : 401   200   200   403   403   404   404  |  200   403   403   404   200
 GET  /api/v1/reports/{number}/pdf                    : 401   200   200   403   403   404   404  |  200   403   403   404   200
 GET  /api/v1/scoring/supervision                     : 401   200   200   200   200   403   403  |  200   200   200   403   403
+GET  /api/v1/sharing/subjects/{ref}/records          : 401   200   200   200   403   403   403  |  200   200   403   403   403
+GET  /api/v1/sharing/subjects/{ref}/lists            : 401   200   200   200   403   403   403  |  200   200   403   403   403
 GET  /api/v1/subjects/search                         : 401   200   200   200   200   200   200  |  200   200   200   200   200
 GET  /api/v1/subjects/{subject_id}                   : 401   200   200   200   404   200   200  |  200   200   404   200   200
 POST /api/v1/subjects/idcheck                        : 200   200   200   200   200   200   200  |  200   200   200   200   200
@@ -204,6 +206,9 @@ def request_for(world, method: str, path: str):
         "/api/v1/subjects/search": "?name=淄博",
         # the clerks' own department; a district administrator gets its district's subjects
         "/api/v1/scoring/supervision": f"?department={apiworld.DEPARTMENT}",
+        # 共享 (issue 19): a stated purpose is required
+        "/api/v1/sharing/subjects/{ref}/records": "?purpose=行政许可审查",
+        "/api/v1/sharing/subjects/{ref}/lists": "?purpose=行政许可审查",
     }
     if method == "GET":
         return url + query.get(path, ""), None

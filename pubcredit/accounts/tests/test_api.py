@@ -57,6 +57,7 @@ def test_me_with_a_bearer_key(client, world, admin_principal):
             "repair.view",
             "scoring.supervision",
             "scoring.view",
+            "sharing.query",
             "subjects.view",
         ],
     }

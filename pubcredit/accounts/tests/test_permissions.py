@@ -83,6 +83,9 @@ EXPECTED = {
     Role.ENTERPRISE: {"financing.apply"},
     Role.PUBLIC: set(),
 }
+# Issue 19, part 4 (共享): department systems and the centre query; the centre reads statistics.
+EXPECTED[Role.CENTRE_STAFF] |= {"sharing.query", "sharing.statistics"}
+EXPECTED[Role.DEPARTMENT_CLERK] |= {"sharing.query"}
 
 
 def test_every_role_is_in_the_matrix_and_every_action_is_described():

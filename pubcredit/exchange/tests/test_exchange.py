@@ -173,13 +173,11 @@ def test_round_trip_into_an_empty_database(system, tmp_path):
     assert person.subject.id_index == crypto.blind_index(PERSON_ID)
     assert person.data["CF_XDR_ZJHM"] == crypto.mask_id(PERSON_ID)
 
-    if hasattr(Submission, "Source"):  # intake marks 下发 (issue 19, once merged)
-        sources = set(
-            Submission.objects.filter(pk__in=imported["submissions"]).values_list(
-                "source", flat=True
-            )
-        )
-        assert sources == {"national"}
+    # The import's submissions are marked as handed down (国家下发).
+    sources = set(
+        Submission.objects.filter(pk__in=imported["submissions"]).values_list("source", flat=True)
+    )
+    assert sources == {"national"}
 
     # Importing the same batch again changes nothing.
     again = run("import", str(out))

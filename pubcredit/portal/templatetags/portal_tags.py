@@ -110,6 +110,8 @@ def record_block(record, show_subject=False, actions=False, today=None):
     head = []
     if getattr(record, "publicity_state", "") == "objection":
         head.append(format_html('<span class="flag flag-objection">{}</span>', _("异议处理中")))
+    if getattr(record, "source_label", ""):
+        head.append(format_html('<span class="flag flag-source">{}</span>', record.source_label))
     if show_subject:
         if record.subject_ref:
             name = format_html(
