@@ -111,7 +111,15 @@ def _financing_stats(principal: Principal) -> dict | None:
     if not principal.can("financing.manage"):
         return None
     total = financing.statistics()["total"]
-    return {key: total[key] for key in ("demands", "matched", "granted", "amount", "average_rate")}
+    rate = total["average_rate"]
+    # Decimals as strings: the stats travel as JSON in the page (and the template formats them).
+    return {
+        "demands": total["demands"],
+        "matched": total["matched"],
+        "granted": total["granted"],
+        "amount": str(total["amount"]),
+        "average_rate": None if rate is None else str(rate),
+    }
 
 
 def _sharing_stats(principal: Principal) -> dict | None:

@@ -83,13 +83,10 @@ def test_centre_sees_the_hand_computed_figures(figures, staff):
     stats = dashboard_stats(centre)
     # 3 demands (200, 100, 500); 200 and 100 fit P1; both granted: 200 + 80 = 280 万元,
     # average rate (4.35 + 4.85) / 2 = 4.60.
-    assert stats["financing"] == {
-        "demands": 3,
-        "matched": 2,
-        "granted": 2,
-        "amount": Decimal("280"),
-        "average_rate": Decimal("4.60"),
-    }
+    money = stats["financing"]
+    assert (money["demands"], money["matched"], money["granted"]) == (3, 2, 2)
+    assert Decimal(money["amount"]) == Decimal("280")
+    assert money["average_rate"] == "4.60"
     # 2 shareable of 3 active categories: 66.7 %; 3 queries this month (the 4th is older).
     assert stats["sharing"] == {
         "month_queries": 3,
