@@ -10,8 +10,10 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import DISTRICT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Region, SubjectKind
+from pubcredit.financing import services as financing
 from pubcredit.scoring.models import Scorecard, ScoreResult
 from pubcredit.scoring.supervision import bands
+from pubcredit.sharing import services as sharing
 from pubcredit.subjects.models import Subject
 
 # A register of this many subjects or more is counted at most once per CACHE_SECONDS for each
@@ -49,7 +51,10 @@ def _dashboard_stats(principal: Principal) -> dict:
       region code, a subject without a region code is counted under "未填写区划" (code "");
     - `total` equals the sum over districts and over kinds;
     - labels are plain strings in the active language, ready for JSON;
-    - `grades`: the current credit grades by district and by scorecard (`_grade_stats`).
+    - `grades`: the current credit grades by district and by scorecard (`_grade_stats`);
+    - `financing` / `sharing`: the 信易贷 totals and this month's 共享 figures, or None for a
+      principal without "financing.manage" / "sharing.statistics" (a few aggregate queries,
+      cached with the rest).
     """
     subjects = restrict(Subject.objects.all(), principal, "subjects.view")
     rows = subjects.order_by().values("region", "kind").annotate(n=Count("id"))
@@ -94,7 +99,37 @@ def _dashboard_stats(principal: Principal) -> dict:
         "districts": districts,
         "scope": scope,
         "grades": _grade_stats(principal, names),
+        "financing": _financing_stats(principal),
+        "sharing": _sharing_stats(principal),
     }
+
+
+def _financing_stats(principal: Principal) -> dict | None:
+    """信易贷 totals (demands, matched, granted, amount granted, average rate) from
+    `financing.services.statistics`, for those who hold "financing.manage"; None for others.
+    City-wide: the action belongs to the centre and the administrator only."""
+    if not principal.can("financing.manage"):
+        return None
+    total = financing.statistics()["total"]
+    rate = total["average_rate"]
+    # Decimals as strings: the stats travel as JSON in the page (and the template formats them).
+    return {
+        "demands": total["demands"],
+        "matched": total["matched"],
+        "granted": total["granted"],
+        "amount": str(total["amount"]),
+        "average_rate": None if rate is None else str(rate),
+    }
+
+
+def _sharing_stats(principal: Principal) -> dict | None:
+    """共享: this month's queries and the sharing rate from `sharing.services.statistics`, for
+    those who hold "sharing.statistics"; None for others."""
+    if not principal.can("sharing.statistics"):
+        return None
+    today = timezone.localdate()
+    stats = sharing.statistics(today.replace(day=1), today)
+    return {"month_queries": stats["queries"], "rate": stats["rate"]}
 
 
 def _grade_stats(principal: Principal, region_names: dict[str, str]) -> dict:

@@ -25,6 +25,7 @@ from pubcredit.checks.services import visible_checks
 from pubcredit.commitments.confirmation import visible_requests
 from pubcredit.commitments.models import SigningRequest
 from pubcredit.commitments.queries import assessment_due_q, visible_commitments
+from pubcredit.financing.models import BindingStatus, EnterpriseBinding
 from pubcredit.intake.models import MatchReview, Submission
 from pubcredit.repair import queries as repair_queries
 
@@ -175,9 +176,17 @@ def _checks(principal: Principal, today: dt.date) -> list[Task]:
     ]
 
 
+def _bindings(principal: Principal) -> list[Task]:
+    # 信易贷: enterprise accounts waiting for the centre to approve their binding to a subject.
+    if not principal.can("financing.manage"):
+        return []
+    n = EnterpriseBinding.objects.filter(status=BindingStatus.PENDING).count()
+    return [Task("bindings_to_approve", _("待审核的企业账号绑定"), n, _url("financing:bindings"))]
+
+
 def tasks_for(principal: Principal, today: dt.date | None = None) -> list[Task]:
     """What `principal` has to act on today, in the order of the work: intake, commitments,
-    repair, checks. Guarantees: only items the principal's actions allow; every count within
+    repair, checks, 信易贷 bindings. Guarantees: only items the principal's actions allow; every count within
     the principal's scope; at most one query per table (about eight in all)."""
     day = today or timezone.localdate()
     return [
@@ -187,4 +196,5 @@ def tasks_for(principal: Principal, today: dt.date | None = None) -> list[Task]:
         *_commitments(principal, day),
         *_repair(principal, day),
         *_checks(principal, day),
+        *_bindings(principal),
     ]

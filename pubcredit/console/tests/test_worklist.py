@@ -140,6 +140,7 @@ def test_centre_staff_counts_everything_it_acts_on(staff, work):
         "repair_to_act": 3,
         "repair_due_today": 1,
         "repair_overdue": 2,
+        "bindings_to_approve": 0,  # 信易贷: no enterprise account has asked yet
     }
     _user, admin = staff["admin"]
     assert _counts(admin)["submissions_to_fix"] == 3
@@ -191,7 +192,11 @@ def test_the_dashboard_costs_a_handful_of_queries(staff, work, django_assert_max
     user, _centre = staff["centre"]
     client = Client()
     client.force_login(user)
-    # session + user, the worklist (one aggregate per table), the subjects chart, navigation.
-    with django_assert_max_num_queries(14):
+    # session + user, the worklist (one aggregate per table), the subjects chart, navigation
+    # (14); issue 19 adds 16: the pending enterprise bindings count (worklist, 1), the 信易贷
+    # card's financing.services.statistics (matching rules + 8 aggregates, 9: it also groups
+    # by institution, sector and district) and the 共享 card's sharing.services.statistics
+    # (3 aggregates + the sharing rate's 2 counts, 5).
+    with django_assert_max_num_queries(30):
         response = client.get("/console/")
     assert response.status_code == 200
