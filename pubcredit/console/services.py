@@ -110,7 +110,7 @@ def _financing_stats(principal: Principal) -> dict | None:
     City-wide: the action belongs to the centre and the administrator only."""
     if not principal.can("financing.manage"):
         return None
-    total = financing.statistics()["total"]
+    total = financing.statistics(breakdowns=False)["total"]
     rate = total["average_rate"]
     # Decimals as strings: the stats travel as JSON in the page (and the template formats them).
     return {
@@ -128,7 +128,7 @@ def _sharing_stats(principal: Principal) -> dict | None:
     if not principal.can("sharing.statistics"):
         return None
     today = timezone.localdate()
-    stats = sharing.statistics(today.replace(day=1), today)
+    stats = sharing.statistics(today.replace(day=1), today, breakdowns=False)
     return {"month_queries": stats["queries"], "rate": stats["rate"]}
 
 

@@ -417,9 +417,12 @@ def record_outcome(
     return outcome
 
 
-def statistics(since: dt.date | None = None, until: dt.date | None = None) -> dict:
-    """Demands, matched, granted, amounts, average rate: in total and by institution, sector
-    and district. Set-based (a handful of aggregate queries)."""
+def statistics(
+    since: dt.date | None = None, until: dt.date | None = None, *, breakdowns: bool = True
+) -> dict:
+    """Demands, matched, granted, amounts, average rate: in total and (unless `breakdowns` is
+    false: the dashboard's card) by institution, sector and district. Set-based (a handful of
+    aggregate queries)."""
     demands = FinancingDemand.objects.all()
     if since:
         demands = demands.filter(posted_at__date__gte=since)
@@ -451,6 +454,8 @@ def statistics(since: dt.date | None = None, until: dt.date | None = None) -> di
         "matched": graded.filter(matched=True).count(),
         **grant_figures(grants),
     }
+    if not breakdowns:
+        return {"total": total}
 
     def by(field_demand: str, field_grant: str) -> list[dict]:
         rows = {

@@ -314,13 +314,25 @@ def query_lists(
 # --------------------------------------------------------------------------- statistics
 
 
-def statistics(start: dt.date, end: dt.date) -> dict:
+def statistics(start: dt.date, end: dt.date, *, breakdowns: bool = True) -> dict:
     """Sharing from `start` to `end` (both inclusive, local dates): queries and rows by
-    department (the caller's; "" for the centre's own), by category, the totals and the rate."""
+    department (the caller's; "" for the centre's own), by category (both left out, as empty
+    lists, when `breakdowns` is false: the dashboard's card), the totals and the rate."""
     tz = timezone.get_current_timezone()
     since = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
     queries = SharingQuery.objects.filter(at__gte=since, at__lt=until)
+    if not breakdowns:
+        totals = queries.aggregate(queries=Count("id"), rows=Sum("rows"))
+        return {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "queries": totals["queries"] or 0,
+            "rows": totals["rows"] or 0,
+            "by_department": [],
+            "by_category": [],
+            "rate": sharing_rate(),
+        }
     by_department = [
         {
             "department": row["department__code"] or "",

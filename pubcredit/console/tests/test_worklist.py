@@ -193,10 +193,9 @@ def test_the_dashboard_costs_a_handful_of_queries(staff, work, django_assert_max
     client = Client()
     client.force_login(user)
     # session + user, the worklist (one aggregate per table), the subjects chart, navigation
-    # (14); issue 19 adds 16: the pending enterprise bindings count (worklist, 1), the 信易贷
-    # card's financing.services.statistics (matching rules + 8 aggregates, 9: it also groups
-    # by institution, sector and district) and the 共享 card's sharing.services.statistics
-    # (3 aggregates + the sharing rate's 2 counts, 5).
-    with django_assert_max_num_queries(30):
+    # (14); issue 19 adds 9: the pending enterprise bindings count (worklist, 1), the 信易贷
+    # card's totals (financing.services.statistics without breakdowns: matching rules + 4
+    # aggregates, 5) and the 共享 card's (one aggregate + the sharing rate's 2 counts, 3).
+    with django_assert_max_num_queries(23):
         response = client.get("/console/")
     assert response.status_code == 200
