@@ -99,7 +99,11 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount("demo_window", Role.WINDOW_CLERK, "窗口核查员", organisation="张店区政务服务中心"),
     DemoAccount("demo_bank", Role.BANK_USER, "金融机构用户", organisation="演示商业银行淄博分行"),
+    DemoAccount("demo_enterprise", Role.ENTERPRISE, "企业用户(信易贷)"),
 )
+# 信易贷 in the demo: demo_bank works for this institution, which lists one product;
+# demo_enterprise stands for the demo city's first organisation, approved.
+DEMO_BANK = ("演示商业银行淄博分行", "91370300MA3D7M8B02")
 
 SUBJECT_COLUMNS = [
     "id",
@@ -214,6 +218,41 @@ def ensure_demo_accounts(principal: Principal) -> list[dict]:
             created = True
         out.append({"username": account.username, "role": account.label, "created": created})
     return out
+
+
+def ensure_demo_financing(principal: Principal) -> None:
+    """信易贷 for the demo accounts, once: demo_bank's institution with one product, and
+    demo_enterprise bound (approved) to the first organisation. Leaves what exists alone."""
+    # Imported here: the demo loads without financing unless its accounts exist.
+    from decimal import Decimal
+
+    from pubcredit.financing import services as financing
+    from pubcredit.financing.models import EnterpriseBinding, FinancialInstitution
+    from pubcredit.subjects.models import Subject
+
+    bank = User.objects.filter(username="demo_bank").first()
+    firm = User.objects.filter(username="demo_enterprise").first()
+    if bank is not None and not FinancialInstitution.objects.filter(uscc=DEMO_BANK[1]).exists():
+        inst = financing.register_institution(principal, name=DEMO_BANK[0], uscc=DEMO_BANK[1])
+        financing.add_member(principal, inst, user=bank)
+        financing.publish_product(
+            principal,
+            inst,
+            name="信易贷·普惠快贷",
+            amount_min=Decimal("10"),
+            amount_max=Decimal("300"),
+            rate_min=Decimal("3.45"),
+            rate_max=Decimal("4.95"),
+            term_months=36,
+        )
+    org = Subject.objects.filter(kind="org").exclude(uscc="").order_by("pk").first()
+    if (
+        firm is not None
+        and org is not None
+        and not EnterpriseBinding.objects.filter(user=firm).exists()
+    ):
+        binding = financing.request_binding(Principal.of(firm), org.uscc)
+        financing.decide_binding(principal, binding.pk, approve=True, note=_("演示数据"))
 
 
 def demo_accounts_present() -> list[str]:
@@ -510,6 +549,8 @@ def load_demo(
         rebuild_tallies()
         rebuild_publicity_tally()
     timer.add("metrics", t)
+    if settings.DEBUG:
+        ensure_demo_financing(principal)
 
     seconds = round(time.perf_counter() - started, 3)
     load = DemoLoad.objects.create(

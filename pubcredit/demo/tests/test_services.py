@@ -198,6 +198,17 @@ def test_demo_accounts_have_roles_scopes_and_are_idempotent(system, settings):
     assert users["demo_clerk"].department.code == "ZB-SCJG"
     assert users["demo_district"].district_id == "370303"
     assert all(u.check_password(DEMO_PASSWORD) for u in users.values())
+    # 信易贷: demo_bank works for the demo bank, demo_enterprise stands (approved) for the
+    # first organisation.
+    from pubcredit.financing.models import BindingStatus, EnterpriseBinding, InstitutionMember
+    from pubcredit.subjects.models import Subject
+
+    member = InstitutionMember.objects.get(user=users["demo_bank"])
+    assert member.institution.name == "演示商业银行淄博分行"
+    assert member.institution.products.count() == 1
+    binding = EnterpriseBinding.objects.get(user=users["demo_enterprise"])
+    first_org = Subject.objects.filter(kind="org").exclude(uscc="").order_by("pk").first()
+    assert (binding.subject, binding.status) == (first_org, BindingStatus.APPROVED)
 
     users["demo_window"].set_password("changed-by-user-1")
     users["demo_window"].save()
