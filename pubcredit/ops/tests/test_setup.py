@@ -25,6 +25,7 @@ DEMO_USERNAMES = {
     "demo_district2",
     "demo_window",
     "demo_bank",
+    "demo_enterprise",
 }
 
 
