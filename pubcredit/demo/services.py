@@ -14,6 +14,7 @@ import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import polars as pl
@@ -52,6 +53,8 @@ from pubcredit.demo.record_loading import (
     rebuild_demo_search_index,
     remove_demo_records,
 )
+from pubcredit.financing import services as financing
+from pubcredit.financing.models import EnterpriseBinding, FinancialInstitution
 from pubcredit.publicity.tally import rebuild_publicity_tally
 from pubcredit.subjects import crypto, names
 from pubcredit.subjects import tally as subject_tally
@@ -223,13 +226,6 @@ def ensure_demo_accounts(principal: Principal) -> list[dict]:
 def ensure_demo_financing(principal: Principal) -> None:
     """信易贷 for the demo accounts, once: demo_bank's institution with one product, and
     demo_enterprise bound (approved) to the first organisation. Leaves what exists alone."""
-    # Imported here: the demo loads without financing unless its accounts exist.
-    from decimal import Decimal
-
-    from pubcredit.financing import services as financing
-    from pubcredit.financing.models import EnterpriseBinding, FinancialInstitution
-    from pubcredit.subjects.models import Subject
-
     bank = User.objects.filter(username="demo_bank").first()
     firm = User.objects.filter(username="demo_enterprise").first()
     if bank is not None and not FinancialInstitution.objects.filter(uscc=DEMO_BANK[1]).exists():
