@@ -63,6 +63,23 @@ ACTIONS: dict[str, str] = {
     "financing.apply": gettext_lazy(
         "以企业身份发布融资需求,授予和撤销授权书,查看谁查看了本企业档案"
     ),
+    # Procedures API (issue 19, part 5): another system files a repair application or an
+    # objection for an applicant (/api/v1/repairs, /api/v1/objections). The centre and the
+    # service windows (政务服务大厅) file both for anyone; a department's system files only
+    # objections to its own department's records (repair.procedures.check_filer). A filer
+    # follows what it filed; "repair.view" still decides what else it sees.
+    "repair.file": gettext_lazy(
+        "通过接口代申请人提交信用修复和异议申请并跟踪所提交的申请(部门报送员限本部门记录的异议)"
+    ),
+    # 共享 (issue 19, part 4): department systems and the centre query the shareable
+    # categories' records and list entries with a stated purpose (pubcredit.sharing, every
+    # query logged); the centre and the administrator read the statistics. Banks, windows,
+    # districts and the public do not share.
+    "sharing.query": gettext_lazy(
+        "通过共享接口查询主体的信用记录和名单(须说明查询事由,每次查询均记录;自然人信息脱敏,"
+        "有查看自然人信息权限的除外)"
+    ),
+    "sharing.statistics": gettext_lazy("查看信息共享统计(查询量、共享率)"),
 }
 
 # A role has exactly the actions listed; nothing is implied.
@@ -97,6 +114,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "financing.manage",
             "financing.lend",
             "financing.apply",
+            "repair.file",
+            "sharing.query",
+            "sharing.statistics",
         }
     ),
     # The credit centre runs the platform day to day and maintains the catalogue (目录 is the
@@ -125,6 +145,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "scoring.supervision",
             "reports.issue",
             "financing.manage",  # 信易贷 (issue 19, part 1)
+            "repair.file",
+            "sharing.query",
+            "sharing.statistics",
         }
     ),
     Role.DEPARTMENT_CLERK: frozenset(
@@ -141,6 +164,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "repair.review",
             "bulletins.view",
             "scoring.supervision",
+            "repair.file",
+            "sharing.query",
         }
     ),
     Role.DISTRICT_ADMIN: frozenset(
@@ -159,7 +184,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # A service window issues organisations' credit reports (a person's needs the centre: the
     # window clerk has no "subjects.view_person").
     Role.WINDOW_CLERK: frozenset(
-        {"subjects.view", "checks.run", "console.view", "scoring.view", "reports.issue"}
+        {
+            "subjects.view",
+            "checks.run",
+            "console.view",
+            "scoring.view",
+            "reports.issue",
+            "repair.file",
+        }
     ),
     # Banks call the API (credit checks, organisations' credit reports for a loan or a tender);
     # they have no console and never see persons unmasked.
@@ -170,35 +202,6 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.ENTERPRISE: frozenset({"financing.apply"}),
     Role.PUBLIC: frozenset(),
 }
-
-# --- Issue 19, part 5 (procedures API): another system files a repair application or an
-# objection for an applicant (/api/v1/repairs, /api/v1/objections). The centre and the service
-# windows (政务服务大厅) file both for anyone; a department's system files only objections to
-# its own department's records (repair.procedures.check_filer). A filer follows what it filed;
-# "repair.view" still decides what else it sees.
-ACTIONS["repair.file"] = gettext_lazy(
-    "通过接口代申请人提交信用修复和异议申请并跟踪所提交的申请(部门报送员限本部门记录的异议)"
-)
-for _role in (Role.PLATFORM_ADMIN, Role.CENTRE_STAFF, Role.WINDOW_CLERK, Role.DEPARTMENT_CLERK):
-    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | {"repair.file"}
-# --- end of issue 19, part 5
-
-# Issue 19, part 4 (共享): department systems (部门报送员 keys) and the centre query subjects'
-# records and list entries of the shareable categories with a stated purpose (pubcredit.sharing,
-# every query logged); the centre and the administrator read the sharing statistics. Banks,
-# windows, districts and the public do not share.
-ACTIONS["sharing.query"] = gettext_lazy(
-    "通过共享接口查询主体的信用记录和名单(须说明查询事由,每次查询均记录;自然人信息脱敏,"
-    "有查看自然人信息权限的除外)"
-)
-ACTIONS["sharing.statistics"] = gettext_lazy("查看信息共享统计(查询量、共享率)")
-for _role, _extra in (
-    (Role.PLATFORM_ADMIN, {"sharing.query", "sharing.statistics"}),
-    (Role.CENTRE_STAFF, {"sharing.query", "sharing.statistics"}),
-    (Role.DEPARTMENT_CLERK, {"sharing.query"}),
-):
-    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _extra
-del _role, _extra
 
 # Roles whose rows are limited to one department / one district.
 DEPARTMENT_SCOPED = frozenset({Role.DEPARTMENT_CLERK})
