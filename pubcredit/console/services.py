@@ -12,6 +12,7 @@ from pubcredit.accounts.permissions import DISTRICT_SCOPED, Principal, restrict
 from pubcredit.catalog.models import Region, SubjectKind
 from pubcredit.financing import services as financing
 from pubcredit.scoring.models import Scorecard, ScoreResult
+from pubcredit.scoring.services import general_scorecard
 from pubcredit.scoring.supervision import bands
 from pubcredit.sharing import services as sharing
 from pubcredit.subjects.models import Subject
@@ -152,12 +153,7 @@ def _grade_stats(principal: Principal, region_names: dict[str, str]) -> dict:
         for c in Scorecard.objects.filter(active=True).order_by("sort_order", "code")
         if SubjectKind.PERSON.value not in (c.subject_kinds or [])
     ]
-    # The general scorecard of organisations, as scoring.services.general_scorecard picks it
-    # (the first active one without a sector), from the rows already read.
-    general = next(
-        (c for c in cards if not c.sector and SubjectKind.ORG.value in (c.subject_kinds or [])),
-        None,
-    )
+    general = general_scorecard(SubjectKind.ORG.value, cards)  # from the rows already read
     today = timezone.localdate()
     orders = {c.pk: [g for g, _name in bands(c, today)] for c in cards}
 

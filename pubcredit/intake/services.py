@@ -105,7 +105,8 @@ def _principal_for(submission: Submission) -> Principal:
 # --------------------------------------------------------------------------- receiving
 
 
-def _sha256_and_size(fh) -> tuple[str, int]:
+def sha256_and_size(fh) -> tuple[str, int]:
+    """The sha256 and size of an open binary file, read in chunks (left at its start)."""
     digest = hashlib.sha256()
     size = 0
     fh.seek(0)
@@ -156,7 +157,7 @@ def receive_file(
         fh = source
         close = False
     try:
-        sha, size = _sha256_and_size(fh)
+        sha, size = sha256_and_size(fh)
         submission = Submission(
             department=department,
             category=category,

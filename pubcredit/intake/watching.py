@@ -13,7 +13,6 @@ PUBCREDIT_INTAKE_WATCH_FOLDERS ([{"path", "department", "category", "source"}, â
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 from dataclasses import asdict, dataclass
@@ -43,11 +42,8 @@ class FolderResult:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return services.sha256_and_size(fh)[0]
 
 
 def _free_target(folder: Path, name: str) -> Path:

@@ -109,10 +109,13 @@ def _card(scorecard: Scorecard | str | None) -> Scorecard | None:
     return found
 
 
-def general_scorecard(kind: str) -> Scorecard | None:
-    """The general (非行业) scorecard of a subject kind: the first active one by sort order."""
-    for card in Scorecard.objects.filter(active=True, sector="").order_by("sort_order", "code"):
-        if kind in (card.subject_kinds or []):
+def general_scorecard(kind: str, cards: Iterable[Scorecard] | None = None) -> Scorecard | None:
+    """The general (非行业) scorecard of a subject kind: the first active one by sort order,
+    among `cards` when the caller has read them (active, in sort order) already."""
+    if cards is None:
+        cards = Scorecard.objects.filter(active=True, sector="").order_by("sort_order", "code")
+    for card in cards:
+        if not card.sector and kind in (card.subject_kinds or []):
             return card
     return None
 
