@@ -68,7 +68,8 @@ def _grades_text(subject_condition: str) -> str:
     )
 
 
-def _number(value) -> int | float:
+def plain_number(value) -> int | float:
+    """A score or points as JSON shows them: 76, not 76.00; 2.5 as 2.5."""
     value = Decimal(str(value))
     return int(value) if value == value.to_integral_value() else float(value)
 
@@ -102,7 +103,7 @@ def grade_dicts(rows: Iterable) -> dict[int, list[dict]]:
                 "sector_name": sector_name or "",
                 "public": bool(public),
                 "version": version,
-                "score": _number(score),
+                "score": plain_number(score),
                 "grade": grade,
                 "points_grade": points_grade,
                 "as_of": _day(as_of),

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from pubcredit.accounts.permissions import Principal
 from pubcredit.scoring import engine
+from pubcredit.scoring.current import plain_number
 from pubcredit.scoring.definition import parse_definition
 from pubcredit.scoring.frames import IN_LIST_MAX
 from pubcredit.scoring.models import Scorecard, ScorecardVersion, ScoreResult
@@ -266,8 +267,8 @@ def describe_result(row: ScoreResult) -> dict:
         "scorecard_name": row.scorecard.name,
         "public": row.scorecard.public,
         "version": version.version,
-        "base_points": _number(version.base_points),
-        "score": _number(row.score),
+        "base_points": plain_number(version.base_points),
+        "score": plain_number(row.score),
         "grade": row.grade,
         "points_grade": row.points_grade,
         "as_of": row.as_of.isoformat(),
@@ -281,14 +282,9 @@ def describe_result(row: ScoreResult) -> dict:
 def _band_dicts(defn) -> list[dict]:
     """The grade bands, best first: [{"grade", "name", "min"}] (the lowest band's min None)."""
     return [
-        {"grade": b.grade, "name": b.name, "min": None if b.min is None else _number(b.min)}
+        {"grade": b.grade, "name": b.name, "min": None if b.min is None else plain_number(b.min)}
         for b in defn.bands
     ]
-
-
-def _number(value) -> int | float:
-    value = Decimal(value)
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def explain(
@@ -340,7 +336,7 @@ def history(
             "scorecard": r.scorecard.code,
             "scorecard_name": r.scorecard.name,
             "version": r.version.version,
-            "score": _number(r.score),
+            "score": plain_number(r.score),
             "grade": r.grade,
             "points_grade": r.points_grade,
             "as_of": r.as_of.isoformat(),
