@@ -316,9 +316,10 @@ class RecordsWriter:
             )
         return updated
 
-    def finish(self) -> dict[str, Any]:
+    def finish(self, timings: dict[str, float] | None = None) -> dict[str, Any]:
         """Drop the staging tables and run the records flow on what the submission brought.
-        Returns the flow's results by step."""
+        Returns the flow's results by step (`timings`, when given, receives each step's
+        seconds by name)."""
         staging.drop_table(self.cursor, STAGE)
         staging.drop_table(self.cursor, STAGE_UPDATE)
         return records_changed(
@@ -326,7 +327,8 @@ class RecordsWriter:
                 submission_id=self.submission_id,
                 department_id=self.department_id,
                 category_id=self.category_id,
-            )
+            ),
+            timings,
         )
 
 
