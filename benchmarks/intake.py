@@ -71,7 +71,6 @@ TUNED_SETTINGS = {
     "checkpoint_completion_target": "0.9",
     "wal_buffers": "64MB",
     "wal_compression": "lz4",
-    "synchronous_commit": "off",
     "jit": "off",
     "max_parallel_maintenance_workers": "2",
     "autovacuum_vacuum_cost_limit": "2000",
