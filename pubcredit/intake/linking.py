@@ -14,6 +14,7 @@ classification and its write (intake.loading).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import polars as pl
@@ -89,21 +90,28 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
     insert = f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
             SELECT {cols}, %s, %s FROM {STAGE_SUBJECT} WHERE 1 = 1
             ON CONFLICT ({key}) DO NOTHING RETURNING kind, region"""
-    counted = {"kind": pl.String, "region": pl.String, "n": pl.Int64}
     if staging.is_pg():
-        inserted = staging.fetch_frame(
+        # The new subjects' ids come back with the insert itself (COPY of its RETURNING): no
+        # second look-up of every staged key, unless another load registered some of them
+        # meanwhile (ON CONFLICT: not returned), which the look-up below then finds.
+        returned = _copy_out(
             cursor,
-            f"WITH i AS ({insert}) SELECT kind, region, COUNT(*) FROM i GROUP BY kind, region",
+            f"{insert}, {key}, id",
             [now, now],
-            counted,
+            {"kind": pl.String, "region": pl.String, key: pl.String, "_new_subject": pl.Int64},
         )
-    else:  # SQLite cannot group a RETURNING
+        created = returned.height
+        subject_tally.add_registered(returned.select("kind", "region"))
+        if created == rows.height:
+            cursor.execute(f"TRUNCATE {STAGE_SUBJECT}")
+            return created, returned.select(key, "_new_subject")
+    else:  # SQLite: the inserted rows, then the look-up below
         cursor.execute(insert, [now, now])
         inserted = pl.DataFrame(
             cursor.fetchall(), schema={"kind": pl.String, "region": pl.String}, orient="row"
-        ).with_columns(n=pl.lit(1, dtype=pl.Int64))
-    created = int(inserted.get_column("n").sum())
-    subject_tally.add_registered(inserted)
+        )
+        created = inserted.height
+        subject_tally.add_registered(inserted)
     if staging.is_pg():
         join = f"""JOIN LATERAL (
             SELECT id FROM subjects_subject j WHERE j.{key} = s.{key} LIMIT 1) j ON true"""
@@ -117,6 +125,19 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
     )
     cursor.execute(f"{'TRUNCATE' if staging.is_pg() else 'DELETE FROM'} {STAGE_SUBJECT}")
     return created, ids
+
+
+def _copy_out(cursor, sql: str, params, schema: dict) -> pl.DataFrame:
+    """PostgreSQL: the rows of `sql` (a SELECT, or a write with RETURNING) streamed back with
+    COPY … TO STDOUT as CSV straight into polars."""
+    buffer = io.BytesIO()
+    with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for block in copy:
+            buffer.write(block)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, schema=schema)
 
 
 def register_new_subjects(cursor, rows: pl.DataFrame, now) -> tuple[pl.DataFrame, int]:

@@ -175,6 +175,10 @@ def load_accepted(
             result.review += linking.open_reviews(cursor, plan, submission, rows, reviews, now)
             lap("load_reviews")
         linking.drop_stage(cursor)
-        writer.finish()
+        steps: dict[str, float] = {}
+        flow = writer.finish(steps)
         lap("derived")
+        timings.update({f"derived_{name}": seconds for name, seconds in steps.items()})
+        publicity = (flow.get("publicity") or {}).get("timings") or {}
+        timings.update({f"derived_publicity_{k}": v for k, v in publicity.items()})
     return result

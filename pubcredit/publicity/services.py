@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import itertools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -478,6 +479,38 @@ def _chunks_all(cursor, select: str, schema: dict):
             return
 
 
+def _chunks_submission(cursor, select: str, schema: dict, submission_id: int):
+    """PostgreSQL: the records whose current version came with the submission, selected in the
+    database by the submission (its BRIN index), in id ranges of about CHUNK_ROWS records (the
+    boundaries are the ids' percentiles, one query); yields (records, their existing publicity
+    rows)."""
+    sid = int(submission_id)
+    mine = "r.submission_id = %s AND r.id >= %s AND r.id <= %s"
+    cursor.execute(
+        "SELECT COUNT(*), MIN(id), MAX(id) FROM records_record WHERE submission_id = %s", [sid]
+    )
+    count, lo, hi = cursor.fetchone()
+    if not count:
+        return
+    parts = -(-count // CHUNK_ROWS)
+    bounds = [lo]
+    if parts > 1:
+        cursor.execute(
+            "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY id) "
+            "FROM records_record WHERE submission_id = %s",
+            [[i / parts for i in range(1, parts)], sid],
+        )
+        bounds += [b + 1 for b in cursor.fetchone()[0]]
+    bounds.append(hi + 1)
+    for start, stop in itertools.pairwise(bounds):
+        if stop <= start:
+            continue
+        params = [sid, start, stop - 1]
+        frame = _read(cursor, f"SELECT {select} FROM records_record r WHERE {mine}", params, schema)
+        join = "JOIN records_record r ON r.id = p.record_id"
+        yield frame, _existing(cursor, mine, params, join=join)
+
+
 def _chunks_ids(cursor, select: str, schema: dict, ids: list[int]):
     for offset in range(0, len(ids), CHUNK_ROWS):
         part = pl.Series("id", ids[offset : offset + CHUNK_ROWS], dtype=pl.Int64)
@@ -539,7 +572,10 @@ def refresh_publicity(
         _create_temp(cursor, STAGE_IDS, {"id": "int"})
         _create_temp(cursor, STAGE, {c: _STAGE_TYPES.get(c, "text") for c in _STAGE_COLUMNS})
         overrides, marks = _facts(cursor)
-        if record_ids is None and submission_id is not None:
+        if record_ids is None and submission_id is not None and _pg():
+            # By the submission's index, in the database: no list of ids through Python.
+            chunks = _chunks_submission(cursor, select, schema, submission_id)
+        elif record_ids is None and submission_id is not None:
             # By the submission's index, not a scan of the records in id order.
             record_ids = Record.objects.filter(submission_id=submission_id).values_list(
                 "pk", flat=True
@@ -547,10 +583,10 @@ def refresh_publicity(
         if record_ids is not None:
             ids = sorted({int(i) for i in record_ids})
             chunks = _chunks_ids(cursor, select, schema, ids)
-        else:
+        elif submission_id is None:
             chunks = _chunks_all(cursor, select, schema)
         stack = contextlib.ExitStack()
-        if record_ids is None and _initial_fill():
+        if record_ids is None and submission_id is None and _initial_fill():
             # The first fill of a large read model: build the secondary indexes once at the
             # end instead of row by row (the table is empty, so its lock keeps nobody waiting).
             stack.enter_context(deferred_indexes(Publicity))

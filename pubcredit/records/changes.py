@@ -191,9 +191,12 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
 RECORDS_CHANGED = Hook("records changed", SUBSCRIBERS)
 
 
-def records_changed(event: RecordsChanged) -> dict[str, Any]:
+def records_changed(
+    event: RecordsChanged, timings: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Run the flow (`SUBSCRIBERS`, in order) for `event`, each step in its own savepoint of the
     caller's transaction (or of a new one). Called by the records services after every write of
     records; an exception in a step propagates and rolls the write back with it. Returns each
-    step's result by name (e.g. the publicity refresh's counts under "publicity")."""
-    return RECORDS_CHANGED.run(event)
+    step's result by name (e.g. the publicity refresh's counts under "publicity"); `timings`,
+    when given, receives each step's seconds by name."""
+    return RECORDS_CHANGED.run(event, timings)

@@ -44,6 +44,8 @@ from pubcredit.records.changes import Change, RecordsChanged, records_changed
 from pubcredit.records.models import RecordStatus
 
 _ADVISORY_NAMESPACE = 0x1C7A  # the records' key spaces for pg_advisory_xact_lock
+# work_mem of a load's transaction (PostgreSQL; see RecordsWriter.begin, docs/postgresql.md).
+LOAD_WORK_MEM = "256MB"
 
 STAGE = "records_stage"
 STAGE_UPDATE = "records_stage_update"
@@ -270,6 +272,10 @@ class RecordsWriter:
         lock_key_space(cursor, self.category_id, self.department_id)
         if staging.is_pg():
             cursor.execute("SET LOCAL jit = off")  # compiling the joins costs more than it saves
+            # The planner's statistics know nothing of the rows this transaction writes (it
+            # takes a load's records for one row): the aggregates of the records flow over
+            # them then sort instead of hashing, and with the default 4 MB spill to disk.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [LOAD_WORK_MEM])
         staging.create_temp_table(cursor, STAGE, STAGE_COLUMNS)
         staging.create_temp_table(
             cursor, STAGE_UPDATE, {c: _RECORD_TYPES.get(c, "text") for c in RECORD_COLUMNS}
@@ -316,9 +322,10 @@ class RecordsWriter:
             )
         return updated
 
-    def finish(self) -> dict[str, Any]:
+    def finish(self, timings: dict[str, float] | None = None) -> dict[str, Any]:
         """Drop the staging tables and run the records flow on what the submission brought.
-        Returns the flow's results by step."""
+        Returns the flow's results by step (`timings`, when given, receives each step's
+        seconds by name)."""
         staging.drop_table(self.cursor, STAGE)
         staging.drop_table(self.cursor, STAGE_UPDATE)
         return records_changed(
@@ -326,7 +333,8 @@ class RecordsWriter:
                 submission_id=self.submission_id,
                 department_id=self.department_id,
                 category_id=self.category_id,
-            )
+            ),
+            timings,
         )
 
 

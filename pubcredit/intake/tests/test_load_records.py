@@ -116,6 +116,33 @@ def test_existing_subject_linked_by_uscc_and_by_id_number(make_submission, syste
     assert wang.region == "370303"
 
 
+def test_subject_registered_meanwhile_is_linked_not_duplicated(
+    make_submission, system, monkeypatch
+):
+    """Another load registers a subject between this load's classification and its insert of
+    new subjects: the insert skips it (ON CONFLICT) and the row is linked to that subject."""
+    from pubcredit.subjects.services import register_subject
+
+    classify = writing.RecordsWriter.classify
+    meanwhile = {}
+
+    def classify_then_register(self):
+        found = classify(self)
+        meanwhile["org"] = register_subject(
+            system, kind="org", name="淄博测试1有限公司", uscc=make_uscc(1)
+        )
+        return found
+
+    monkeypatch.setattr(writing.RecordsWriter, "classify", classify_then_register)
+    result = load(make_submission(), [cf_row(i) for i in range(3)])
+    assert result.subjects_created == 2
+    assert Subject.objects.count() == 3
+    by_row = {r.source_row: r for r in Record.objects.all()}
+    assert by_row[3].subject == meanwhile["org"]
+    assert by_row[2].subject.uscc == make_uscc(0)
+    assert by_row[4].subject.uscc == make_uscc(2)
+
+
 def test_id_numbers_never_stored_in_clear(make_submission):
     ric = make_ric(5)
     load(make_submission(), [cf_row(5, name="赵六", kind="自然人", id_number=ric)])

@@ -141,6 +141,8 @@ def test_a_load_runs_every_step_in_order_each_seeing_the_records(make_submission
     assert Publicity.objects.count() == 3
     assert set(PublicityEvent.objects.values_list("reason", flat=True)) == {"intake"}
     assert "derived" in result.timings
+    # Each step's time is reported apart (where a load's derived work went).
+    assert {f"derived_{step}" for step in STEPS} <= result.timings.keys()
     # A second load of the same rows changes nothing: the flow sees no record of its own.
     spy.clear()
     again = make_submission()
