@@ -64,8 +64,12 @@ format: install
 messages: install
 	cd pubcredit && ../$(BIN)/pubcredit makemessages -l en --no-obsolete --ignore='static/vendor/*' && ../$(BIN)/pubcredit compilemessages -l en
 
+# Every benchmark at a size that fits in about 15 minutes on 2 cores (benchmarks/run_all.py), on
+# the PostgreSQL at BENCH_POSTGRES: one JSON and one Markdown table of each figure beside its
+# floor in benchmarks/out/ (bench-<stamp>.json/.md and bench.md). BENCH_ARGS: e.g. --only scoring.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 bench: install
-	$(BIN)/python benchmarks/demo_load.py
+	$(BIN)/python benchmarks/run_all.py --postgres $(BENCH_POSTGRES) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var

@@ -64,10 +64,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import wrk  # noqa: E402
 from demo_load import _pubcredit, fresh_database  # noqa: E402
+from figures import figure, write_json_out  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_portal_bench"
 TARGETS_MS = {"search": 50.0, "subject": 100.0}
+FLOOR = "framework-floor"
 CHUNK = 500_000
 
 
@@ -603,6 +605,26 @@ def summarise(results: list, seconds: float) -> dict:
 # --------------------------------------------------------------------------- main
 
 
+def figures(result: dict) -> list[dict]:
+    """Each scenario's p95 beside the framework floor's (GET /api/v1/health on the same server,
+    driven the same way), benchmarks/figures.py."""
+    floor = result["scenarios"][FLOOR]
+    data = result["data"]
+    out = []
+    for name, s in result["scenarios"].items():
+        if name == FLOOR:
+            continue
+        out.append(
+            figure(f"{name}, p95", s["p95_ms"], "ms", floor=floor["p95_ms"],
+                   floor_name="GET /api/v1/health, same server and load",
+                   limit=TARGETS_MS.get(name),
+                   note=f"{s['requests_per_second']} req/s (floor {floor['requests_per_second']});"
+                   f" {data['subjects']:,} subjects, {data['records']:,} records"
+                   + (f"; {s['errors']} errors" if s["errors"] else ""))
+        )  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subjects", type=int, default=1_000_000)
@@ -619,6 +641,7 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="load generator: wrk (when installed, the default) or Python threads",
     )
+    parser.add_argument("--json-out", help="also write the result to this file")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: the load generator
     args = parser.parse_args(argv)
 
@@ -670,6 +693,9 @@ def main(argv: list[str] | None = None) -> int:
         timings["analyse_seconds"] = round(time.perf_counter() - t, 1)
 
     workload = sample_workload()
+    # The framework's floor on the same server, driven the same way: its health check (one
+    # SELECT 1, no auth, no template).
+    workload[FLOOR] = [("health", "/api/v1/health")]
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -753,8 +779,10 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
         },
     }
+    result["figures"] = figures(result)
     path = OUT / f"portal-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json_out(args.json_out, result)
     print(
         f"\n{subjects:,} subjects, {records:,} records ({public:,} public); server {kind}, "
         f"{args.concurrency} clients, driver {driver_label}, load average before "
