@@ -462,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="use the loaded data set as it is")
     parser.add_argument("--singles", type=int, default=200, help="single-subject recomputes")
     parser.add_argument("--skip-full", action="store_true", help="no full recompute")
+    parser.add_argument(
+        "--floor-repeat", type=int, default=3, help="runs of the full floor (its median)"
+    )
     parser.add_argument("--json-out", help="also write the result to this file")
     parser.add_argument("--child-full", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-empty", action="store_true", help=argparse.SUPPRESS)
@@ -532,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
         bulletins_data._log("full recompute again, nothing changed (child process)")
         result["full_again"] = run_full(url, var_dir, empty=False)
     bulletins_data._log("floor: the scores of every subject in one statement")
-    result["floor"] = floor_full(version, today)
+    result["floor"] = floor_full(version, today, repeat=args.floor_repeat)
     from pubcredit.scoring.models import ScoreResult
     from pubcredit.scoring.services import results_of
 
