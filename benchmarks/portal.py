@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/portal.py                 # 1,000,000 subjects, 5,000,000 records
     .venv/bin/python benchmarks/portal.py --reuse         # keep the loaded database, drive again
+    .venv/bin/python benchmarks/portal.py --demo-loaded --database-url …  # on a kept demo city
     .venv/bin/python benchmarks/portal.py --subjects 100000 --records 500000 --duration 10
 
 Steps:
 1. a fresh database (benchmarks/demo_load.py's helpers), `pubcredit migrate`, then
    `pubcredit demo --subjects N` (the demo city: organisations, 个体工商户, natural persons);
+   with `--demo-loaded`, the database already holds it (`benchmarks/demo_load.py --keep`, as
+   `make bench` does) and this step is skipped;
 2. R records generated with numpy/polars and written with PostgreSQL COPY straight into the
    records table (行政许可 and 行政处罚 with their catalogue fields, persons' ID numbers masked as
    intake stores them) and into the publicity read model (windows from the decision date: a
@@ -631,6 +634,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=5_000_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--reuse", action="store_true", help="drive an already loaded database")
+    parser.add_argument(
+        "--demo-loaded",
+        action="store_true",
+        help="the database holds the demo city (demo_load.py --keep): add the records only",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -665,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     var_dir.mkdir(exist_ok=True)
     env = os.environ | {"DATABASE_URL": url, "PUBCREDIT_VAR_DIR": str(var_dir)}
     timings: dict = {}
-    if not args.reuse:
+    if not args.reuse and not args.demo_loaded:
         print(f"fresh database: {url}", file=sys.stderr)
         fresh_database(url)
         subprocess.run(
