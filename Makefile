@@ -64,8 +64,19 @@ format: install
 messages: install
 	cd pubcredit && ../$(BIN)/pubcredit makemessages -l en --no-obsolete --ignore='static/vendor/*' && ../$(BIN)/pubcredit compilemessages -l en
 
-bench: install
-	$(BIN)/python benchmarks/demo_load.py
+# Every benchmark at a size that fits in about 15 minutes on 2 cores (benchmarks/run_all.py), on
+# the PostgreSQL at BENCH_POSTGRES: one JSON and one Markdown table of each figure beside its
+# floor in benchmarks/out/ (bench-<stamp>.json/.md and bench.md). BENCH_ARGS: e.g. --only scoring.
+# frictionless (the intake benchmarks' floor) is not a project dependency: it gets a virtual
+# environment of its own, var/bench-tools, which the runner puts on the benchmarks' PATH.
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432
+BENCH_TOOLS := var/bench-tools
+$(BENCH_TOOLS)/bin/frictionless:
+	rm -rf $(BENCH_TOOLS) && $(PYTHON) -m venv $(BENCH_TOOLS)
+	$(BENCH_TOOLS)/bin/python -m pip install -q frictionless
+
+bench: install $(BENCH_TOOLS)/bin/frictionless
+	$(BIN)/python benchmarks/run_all.py --postgres $(BENCH_POSTGRES) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache var

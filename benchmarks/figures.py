@@ -59,3 +59,17 @@ def _round(x: float | None) -> float | None:
     if x is None:
         return None
     return round(float(x), 3 if abs(x) < 10 else 1)
+
+
+def write_json_out(path: str | None, result: dict[str, Any]) -> None:
+    """Write the benchmark's result to `--json-out FILE` (what benchmarks/run_all.py reads)."""
+    if not path:
+        return
+    import json
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps(result, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )

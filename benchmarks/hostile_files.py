@@ -35,6 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from figures import figure, write_json_out  # noqa: E402
+
 LIMIT_SECONDS = 10.0
 LIMIT_MB = 500.0
 MB = 1024 * 1024
@@ -175,6 +177,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--case", choices=sorted(CASES), action="append")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--json-out", help="also write the result and its figures to this file")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_case(args.child), ensure_ascii=False))
@@ -203,6 +206,27 @@ def main() -> int:
     (out / "hostile-files.json").write_text(
         json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8"
     )
+    # The worst case of each limit (every case's figures are in "cases").
+    slowest = max(results, key=lambda r: r["seconds"])
+    biggest = max(results, key=lambda r: max(r["server_peak_mb"], r["child_peak_mb"]))
+    refused = sum(1 for r in results if r["refused"])
+    figures = [
+        figure("slowest refusal", slowest["seconds"], "s", limit=LIMIT_SECONDS,
+               note=f"{slowest['case']} ({slowest['outcome']}); {refused} of {len(results)} "
+               "cases refused")
+        if refused == len(results) else
+        figure("cases refused", refused, "cases", limit=len(results), higher_is_better=True,
+               note="NOT REFUSED: " + ", ".join(r["case"] for r in results if not r["refused"])),
+        figure("largest peak memory", max(biggest["server_peak_mb"], biggest["child_peak_mb"]),
+               "MB", limit=LIMIT_MB,
+               note=f"{biggest['case']}: server {biggest['server_peak_mb']:.0f} MB (Django and "
+               f"polars included), reading child {biggest['child_peak_mb']:.0f} MB"),
+    ]  # fmt: skip
+    write_json_out(
+        args.json_out,
+        {"benchmark": "hostile_files", "cases": results, "all_refused_within_limits": ok,
+         "load_average": os.getloadavg(), "figures": figures},
+    )  # fmt: skip
     return 0 if ok else 1
 
 

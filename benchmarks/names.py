@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from figures import figure, write_json_out
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pubcredit.settings")
@@ -45,6 +46,7 @@ def _best(func, repeat: int = 3) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--names", type=int, default=1_000_000)
+    parser.add_argument("--json-out", help="also write the result to this file")
     args = parser.parse_args()
 
     import django
@@ -66,6 +68,19 @@ def main() -> None:
         "meets_target": args.names / ours >= TARGET,
         "load_average": os.getloadavg()[0],
     }
+    result["figures"] = [
+        figure(
+            "normalize_names",
+            args.names / ours,
+            "names/s",
+            floor=args.names / floor,
+            floor_name="polars NFKC + lower-case",
+            limit=TARGET,
+            higher_is_better=True,
+            note=f"{args.names:,} names, best of 3",
+        )
+    ]
+    write_json_out(args.json_out, result)
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

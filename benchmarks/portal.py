@@ -2,11 +2,14 @@
 
     .venv/bin/python benchmarks/portal.py                 # 1,000,000 subjects, 5,000,000 records
     .venv/bin/python benchmarks/portal.py --reuse         # keep the loaded database, drive again
+    .venv/bin/python benchmarks/portal.py --demo-loaded --database-url …  # on a kept demo city
     .venv/bin/python benchmarks/portal.py --subjects 100000 --records 500000 --duration 10
 
 Steps:
 1. a fresh database (benchmarks/demo_load.py's helpers), `pubcredit migrate`, then
    `pubcredit demo --subjects N` (the demo city: organisations, 个体工商户, natural persons);
+   with `--demo-loaded`, the database already holds it (`benchmarks/demo_load.py --keep`, as
+   `make bench` does) and this step is skipped;
 2. R records generated with numpy/polars and written with PostgreSQL COPY straight into the
    records table (行政许可 and 行政处罚 with their catalogue fields, persons' ID numbers masked as
    intake stores them) and into the publicity read model (windows from the decision date: a
@@ -64,10 +67,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import wrk  # noqa: E402
 from demo_load import _pubcredit, fresh_database  # noqa: E402
+from figures import figure, write_json_out  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_portal_bench"
 TARGETS_MS = {"search": 50.0, "subject": 100.0}
+FLOOR = "framework-floor"
 CHUNK = 500_000
 
 
@@ -603,12 +608,37 @@ def summarise(results: list, seconds: float) -> dict:
 # --------------------------------------------------------------------------- main
 
 
+def figures(result: dict) -> list[dict]:
+    """Each scenario's p95 beside the framework floor's (GET /api/v1/health on the same server,
+    driven the same way), benchmarks/figures.py."""
+    floor = result["scenarios"][FLOOR]
+    data = result["data"]
+    out = []
+    for name, s in result["scenarios"].items():
+        if name == FLOOR:
+            continue
+        out.append(
+            figure(f"{name}, p95", s["p95_ms"], "ms", floor=floor["p95_ms"],
+                   floor_name="GET /api/v1/health, same server and load",
+                   limit=TARGETS_MS.get(name),
+                   note=f"{s['requests_per_second']} req/s (floor {floor['requests_per_second']});"
+                   f" {data['subjects']:,} subjects, {data['records']:,} records"
+                   + (f"; {s['errors']} errors" if s["errors"] else ""))
+        )  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subjects", type=int, default=1_000_000)
     parser.add_argument("--records", type=int, default=5_000_000)
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--reuse", action="store_true", help="drive an already loaded database")
+    parser.add_argument(
+        "--demo-loaded",
+        action="store_true",
+        help="the database holds the demo city (demo_load.py --keep): add the records only",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -619,6 +649,7 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="load generator: wrk (when installed, the default) or Python threads",
     )
+    parser.add_argument("--json-out", help="also write the result to this file")
     parser.add_argument("--drive", help=argparse.SUPPRESS)  # internal: the load generator
     args = parser.parse_args(argv)
 
@@ -642,7 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     var_dir.mkdir(exist_ok=True)
     env = os.environ | {"DATABASE_URL": url, "PUBCREDIT_VAR_DIR": str(var_dir)}
     timings: dict = {}
-    if not args.reuse:
+    if not args.reuse and not args.demo_loaded:
         print(f"fresh database: {url}", file=sys.stderr)
         fresh_database(url)
         subprocess.run(
@@ -670,6 +701,9 @@ def main(argv: list[str] | None = None) -> int:
         timings["analyse_seconds"] = round(time.perf_counter() - t, 1)
 
     workload = sample_workload()
+    # The framework's floor on the same server, driven the same way: its health check (one
+    # SELECT 1, no auth, no template).
+    workload[FLOOR] = [("health", "/api/v1/health")]
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -753,8 +787,10 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
         },
     }
+    result["figures"] = figures(result)
     path = OUT / f"portal-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_json_out(args.json_out, result)
     print(
         f"\n{subjects:,} subjects, {records:,} records ({public:,} public); server {kind}, "
         f"{args.concurrency} clients, driver {driver_label}, load average before "

@@ -2,6 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pubcredit_bench_publicity \\
         .venv/bin/python benchmarks/publicity.py [--records 1000000] [--reuse]
+    .venv/bin/python benchmarks/publicity.py --database-url postgres://…/db --json-out FILE
 
 Creates (or, with --reuse, keeps) the database named in DATABASE_URL, migrates it, loads the
 catalogue and the rules, writes `--records` synthetic records (80% 行政处罚, 20% 行政许可, decision
@@ -14,7 +15,11 @@ then times:
 - the sweep for a day three years ahead, and a second sweep on that day (idempotent),
 - the portal's queries: a subject's public records, the 双公示 lists overall and per department
   (p50/p95 over repeated calls, plus the plans).
-Prints one JSON object.
+Floors, in the same run: for the first refresh, the bare INSERT … SELECT of the rows it wrote
+(Publicity and its events) into empty tables like them with the same indexes; for a subject's
+public records, the bare indexed lookup of that subject's public rows of the read model over
+the connection (no join, no ORM).
+Prints one JSON object (with a "figures" list, benchmarks/figures.py).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from figures import figure, write_json_out  # noqa: E402
 
 SUBJECTS_PER_RECORD = 0.25
 
@@ -257,12 +266,72 @@ def _plan(qs) -> str:
     return qs.explain()
 
 
+def insert_floor(tables: list[str]) -> dict:
+    """The bare INSERT … SELECT of every row of `tables` into an empty table like each, with
+    the same indexes (timed), then dropped."""
+    from django.db import connection
+
+    out: dict = {"seconds": 0.0, "rows": 0}
+    with connection.cursor() as cursor:
+        for table in tables:
+            copy = f"bench_floor_{table}"[:63]
+            cursor.execute(f'DROP TABLE IF EXISTS "{copy}"')
+            cursor.execute(f'CREATE TABLE "{copy}" (LIKE "{table}" INCLUDING ALL)')
+            t = time.perf_counter()
+            cursor.execute(f'INSERT INTO "{copy}" SELECT * FROM "{table}"')
+            out["seconds"] += time.perf_counter() - t
+            out["rows"] += cursor.rowcount
+            cursor.execute(f'DROP TABLE "{copy}"')
+    out["seconds"] = round(out["seconds"], 3)
+    return out
+
+
+def bare_lookup(subject_ids: list[int], calls: int) -> dict:
+    """A subject's public rows of the read model by the index, over the connection."""
+    from django.db import connection
+
+    from pubcredit.publicity.models import Publicity
+
+    sql = f"SELECT * FROM {Publicity._meta.db_table} WHERE subject_id = %s AND state = 'public'"
+    with connection.cursor() as cursor:
+
+        def call(i):
+            cursor.execute(sql, [subject_ids[i % len(subject_ids)]])
+            cursor.fetchall()
+
+        return _latency(call, calls)
+
+
+def figures(out: dict) -> list[dict]:
+    """The headline figures beside their floors (benchmarks/figures.py)."""
+    floor = out["floor_insert_select"]
+    n = f"{out['records']:,} records"
+    return [
+        figure("first full refresh", out["refresh_first_seconds"], "s",
+               floor=floor["seconds"],
+               floor_name=f"bare INSERT … SELECT of the {floor['rows']:,} rows it wrote", note=n),
+        figure("full refresh, nothing changed", out["refresh_unchanged_seconds"], "s", note=n),
+        figure("refresh of 10,000 records by id", out["refresh_10k_ids_seconds"], "s", note=n),
+        figure("sweep three years ahead", out["sweep_seconds"], "s", note=n),
+        figure("a subject's public records, p95", out["query_public_records"]["p95_ms"], "ms",
+               floor=out["floor_bare_lookup"]["p95_ms"],
+               floor_name="bare indexed lookup of the subject's public rows",
+               note=f"p50 {out['query_public_records']['p50_ms']} ms"),
+        figure("双公示 list, first page, p95", out["query_lists_first_page"]["p95_ms"], "ms",
+               note=n),
+    ]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--reuse", action="store_true", help="keep an existing benchmark database")
+    parser.add_argument(
+        "--database-url", help="default: DATABASE_URL, else pubcredit_bench_publicity"
+    )
+    parser.add_argument("--json-out", help="also write the result to this file")
     args = parser.parse_args()
-    url = os.environ.get(
+    url = args.database_url or os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pubcredit_bench_publicity"
     )
     if not url.startswith("postgres"):
@@ -295,6 +364,9 @@ def main() -> None:
     out["refresh_first"] = first
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE publicity_publicity")
+    out["floor_insert_select"] = insert_floor(
+        [Publicity._meta.db_table, PublicityEvent._meta.db_table]
+    )
     again, out["refresh_unchanged_seconds"] = _timed(services.refresh_publicity, today=today)
     out["refresh_unchanged"] = {k: again[k] for k in ("records", "updated", "events")}
 
@@ -325,6 +397,7 @@ def main() -> None:
         lambda i: list(services.public_records(subject_ids[i % len(subject_ids)], today=later)),
         500,
     )
+    out["floor_bare_lookup"] = bare_lookup(subject_ids, 500)
     out["query_lists_first_page"] = _latency(
         lambda i: list(services.publicity_lists(today=later)[:20]), 100
     )
@@ -341,6 +414,9 @@ def main() -> None:
     out["states"] = dict(Publicity.objects.values_list("state").annotate(n=Count("pk")).order_by())
     out["load_average_after"] = round(os.getloadavg()[0], 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["records"] = args.records
+    out["figures"] = figures(out)
+    write_json_out(args.json_out, out)
     print(json.dumps(out, ensure_ascii=False, indent=2))
 
 
