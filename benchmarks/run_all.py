@@ -113,9 +113,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("intake_formats", "intake_formats.py --rows 10000", 180),
     Benchmark("hostile_files", "hostile_files.py", 240),
     # frictionless (its floor) only when installed: it is not a project dependency.
-    Benchmark(
-        "intake_engine", "intake_engine.py --rows 100000 {frictionless}", 240, json_out=False
-    ),
+    Benchmark("intake_engine", "intake_engine.py --rows 100000 {frictionless}", 240),
     Benchmark("intake", "intake.py --rows 200000 --skip-sqlite --postgres {pg}/postgres", 420),
     Benchmark("demo_load", "demo_load.py --subjects 50000 --keep --database-url {db_demo}", 300),
     Benchmark(
