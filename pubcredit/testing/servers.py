@@ -57,7 +57,8 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.label} exited: {self.proc.stderr.read().decode()}")
             try:
-                if self.request("GET", "/api/v1/health")[0] == 200:
+                # Any answer but a server error (with PUBCREDIT_HTTPS, a redirect to https).
+                if self.request("GET", "/api/v1/health")[0] < 500:
                     return
             except OSError:
                 pass
