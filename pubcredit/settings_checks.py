@@ -43,9 +43,18 @@ MIDDLEWARE = [
 # first; psycopg's own default is 5). Every statement this server runs repeats.
 PUBCREDIT_CHECKS_PREPARE_THRESHOLD = int(os.environ.get("PUBCREDIT_CHECKS_PREPARE_THRESHOLD", "1"))
 
+# The options a PostgreSQL alias of the check server takes (a copy: pubcredit.settings' own
+# dictionaries are left as they are).
+CHECKS_DATABASE_OPTIONS = {
+    "server_side_binding": True,
+    "prepare_threshold": PUBCREDIT_CHECKS_PREPARE_THRESHOLD,
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["OPTIONS"] = {
-        **DATABASES["default"].get("OPTIONS", {}),
-        "server_side_binding": True,
-        "prepare_threshold": PUBCREDIT_CHECKS_PREPARE_THRESHOLD,
+    _default = DATABASES["default"]
+    DATABASES = {
+        **DATABASES,
+        "default": {
+            **_default,
+            "OPTIONS": {**_default.get("OPTIONS", {}), **CHECKS_DATABASE_OPTIONS},
+        },
     }
