@@ -665,9 +665,10 @@ def _print(result: dict, path: Path) -> None:
     for f in result["figures"]:
         ratio = f"{f['ratio']}x {f['floor_name']}" if f["ratio"] is not None else "no floor"
         met = {True: "met", False: "NOT met", None: "-"}[f["met"]]
-        print(
-            f"  {f['name']}: {f['value']} {f['unit']} ({ratio}; target {f['target_ratio']}) {met}"
-        )
+        aim = f"target {f['target_ratio']}x" if f["target_ratio"] else "no ratio target"
+        if f["limit"] is not None:
+            aim += f", limit {f['limit']:g} {f['unit']}"
+        print(f"  {f['name']}: {f['value']} {f['unit']} ({ratio}; {aim}) {met}")
     print(f"written to {path}")
 
 
