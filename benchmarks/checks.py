@@ -5,6 +5,8 @@ SQL lookup of the same subjects, and a batch check of 100,000 subjects.
     .venv/bin/python benchmarks/checks.py --reuse          # keep the loaded database, drive again
     .venv/bin/python benchmarks/checks.py --subjects 100000 --records 500000 --duration 10
     .venv/bin/python benchmarks/checks.py --reuse --repeat 3   # median of three load runs
+    .venv/bin/python benchmarks/checks.py --subjects 100000 --records 500000 --duration 10 \
+        --json-out FILE                                    # what `make bench` runs
 
 Steps:
 1. a fresh database, `pubcredit migrate`, `pubcredit demo --subjects N` (the demo city), list
@@ -15,10 +17,12 @@ Steps:
    check read model rebuilt (`measures.services.rebuild_subject_flags`) and the tables analysed,
    then the shipped scorecards imported and every grade computed (a check reads the subject's
    current grade in its one statement);
-3. the site started as a real WSGI server in its own process (granian by default, `--server
-   gunicorn` for gunicorn gthread; `pubcredit runserver` when neither is installed), DEBUG off,
-   serving `pubcredit.wsgi` with its check lane (PUBCREDIT_CHECK_LANE=0 in the environment to
-   measure the full Django stack);
+3. the check server started as production runs it: `pubcredit serve_checks` (granian serving
+   pubcredit.wsgi_checks, settings pubcredit.settings_checks: only the check operation and the
+   health check, the middleware an API-key request needs, prepared statements through the
+   alias's `server_side_binding` / `prepare_threshold`), DEBUG off, `--workers` processes of
+   `--threads` threads; `--server granian|gunicorn` measures the whole site (pubcredit.wsgi)
+   instead;
 4. load from a second process: `wrk` (Debian) POSTs /api/v1/checks with a bank's API key for D
    seconds from C connections, a random 统一社会信用代码 per request (a quarter of them subjects
    with list entries or public penalties, so checks return hits and measures); p50/p95/p99 and
@@ -36,10 +40,14 @@ Steps:
    `check_batch.run_batch`, timed end to end (read, lookups, evaluation, COPY of the check log,
    results file).
 The machine's load average is recorded before and after (it is shared). Results go to
-benchmarks/out/checks-*.json (gitignored) and are printed as a table.
+benchmarks/out/checks-*.json (gitignored; `--json-out FILE` writes them there instead) and are
+printed as a table. The JSON's top-level "figures" (benchmarks/figures.py) put each headline
+figure beside its floor.
 
-Targets (2 cores): server p99 ≤ 20 ms, ≥ 1,000 checks/s, within 3× of the bare lookup; batch
-check of 100,000 ≤ 60 s.
+Targets (issue 20, on this machine, in one run): checks/s ≥ 50 % of the framework floor's rate
+(ratio ≤ 2) and check p99 ≤ 2× the floor's p99, the floor being `GET /api/v1/health` on the same
+server; the bare lookup reported beside them (the earlier target: check p99 within 3× of it);
+a batch check of 100,000 ≤ 60 s.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import wrk  # noqa: E402
 from demo_load import _pubcredit, fresh_database  # noqa: E402
+from figures import figure  # noqa: E402
 from portal import (  # noqa: E402
     _percentile,
     _setup_django,
@@ -71,7 +80,13 @@ from portal import (  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "out"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_checks_bench"
-TARGETS = {"p99_ms": 20.0, "checks_per_second": 1000.0, "ratio_to_bare": 3.0, "batch_s": 60.0}
+# Ratios to the floors (times the floor's cost) and the batch's limit.
+TARGETS = {
+    "rate_vs_floor": 2.0,  # the floor's checks/s over ours: ours ≥ 50 % of the floor's
+    "p99_vs_floor": 2.0,
+    "p99_vs_bare": 3.0,  # the earlier target, reported
+    "batch_s": 60.0,  # for 100,000 rows
+}
 
 MATTERS = ["GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOURS"]
 
@@ -422,6 +437,34 @@ def batch_check(codes: list[str], rows: int) -> dict:
     }
 
 
+def start_check_server(url: str, var_dir: Path, port: int, workers: int, threads: int):
+    """`pubcredit serve_checks` (the production command) on `port`, as `portal.start_server`
+    starts the site: DEBUG off, persistent connections; waits until its health check answers."""
+    from http.client import HTTPConnection
+
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "PUBCREDIT_VAR_DIR": str(var_dir),
+        "PUBCREDIT_DEBUG": "0",
+        "PUBCREDIT_CONN_MAX_AGE": "600",
+        "DJANGO_SETTINGS_MODULE": "pubcredit.settings",
+    }
+    cmd = [*_pubcredit(), "serve_checks", "--port", str(port), "--workers", str(workers)]
+    cmd += ["--threads", str(threads)]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_server(proc)
+    raise RuntimeError("the check server did not start")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -437,17 +480,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="use the loaded database as it is")
     parser.add_argument(
         "--server",
-        choices=["granian", "gunicorn"],
-        default="granian",
-        help="the WSGI server (falls back to gunicorn, then runserver, when not installed)",
+        choices=["checks", "granian", "gunicorn"],
+        default="checks",
+        help="checks: the check server (`pubcredit serve_checks`); granian or gunicorn: the "
+        "whole site (pubcredit.wsgi)",
     )
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json-out", type=Path, default=None, help="write the result JSON here")
     parser.add_argument(
         "--repeat",
         type=int,
         default=1,
-        help="drive the checks N times and report the median run (a shared machine drifts)",
+        help="drive the checks and the floor N times in turn and report the median run of each "
+        "(a shared machine drifts)",
     )
     args = parser.parse_args(argv)
 
@@ -474,35 +520,51 @@ def main(argv: list[str] | None = None) -> int:
     key = bench_key()
 
     kind = args.server
-    if not Path(sys.executable).with_name(kind).exists():
-        kind = "gunicorn" if Path(sys.executable).with_name("gunicorn").exists() else "runserver"
     port = free_port()
-    server = start_server(url, var_dir, port, kind, args.workers, args.threads)
+    if kind == "checks":
+        server = start_check_server(url, var_dir, port, args.workers, args.threads)
+    else:
+        if not Path(sys.executable).with_name(kind).exists():
+            has_gunicorn = Path(sys.executable).with_name("gunicorn").exists()
+            kind = "gunicorn" if has_gunicorn else "runserver"
+        server = start_server(url, var_dir, port, kind, args.workers, args.threads)
     try:
         warm = min(5, args.duration)
         if wrk.available():
+            # The framework's floor on this machine: the same server answering its health
+            # check (one SELECT 1, no auth, a two-key JSON), same connections and duration,
+            # driven in turn with the checks (a shared machine drifts: each pair of runs
+            # sees the same load), the median run of each reported.
+            health = wrk.write_requests(var_dir / "health.txt", ["/api/v1/health"])
             drive_wrk(port, requests_file, key, warm, args.connections)
-            runs = [
-                drive_wrk(port, requests_file, key, args.duration, args.connections)
-                for _ in range(max(1, args.repeat))
-            ]
+            wrk.run(port, health, warm, args.connections, digits=2)
+            runs, floors = [], []
+            for _ in range(max(1, args.repeat)):
+                runs.append(drive_wrk(port, requests_file, key, args.duration, args.connections))
+                floors.append(wrk.run(port, health, args.duration, args.connections, digits=2))
+                floors[-1]["load_average"] = _loadavg()
             runs.sort(key=lambda r: r["checks_per_second"])
+            floors.sort(key=lambda r: r["requests_per_second"])
             result["checks"] = runs[len(runs) // 2]
             result["checks_runs"] = [
                 {k: r[k] for k in ("p50_ms", "p95_ms", "p99_ms", "checks_per_second")} for r in runs
             ]
-            # The framework's floor on this machine: the same server answering its health
-            # check (one SELECT 1, no auth, a two-key JSON), same connections and duration.
-            health = wrk.write_requests(var_dir / "health.txt", ["/api/v1/health"])
-            floor = wrk.run(port, health, args.duration, args.connections, digits=2)
-            result["framework_floor"] = {"endpoint": "GET /api/v1/health", **floor}
+            result["framework_floor"] = {
+                "endpoint": "GET /api/v1/health",
+                **floors[len(floors) // 2],
+            }
+            result["framework_floor_runs"] = [
+                {k: r[k] for k in ("p50_ms", "p95_ms", "p99_ms", "requests_per_second")}
+                for r in floors
+            ]
         else:
             drive_threads(port, codes, key, warm, args.connections)
             result["checks"] = drive_threads(port, codes, key, args.duration, args.connections)
         result["load_average_during"] = _loadavg()
     finally:
         stop_server(server)
-    result["server"] = f"{kind} ({args.workers} workers x {args.threads} threads)"
+    label = "check server: pubcredit serve_checks (granian)" if kind == "checks" else kind
+    result["server"] = f"{label} ({args.workers} workers x {args.threads} threads)"
     result["bare_lookup"] = bare_lookup(url, codes, args.duration, args.connections)
     result["batch"] = batch_check(codes, args.batch)
     result["load_average_after"] = _loadavg()
@@ -519,18 +581,60 @@ def main(argv: list[str] | None = None) -> int:
         result["ratio_floor_rate_bare_to_floor"] = round(
             bare["lookups_per_second"] / max(floor["requests_per_second"], 1e-3), 2
         )
-    result["targets"] = {
-        "p99_ms": checks["p99_ms"] <= TARGETS["p99_ms"],
-        "checks_per_second": checks["checks_per_second"] >= TARGETS["checks_per_second"],
-        "ratio_to_bare": result["ratio_p99_to_bare"] <= TARGETS["ratio_to_bare"],
-        "batch_s": result["batch"]["seconds"] <= TARGETS["batch_s"],
-    }
+    result["figures"] = figures(result)
+    result["targets"] = {f["name"]: f["met"] for f in result["figures"] if f["met"] is not None}
     OUT.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = OUT / f"checks-{args.subjects}-{stamp}.json"
+    path = args.json_out or OUT / f"checks-{args.subjects}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     _print(result, path)
     return 0
+
+
+def figures(result: dict) -> list[dict]:
+    """The headline figures beside their floors (benchmarks/figures.py)."""
+    checks, bare, batch = result["checks"], result["bare_lookup"], result["batch"]
+    floor = result.get("framework_floor") or {}
+    on = "GET /api/v1/health on the same server"
+    load = f"load average during {result.get('load_average_during')}"
+    out = [
+        figure(
+            "checks per second",
+            checks["checks_per_second"],
+            "req/s",
+            floor=floor.get("requests_per_second"),
+            floor_name=on,
+            target=TARGETS["rate_vs_floor"],
+            higher_is_better=True,
+            note=f"{result['server']}; {load}",
+        ),
+        figure(
+            "check p99",
+            checks["p99_ms"],
+            "ms",
+            floor=floor.get("p99_ms"),
+            floor_name=on,
+            target=TARGETS["p99_vs_floor"],
+            note=load,
+        ),
+        figure(
+            "check p99 vs the bare lookup",
+            checks["p99_ms"],
+            "ms",
+            floor=bare["p99_ms"],
+            floor_name="bare indexed lookup (psycopg, prepared, same codes)",
+            note=f"no target; the earlier one was {TARGETS['p99_vs_bare']:g}x",
+        ),
+        figure(
+            f"batch check of {batch['rows']:,} rows",
+            batch["seconds"],
+            "s",
+            limit=TARGETS["batch_s"] if batch["rows"] >= 100_000 else None,
+            note="limit 60 s for 100,000 rows",
+        ),
+    ]
+    return out
 
 
 def _print(result: dict, path: Path) -> None:
@@ -558,9 +662,14 @@ def _print(result: dict, path: Path) -> None:
         ratios += (f"; health/bare (floor): p99 {result['ratio_floor_p99_to_bare']}x, "
                    f"rate {result['ratio_floor_rate_bare_to_floor']}x")  # fmt: skip
     print(ratios)
-    met = ", ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in result["targets"].items())
-    print(f"targets: {met}")
-    print(f"written to {path.relative_to(ROOT)}")
+    for f in result["figures"]:
+        ratio = f"{f['ratio']}x {f['floor_name']}" if f["ratio"] is not None else "no floor"
+        met = {True: "met", False: "NOT met", None: "-"}[f["met"]]
+        aim = f"target {f['target_ratio']}x" if f["target_ratio"] else "no ratio target"
+        if f["limit"] is not None:
+            aim += f", limit {f['limit']:g} {f['unit']}"
+        print(f"  {f['name']}: {f['value']} {f['unit']} ({ratio}; {aim}) {met}")
+    print(f"written to {path}")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out login into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
-# Every middleware is listed in the check lane's RUN or SKIP list (pubcredit/checks/lane.py).
+# The check server (pubcredit.settings_checks) runs a subset of these: keep them in step.
 
 ROOT_URLCONF = "pubcredit.urls"
 
@@ -169,9 +169,6 @@ PUBCREDIT_PUBLIC_RATE = os.environ.get("PUBCREDIT_PUBLIC_RATE", "120/60")
 PUBCREDIT_TRUSTED_PROXIES = int(os.environ.get("PUBCREDIT_TRUSTED_PROXIES", "0"))
 # Seconds an authenticated API key is served from the process cache (0: read it every request).
 PUBCREDIT_API_KEY_CACHE_SECONDS = float(os.environ.get("PUBCREDIT_API_KEY_CACHE_SECONDS", "10"))
-# Serve API-key POST /api/v1/checks through the check lane in front of Django (pubcredit.wsgi,
-# pubcredit/checks/lane.py); "0" sends every request through the full stack.
-PUBCREDIT_CHECK_LANE = os.environ.get("PUBCREDIT_CHECK_LANE", "1") not in ("0", "false", "")
 
 # The city this deployment serves: shown as 信用<city> in the page header (English name for /en).
 PUBCREDIT_CITY_NAME = os.environ.get("PUBCREDIT_CITY_NAME", "淄博")

@@ -1,12 +1,9 @@
-"""WSGI entry point: Django, with the check lane in front (pubcredit.checks.lane)."""
+"""WSGI entry point of the site. API-key credit checks may be served by their own process too:
+pubcredit.wsgi_checks (`pubcredit serve_checks`)."""
 
 import os
 
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pubcredit.settings")
-django_application = get_wsgi_application()
-
-from pubcredit.checks.lane import CheckLane  # noqa: E402
-
-application = CheckLane(django_application)
+application = get_wsgi_application()

@@ -224,7 +224,6 @@ def _client(request, given: str | None) -> str:
     return getattr(user, "organisation", "") or ""
 
 
-@router.post("", response={200: CheckOut, **ERRORS}, summary="信用核查")
 def run_check(request, body: CheckIn):
     """Check a subject for a matter. Exactly one of `uscc`, `id_number`, `name`. A name alone
     identifies a subject only when it is the current name of exactly one organisation or
@@ -235,8 +234,29 @@ def run_check(request, body: CheckIn):
     return json_response(checked(request, body).body)
 
 
+# The check's operation, as every API serving it declares it: this router's, and the check
+# server's (`pubcredit.urls_checks`, a slim deployment serving only this operation).
+RUN_CHECK = {
+    "path": "",
+    "methods": ["POST"],
+    "view_func": run_check,
+    "response": {200: CheckOut, **ERRORS},
+    "summary": "信用核查",
+    "url_name": "run_check",
+}
+router.add_api_operation(**RUN_CHECK)
+
+
+def run_check_router() -> Router:
+    """A router with the check's operation only (the same view, schema and errors as this
+    module's router), for the check server's API."""
+    only = Router(tags=["信用核查"])
+    only.add_api_operation(**RUN_CHECK)
+    return only
+
+
 def checked(request, body: CheckIn) -> checks.CheckResult:
-    """The check `body` asks for, by `request.principal` (the view's and the check lane's)."""
+    """The check `body` asks for, by `request.principal`."""
     return checks.run_check(
         request.principal,
         uscc=body.uscc,

@@ -6,7 +6,7 @@ checks a file set-based with the same rules. Both read only narrow indexed table
 register by 统一社会信用代码 / blind index, the `SubjectFlags` read model, the publicity read model
 and the commitments and the current grades, with the rules cached in memory. A single check is
 two statements: one read (`measures.applicability.read_subject_facts`: the subject and all it
-needs, five index probes in one prepared statement, pubcredit.core.hotpath) and the INSERT of
+needs, five index probes in one statement, pubcredit.core.hotpath) and the INSERT of
 its log row.
 
 Credit grades (信用评价, pubcredit.scoring): every answer has `grade`, the subject's current
@@ -454,7 +454,7 @@ _INSERT_SQL = (
 
 def _insert_check(row: dict, result_text: str) -> int:
     """Write the check's log row and return its id: one INSERT … RETURNING id in autocommit
-    (atomic by itself, one round trip less than BEGIN … COMMIT), prepared (pubcredit.core.hotpath),
+    (atomic by itself, one round trip less than BEGIN … COMMIT; pubcredit.core.hotpath),
     because Model.save costs more than the rest of a check. `row` holds every other field by
     attname (a KeyError otherwise); the values are the fields' own conversions, so the row is
     what the ORM would write."""

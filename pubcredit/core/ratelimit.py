@@ -15,8 +15,8 @@ X-Forwarded-For; by default the header is ignored, since anyone can write it.
 
 Setting: PUBCREDIT_PUBLIC_RATE = "<requests>/<seconds>" (e.g. "120/60"); "0" or "" disables.
 
-The check lane (checks/lane.py, API-key credit checks) is not rate-limited, so none of this is
-on its path.
+API-key credit checks (the check server, pubcredit.settings_checks) are not rate-limited, so
+none of this is on their path.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """What every server process must agree on lives in the shared cache (settings.CACHES["shared"],
 pubcredit.core.cache): rate-limit counters, counted by two real processes together, and the
 API-key revocation generation, so that a revoked key is refused on the very next request in a
-process that still holds it in its key cache, through the full stack and the check lane."""
+process that still holds it in its key cache (the check server's case: pubcredit/checks/tests/
+test_check_server.py)."""
 
 from __future__ import annotations
 
@@ -162,29 +163,6 @@ def test_a_revoked_key_is_refused_on_the_next_request(long_key_cache, system):
     response = client.get("/api/v1/accounts/me")
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
-
-
-def test_a_revoked_key_is_refused_by_the_check_lane(long_key_cache, system, seeded, make_subject):
-    from django.core import signals
-    from django.db import close_old_connections
-
-    from pubcredit.checks.tests.test_check_lane import call, environ
-    from pubcredit.wsgi import application
-
-    key, clear = services.issue_api_key(system, name="某银行", role=Role.BANK_USER)
-    body = {"uscc": make_subject().uscc, "matter": "FINANCING"}
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        status, _headers, _body = call(application, environ(body, clear))
-        assert status.startswith("200")
-        _revoke_elsewhere(system, key)
-        status, _headers, answer = call(application, environ(body, clear))
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
-    assert status.startswith("401")
-    assert json.loads(answer)["code"] == "unauthorized"
 
 
 def test_an_unchanged_key_is_served_from_the_cache(
