@@ -147,7 +147,8 @@ def is_citus() -> bool:
 def _tables(cursor) -> list[str]:
     cursor.execute(
         "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1"
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+        "AND NOT relation_is_a_known_shard(c.oid) ORDER BY 1"
     )
     return [row[0] for row in cursor.fetchall()]
 
@@ -183,7 +184,8 @@ def _foreign_keys(cursor) -> list[tuple[str, str, str, str]]:
     cursor.execute(
         "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text, c.conname, "
         "pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE c.contype = 'f' "
-        "AND c.connamespace = current_schema()::regnamespace ORDER BY 1, 3"
+        "AND c.connamespace = current_schema()::regnamespace "
+        "AND NOT relation_is_a_known_shard(c.conrelid) ORDER BY 1, 3"
     )
     return cursor.fetchall()
 
