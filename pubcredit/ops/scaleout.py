@@ -14,10 +14,10 @@ carry a subject yet (see docs/scale.md for that list).
 Citus refuses what the single-node schema allows, so the conversion, in order and each step
 idempotent (a second run finds nothing to do):
 
-1. foreign keys that Citus cannot keep (into a distributed table from anything but a co-located
-   distributed table on its distribution column; from a reference table to a local one; from a
-   local table to any other kind) are dropped; the platform's writers keep those references
-   (they were already `db_constraint=False` on the large tables);
+1. foreign keys are kept only between local tables; the others are dropped and the platform's
+   services keep those references, as they already did for the large tables
+   (`db_constraint=False`): Citus refuses to modify a reference table that another table
+   references once the transaction has run a multi-shard query (`_keeps`);
 2. every PRIMARY KEY and UNIQUE constraint or index of a distributed table that lacks the
    distribution column is rebuilt with it appended (same name). Uniqueness the domain needs
    beyond that stays enforced by the one writer of each table: `records.writing` locks the key
@@ -53,7 +53,7 @@ DISTRIBUTED: dict[str, str] = {
     "publicity_publicityevent": "subject_id",
     "lists_listentry": "subject_id",
     "commitments_commitment": "subject_id",
-    "measures_creditcheck": "subject_id",
+    "measures_creditcheck": "id",
     "measures_subjectflags": "subject_id",
     "measures_checknotification": "subject_id",
     "scoring_scoreresult": "subject_id",
@@ -69,6 +69,12 @@ DISTRIBUTED: dict[str, str] = {
     "financing_financingdemand": "subject_id",
     "financing_profileview": "subject_id",
 }
+
+# Tables that carry a subject but may not know it, so cannot be distributed by it (Citus refuses
+# NULL in a distribution column): the check log (a check of an identifier the register does not
+# hold has no subject) is distributed by its own id, alone; a signing request (its subject known
+# once signed; few rows) is a reference table.
+KEYED_ELSEWHERE: frozenset[str] = frozenset({"measures_creditcheck", "commitments_signingrequest"})
 
 # Django's and the platform's bookkeeping, kept on the coordinator only.
 LOCAL: frozenset[str] = frozenset(
@@ -169,11 +175,13 @@ def plan(tables: list[str]) -> dict[str, str]:
 def _keeps(source: str, target: str, kinds: dict[str, str]) -> bool:
     """Whether Citus keeps a foreign key from `source` to `target` under the plan."""
     pair = (kinds.get(source), kinds.get(target))
-    return pair in {
-        (REFERENCE_KIND, REFERENCE_KIND),
-        (DISTRIBUTED_KIND, REFERENCE_KIND),
-        (LOCAL_KIND, LOCAL_KIND),
-    }
+    # Only between local tables. A foreign key into a reference table (from a distributed table
+    # or from another reference table) makes Citus refuse to modify that reference table in a
+    # transaction that already ran a parallel (multi-shard) query ("cannot modify table … because
+    # there was a parallel operation on a distributed table"): saving an account after a search
+    # would fail. The large tables' keys were already db_constraint=False in the Django schema;
+    # on Citus the services keep every reference, as they do for those.
+    return pair == (LOCAL_KIND, LOCAL_KIND)
 
 
 def _quote(name: str) -> str:
@@ -284,7 +292,7 @@ def distribute() -> Report:
                 report.reference_tables.append(table)
         for table, column in DISTRIBUTED.items():
             if table in kinds and table not in done:
-                colocate = "default" if table == ANCHOR else ANCHOR
+                colocate = ANCHOR if column == "subject_id" else "none"
                 cursor.execute(
                     "SELECT create_distributed_table(%s, %s, colocate_with => %s)",
                     [table, column, colocate],

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
             return
-        self.stdout.write(f"Citus {report.citus_version},工作节点:{', '.join(report.workers) or '无'}")
+        self.stdout.write(
+            f"Citus {report.citus_version},工作节点:{', '.join(report.workers) or '无'}"
+        )
         if not report.changed:
             self.stdout.write("已按分布方案转换,无需再做。")
             return
