@@ -111,10 +111,6 @@ def _node_of(table: str, subject_id: int) -> int:
     return port
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="records.writing.classify joins the staged rows to records and subjects with LATERAL look-ups by business key / USCC: Citus refuses (complex joins not on the distribution column)",
-)
 def test_intake_of_a_file_writes_each_record_beside_its_subject(system, department, cf):
     from pubcredit.intake import services
     from pubcredit.intake.models import Submission
@@ -266,10 +262,6 @@ from pubcredit.bulletins.tests.test_compose import OCTOBER, october  # noqa: E40
 from pubcredit.testing.loadkit import calendar_2026, make_submission  # noqa: E402, F401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="its October data is loaded through intake.loading, which fails on Citus (records.writing.classify, see the intake test)",
-)
 def test_a_monthly_bulletin(calendar_2026, october, system):
     from pubcredit.bulletins.services import issue, summary_json
 
@@ -309,11 +301,20 @@ def _distributed_tables() -> set[str]:
                                 "WHERE partmethod = 'h'")}  # fmt: skip
 
 
+@pytest.fixture
+def sequential(db):
+    """The test's writes and the reads it explains share one transaction (rolled back at the
+    end), where a request's reads run in a transaction of their own: Citus then needs the
+    writes over one connection per node to read them back."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
+
+
 def is_router(plan: str) -> bool:
     return "Custom Scan (Citus Adaptive)" in plan and "Task Count: 1" in plan
 
 
-def test_a_credit_check_reads_as_single_shard_router_queries(system, monkeypatch):
+def test_a_credit_check_reads_as_single_shard_router_queries(sequential, system, monkeypatch):
     """The check by 统一社会信用代码: the identifier look-up (subjects_subject by uscc: an index
     probe on every shard, the register being distributed by id), then the subject's facts, and
     the log row, each printed for docs/scale.md."""
@@ -347,18 +348,13 @@ def test_a_credit_check_reads_as_single_shard_router_queries(system, monkeypatch
     assert "Task Count: 32" in lookup_plan  # one index probe per shard until a key table exists
 
 
-def test_a_subject_page_reads_only_its_shard(system):
+def test_a_subject_page_reads_only_its_shard(sequential, system):
     """Every query the portal's subject page runs that touches a distributed table is a
     single-shard router query."""
     from django.test.utils import CaptureQueriesContext
 
     from pubcredit.testing.checkkit import black_now, register_org
 
-    # The test's writes and the page's reads share one transaction (rolled back at the end); a
-    # request's reads run in a transaction of their own in production. Citus then needs the
-    # writes over one connection per node to read them back.
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL citus.multi_shard_modify_mode TO 'sequential'")
     company = register_org(system, "淄博主页示范有限公司")
     black_now(system, company)
     distributed = _distributed_tables()
