@@ -214,7 +214,9 @@ from pubcredit.testing.listkit import make_subject  # noqa: E402, F401
 
 @pytest.mark.xfail(
     strict=True,
-    reason="repair.procedures.lock_procedure locks the application by id (SELECT ... FOR UPDATE without the subject): Citus refuses multi-shard row locks",
+    reason="repair.procedures.move_procedure saves the application with Model.save(), an UPDATE "
+    "that sets every column, subject_id included, filtered by id only: Citus refuses it "
+    "(modifying the partition value of rows is not allowed)",
 )
 def test_a_repair_grant_ends_the_publicity(world, staff, make_subject):
     from django.utils import timezone
