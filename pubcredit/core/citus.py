@@ -18,7 +18,11 @@ def is_citus() -> bool:
     settings = connection.settings_dict
     key = (settings["HOST"], settings["PORT"], settings["NAME"])
     if key not in _known:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'citus'")
-            _known[key] = cursor.fetchone() is not None
+        # On the driver's connection, not a Django cursor: a question about the server, not one
+        # of the statements a request makes (tests that count a path's queries stay exact).
+        connection.ensure_connection()
+        row = connection.connection.execute(
+            "SELECT 1 FROM pg_extension WHERE extname = 'citus'"
+        ).fetchone()
+        _known[key] = row is not None
     return _known[key]
