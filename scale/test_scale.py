@@ -152,10 +152,6 @@ def test_intake_of_a_file_writes_each_record_beside_its_subject(system, departme
         assert _node_of("publicity_publicity", subject.pk) == node
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal.search.search_names: correlated EXISTS over a subquery of portal_namegram; Citus refuses correlated subqueries when FROM holds a subquery",
-)
 def test_the_portal_search_finds_a_subject_by_name_and_by_code(system):
     from pubcredit.testing.checkkit import register_org
 
