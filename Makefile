@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_SUBJECTS ?= 2000
 
-.PHONY: install run serve test test-sqlite test-postgres lint format lock messages bench clean
+.PHONY: install run serve test test-sqlite test-postgres test-citus lint format lock messages bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt $(TEST_WORK
 
 test: install
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The scale suite (scale/, outside `make test`) on a local three-node Citus cluster: a coordinator
+# and two workers on 127.0.0.1:5440-5442 (../shared/vendor/citus/cluster.sh; needs root and Citus
+# built into PostgreSQL 15 by build.sh). The suite creates its database on the three nodes,
+# migrates, distributes (`pubcredit scaleout distribute`) and runs the daily paths on it.
+CITUS_VENDOR ?= $(abspath ../shared/vendor/citus)
+CITUS_DB ?= pubcredit_scale
+test-citus: install
+	bash $(CITUS_VENDOR)/cluster.sh start >/dev/null
+	DATABASE_URL=postgres://postgres@127.0.0.1:5440/$(CITUS_DB) $(BIN)/pytest -p no:xdist -p no:cacheprovider scale
 
 # ruff, then the layers (import-linter: pyproject's [tool.importlinter], docs/architecture.md).
 lint: install

@@ -41,7 +41,7 @@ from django.db.models.functions import Coalesce, Substr, TruncMonth
 
 from pubcredit.bulletins.models import UNDATED, RecordTally, ViolationTally
 from pubcredit.catalog.models import Field
-from pubcredit.core import tallies
+from pubcredit.core import citus, tallies
 from pubcredit.records.changes import RecordsChanged
 from pubcredit.records.models import Record, RecordStatus, RecordVersion
 from pubcredit.subjects.models import Subject
@@ -116,6 +116,10 @@ def _superseded_groups(records: QuerySet) -> pl.DataFrame:
         record__in=records.filter(status=RecordStatus.ACTIVE, version__gt=1).values("pk"),
         version=F("record__version") - 1,
     )
+    if citus.is_citus():
+        # Co-located on Citus: a version and its record share the subject (no relink moves a
+        # record there, docs/scale.md), and the join must say so to stay on one shard.
+        versions = versions.filter(subject_id=F("record__subject_id"))
     decision = _by_category(
         _codes(DECISION_ROLE),
         "record__category_id",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pubcredit.catalog.models import SubjectKind
-from pubcredit.core import staging
+from pubcredit.core import citus, staging
 from pubcredit.intake.models import MatchReview, Submission
 from pubcredit.intake.preparing import RIC_TYPE, LoadPlan
 from pubcredit.records.models import SubjectLink
@@ -79,27 +79,52 @@ def _with_names(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_SUBJECTS_LOCK = 0x1C7B << 48  # pg_advisory_xact_lock key: registering subjects on Citus
+
+
+def _citus_insert(cursor, cols: str, key: str) -> str:
+    """The register's insert on Citus (docs/scale.md): subjects_subject is distributed by id, so
+    its unique constraint on the identifier includes the id and cannot decide a conflict.
+    Registrations then take one transaction-scoped lock and insert only the identifiers the
+    register does not hold yet: the identifier stays unique by the writer's lock."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUBJECTS_LOCK])
+    cursor.execute(
+        f"""WITH held AS MATERIALIZED (
+                SELECT x.{key} FROM {STAGE_SUBJECT} t JOIN subjects_subject x ON x.{key} = t.{key})
+            SELECT {key} FROM held"""
+    )
+    held = [row[0] for row in cursor.fetchall()]
+    # The list is literal (the statement's two parameters are the timestamps): identifiers and
+    # blind indexes are letters and digits only, checked before they are quoted.
+    assert all(h.isascii() and h.isalnum() for h in held)
+    unheld = f"AND {key} NOT IN ({', '.join(repr(h) for h in held)})" if held else ""
+    return f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
+            SELECT {cols}, %s, %s FROM {STAGE_SUBJECT}
+            WHERE {key} IS NOT NULL {unheld} RETURNING kind, region"""
+
+
 def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl.DataFrame]:
     """Register `rows` (STAGE_SUBJECT columns) unless a subject with the same `key` (uscc or
     id_index) exists by now (another load may have registered it meanwhile: ON CONFLICT DO
-    NOTHING). The subjects created are counted in the register's kept counts (subjects.tally)
-    by kind and district, as the insert reports them. Returns (subjects created, frame of key →
-    subject id for every row)."""
+    NOTHING; on Citus the writer's lock, `_citus_insert`). The subjects created are counted in
+    the register's kept counts (subjects.tally) by kind and district, as the insert reports them.
+    Returns (subjects created, frame of key → subject id for every row)."""
     staging.write_frame(cursor, STAGE_SUBJECT, STAGE_SUBJECT_COLUMNS, _with_names(rows))
     cols = ", ".join(STAGE_SUBJECT_COLUMNS)
     insert = f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
             SELECT {cols}, %s, %s FROM {STAGE_SUBJECT} WHERE 1 = 1
             ON CONFLICT ({key}) DO NOTHING RETURNING kind, region"""
+    on_citus = citus.is_citus()
+    if on_citus:
+        insert = _citus_insert(cursor, cols, key)
     if staging.is_pg():
-        # The new subjects' ids come back with the insert itself (COPY of its RETURNING): no
-        # second look-up of every staged key, unless another load registered some of them
-        # meanwhile (ON CONFLICT: not returned), which the look-up below then finds.
-        returned = _copy_out(
-            cursor,
-            f"{insert}, {key}, id",
-            [now, now],
-            {"kind": pl.String, "region": pl.String, key: pl.String, "_new_subject": pl.Int64},
-        )
+        # The new subjects' ids come back with the insert itself (COPY of its RETURNING; Citus
+        # plans no COPY of a write, so rows there): no second look-up of every staged key,
+        # unless another load registered some of them meanwhile (not returned), which the
+        # look-up below then finds.
+        schema = {"kind": pl.String, "region": pl.String, key: pl.String, "_new_subject": pl.Int64}
+        read = staging.fetch_frame if on_citus else _copy_out
+        returned = read(cursor, f"{insert}, {key}, id", [now, now], schema)
         created = returned.height
         subject_tally.add_registered(returned.select("kind", "region"))
         if created == rows.height:
@@ -112,14 +137,19 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
         )
         created = inserted.height
         subject_tally.add_registered(inserted)
-    if staging.is_pg():
+    with_ = ""
+    if on_citus:  # a LATERAL probe from a local table: refused by Citus (_citus_insert)
+        with_ = f"""WITH j AS MATERIALIZED (SELECT t.{key}, min(x.id) AS id
+            FROM {STAGE_SUBJECT} t JOIN subjects_subject x ON x.{key} = t.{key} GROUP BY 1) """
+        join = f"JOIN j ON j.{key} = s.{key}"
+    elif staging.is_pg():
         join = f"""JOIN LATERAL (
             SELECT id FROM subjects_subject j WHERE j.{key} = s.{key} LIMIT 1) j ON true"""
     else:
         join = f"JOIN subjects_subject j ON j.{key} = s.{key}"
     ids = staging.fetch_frame(
         cursor,
-        f"SELECT s.{key}, j.id FROM {STAGE_SUBJECT} s {join}",
+        f"{with_}SELECT s.{key}, j.id FROM {STAGE_SUBJECT} s {join}",
         [],
         {key: pl.String, "_new_subject": pl.Int64},
     )

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pubcredit.core import hotpath
+from pubcredit.core import citus, hotpath
 from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import SubjectFlags
 from pubcredit.publicity.models import PUBLIC_STATES, Publicity, last_public_day
@@ -236,6 +236,8 @@ def _negative_records_text(subject_condition: str, states: int, categories: int,
         f"SELECT p.record_id, p.subject_id, p.category_id, p.tier, p.state, p.start, "
         f"p.{qn('end')}, r.decision_date, p.department_id, r.business_key "
         f"FROM {Publicity._meta.db_table} p JOIN {Record._meta.db_table} r ON r.id = p.record_id "
+        # The subject too: on Citus the two tables are co-located by it (docs/scale.md).
+        f"AND r.subject_id = p.subject_id "
         f"WHERE {subject_condition} AND p.state IN ({', '.join(['%s'] * states)}) "
         # COALESCE, not "end IS NULL OR end > day": the planner would AND the subjects' index
         # with a scan of the `end` index over every running publicity (millions of rows).
@@ -438,21 +440,43 @@ def read_subject_facts(
     when no such subject."""
     rules = rules_mod.current_rules()
     flags_table = SubjectFlags._meta.db_table
+    pinned = citus.is_citus()
+    if pinned and column != "id":
+        # On Citus the subject is found by its identifier first, on its own (the register is
+        # distributed by id): the reads below are then one single-shard router query.
+        found = hotpath.fetchone(
+            f"SELECT id FROM {Subject._meta.db_table} WHERE {column} = %s LIMIT 1", [value]
+        )
+        if found is None:
+            return None
+        column, value = "id", found[0]
+    # On Citus every by-subject read names the subject's id itself, not `s.id`: the router
+    # planner sends a query to one shard only when each distributed table in it is filtered by
+    # a constant on its distribution column (docs/scale.md, "Distribution on Citus"). Each
+    # part's subject condition is its first placeholder (negative_records_sql, commitments_sql,
+    # current_grades_sql put it first in their WHERE).
     parts = [*(f"s.{f}" for f in fields), "f.entries", "f.subject_kind"]
     params: list = []
-    records = negative_records_sql("p.subject_id = s.id", rules, day)
+    records = negative_records_sql(
+        "p.subject_id = %s" if pinned else "p.subject_id = s.id", rules, day
+    )
     if records is not None:
         parts.append(json_rows_sql(records[0], RECORD_COLUMNS))
-        params += records[1]
+        params += [value, *records[1]] if pinned else records[1]
     else:
         parts.append("NULL")
     extra = list(extra)
     for sql, extra_params, columns in extra:
+        if pinned:
+            sql, extra_params = sql.replace("= s.id", "= %s", 1), [value, *extra_params]
         parts.append(json_rows_sql(sql, columns))
         params += extra_params
+    flags_on = "%s" if pinned else "s.id"
+    if pinned:
+        params.append(value)
     sql = (
         f"SELECT {', '.join(parts)} FROM {Subject._meta.db_table} s "
-        f"LEFT JOIN {flags_table} f ON f.subject_id = s.id WHERE s.{column} = %s LIMIT 1"
+        f"LEFT JOIN {flags_table} f ON f.subject_id = {flags_on} WHERE s.{column} = %s LIMIT 1"
     )
     row = hotpath.fetchone(sql, [*params, value])
     if row is None:

@@ -42,6 +42,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core import citus
 from pubcredit.core.bulkload import bulk_copy, deferred_indexes
 from pubcredit.portal.models import GramStat, NameGram, SearchEntry, SearchIndexState
 from pubcredit.subjects.models import FormerName, Subject
@@ -599,6 +600,18 @@ def search_names(
             f"AND e.text LIKE %s ESCAPE '\\') "
             f"ORDER BY c.doc LIMIT %s"
         )
+        if citus.is_citus():
+            # Citus refuses a correlated EXISTS on the entries (distributed by subject) from a
+            # subquery: the same steps as materialised CTEs (docs/scale.md).
+            sql = (
+                f"WITH c AS MATERIALIZED (SELECT g.doc FROM {grams_table} g "
+                f"WHERE g.gram = %s{filters} ORDER BY g.doc LIMIT %s), "
+                f"c2 AS MATERIALIZED (SELECT c.doc FROM c WHERE EXISTS (SELECT 1 FROM "
+                f"{grams_table} g2 WHERE g2.gram = %s AND g2.doc = c.doc)), "
+                f"hit AS MATERIALIZED (SELECT e.doc FROM {entries_table} e JOIN c2 "
+                f"ON e.doc = c2.doc WHERE e.text LIKE %s ESCAPE '\\') "
+                f"SELECT doc FROM hit ORDER BY doc LIMIT %s"
+            )
         params = [first, *filter_params, SCAN_BUDGET, second, _like_pattern(norm), RESULT_CAP + 1]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -39,7 +39,7 @@ import polars as pl
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from pubcredit.core import staging
+from pubcredit.core import citus, staging
 from pubcredit.records.changes import Change, RecordsChanged, records_changed
 from pubcredit.records.models import RecordStatus
 
@@ -382,13 +382,16 @@ def classify(cursor, category_id: int, department_id: int, probe_records: bool) 
         LEFT JOIN subjects_subject ju ON ju.uscc = s.uscc AND {written}
         LEFT JOIN subjects_subject ji ON ji.id_index = s.id_index AND s.uscc IS NULL
              AND {written}"""
-    sql = f"""SELECT s.pos, COALESCE(ju.id, ji.id), r.id,
+    ctes = ""
+    if pg and citus.is_citus():
+        ctes, records, subjects = _citus_lookups(category_id, department_id, written)
+    sql = f"""{ctes}SELECT s.pos, COALESCE(ju.id, ji.id), r.id,
                CASE WHEN r.content_hash = s.content_hash THEN 1 ELSE 0 END,
                CASE WHEN {name_only} THEN r.subject_id END,
                CASE WHEN {name_only} THEN r.subject_name END,
                CASE WHEN {name_only} THEN r.subject_link END
         FROM {STAGE} s {records} {subjects}"""
-    if pg:
+    if pg and not ctes:  # Citus refuses COPY (…) TO of the CTE form: read as rows
         buffer = io.BytesIO()
         with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
             for block in copy:
@@ -398,6 +401,35 @@ def classify(cursor, category_id: int, department_id: int, probe_records: bool) 
         buffer.seek(0)
         return pl.read_csv(buffer, has_header=False, schema=CLASSIFY_SCHEMA)
     return staging.fetch_frame(cursor, sql, [], CLASSIFY_SCHEMA)
+
+
+def _citus_lookups(category_id: int, department_id: int, written: str) -> tuple[str, str, str]:
+    """classify's look-ups on Citus (docs/scale.md): records and subjects are distributed by
+    subject, so a LATERAL probe by business key or identifier from the staged rows (a local
+    table) is a join Citus refuses. Each look-up is a materialised CTE joining the staged rows to
+    one distributed table, which Citus runs on its own (the staged rows shipped to the workers,
+    an index probe per shard); the results meet the staged rows on the coordinator.
+    Returns (WITH clause, records join, subjects joins)."""
+    ctes = f"""WITH r AS MATERIALIZED (
+            SELECT DISTINCT ON (t.pos) t.pos, x.id, x.content_hash, x.subject_id,
+                   x.subject_name, x.subject_link
+            FROM {STAGE} t
+            JOIN records_record x ON x.business_key = t.business_key
+             AND x.department_id = {int(department_id)} AND x.category_id = {int(category_id)}
+            ORDER BY t.pos, x.id
+        ), ju AS MATERIALIZED (
+            SELECT t.pos, min(x.id) AS id FROM {STAGE} t
+            JOIN subjects_subject x ON x.uscc = t.uscc GROUP BY t.pos
+        ), ji AS MATERIALIZED (
+            SELECT t.pos, min(x.id) AS id FROM {STAGE} t
+            JOIN subjects_subject x ON x.id_index = t.id_index
+            WHERE t.uscc IS NULL GROUP BY t.pos
+        ) """
+    records = "LEFT JOIN r ON r.pos = s.pos"
+    subjects = f"""
+        LEFT JOIN ju ON ju.pos = s.pos AND {written}
+        LEFT JOIN ji ON ji.pos = s.pos AND {written}"""
+    return ctes, records, subjects
 
 
 def _current_join() -> str:

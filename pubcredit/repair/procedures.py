@@ -239,7 +239,8 @@ def lock_procedure(model, proc, principal: Principal, action: str):
     locked = (
         restrict(model.objects.all(), principal, action)
         .select_for_update()
-        .filter(pk=proc.pk)
+        # The subject too: on Citus a row lock must name the distribution column (docs/scale.md).
+        .filter(pk=proc.pk, subject_id=proc.subject_id)
         .first()
     )
     if locked is None:

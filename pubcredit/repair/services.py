@@ -270,7 +270,8 @@ def apply_for_repair(
     record = (
         Record.objects.select_for_update(of=("self",))
         .select_related("department", "subject")
-        .get(pk=record.pk)
+        # The subject too: on Citus a row lock must name the distribution column (docs/scale.md).
+        .get(pk=record.pk, subject_id=record.subject_id)
     )
     if record.subject_id is None:
         raise ValidationError(_("该记录尚未关联主体,暂不能申请修复,请联系信用中心。"))
