@@ -208,12 +208,6 @@ from pubcredit.repair.tests.kit import D, apply, staff, world  # noqa: E402, F40
 from pubcredit.testing.listkit import make_subject  # noqa: E402, F401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="repair.procedures.move_procedure saves the application with Model.save(), an UPDATE "
-    "that sets every column, subject_id included, filtered by id only: Citus refuses it "
-    "(modifying the partition value of rows is not allowed)",
-)
 def test_a_repair_grant_ends_the_publicity(world, staff, make_subject):
     from django.utils import timezone
 
@@ -254,6 +248,29 @@ def test_a_repair_grant_ends_the_publicity(world, staff, make_subject):
         ProcedureStatus.REVIEWED,
         ProcedureStatus.GRANTED,
     ]
+
+
+def test_a_distributed_row_saves_without_its_subject_and_refuses_a_move(world, make_subject):
+    from pubcredit.core.citus import ShardMoveError
+    from pubcredit.publicity.models import Publicity
+    from pubcredit.testing.listkit import make_record
+
+    subject, other = make_subject(), make_subject()
+    record = make_record(
+        subject,
+        "CF",
+        data={"CF_WSH": "淄市监罚〔2025〕78号", "CF_WFXW": "未按规定公示年报"},
+        business_key=f"淄市监罚〔2025〕78号|{subject.uscc}|",
+        decision_date=dt.date(2025, 9, 1),
+    )
+    window = Publicity.objects.get(pk=record.pk, subject=subject)
+    window.end = dt.date(2026, 9, 1)
+    window.save()  # Django's save() sets every column; on Citus the subject is left out
+    assert Publicity.objects.get(pk=record.pk, subject=subject).end == dt.date(2026, 9, 1)
+    window.subject = other
+    with pytest.raises(ShardMoveError):
+        window.save()
+    assert Publicity.objects.filter(pk=record.pk, subject=subject).exists()
 
 
 from pubcredit.bulletins.tests.test_compose import OCTOBER, october  # noqa: E402, F401

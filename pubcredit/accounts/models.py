@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
+
 
 class Role(models.TextChoices):
     PLATFORM_ADMIN = "platform_admin", _("平台管理员")
@@ -182,7 +184,7 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
 
 
-class AccessLog(models.Model):
+class AccessLog(ShardedBySubject):
     """A staff look at a natural person's data, with the purpose given (查询事由)."""
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)

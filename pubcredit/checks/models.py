@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
 from pubcredit.measures.models import Matter, Measure, MeasureKind
 
 
@@ -310,7 +311,7 @@ class CheckWebhook(models.Model):
         return self.url
 
 
-class CheckNotification(models.Model):
+class CheckNotification(ShardedBySubject):
     """A subject that a department or system checked in the last 30 days got a new 严重失信主体
     名单 entry: one row per (entry, recipient). Shown in the console; systems with a webhook also
     get a POST (`WebhookDelivery`)."""

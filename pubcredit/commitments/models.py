@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.citus import ShardedBySubject
 
 
 class CommitmentType(models.TextChoices):
@@ -71,7 +72,7 @@ def _letter_path(instance, filename: str) -> str:
     return f"commitments/{made:%Y}/{made:%m}/{instance.code}.pdf"
 
 
-class Commitment(models.Model):
+class Commitment(ShardedBySubject):
     scope_lookups = {"department": "department_id", "district": "subject__region"}
 
     code = models.CharField(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
+
 # Grades of the general scorecards, best first (the bands of every shipped scorecard are A–D):
 # a product's minimum grade admits its own grade and every better one.
 GRADES = ("A", "B", "C", "D")
@@ -147,7 +149,7 @@ class BindingStatus(models.TextChoices):
     REJECTED = "rejected", _("未通过")
 
 
-class EnterpriseBinding(models.Model):
+class EnterpriseBinding(ShardedBySubject):
     """An 企业用户 account's claim to act for the subject with a USCC; the centre approves it
     (no SMS on an intranet). At most one approved binding per account."""
 
@@ -196,7 +198,7 @@ class DemandStatus(models.TextChoices):
     CLOSED = "closed", _("已关闭")
 
 
-class FinancingDemand(models.Model):
+class FinancingDemand(ShardedBySubject):
     subject = models.ForeignKey(
         "subjects.Subject", verbose_name=_("企业"), on_delete=models.PROTECT, related_name="+"
     )
@@ -235,7 +237,7 @@ class DataScope(models.TextChoices):
     GRADE = "grade", _("信用等级")
 
 
-class Authorisation(models.Model):
+class Authorisation(ShardedBySubject):
     """授权书: the enterprise lets institutions (all, or those listed) see the scopes of its
     credit profile until `valid_until`; revoking takes effect at once."""
 
@@ -284,7 +286,7 @@ class MatchingRule(models.Model):
         return self.name
 
 
-class ProfileView(models.Model):
+class ProfileView(ShardedBySubject):
     """One look by an institution at an enterprise's credit profile (the enterprise reads
     these)."""
 

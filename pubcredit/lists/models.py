@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.citus import ShardedBySubject
 
 
 class ListKind(models.TextChoices):
@@ -135,7 +136,7 @@ class EntrySource(models.TextChoices):
     INTAKE = "intake", _("归集报送")
 
 
-class ListEntry(models.Model):
+class ListEntry(ShardedBySubject):
     """One subject on one list. Carries `subject_id` (architecture: every large table does)."""
 
     scope_lookups = {"department": "identified_by_id", "district": "subject__region"}

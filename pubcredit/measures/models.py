@@ -19,6 +19,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
+
 # The rules engine imports these models only inside its functions, so this is no cycle.
 from pubcredit.measures.rules import validate_measure_fields
 
@@ -187,7 +189,7 @@ class RulesVersion(models.Model):
         return f"v{self.version}"
 
 
-class SubjectFlags(models.Model):
+class SubjectFlags(ShardedBySubject):
     """Check read model: the subject's published list entries with their validity windows
     inline, so a check reads them with one primary-key lookup.
 

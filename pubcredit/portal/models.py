@@ -25,8 +25,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
 
-class SearchEntry(models.Model):
+
+class SearchEntry(ShardedBySubject):
     doc = models.IntegerField(_("排序位置"), primary_key=True)
     subject_id = models.BigIntegerField(_("主体"), unique=True)
     kind = models.CharField(_("主体类别"), max_length=8)

@@ -41,6 +41,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
+
 
 def last_public_day(end: dt.date | None) -> dt.date | None:
     """The last day a record is public (公示截止日期, inclusive) for a window whose `end` is the
@@ -218,7 +220,7 @@ class SectorRule(models.Model):
         return f"{self.code} → {self.sector_name}"
 
 
-class Publicity(models.Model):
+class Publicity(ShardedBySubject):
     """The publicity window and state of one record (read model, derived; never edited by hand).
 
     Public on day D ⇔ state in PUBLIC_STATES and start <= D and (end is null or D < end): use
@@ -382,7 +384,7 @@ class PublicityTally(models.Model):
         return f"{self.category_id} {self.department_id} {self.month:%Y-%m}: {self.n}"
 
 
-class PublicityEvent(models.Model):
+class PublicityEvent(ShardedBySubject):
     """One change of what is shown about a record (state, tier or window), written by refresh,
     the sweep or a tier override. Append-only: the history of publicity."""
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Category, Department
+from pubcredit.core import citus
 from pubcredit.core.bulkload import bulk_copy, deferred_indexes, estimated_rows
 from pubcredit.publicity import changes, rules, tally
 from pubcredit.publicity.models import (
@@ -428,7 +429,11 @@ def _apply(
         cursor.execute(f"DELETE FROM {STAGE}")
         _write_temp(cursor, STAGE, changed.select(_STAGE_COLUMNS))
         target = Publicity._meta.db_table
-        sets = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in _PUBLICITY_COLUMNS if c != "record_id")
+        # On Citus a row's subject is its distribution column: never SET, matched instead
+        # (a record keeps its subject there: docs/scale.md).
+        keys = ("record_id", "subject_id") if citus.is_citus() else ("record_id",)
+        sets = ", ".join(f"{_q(c)} = s.{_q(c)}" for c in _PUBLICITY_COLUMNS if c not in keys)
+        match = " AND ".join(f"{target}.{c} = s.{c}" for c in keys)
         ts = connection.ops.adapt_datetimefield_value(now)
         cursor.execute(
             f"""UPDATE {target} SET {sets},
@@ -437,7 +442,7 @@ def _apply(
                                     WHEN s.clear_end = 1 THEN NULL
                                     ELSE {target}.ended_at END,
                     computed_at = %s
-                FROM {STAGE} s WHERE {target}.record_id = s.record_id""",
+                FROM {STAGE} s WHERE {match}""",
             [ts, ts, ts],
         )
         result.updated += cursor.rowcount
@@ -674,8 +679,13 @@ def _locked_record(principal: Principal, record: Record | int) -> Record:
     """The record, row-locked, if the principal's "records.submit" scope covers it."""
     principal.require("records.submit")
     pk = record.pk if hasattr(record, "pk") else record
-    scoped = restrict(Record.objects.all(), principal, "records.submit")
-    locked = scoped.select_for_update().filter(pk=pk).first()
+    scoped = restrict(Record.objects.all(), principal, "records.submit").filter(pk=pk)
+    if citus.is_citus():  # Citus locks a row only by its distribution column (docs/scale.md)
+        subject_id = getattr(record, "subject_id", None)
+        if subject_id is None:
+            subject_id = Record.objects.filter(pk=pk).values_list("subject_id", flat=True).first()
+        scoped = scoped.filter(subject_id=subject_id)
+    locked = scoped.select_for_update().first()
     if locked is None:
         raise PermissionDenied(_("无权处理其他部门报送的记录。"))
     return locked

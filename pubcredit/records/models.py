@@ -24,6 +24,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.citus import ShardedBySubject
 
 
 class RecordStatus(models.TextChoices):
@@ -44,7 +45,7 @@ class SubjectLink(models.TextChoices):
     MANUAL = "manual", _("人工确认")
 
 
-class Record(models.Model):
+class Record(ShardedBySubject):
     category = models.ForeignKey(
         "catalog.Category",
         verbose_name=_("信息类别"),
@@ -155,7 +156,7 @@ def document_number(business_key: str) -> str:
     return first.replace("\\", "")[:128]
 
 
-class RecordVersion(models.Model):
+class RecordVersion(ShardedBySubject):
     """A version of a record that a later submission replaced. Written once, never changed:
     together with the record's current row they form the full history."""
 

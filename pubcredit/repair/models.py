@@ -32,6 +32,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
+
 
 class RepairRule(models.Model):
     """The repair conditions and time limits in force for applications filed within its window
@@ -101,7 +103,7 @@ OPEN_REPAIR = (ProcedureStatus.SUBMITTED, ProcedureStatus.ACCEPTED, ProcedureSta
 OPEN_OBJECTION = (ProcedureStatus.SUBMITTED, ProcedureStatus.VERIFYING)
 
 
-class Procedure(models.Model):
+class Procedure(ShardedBySubject):
     """What a repair application and an objection share: who asks about which record, the
     query code (查询码) the applicant follows it with, the state and the current stage's
     deadline."""
@@ -402,7 +404,7 @@ class TrainingSession(models.Model):
         return f"{self.title} {self.starts_at:%Y-%m-%d}"
 
 
-class TrainingRegistration(models.Model):
+class TrainingRegistration(ShardedBySubject):
     session = models.ForeignKey(
         TrainingSession,
         verbose_name=_("培训场次"),

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.citus import ShardedBySubject
 from pubcredit.subjects.models import Subject
 
 
@@ -28,7 +29,7 @@ def _report_path(report: Report, filename: str) -> str:
     return f"reports/{day:%Y}/{day:%m}/{report.number}.pdf"
 
 
-class Report(models.Model):
+class Report(ShardedBySubject):
     number = models.CharField(_("报告编号"), max_length=32, unique=True)
     kind = models.CharField(_("报告类型"), max_length=16, choices=ReportKind.choices)
     subject = models.ForeignKey(

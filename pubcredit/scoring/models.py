@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
 from pubcredit.scoring.definition import (
     DefinitionError,
     card_problems,
@@ -169,7 +170,7 @@ class ScorecardVersion(models.Model):
         )
 
 
-class ScoreResult(models.Model):
+class ScoreResult(ShardedBySubject):
     """One evaluation of a subject (see the module docstring). Written only by the engine."""
 
     subject = models.ForeignKey(

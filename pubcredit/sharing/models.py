@@ -5,8 +5,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from pubcredit.core.citus import ShardedBySubject
 
-class SharingQuery(models.Model):
+
+class SharingQuery(ShardedBySubject):
     """One sharing query: who asked (user or key, and the department it belongs to), about which
     subject, for which categories, why, and how many rows it got. Written in the same
     transaction as the answer is read (pubcredit.sharing.services)."""

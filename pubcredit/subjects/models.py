@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from pubcredit.catalog.models import SubjectKind
+from pubcredit.core.citus import ShardedBySubject
 
 
 class Subject(models.Model):
@@ -85,7 +86,7 @@ class SubjectTally(models.Model):
         return f"{self.kind} {self.region or '-'}: {self.n}"
 
 
-class FormerName(models.Model):
+class FormerName(ShardedBySubject):
     """A name the subject used before (曾用名); matching by name also looks here."""
 
     subject = models.ForeignKey(

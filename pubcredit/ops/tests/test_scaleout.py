@@ -29,3 +29,15 @@ def test_the_plan_names_each_large_table_once():
     }
     assert scaleout.DISTRIBUTED["records_record"] == "subject_id"
     assert not set(scaleout.DISTRIBUTED) & scaleout.LOCAL
+
+
+def test_each_table_distributed_by_subject_has_a_model_that_saves_without_moving_it():
+    from django.apps import apps
+
+    from pubcredit.core.citus import ShardedBySubject
+
+    by_table = {m._meta.db_table: m for m in apps.get_models()}
+    by_subject = {t for t, column in scaleout.DISTRIBUTED.items() if column == "subject_id"}
+    assert by_subject >= {"records_record", "publicity_publicity", "repair_repairapplication"}
+    not_sharded = sorted(t for t in by_subject if not issubclass(by_table[t], ShardedBySubject))
+    assert not_sharded == []
