@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -38,7 +38,6 @@ from django.db.models import (
     F,
     IntegerField,
     QuerySet,
-    Sum,
     Value,
     When,
 )
@@ -221,25 +220,61 @@ def _groups(queryset: QuerySet, category_id: int, *, history: bool) -> pl.DataFr
         decision = KeyTextTransform(code, "data") if code else Value(None, CharField())
     else:
         decision = F("decision_date")
-    rows = (
-        queryset.annotate(
-            _dept=F(f"{prefix}department_id"),
-            _received=F("received_at"),
-            _decision=decision,
-            _first=Case(When(version=1, then=Value(1)), default=Value(0)),
-        )
-        .values("_dept", "_received", "_decision", "_first")
-        .annotate(n=Count("pk"), filled=Sum(filled_expression(optional)))
-        .values_list("_dept", "_received", "_decision", "_first", "n", "filled")
+    per_row = queryset.order_by().annotate(
+        _dept=F(f"{prefix}department_id"),
+        _received=F("received_at"),
+        _decision=decision,
+        _first=Case(When(version=1, then=Value(1)), default=Value(0)),
+        _filled=filled_expression(optional),
     )
+    rows = _narrow_aggregate(per_row.values("_dept", "_received", "_decision", "_first", "_filled"))
     return pl.DataFrame(
         [
-            (d, category_id, local_day(received), _as_date(decision), first, n, filled or 0, k)
+            (
+                d,
+                category_id,
+                local_day(_as_moment(received)),
+                _as_date(decision),
+                first,
+                n,
+                filled or 0,
+                k,
+            )
             for d, received, decision, first, n, filled in rows
         ],
         schema=_GROUP_SCHEMA,
         orient="row",
     )
+
+
+def _narrow_aggregate(per_row: QuerySet) -> list[tuple]:
+    """(department, received, decision, first, n, filled) per group of `per_row` (a values()
+    queryset of _dept, _received, _decision, _first, _filled). Each row's values are computed in
+    a subquery the planner may not merge into the aggregate (a LIMIT/OFFSET fence): the sort or
+    hash of the grouping then carries five narrow columns, not the record's whole `data` that
+    the `filled` count reads (PostgreSQL would otherwise sort the jsonb through, spilling to
+    disk on a large load)."""
+    inner, params = per_row.query.sql_with_params()
+    fence = "LIMIT -1 OFFSET 0" if connection.vendor == "sqlite" else "OFFSET 0"
+    cols = ", ".join(
+        connection.ops.quote_name(c) for c in ("_dept", "_received", "_decision", "_first")
+    )
+    sql = (
+        f"SELECT {cols}, COUNT(*), SUM(t.{connection.ops.quote_name('_filled')}) "
+        f"FROM ({inner} {fence}) t GROUP BY {cols}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _as_moment(value) -> dt.datetime:
+    """A receipt time as a raw cursor gives it: an aware datetime (PostgreSQL) or the ISO text
+    SQLite stores (UTC)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    moment = dt.datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def local_day(moment: dt.datetime) -> dt.date:

@@ -1,0 +1,28 @@
+"""The register's indexes on PostgreSQL: no `varchar_pattern_ops` twin where nothing searches
+by LIKE / startswith (name_norm, uscc, id_index, region), name_key's kept for the fuzzy search's
+prefix probes, and the unique constraints under their names."""
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+
+def _indexes() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'subjects_subject'"
+        )
+        return dict(cursor.fetchall())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index twins")
+def test_only_name_key_keeps_a_pattern_ops_twin():
+    indexes = _indexes()
+    twins = sorted(name for name, sql in indexes.items() if "varchar_pattern_ops" in sql)
+    assert twins == ["subjects_subject_name_key_09c93bca_like"]
+    assert "subjects_subject_uscc_key" in indexes
+    assert "subjects_subject_id_index_key" in indexes
+    assert "subjects_subject_name_norm_a1d00a12" in indexes
+    assert "subjects_subject_region_775c4813" in indexes
+    assert len(indexes) == 8
