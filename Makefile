@@ -53,7 +53,7 @@ test: install
 # and two workers on 127.0.0.1:5440-5442 (../shared/vendor/citus/cluster.sh; needs root and Citus
 # built into PostgreSQL 15 by build.sh). The suite creates its database on the three nodes,
 # migrates, distributes (`pubcredit scaleout distribute`) and runs the daily paths on it.
-CITUS_VENDOR ?= $(abspath ../shared/vendor/citus)
+CITUS_VENDOR ?= $(firstword $(wildcard $(abspath ../shared/vendor/citus) /work/shared/vendor/citus) $(abspath ../shared/vendor/citus))
 CITUS_DB ?= pubcredit_scale
 test-citus: install
 	bash $(CITUS_VENDOR)/cluster.sh start >/dev/null

@@ -152,7 +152,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         "scaleout",
-        "scaleout.py",
+        "scaleout.py --rows 50000 --reads 1000",
         600,
         when=_scaleout_present,
         when_text="benchmarks/scaleout.py and Citus (pg_config --pkglibdir/citus.so)",

@@ -35,6 +35,15 @@ CITUS_URL = "postgres://postgres@127.0.0.1:5440/pubcredit_bench_citus"
 PG_URL = "postgres://postgres@127.0.0.1:5432/pubcredit_bench_single"
 
 
+def _cluster_script() -> Path:
+    """The vendored cluster script: $CITUS_VENDOR, ../shared beside the checkout, /work/shared."""
+    candidates = [os.environ.get("CITUS_VENDOR", ""), ROOT.parent / "shared/vendor/citus"]
+    for directory in [*candidates, "/work/shared/vendor/citus"]:
+        if directory and (Path(directory) / "cluster.sh").exists():
+            return Path(directory) / "cluster.sh"
+    raise SystemExit("benchmarks/scaleout.py: cluster.sh not found; set CITUS_VENDOR")
+
+
 def _load() -> float:
     return os.getloadavg()[0]
 
@@ -178,6 +187,12 @@ def main() -> None:
     sys.path.insert(0, str(HERE))
     from figures import figure
 
+    # The local cluster (idempotent: a running cluster is left as it is).
+    subprocess.run(
+        ["bash", str(_cluster_script()), "start"],
+        check=True,
+        capture_output=True,
+    )
     load_before = _load()
     results = {}
     for target, url in (("citus", CITUS_URL), ("pg", PG_URL)):
