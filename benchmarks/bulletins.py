@@ -404,17 +404,7 @@ def start_site(url: str, var_dir: Path, port: int, kind: str, settings_module: s
     proc = subprocess.Popen(
         portal.server_command(kind, port), env=env, cwd=ROOT, start_new_session=True
     )
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    portal.stop_server(proc)
-    raise RuntimeError("server did not start")
+    return portal.serving(proc, port, seconds=90)
 
 
 def drive(port: int, paths: dict[str, str], cookie: str, n: int) -> dict:

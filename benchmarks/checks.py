@@ -74,6 +74,7 @@ from portal import (  # noqa: E402
     _setup_django,
     free_port,
     load_records,
+    serving,
     start_server,
     stop_server,
 )
@@ -440,7 +441,6 @@ def batch_check(codes: list[str], rows: int) -> dict:
 def start_check_server(url: str, var_dir: Path, port: int, workers: int, threads: int):
     """`pubcredit serve_checks` (the production command) on `port`, as `portal.start_server`
     starts the site: DEBUG off, persistent connections; waits until its health check answers."""
-    from http.client import HTTPConnection
 
     env = os.environ | {
         "DATABASE_URL": url,
@@ -451,18 +451,7 @@ def start_check_server(url: str, var_dir: Path, port: int, workers: int, threads
     }
     cmd = [*_pubcredit(), "serve_checks", "--port", str(port), "--workers", str(workers)]
     cmd += ["--threads", str(threads)]
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
-            if conn.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.5)
-    stop_server(proc)
-    raise RuntimeError("the check server did not start")
+    return serving(subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True), port)
 
 
 # --------------------------------------------------------------------------- main

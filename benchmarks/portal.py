@@ -492,8 +492,13 @@ def start_server(
         "DJANGO_SETTINGS_MODULE": "pubcredit.settings",
     }
     cmd = server_command(kind, port, workers, threads)
-    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
-    deadline = time.time() + 60
+    return serving(subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True), port)
+
+
+def serving(proc: subprocess.Popen, port: int, seconds: float = 60) -> subprocess.Popen:
+    """`proc` once it answers GET /api/v1/health on `port`; stopped, and an error, if it does
+    not within `seconds`."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             conn = HTTPConnection("127.0.0.1", port, timeout=5)
@@ -503,7 +508,7 @@ def start_server(
         except OSError:
             time.sleep(0.5)
     stop_server(proc)
-    raise RuntimeError("server did not start")
+    raise RuntimeError(f"the server on port {port} did not start")
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -92,57 +92,17 @@ def django_db_setup(django_db_blocker):
     yield
 
 
-@pytest.fixture
-def system():
-    from pubcredit.accounts.permissions import Principal
-
-    return Principal.system("test")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _worker_media(tmp_path_factory):
-    from django.test import override_settings
-
-    media = tmp_path_factory.mktemp("media")
-    with override_settings(MEDIA_ROOT=media):
-        yield media
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _worker_signing_key(tmp_path_factory):
-    from django.test import override_settings
-
-    folder = tmp_path_factory.mktemp("signing")
-    with override_settings(
-        PUBCREDIT_SIGNING_DIR=folder, PUBCREDIT_SIGNING_KEY="", PUBCREDIT_SIGNING_CERT=""
-    ):
-        yield folder
-
-
-@pytest.fixture(autouse=True)
-def _immediate_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _default_language():
-    from django.conf import settings
-    from django.utils import translation
-
-    translation.activate(settings.LANGUAGE_CODE)
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_caches():
-    yield
-    from pubcredit.holidays import services as holidays
-    from pubcredit.testing import reference as refdata
-
-    refdata.clear_caches()
-    holidays.clear_cache()
+# The project's own per-process fixtures (pubcredit/conftest.py, which pytest does not load for a
+# directory outside the package): media and signing key in temporary folders, tasks run at once,
+# the default language, process caches dropped after each test, the system principal.
+from pubcredit.conftest import (  # noqa: E402, F401
+    _default_language,
+    _fresh_process_caches,
+    _immediate_tasks,
+    _worker_media,
+    _worker_signing_key,
+    system,
+)
 
 
 @pytest.fixture
