@@ -32,16 +32,19 @@ def _wrapper(options: dict) -> DatabaseWrapper:
     return DatabaseWrapper(settings_dict, alias="hotpath-probe")
 
 
-@pytest.fixture
-def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are PostgreSQL's")
+def _no_prepare_options(settings_module: str) -> bool:
+    """SQLite: psycopg's options must not reach it (sqlite3 would refuse them)."""
+    module = importlib.import_module(settings_module)
+    return "server_side_binding" not in module.DATABASES["default"].get("OPTIONS", {})
 
 
-def test_the_check_servers_alias_prepares_what_it_repeats(postgresql):
+def test_the_check_servers_alias_prepares_what_it_repeats():
     checks_settings = importlib.import_module("pubcredit.settings_checks")
     options = checks_settings.CHECKS_DATABASE_OPTIONS
     assert options == {"server_side_binding": True, "prepare_threshold": 1}
+    if connection.vendor != "postgresql":
+        assert _no_prepare_options("pubcredit.settings_checks")
+        return
     wrapper = _wrapper(dict(options))
     try:
         with wrapper.cursor() as cursor:
@@ -54,7 +57,10 @@ def test_the_check_servers_alias_prepares_what_it_repeats(postgresql):
         wrapper.close()
 
 
-def test_the_sites_alias_prepares_nothing(postgresql):
+def test_the_sites_alias_prepares_nothing():
+    if connection.vendor != "postgresql":
+        assert _no_prepare_options("pubcredit.settings")
+        return
     wrapper = _wrapper({})
     try:
         with wrapper.cursor() as cursor:
