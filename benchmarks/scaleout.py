@@ -180,12 +180,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--reads", type=int, default=500)
     parser.add_argument("--child", choices=["citus", "pg"])
+    parser.add_argument("--json-out", help="also write the result JSON to this file")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(_child(args.child == "citus", args.rows, args.reads)))
         return
     sys.path.insert(0, str(HERE))
-    from figures import figure
+    from figures import figure, write_json_out
 
     # The local cluster (idempotent: a running cluster is left as it is).
     subprocess.run(
@@ -234,6 +235,7 @@ def main() -> None:
     folder.mkdir(exist_ok=True)
     path = folder / f"scaleout-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2))
+    write_json_out(args.json_out, out)
     print(json.dumps(out, ensure_ascii=False, indent=2))
     print(f"written to {path}")
 
