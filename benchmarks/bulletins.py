@@ -546,22 +546,15 @@ def main(argv: list[str] | None = None) -> int:
         build["rebuild_tallies"] = {"rows": rows, "seconds": round(time.perf_counter() - t, 1)}
         data_file.write_text(json.dumps(build, ensure_ascii=False, indent=2), encoding="utf-8")
     result["build"] = build
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM subjects_subject), (SELECT count(*) FROM"
-            " records_record), (SELECT count(*) FROM records_recordversion), (SELECT count(*)"
-            " FROM intake_submission), (SELECT count(*) FROM bulletins_departmentmonthmetric),"
-            " pg_database_size(current_database())"
-        )
-        subjects, records, versions, subs, metrics, size = cursor.fetchone()
-    result["data"] = {
-        "subjects": subjects,
-        "records": records,
-        "versions": versions,
-        "submissions": subs,
-        "metric_rows": metrics,
-        "database_bytes": size,
-    }
+    result["data"] = bulletins_data.data_facts(
+        {
+            "subjects": "subjects_subject",
+            "records": "records_record",
+            "versions": "records_recordversion",
+            "submissions": "intake_submission",
+            "metric_rows": "bulletins_departmentmonthmetric",
+        }
+    )
     from django.utils import timezone
 
     today = timezone.localdate()

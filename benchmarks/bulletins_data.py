@@ -858,3 +858,15 @@ def analyse() -> None:
         ):
             cursor.execute(f"VACUUM ANALYZE {table}")
         cursor.execute("ANALYZE")
+
+
+def data_facts(tables: dict[str, str]) -> dict[str, int]:
+    """The data set a benchmark ran on: {key: row count of table} for `tables` ({key: table}),
+    and the database's size in bytes under "database_bytes"; one statement."""
+    from django.db import connection
+
+    counts = ", ".join(f"(SELECT count(*) FROM {table})" for table in tables.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {counts}, pg_database_size(current_database())")
+        *rows, size = cursor.fetchone()
+    return {**dict(zip(tables, rows, strict=True)), "database_bytes": size}

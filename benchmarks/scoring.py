@@ -509,22 +509,15 @@ def main(argv: list[str] | None = None) -> int:
             cursor.execute("VACUUM ANALYZE records_record")
     if not Scorecard.objects.exists():
         import_scorecards(Principal.system("benchmark"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT count(*) FROM subjects_subject), (SELECT count(*) FROM"
-            " records_record), (SELECT count(*) FROM lists_listentry), (SELECT count(*) FROM"
-            " commitments_commitment), (SELECT count(*) FROM publicity_publicity),"
-            " pg_database_size(current_database())"
-        )
-        subjects, records, entries, commitments, publicity, size = cursor.fetchone()
-    result["data"] = {
-        "subjects": subjects,
-        "records": records,
-        "list_entries": entries,
-        "commitments": commitments,
-        "publicity": publicity,
-        "database_bytes": size,
-    }
+    result["data"] = bulletins_data.data_facts(
+        {
+            "subjects": "subjects_subject",
+            "records": "records_record",
+            "list_entries": "lists_listentry",
+            "commitments": "commitments_commitment",
+            "publicity": "publicity_publicity",
+        }
+    )
     today = timezone.localdate()
     version = next(v for v in scorecards_in_force() if v.scorecard.code == FLOOR_SCORECARD)
     connection.close()
