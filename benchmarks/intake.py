@@ -483,6 +483,19 @@ def _figures(out: dict) -> list[dict]:
                 note=f"{out['rows']:,} rows; derived refresh {run.get('derived_refresh_s')} s",
             )
         )
+        if run.get("records_copy_floor_s"):
+            # The write no design that keeps the records as they are can avoid, beside the
+            # same floor: what of the target it already takes (docs/floors.md).
+            figures.append(
+                figure(
+                    f"the load's record rows COPYed into an unindexed table, {label}",
+                    run["records_copy_floor_s"],
+                    "s",
+                    floor=out.get(floor_key),
+                    floor_name="bare COPY of the same file into an unindexed text table",
+                    note="no index, no linking, no derived step: the record rows alone",
+                )
+            )
     peaks = [
         w["peak_rss_mb"]
         for w in (out.get("postgresql"), out.get("postgresql_tuned"), out.get("sqlite"))

@@ -150,6 +150,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         " --database-url {db_checks}",
         420,
     ),
+    # Where a check's CPU goes beside the floor's (the cost model behind the ratios above).
+    Benchmark("check_costs", "check_costs.py --database-url {db_checks}", 180, needs="checks"),
     Benchmark(
         "scaleout",
         "scaleout.py --rows 50000 --reads 1000",

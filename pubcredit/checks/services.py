@@ -458,12 +458,16 @@ def _insert_check(row: dict, result_text: str) -> int:
     because Model.save costs more than the rest of a check. `row` holds every other field by
     attname (a KeyError otherwise); the values are the fields' own conversions, so the row is
     what the ORM would write."""
+    return hotpath.fetchone(_INSERT_SQL, _insert_values(row, result_text))[0]
+
+
+def _insert_values(row: dict, result_text: str) -> list:
+    """The INSERT's parameters: `row`'s values converted as each field converts them."""
     conn = connections[DEFAULT_DB_ALIAS]
-    values = [
+    return [
         result_text if f is _RESULT_FIELD else f.get_db_prep_save(row[f.attname], conn)
         for f in _LOG_FIELDS
     ]
-    return hotpath.fetchone(_INSERT_SQL, values)[0]
 
 
 # --------------------------------------------------------------------------- reading the log

@@ -35,6 +35,22 @@ def _is_int(value) -> bool:
     return type(value) is int
 
 
+# The `expires` column's converters by database alias (Django's DatabaseCache builds a field and
+# an expression for them on every read: most of a read's cost on the API-key path, which reads
+# the revocation generation on every request).
+_EXPIRES = models.Expression(output_field=models.DateTimeField())
+_converters: dict[str, list] = {}
+
+
+def _expires_converters(connection) -> tuple[models.Expression, list]:
+    converters = _converters.get(connection.alias)
+    if converters is None:
+        converters = connection.ops.get_db_converters(_EXPIRES)
+        converters += _EXPIRES.get_db_converters(connection)
+        _converters[connection.alias] = converters
+    return _EXPIRES, converters
+
+
 class DatabaseCache(DjangoDatabaseCache):
     """Django's database cache with integers stored as text and counted atomically."""
 
@@ -74,9 +90,7 @@ class DatabaseCache(DjangoDatabaseCache):
                 list(key_map),
             )
             rows = cursor.fetchall()
-        expression = models.Expression(output_field=models.DateTimeField())
-        converters = connection.ops.get_db_converters(expression)
-        converters += expression.get_db_converters(connection)
+        expression, converters = _expires_converters(connection)
         result, expired = {}, []
         now = tz_now()
         for key, value, expires in rows:
