@@ -63,6 +63,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -94,6 +95,52 @@ MATTERS = ["GOV_PROCUREMENT", "BIDDING", "ADMIN_LICENSING", "FINANCING", "HONOUR
 
 def _loadavg() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
+
+
+# PostgreSQL's processes that work for every database: the WAL writer (the commits' WAL) and the
+# writers behind the buffers.
+_PG_SHARED = ("walwriter", "background writer", "checkpointer")
+
+
+def cpu_seconds(server_group: int, database: str) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the server's processes (its process group:
+    granian and its workers) and by PostgreSQL for `database` (its backends, and the WAL writer
+    and buffer writers every database shares), from /proc. Read before and after a run, divided
+    by its requests, it gives each request's CPU on either side: on a machine shared by the
+    server, PostgreSQL and the load driver, a rate is a matter of CPU per request."""
+    hz = os.sysconf("SC_CLK_TCK")
+    totals = {"server": 0, "postgres": 0}
+    backend = f" {database} "
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        ticks = int(fields[11]) + int(fields[12])
+        if int(fields[2]) == server_group:
+            totals["server"] += ticks
+        elif title.startswith("postgres:") and (
+            backend in title or title.rstrip(" \0").endswith(_PG_SHARED)
+        ):
+            totals["postgres"] += ticks
+    return {k: v / hz for k, v in totals.items()}
+
+
+def with_cpu(server_group: int, database: str, run) -> dict:
+    """`run()` (a wrk run's result), with the CPU per request of the server's processes and of
+    PostgreSQL during it (`cpu_seconds`), in microseconds."""
+    before = cpu_seconds(server_group, database)
+    out = run()
+    after = cpu_seconds(server_group, database)
+    requests = out.get("requests") or 0
+    if requests:
+        for side in ("server", "postgres"):
+            out[f"{side}_cpu_us"] = round((after[side] - before[side]) / requests * 1e6)
+    return out
 
 
 def _run(cmd: list[str], env: dict) -> str:
@@ -517,6 +564,7 @@ def main(argv: list[str] | None = None) -> int:
             has_gunicorn = Path(sys.executable).with_name("gunicorn").exists()
             kind = "gunicorn" if has_gunicorn else "runserver"
         server = start_server(url, var_dir, port, kind, args.workers, args.threads)
+    database = urlsplit(url).path.lstrip("/")
     try:
         warm = min(5, args.duration)
         if wrk.available():
@@ -529,8 +577,22 @@ def main(argv: list[str] | None = None) -> int:
             wrk.run(port, health, warm, args.connections, digits=2)
             runs, floors = [], []
             for _ in range(max(1, args.repeat)):
-                runs.append(drive_wrk(port, requests_file, key, args.duration, args.connections))
-                floors.append(wrk.run(port, health, args.duration, args.connections, digits=2))
+                runs.append(
+                    with_cpu(
+                        server.pid,
+                        database,
+                        lambda: drive_wrk(
+                            port, requests_file, key, args.duration, args.connections
+                        ),
+                    )
+                )
+                floors.append(
+                    with_cpu(
+                        server.pid,
+                        database,
+                        lambda: wrk.run(port, health, args.duration, args.connections, digits=2),
+                    )
+                )
                 floors[-1]["load_average"] = _loadavg()
             runs.sort(key=lambda r: r["checks_per_second"])
             floors.sort(key=lambda r: r["requests_per_second"])
@@ -606,6 +668,21 @@ def figures(result: dict) -> list[dict]:
             floor_name=on,
             target=TARGETS["p99_vs_floor"],
             note=load,
+        ),
+        *(
+            figure(
+                f"CPU per check, {label}",
+                checks[key],
+                "µs",
+                floor=floor.get(key),
+                floor_name=f"per {on}",
+                note="during the measured run, from /proc (docs/floors.md)",
+            )
+            for key, label in (
+                ("server_cpu_us", "check server's processes"),
+                ("postgres_cpu_us", "PostgreSQL"),
+            )
+            if checks.get(key)
         ),
         figure(
             "check p99 vs the bare lookup",
