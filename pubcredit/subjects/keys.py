@@ -110,7 +110,10 @@ def fill_from_register(cursor, where: str = "TRUE", params: list | tuple = ()) -
     backfill of `pubcredit scaleout distribute`, and the demo city's bulk load. An identifier
     held by several subjects (possible on Citus before the key table) keys the earliest. Returns
     the number of keys written (0 when run again). Callers decide that the table is kept."""
-    written = 0
+    # The keys written are counted on the table (Citus's rowcount of an INSERT … SELECT counts
+    # the rows offered, the conflicting ones too; RETURNING would send every key back).
+    cursor.execute(f"SELECT count(*) FROM {TABLE}")
+    before = cursor.fetchone()[0]
     for field in PREFIXES:
         cursor.execute(
             f"""INSERT INTO {TABLE} (key, subject_id)
@@ -119,8 +122,8 @@ def fill_from_register(cursor, where: str = "TRUE", params: list | tuple = ()) -
                 ON CONFLICT (key) DO NOTHING""",
             [*params],
         )
-        written += cursor.rowcount
-    return written
+    cursor.execute(f"SELECT count(*) FROM {TABLE}")
+    return cursor.fetchone()[0] - before
 
 
 def drop_for_subjects(cursor, first_id: int, last_id: int) -> int:

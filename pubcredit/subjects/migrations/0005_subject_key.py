@@ -1,25 +1,8 @@
 """The key table (subjects.models.SubjectKey): identifier → subject id, kept only on Citus and
-empty elsewhere. Its primary key is looked up by equality only (a router query on Citus), so the
-`text_pattern_ops` twin PostgreSQL's schema editor adds beside a text primary key is dropped:
-one index less for every key a registration writes."""
+empty elsewhere (0006 drops the pattern-ops twin of its primary key)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-LIKE_INDEX = "subjects_subjectkey_key_a1dd5cf0_like"
-
-
-def drop_like(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{LIKE_INDEX}"')
-
-
-def restore_like(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f'CREATE INDEX IF NOT EXISTS "{LIKE_INDEX}" ON "subjects_subjectkey" '
-            '("key" text_pattern_ops)'
-        )
 
 
 class Migration(migrations.Migration):
@@ -51,5 +34,4 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "主体标识键",
             },
         ),
-        migrations.RunPython(drop_like, restore_like, elidable=False),
     ]
