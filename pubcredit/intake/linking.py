@@ -4,7 +4,8 @@ classification and its write (intake.loading).
 - Rows with an identifier the register does not know yet (the classification found no subject
   for their USCC or for the blind index of their document number) become subjects in bulk
   (INSERT … SELECT … ON CONFLICT DO NOTHING, so two loads creating the same subject meet on its
-  unique index), their names normalised in bulk (`register_new_subjects`).
+  unique index; on Citus on the key table's primary key, their key rows written in the same
+  transaction: `subjects.keys`), their names normalised in bulk (`register_new_subjects`).
 - Rows with only a name (`link_names`): a record already linked under the same name keeps its
   subject; a unique exact normalised-name match links; otherwise candidates are scored
   (subjects.services.find_subject) and anything short of certain goes to the review queue
