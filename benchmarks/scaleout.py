@@ -12,7 +12,9 @@ imported), in a child process of its own (Django's settings are per process):
    of the same file into an unlogged table of text columns on the same server;
 2. the credit check's read (`measures.applicability.read_subject_facts` by subject id, the
    router query on Citus) for R random subjects, p50 and p99; its floor is the bare primary-key
-   look-up of the same subjects (`SELECT id FROM subjects_subject WHERE id = $1`);
+   look-up of the same subjects (`SELECT id FROM subjects_subject WHERE id = $1`); and the same
+   read by 统一社会信用代码 (on Citus: the key table's look-up, then the router query), whose
+   floor is the read by id;
 3. Citus only: the records table's bytes per row, summed over its shards on each worker.
 The machine's load average is recorded before and after. The JSON (top-level "figures",
 benchmarks/figures.py) goes to benchmarks/out/scaleout-*.json and is printed.
@@ -127,8 +129,9 @@ def _child(citus: bool, rows: int, reads: int) -> dict:
         intake_seconds = time.perf_counter() - started
     assert submission.status == Submission.Status.DONE, submission.status
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id FROM subjects_subject ORDER BY id")
-        ids = [r[0] for r in cursor.fetchall()]
+        cursor.execute("SELECT id, uscc FROM subjects_subject ORDER BY id")
+        codes = dict(cursor.fetchall())
+    ids = list(codes)
     rnd = random.Random(7)
     sample = [rnd.choice(ids) for _ in range(reads)]
     day = timezone.localdate()
@@ -143,6 +146,12 @@ def _child(citus: bool, rows: int, reads: int) -> dict:
             cursor.execute("SELECT id FROM subjects_subject WHERE id = %s", [sid])
             cursor.fetchone()
             bare.append(time.perf_counter() - t)
+    by_code = []
+    for sid in sample:
+        t = time.perf_counter()
+        found = read_subject_facts("uscc", codes[sid], fields, day)
+        by_code.append(time.perf_counter() - t)
+        assert found is not None and found.subject["id"] == sid
     out = {
         "rows": rows,
         "subjects": len(ids),
@@ -152,6 +161,8 @@ def _child(citus: bool, rows: int, reads: int) -> dict:
         "read_p99_ms": sorted(facts)[int(len(facts) * 0.99) - 1] * 1000,
         "bare_p50_ms": statistics.median(bare) * 1000,
         "bare_p99_ms": sorted(bare)[int(len(bare) * 0.99) - 1] * 1000,
+        "by_code_p50_ms": statistics.median(by_code) * 1000,
+        "by_code_p99_ms": sorted(by_code)[int(len(by_code) * 0.99) - 1] * 1000,
     }
     if citus:
         with connection.cursor() as cursor:
@@ -215,6 +226,10 @@ def main() -> None:
                floor=c["bare_p50_ms"], floor_name="bare primary-key look-up on Citus"),
         figure("check read p99, Citus router query", c["read_p99_ms"], "ms",
                floor=c["bare_p99_ms"], floor_name="bare primary-key look-up on Citus"),
+        figure("check read by USCC p50, Citus (key look-up + router query)",
+               c["by_code_p50_ms"], "ms", floor=c["read_p50_ms"], floor_name="the read by id"),
+        figure("check read by USCC p99, Citus (key look-up + router query)",
+               c["by_code_p99_ms"], "ms", floor=c["read_p99_ms"], floor_name="the read by id"),
         figure("check read p50, single PostgreSQL", p["read_p50_ms"], "ms",
                floor=p["bare_p50_ms"], floor_name="bare primary-key look-up"),
         figure("check read p99, single PostgreSQL", p["read_p99_ms"], "ms",

@@ -88,8 +88,40 @@ def django_db_setup(django_db_blocker):
         _fresh_database(url)
         call_command("migrate", verbosity=0, interactive=False)
         refdata.import_all(Principal.system("scale"))
+        _register_before_distribution()
         call_command("scaleout", "distribute", verbosity=0)
     yield
+
+
+# Subjects in the register before `distribute`, without key rows: a register moved from a single
+# PostgreSQL (where the key table is empty) onto Citus. `distribute` backfills their keys
+# (test_scale.py::test_distribute_backfills_the_keys_of_the_subjects_registered_before).
+BEFORE_ORG = ("淄博分布前示范有限公司", 88_001)  # name, loadkit.make_uscc seed
+BEFORE_PERSON = ("周八", 88_002)  # name, loadkit.make_ric seed
+
+
+def _register_before_distribution() -> None:
+    from pubcredit.subjects import names
+    from pubcredit.subjects.models import Subject, SubjectKey
+    from pubcredit.subjects.services import person_id_fields
+    from pubcredit.testing.loadkit import make_ric, make_uscc
+
+    def fields(name):
+        norm = names.normalize_name(name)
+        return {"name": name, "name_norm": norm, "name_key": names.name_keys([norm])[0]}
+
+    code = make_uscc(BEFORE_ORG[1])
+    Subject.objects.create(
+        kind="org", uscc=code, org_category="91", region="370303", **fields(BEFORE_ORG[0])
+    )
+    Subject.objects.create(
+        kind="person",
+        id_type="身份证",
+        region="370303",
+        **person_id_fields(make_ric(BEFORE_PERSON[1])),
+        **fields(BEFORE_PERSON[0]),
+    )
+    assert SubjectKey.objects.count() == 0  # the ORM's create writes no key: as on PostgreSQL
 
 
 # The project's own per-process fixtures (pubcredit/conftest.py, which pytest does not load for a

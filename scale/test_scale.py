@@ -93,12 +93,20 @@ def test_unique_constraints_of_distributed_tables_hold_the_subject():
 def test_distribute_again_does_nothing():
     report = scaleout.distribute()
     assert not report.changed
+    assert report.keys_written == 0
     assert report.workers == ["127.0.0.1:5441", "127.0.0.1:5442"]
 
 
 # --------------------------------------------------------------------------- the daily paths
 
-from pubcredit.testing.loadkit import cf, cf_csv, cf_row, department, make_uscc  # noqa: E402, F401
+from pubcredit.testing.loadkit import (  # noqa: E402, F401
+    cf,
+    cf_csv,
+    cf_row,
+    department,
+    make_ric,
+    make_uscc,
+)
 
 
 def _node_of(table: str, subject_id: int) -> int:
@@ -305,9 +313,9 @@ def test_a_monthly_bulletin(calendar_2026, october, system):
 # --------------------------------------------------------------------------- EXPLAIN evidence
 
 
-def explain(sql: str, params) -> str:
+def explain(sql: str, params, options: str = "") -> str:
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN {sql}", list(params))
+        cursor.execute(f"EXPLAIN {options} {sql}", list(params))
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
@@ -330,9 +338,9 @@ def is_router(plan: str) -> bool:
 
 
 def test_a_credit_check_reads_as_single_shard_router_queries(sequential, system, monkeypatch):
-    """The check by 统一社会信用代码: the identifier look-up (subjects_subject by uscc: an index
-    probe on every shard, the register being distributed by id), then the subject's facts, and
-    the log row, each printed for docs/scale.md."""
+    """The check by 统一社会信用代码: the identifier look-up (the key table by key: the shard
+    holding the key), then the subject's facts (the subject's shard), and the log row, each a
+    router query, each printed for docs/scale.md."""
     from pubcredit.checks import services
     from pubcredit.core import hotpath
     from pubcredit.testing.checkkit import black_now, register_org
@@ -351,7 +359,8 @@ def test_a_credit_check_reads_as_single_shard_router_queries(sequential, system,
     monkeypatch.undo()
     assert len(seen) == 3, [s for s, _ in seen]
     (lookup, lookup_params), (facts, facts_params), (insert, insert_params) = seen
-    assert lookup.startswith("SELECT id FROM subjects_subject WHERE uscc = ")
+    assert lookup == "SELECT subject_id FROM subjects_subjectkey WHERE key = %s"
+    assert lookup_params == ["U:" + company.uscc]
     assert facts_params[-1] == company.pk and "WHERE s.id = %s" in facts
     facts_plan = explain(facts, facts_params)
     print("\n-- the check's read of the subject's facts\n" + facts_plan)
@@ -360,7 +369,9 @@ def test_a_credit_check_reads_as_single_shard_router_queries(sequential, system,
     assert is_router(insert_plan), insert_plan
     lookup_plan = explain(lookup, lookup_params)
     print("\n-- the identifier look-up\n" + lookup_plan)
-    assert "Task Count: 32" in lookup_plan  # one index probe per shard until a key table exists
+    assert is_router(lookup_plan), lookup_plan  # one shard: the key's, not all 32
+    assert f"port={_key_node('U:' + company.uscc)} " in lookup_plan
+    assert "Index Scan using subjects_subjectkey_pkey_" in lookup_plan
 
 
 def test_a_subject_page_reads_only_its_shard(sequential, system):
@@ -390,3 +401,173 @@ def test_a_subject_page_reads_only_its_shard(sequential, system):
             multi.append((sql, plan))
     assert checked >= 3
     assert multi == [], "\n\n".join(f"{s}\n{p}" for s, p in multi)
+
+
+# --------------------------------------------------------------------------- the key table
+
+
+def _key_node(key: str) -> int:
+    """The worker port holding the key table's shard for `key`."""
+    return _node_of("subjects_subjectkey", key)
+
+
+def _key_row_on_its_shard(key: str) -> int:
+    """The subject id the key's row gives, read by the check's look-up, which EXPLAIN shows as a
+    router query whose one task reads the shard of `key` on the worker that holds it."""
+    from pubcredit.subjects import keys
+
+    [(shard,)] = rows("SELECT get_shard_id_for_distribution_column('subjects_subjectkey', %s)",
+                      [key])  # fmt: skip
+    plan = explain(keys.LOOKUP_SQL, [key], "(COSTS OFF)")
+    assert is_router(plan), plan
+    assert f"port={_key_node(key)} " in plan, plan
+    assert f"Index Scan using subjects_subjectkey_pkey_{shard} on subjects_subjectkey_{shard} " in (
+        plan
+    ), plan
+    [(subject_id,)] = rows(keys.LOOKUP_SQL, [key])
+    return subject_id
+
+
+def _api_check(clear: str, **query) -> dict:
+    response = Client().post(
+        "/api/v1/checks",
+        json.dumps({**query, "matter": "FINANCING"}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {clear}",
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def bank_key(system):
+    from pubcredit.accounts.models import Role
+    from pubcredit.accounts.services import issue_api_key
+
+    _key, clear = issue_api_key(system, name="淄博某银行信贷系统", role=Role.BANK_USER)
+    return clear
+
+
+def test_subjects_registered_by_intake_and_by_the_register_have_their_keys_on_one_shard(
+    system, department, cf, bank_key
+):
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.intake import services
+    from pubcredit.intake.models import Submission
+    from pubcredit.subjects.models import Subject
+    from pubcredit.subjects.services import register_subject
+
+    by_intake_org, by_intake_person = make_uscc(71), make_ric(72)
+    data = cf_csv(
+        [
+            cf_row(71, name="淄博键表甲有限公司", uscc=by_intake_org, source_uscc=department.uscc),
+            cf_row(72, kind="自然人", name="孙七", id_number=by_intake_person,
+                   source_uscc=department.uscc),
+        ]
+    )  # fmt: skip
+    submission = services.submit_file(
+        system, department=department, category=cf, source=data, filename="cf.csv", channel="cli"
+    )
+    assert submission.status == Submission.Status.DONE
+    assert (submission.rows, submission.accepted, submission.rejected) == (2, 2, 0)
+    org_a = Subject.objects.get(uscc=by_intake_org)
+    person_a = Subject.objects.get(kind="person", name="孙七")
+    by_service_org, by_service_person = make_uscc(73), make_ric(74)
+    org_b = register_subject(system, kind=SubjectKind.ORG, name="淄博键表乙有限公司",
+                             uscc=by_service_org)  # fmt: skip
+    person_b = register_subject(system, kind=SubjectKind.PERSON, name="吴九",
+                                id_number=by_service_person)  # fmt: skip
+
+    # The checks first: after an EXPLAIN of a distributed query, in this one transaction that
+    # wrote reference tables (the API key) on the coordinator, Citus refuses to read them.
+    for query, subject, match in (
+        ({"uscc": by_intake_org}, org_a, "uscc"),
+        ({"id_number": by_intake_person}, person_a, "id_number"),
+        ({"uscc": by_service_org}, org_b, "uscc"),
+        ({"id_number": by_service_person}, person_b, "id_number"),
+    ):
+        data = _api_check(bank_key, **query)
+        assert (data["match"], data["subject"]["id"]) == (match, subject.pk), query
+    assert _api_check(bank_key, uscc=make_uscc(78))["outcome"] == "not_found"  # no key, no subject
+
+    expected = [
+        ("U:" + by_intake_org, org_a),
+        ("I:" + person_a.id_index, person_a),
+        ("U:" + by_service_org, org_b),
+        ("I:" + person_b.id_index, person_b),
+    ]
+    for key, subject in expected:
+        assert _key_row_on_its_shard(key) == subject.pk, key
+
+
+def test_distribute_backfills_the_keys_of_the_subjects_registered_before(bank_key):
+    from pubcredit.subjects.models import Subject
+
+    from .conftest import BEFORE_ORG, BEFORE_PERSON
+
+    org = Subject.objects.get(uscc=make_uscc(BEFORE_ORG[1]))
+    person = Subject.objects.get(kind="person", name=BEFORE_PERSON[0])
+    assert org.name == "淄博分布前示范有限公司"
+    # The checks before the EXPLAINs (as in the test above).
+    data = _api_check(bank_key, uscc=make_uscc(BEFORE_ORG[1]))
+    assert (data["match"], data["subject"]["id"]) == ("uscc", org.pk)
+    data = _api_check(bank_key, id_number=make_ric(BEFORE_PERSON[1]))
+    assert (data["match"], data["subject"]["id"]) == ("id_number", person.pk)
+    assert _key_row_on_its_shard("U:" + make_uscc(BEFORE_ORG[1])) == org.pk
+    assert _key_row_on_its_shard("I:" + person.id_index) == person.pk
+
+
+def test_a_registration_that_loses_the_key_returns_the_winner(system, monkeypatch):
+    """Two registrations of one identifier at once: the key table's primary key lets one
+    through; the other (here: its look-up ran before the winner's key was there) rolls its
+    subject back and returns the winner's."""
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.subjects import keys, services
+    from pubcredit.subjects.models import Subject, SubjectKey
+
+    code = make_uscc(75)
+    winner = services.register_subject(system, kind=SubjectKind.ORG, name="淄博先到有限公司",
+                                       uscc=code)  # fmt: skip
+    real_find = keys.find
+    calls = []
+
+    def late_find(queryset, field, value):  # the first look-up does not see the winner yet
+        calls.append(field)
+        return queryset.none() if len(calls) == 1 else real_find(queryset, field, value)
+
+    monkeypatch.setattr(keys, "find", late_find)
+    loser = services.register_subject(system, kind=SubjectKind.ORG, name="淄博后到有限公司",
+                                      uscc=code)  # fmt: skip
+    assert loser.pk == winner.pk and loser.name == "淄博先到有限公司"
+    assert calls == ["uscc", "uscc"]
+    assert list(Subject.objects.filter(uscc=code).values_list("pk", flat=True)) == [winner.pk]
+    assert list(SubjectKey.objects.filter(key="U:" + code).values_list("subject_id", flat=True)) \
+        == [winner.pk]  # fmt: skip
+
+
+def test_intake_rolls_back_a_subject_whose_key_another_writer_holds(system):
+    """`intake.linking._claim_keys`: the keys of a load's new subjects in one statement; a
+    subject whose identifier another writer registered meanwhile is deleted again and left out."""
+    import polars as pl
+
+    from pubcredit.catalog.models import SubjectKind
+    from pubcredit.intake import linking
+    from pubcredit.subjects.models import Subject, SubjectKey
+    from pubcredit.subjects.services import register_subject
+
+    held, free = make_uscc(76), make_uscc(77)
+    winner = register_subject(system, kind=SubjectKind.ORG, name="淄博已登记有限公司", uscc=held)
+    duplicate = Subject.objects.create(kind="org", name="淄博重复有限公司", name_norm="淄博重复有限公司",
+                                       uscc=held)  # fmt: skip
+    new = Subject.objects.create(kind="org", name="淄博新有限公司", name_norm="淄博新有限公司",
+                                 uscc=free)  # fmt: skip
+    returned = pl.DataFrame(
+        {"kind": ["org", "org"], "region": ["370303", "370303"], "uscc": [held, free],
+         "_new_subject": [duplicate.pk, new.pk]}
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        kept = linking._claim_keys(cursor, returned, "uscc")
+    assert kept.get_column("_new_subject").to_list() == [new.pk]
+    assert not Subject.objects.filter(pk=duplicate.pk).exists()
+    assert dict(SubjectKey.objects.filter(key__in=["U:" + held, "U:" + free])
+                .values_list("key", "subject_id")) == {"U:" + held: winner.pk, "U:" + free: new.pk}  # fmt: skip

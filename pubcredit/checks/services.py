@@ -7,7 +7,8 @@ register by 统一社会信用代码 / blind index, the `SubjectFlags` read mode
 and the commitments and the current grades, with the rules cached in memory. A single check is
 two statements: one read (`measures.applicability.read_subject_facts`: the subject and all it
 needs, five index probes in one statement, pubcredit.core.hotpath) and the INSERT of
-its log row.
+its log row (on Citus three, each a router query to one shard: the identifier's key in the key
+table first, subjects.keys; docs/scale.md).
 
 Credit grades (信用评价, pubcredit.scoring): every answer has `grade`, the subject's current
 grade under its general scorecard ({"scorecard", "scorecard_name", "sector", "sector_name",

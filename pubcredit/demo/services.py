@@ -57,8 +57,9 @@ from pubcredit.financing import services as financing
 from pubcredit.financing.models import EnterpriseBinding, FinancialInstitution
 from pubcredit.publicity.tally import rebuild_publicity_tally
 from pubcredit.subjects import crypto, names
+from pubcredit.subjects import keys as subject_keys
 from pubcredit.subjects import tally as subject_tally
-from pubcredit.subjects.models import FormerName, Subject
+from pubcredit.subjects.models import FormerName, Subject, SubjectKey
 
 MAX_SUBJECTS = 5_000_000
 # From this many subjects, into a table holding fewer rows than that, PostgreSQL secondary
@@ -271,8 +272,8 @@ def _references_outside_demo(first_id: int, last_id: int) -> list[str]:
         if not (rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one)):
             continue
         model = rel.related_model
-        if model is FormerName or model is Subject:
-            continue
+        if model is FormerName or model is Subject or model is SubjectKey:
+            continue  # their own rows: removed with them
         name = rel.field.attname
         span = {f"{name}__gte": first_id, f"{name}__lte": last_id}
         if model._base_manager.filter(**span).exists():
@@ -306,6 +307,7 @@ def _remove_load(principal: Principal, load: DemoLoad) -> int:
             f"DELETE FROM {qn(FormerName._meta.db_table)} WHERE subject_id BETWEEN %s AND %s",
             span,
         )
+        subject_keys.drop_for_subjects(cursor, *span)  # Citus: their key rows (subjects.keys)
         cursor.execute(f"DELETE FROM {qn(Subject._meta.db_table)} WHERE id BETWEEN %s AND %s", span)
         removed = cursor.rowcount
     record_event(principal, "demo.remove", load, before=before)
@@ -510,6 +512,11 @@ def load_demo(
         if dropped:
             t = timer.add("indexes", t)
     subject_tally.add_range(ids.start, ids.stop - 1)  # the register's kept counts
+    if subject_keys.maintained():  # Citus: the key rows of the block, set-based (subjects.keys)
+        with connection.cursor() as cursor:
+            subject_keys.fill_from_register(
+                cursor, "id BETWEEN %s AND %s", [ids.start, ids.stop - 1]
+            )
 
     # Credit commitments of some demo subjects, a few of them breached (pubcredit.commitments).
     from pubcredit.commitments.demo import load_demo_commitments

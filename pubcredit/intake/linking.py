@@ -4,7 +4,8 @@ classification and its write (intake.loading).
 - Rows with an identifier the register does not know yet (the classification found no subject
   for their USCC or for the blind index of their document number) become subjects in bulk
   (INSERT … SELECT … ON CONFLICT DO NOTHING, so two loads creating the same subject meet on its
-  unique index), their names normalised in bulk (`register_new_subjects`).
+  unique index; on Citus on the key table's primary key, their key rows written in the same
+  transaction: `subjects.keys`), their names normalised in bulk (`register_new_subjects`).
 - Rows with only a name (`link_names`): a record already linked under the same name keeps its
   subject; a unique exact normalised-name match links; otherwise candidates are scored
   (subjects.services.find_subject) and anything short of certain goes to the review queue
@@ -24,7 +25,7 @@ from pubcredit.core import citus, staging
 from pubcredit.intake.models import MatchReview, Submission
 from pubcredit.intake.preparing import RIC_TYPE, LoadPlan
 from pubcredit.records.models import SubjectLink
-from pubcredit.subjects import crypto, names
+from pubcredit.subjects import crypto, keys, names
 from pubcredit.subjects import tally as subject_tally
 from pubcredit.subjects.models import Subject
 from pubcredit.subjects.services import find_subject
@@ -82,18 +83,20 @@ def _with_names(rows: pl.DataFrame) -> pl.DataFrame:
 _SUBJECTS_LOCK = 0x1C7B << 48  # pg_advisory_xact_lock key: registering subjects on Citus
 
 
-def _citus_insert(cursor, cols: str, key: str) -> str:
+def _citus_insert(cursor, cols: str, key: str, staged: pl.DataFrame) -> str:
     """The register's insert on Citus (docs/scale.md): subjects_subject is distributed by id, so
-    its unique constraint on the identifier includes the id and cannot decide a conflict.
-    Registrations then take one transaction-scoped lock and insert only the identifiers the
-    register does not hold yet: the identifier stays unique by the writer's lock."""
+    its unique constraint on the identifier includes the id and cannot decide a conflict; the
+    key table's primary key does (`subjects.keys`, written by `_claim_keys` in the same
+    transaction). Loads take one transaction-scoped lock for their registrations (so that two
+    loads never wait on each other's keys in opposite orders) and insert only the identifiers
+    the key table does not hold yet, found by their keys (`staged`: the rows' keys, `_key`) on
+    the shards that hold them."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SUBJECTS_LOCK])
     cursor.execute(
-        f"""WITH held AS MATERIALIZED (
-                SELECT x.{key} FROM {STAGE_SUBJECT} t JOIN subjects_subject x ON x.{key} = t.{key})
-            SELECT {key} FROM held"""
+        f"SELECT key FROM {keys.TABLE} WHERE key = ANY(%s)", [staged.get_column("_key").to_list()]
     )
-    held = [row[0] for row in cursor.fetchall()]
+    held_keys = {row[0] for row in cursor.fetchall()}
+    held = staged.filter(pl.col("_key").is_in(list(held_keys))).get_column(key).to_list()
     # The list is literal (the statement's two parameters are the timestamps): identifiers and
     # blind indexes are letters and digits only, checked before they are quoted.
     assert all(h.isascii() and h.isalnum() for h in held)
@@ -103,12 +106,31 @@ def _citus_insert(cursor, cols: str, key: str) -> str:
             WHERE {key} IS NOT NULL {unheld} RETURNING kind, region"""
 
 
+def _claim_keys(cursor, returned: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Citus: write the key rows of the subjects just registered (`returned`: the insert's
+    RETURNING, `key` and `_new_subject`) in one statement, and roll back the registration of
+    any identifier another writer (`subjects.services.register_subject`, which does not take
+    the loads' lock) registered meanwhile: the key table's primary key decided, and the rows
+    then take that subject (the look-up in `_insert_subjects`). Returns the subjects kept."""
+    won = keys.claim_many(
+        cursor,
+        returned.select(keys.subject_key(key, pl.col(key))).to_series().to_list(),
+        returned.get_column("_new_subject").to_list(),
+    )
+    if len(won) == returned.height:
+        return returned
+    kept = pl.col("_new_subject").is_in(list(won))
+    lost = returned.filter(~kept).get_column("_new_subject").to_list()
+    cursor.execute("DELETE FROM subjects_subject WHERE id = ANY(%s)", [lost])
+    return returned.filter(kept)
+
+
 def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl.DataFrame]:
     """Register `rows` (STAGE_SUBJECT columns) unless a subject with the same `key` (uscc or
     id_index) exists by now (another load may have registered it meanwhile: ON CONFLICT DO
-    NOTHING; on Citus the writer's lock, `_citus_insert`). The subjects created are counted in
-    the register's kept counts (subjects.tally) by kind and district, as the insert reports them.
-    Returns (subjects created, frame of key → subject id for every row)."""
+    NOTHING; on Citus the key table, `_citus_insert` and `_claim_keys`). The subjects created
+    are counted in the register's kept counts (subjects.tally) by kind and district, as the
+    insert reports them. Returns (subjects created, frame of key → subject id for every row)."""
     staging.write_frame(cursor, STAGE_SUBJECT, STAGE_SUBJECT_COLUMNS, _with_names(rows))
     cols = ", ".join(STAGE_SUBJECT_COLUMNS)
     insert = f"""INSERT INTO subjects_subject ({cols}, created_at, updated_at)
@@ -116,7 +138,8 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
             ON CONFLICT ({key}) DO NOTHING RETURNING kind, region"""
     on_citus = citus.is_citus()
     if on_citus:
-        insert = _citus_insert(cursor, cols, key)
+        staged = rows.select(key, keys.subject_key(key, pl.col(key)).alias("_key"))
+        insert = _citus_insert(cursor, cols, key, staged)
     if staging.is_pg():
         # The new subjects' ids come back with the insert itself (COPY of its RETURNING; Citus
         # plans no COPY of a write, so rows there): no second look-up of every staged key,
@@ -125,6 +148,8 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
         schema = {"kind": pl.String, "region": pl.String, key: pl.String, "_new_subject": pl.Int64}
         read = staging.fetch_frame if on_citus else _copy_out
         returned = read(cursor, f"{insert}, {key}, id", [now, now], schema)
+        if on_citus:  # the keys first, then the counts (the order register_subject keeps)
+            returned = _claim_keys(cursor, returned, key)
         created = returned.height
         subject_tally.add_registered(returned.select("kind", "region"))
         if created == rows.height:
@@ -137,19 +162,24 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
         )
         created = inserted.height
         subject_tally.add_registered(inserted)
-    with_ = ""
-    if on_citus:  # a LATERAL probe from a local table: refused by Citus (_citus_insert)
-        with_ = f"""WITH j AS MATERIALIZED (SELECT t.{key}, min(x.id) AS id
-            FROM {STAGE_SUBJECT} t JOIN subjects_subject x ON x.{key} = t.{key} GROUP BY 1) """
-        join = f"JOIN j ON j.{key} = s.{key}"
-    elif staging.is_pg():
+    if on_citus:
+        # Every staged identifier by its key (one probe a key, on the shards holding them).
+        found = staging.fetch_frame(
+            cursor,
+            f"SELECT key, subject_id FROM {keys.TABLE} WHERE key = ANY(%s)",
+            [staged.get_column("_key").to_list()],
+            {"_key": pl.String, "_new_subject": pl.Int64},
+        )
+        cursor.execute(f"TRUNCATE {STAGE_SUBJECT}")
+        return created, staged.join(found, on="_key").select(key, "_new_subject")
+    if staging.is_pg():
         join = f"""JOIN LATERAL (
             SELECT id FROM subjects_subject j WHERE j.{key} = s.{key} LIMIT 1) j ON true"""
     else:
         join = f"JOIN subjects_subject j ON j.{key} = s.{key}"
     ids = staging.fetch_frame(
         cursor,
-        f"{with_}SELECT s.{key}, j.id FROM {STAGE_SUBJECT} s {join}",
+        f"SELECT s.{key}, j.id FROM {STAGE_SUBJECT} s {join}",
         [],
         {key: pl.String, "_new_subject": pl.Int64},
     )

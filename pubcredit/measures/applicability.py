@@ -35,6 +35,7 @@ from pubcredit.measures import rules as rules_mod
 from pubcredit.measures.models import SubjectFlags
 from pubcredit.publicity.models import PUBLIC_STATES, Publicity, last_public_day
 from pubcredit.records.models import Record, document_number
+from pubcredit.subjects import keys
 from pubcredit.subjects.models import Subject
 
 CHUNK = 2000  # subjects per query of `applicable_measures_many`
@@ -442,11 +443,11 @@ def read_subject_facts(
     flags_table = SubjectFlags._meta.db_table
     pinned = citus.is_citus()
     if pinned and column != "id":
-        # On Citus the subject is found by its identifier first, on its own (the register is
-        # distributed by id): the reads below are then one single-shard router query.
-        found = hotpath.fetchone(
-            f"SELECT id FROM {Subject._meta.db_table} WHERE {column} = %s LIMIT 1", [value]
-        )
+        # On Citus the subject is found by its identifier first, on its own, in the key table
+        # (distributed by the identifier, subjects.keys: a router query to one shard; the
+        # register itself is distributed by id): the reads below are then one single-shard
+        # router query too.
+        found = hotpath.fetchone(keys.LOOKUP_SQL, [keys.subject_key(column, value)])
         if found is None:
             return None
         column, value = "id", found[0]

@@ -23,8 +23,10 @@ idempotent (a second run finds nothing to do):
    beyond that stays enforced by the one writer of each table: `records.writing` locks the key
    space and classifies before it inserts, `intake.linking` registers subjects under the same
    lock;
-3. reference tables are created, then `subjects_subject` is distributed and every distributed
-   table co-located with it;
+3. reference tables are created, then `subjects_subject` is distributed and every table
+   distributed by subject co-located with it; the key table (`KEY_TABLE`, identifier → subject
+   id) is distributed by its key, alone, and backfilled from the register (INSERT … SELECT …
+   ON CONFLICT DO NOTHING: the subjects registered before the distribution);
 4. the database is set to allow repartition joins (`citus.enable_repartition_joins`), which the
    few staff-side queries joining two distributed tables on something other than the subject
    (a list entry and its record) need.
@@ -40,8 +42,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-# The anchor of co-location: every distributed table is co-located with it.
+from pubcredit.subjects import keys as subject_keys
+
+# The anchor of co-location: every table distributed by `subject_id` is co-located with it.
 ANCHOR = "subjects_subject"
+
+# The key table (subjects.keys): a subject's identifier → its id, distributed by the identifier
+# in a co-location group of its own, so that a check's look-up by 统一社会信用代码 or blind index
+# is a router query to one shard, and its primary key holds one subject per identifier.
+KEY_TABLE = "subjects_subjectkey"
 
 # table -> its distribution column.
 DISTRIBUTED: dict[str, str] = {
@@ -68,6 +77,7 @@ DISTRIBUTED: dict[str, str] = {
     "financing_enterprisebinding": "subject_id",
     "financing_financingdemand": "subject_id",
     "financing_profileview": "subject_id",
+    KEY_TABLE: "key",
 }
 
 # Tables that carry a subject but may not know it, so cannot be distributed by it (Citus refuses
@@ -112,6 +122,7 @@ class Report:
     reference_tables: list[str] = field(default_factory=list)
     distributed_tables: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)
+    keys_written: int = 0  # key rows backfilled from the register
 
     @property
     def changed(self) -> bool:
@@ -121,6 +132,7 @@ class Report:
             or self.reference_tables
             or self.distributed_tables
             or self.settings
+            or self.keys_written
         )
 
     def as_dict(self) -> dict:
@@ -132,6 +144,7 @@ class Report:
             "reference_tables": self.reference_tables,
             "distributed_tables": self.distributed_tables,
             "settings": self.settings,
+            "keys_written": self.keys_written,
             "changed": self.changed,
         }
 
@@ -292,12 +305,16 @@ def distribute() -> Report:
                 report.reference_tables.append(table)
         for table, column in DISTRIBUTED.items():
             if table in kinds and table not in done:
+                # by subject: with the anchor; by anything else: a co-location group of its own
                 colocate = ANCHOR if column == "subject_id" else "none"
                 cursor.execute(
                     "SELECT create_distributed_table(%s, %s, colocate_with => %s)",
                     [table, column, colocate],
                 )
                 report.distributed_tables.append(f"{table} ({column})")
+        # The key table, backfilled from the register (subjects registered before the
+        # distribution, or before the key table existed): set-based, and nothing on a second run.
+        report.keys_written = subject_keys.fill_from_register(cursor)
         for source, name, definition in restore:
             cursor.execute(
                 f"ALTER TABLE {_quote(source)} ADD CONSTRAINT {_quote(name)} {definition}"

@@ -20,6 +20,7 @@ from pubcredit.core.identifiers import (
 from pubcredit.portal import disclosure, search
 from pubcredit.publicity.public import PublicSubject, public_subject
 from pubcredit.scoring import services as scoring
+from pubcredit.subjects import keys
 from pubcredit.subjects.masking import mask_code, redact_id_numbers
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.services import person_id_index
@@ -195,10 +196,10 @@ def _search_identifier(outcome: SearchOutcome, compact: str) -> SearchOutcome:
     if check.kind == "ric":
         outcome.mode = "id"
         outcome.query = mask_code(check.normalized)  # never echo a full ID number
+        # On Citus through the key table (subjects.keys: one shard, then the subject's).
+        register = Subject.objects.filter(kind=SubjectKind.PERSON)
         subject = (
-            Subject.objects.filter(
-                kind=SubjectKind.PERSON, id_index=person_id_index(check.normalized)
-            )
+            keys.find(register, "id_index", person_id_index(check.normalized))
             .only(*_SUBJECT_FIELDS)
             .first()
         )
@@ -209,8 +210,7 @@ def _search_identifier(outcome: SearchOutcome, compact: str) -> SearchOutcome:
     else:
         outcome.mode = "uscc"
         subject = (
-            Subject.objects.filter(uscc=check.normalized)
-            .exclude(kind=SubjectKind.PERSON)
+            keys.find(Subject.objects.exclude(kind=SubjectKind.PERSON), "uscc", check.normalized)
             .only(*_SUBJECT_FIELDS)
             .first()
         )

@@ -15,7 +15,7 @@ from pubcredit.accounts.models import AccessLog
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.core import identifiers
-from pubcredit.subjects import tally
+from pubcredit.subjects import keys, tally
 from pubcredit.subjects.models import FormerName, Subject
 from pubcredit.subjects.names import mask_person_name, normalize_name
 from pubcredit.subjects.services import ID_TYPES, RIC_TYPE, register_subject, rename_subject
@@ -64,7 +64,7 @@ class SubjectAddForm(forms.ModelForm):
                 self.add_error("uscc", result.errors)
             else:
                 data["uscc"] = result.normalized
-                if Subject.objects.filter(uscc=result.normalized).exists():
+                if keys.find(Subject.objects, "uscc", result.normalized).exists():
                     self.add_error("uscc", _("该统一社会信用代码已登记。"))
         return data
 

@@ -105,3 +105,46 @@ class FormerName(ShardedBySubject):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SubjectKey(models.Model):
+    """The key table: a subject's identifier → its id, kept ONLY on Citus (docs/scale.md, "The
+    key table").
+
+    On Citus the register is distributed by id, so a look-up by 统一社会信用代码 or by a person's
+    blind index would probe every shard, and the register's unique constraints (rebuilt with the
+    id appended) no longer decide that an identifier names one subject. This table is
+    distributed by `key` (`ops.scaleout.DISTRIBUTED`, a co-location group of its own): the
+    check's look-up `SELECT subject_id … WHERE key = %s` is a router query to one shard, and its
+    primary key, which is the distribution column, makes the database itself hold one subject per
+    identifier across shards (a writer inserts with ON CONFLICT (key) DO NOTHING; the loser of a
+    race uses the winner's subject).
+
+    `key` is `subjects.keys.subject_key(field, value)`, the one encoding every writer and reader
+    uses: "U:" + the USCC as the register holds it, "I:" + the person's blind index (`id_index`).
+
+    Maintained only when `core.citus.is_citus()`: by `subjects.services.register_subject`,
+    intake's bulk registration (`intake.linking`), the demo city, and backfilled from the
+    register by `pubcredit scaleout distribute`. On SQLite and a single PostgreSQL the table
+    exists and stays EMPTY: the register's own unique indexes on `uscc` and `id_index` serve the
+    look-up and decide conflicts, and intake pays nothing for it."""
+
+    key = models.TextField(_("标识键"), primary_key=True)
+    # A foreign key for the ORM (a subject's deletion removes its keys), without a database
+    # constraint: on Citus the key table and the register are distributed by different columns
+    # in different co-location groups, where Citus cannot enforce a foreign key (distribute drops
+    # every key not between local tables anyway); elsewhere the table is empty.
+    subject = models.ForeignKey(
+        Subject,
+        verbose_name=_("主体"),
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("主体标识键")
+        verbose_name_plural = _("主体标识键")
+
+    def __str__(self) -> str:
+        return self.key

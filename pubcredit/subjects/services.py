@@ -38,7 +38,7 @@ from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal
 from pubcredit.catalog.models import SubjectKind
 from pubcredit.core import identifiers
-from pubcredit.subjects import crypto, names, tally
+from pubcredit.subjects import crypto, keys, names, tally
 from pubcredit.subjects.models import FormerName, Subject
 
 RIC_TYPE = "身份证"
@@ -144,7 +144,10 @@ def register_subject(
       exists with another kind is refused. An organisation without a USCC is matched on kind +
       normalised name among subjects without a USCC;
     - one audit event "subjects.register" for a new subject, in the same transaction, and the
-      subject counted in the kept counts of the register (`tally`).
+      subject counted in the kept counts of the register (`tally`);
+    - on Citus, its identifier's key row (`subjects.keys`) written in the same transaction: the
+      key table's primary key decides a race of two registrations of the same identifier (the
+      loser returns the winner's subject), and a check finds the subject on one shard.
     Raises ValidationError with Chinese messages.
     """
     principal.require("subjects.change")
@@ -173,13 +176,13 @@ def register_subject(
             raise ValidationError({"id_type": [_("证件类型无效:%(v)s") % {"v": id_type}]})
         id_type = id_type or RIC_TYPE
         id_values = person_id_fields(id_number, id_type)
-        existing = Subject.objects.filter(id_index=id_values["id_index"]).first()
+        existing = keys.find(Subject.objects, "id_index", id_values["id_index"]).first()
         if existing is not None:
             return _existing(existing, kind)
         values.update(id_values, id_type=id_type, org_category="")
         if not region and id_type == RIC_TYPE:
             region = identifiers.normalize_identifier(id_number)[:6]
-        lookup = {"id_index": id_values["id_index"]}
+        lookup = ("id_index", id_values["id_index"])
     else:
         if id_number:
             raise ValidationError(
@@ -199,12 +202,12 @@ def register_subject(
                         "以 %(p)s 开头的统一社会信用代码属于个体工商户,主体类别应为个体工商户。"
                     )
                 raise ValidationError({"kind": [msg % {"p": code[:2]}]})
-            existing = Subject.objects.filter(uscc=code).first()
+            existing = keys.find(Subject.objects, "uscc", code).first()
             if existing is not None:
                 return _existing(existing, kind)
             values.update(uscc=code, org_category=code[:2])
             region = region or code[2:8]
-            lookup = {"uscc": code}
+            lookup = ("uscc", code)
         else:
             existing = Subject.objects.filter(kind=kind, uscc__isnull=True, name_norm=norm).first()
             if existing is not None:
@@ -214,10 +217,15 @@ def register_subject(
 
     subject = Subject(**values)
     try:
-        with transaction.atomic():  # savepoint: a concurrent insert of the same identifier
+        # A savepoint: a concurrent insert of the same identifier. Elsewhere the register's
+        # unique index refuses the second; on Citus the key table's primary key does (its key
+        # written in the same transaction, subjects.keys), and the duplicate is rolled back.
+        with transaction.atomic():
             subject.save()
+            if lookup and not keys.claim(*lookup, subject.pk):
+                raise IntegrityError(f"subjects_subjectkey: {lookup[0]} already registered")
     except IntegrityError:
-        existing = Subject.objects.filter(**lookup).first() if lookup else None
+        existing = keys.find(Subject.objects, *lookup).first() if lookup else None
         if existing is None:
             raise
         return _existing(existing, kind)
@@ -339,7 +347,8 @@ def find_subject(
 ) -> SubjectMatch:
     """Find a subject by identifier and/or name (see the module docstring for the approach).
 
-    An identifier hit wins and is returned alone. Otherwise, by name: a unique exact match of the
+    An identifier hit wins and is returned alone (on Citus found through the key table:
+    `subjects.keys.find`, one shard, then the subject's shard). Otherwise, by name: a unique exact match of the
     normalised name (current, else former) is `subject` with score 100; every other candidate is
     scored with rapidfuzz, best first, at most `limit`. `queryset` (e.g. restricted by scope)
     bounds every lookup."""
@@ -350,13 +359,13 @@ def find_subject(
 
     if uscc:
         code = identifiers.normalize_identifier(uscc)
-        hit = qs.filter(uscc=code).first() if code else None
+        hit = keys.find(qs, "uscc", code).first() if code else None
         if hit is not None:
             return SubjectMatch(hit, [Candidate(hit, 100.0, _("统一社会信用代码一致"))])
     if id_number:
         normalized = identifiers.normalize_identifier(id_number)
         if normalized:
-            hit = qs.filter(id_index=person_id_index(normalized, id_type)).first()
+            hit = keys.find(qs, "id_index", person_id_index(normalized, id_type)).first()
             if hit is not None:
                 return SubjectMatch(hit, [Candidate(hit, 100.0, _("证件号码一致"))])
     if not name or not names.normalize_name(name):

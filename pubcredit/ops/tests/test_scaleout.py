@@ -41,3 +41,24 @@ def test_each_table_distributed_by_subject_has_a_model_that_saves_without_moving
     assert by_subject >= {"records_record", "publicity_publicity", "repair_repairapplication"}
     not_sharded = sorted(t for t in by_subject if not issubclass(by_table[t], ShardedBySubject))
     assert not_sharded == []
+
+
+def test_the_key_table_is_distributed_by_its_key_in_a_group_of_its_own():
+    from pubcredit.core.citus import ShardedBySubject
+    from pubcredit.subjects.models import SubjectKey
+
+    assert scaleout.KEY_TABLE == "subjects_subjectkey" == SubjectKey._meta.db_table
+    assert scaleout.DISTRIBUTED["subjects_subjectkey"] == "key"
+    assert SubjectKey._meta.pk.column == "key"  # the distribution column is its primary key
+    # Not co-located with the register: its rows are placed by identifier, not by subject, and
+    # its subject never moves a row (an UPDATE of subject_id is an ordinary one on Citus).
+    assert not issubclass(SubjectKey, ShardedBySubject)
+    assert scaleout.plan(["subjects_subjectkey"]) == {"subjects_subjectkey": "distributed"}
+
+
+def test_a_report_with_keys_written_counts_as_a_change():
+    report = scaleout.Report(citus_version="13.2-1")
+    assert not report.changed
+    report.keys_written = 2
+    assert report.changed
+    assert report.as_dict()["keys_written"] == 2

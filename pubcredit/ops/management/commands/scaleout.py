@@ -41,7 +41,7 @@ class Command(BaseCommand):
             ("删除的外键(由平台写入方维持)", report.dropped_foreign_keys),
             ("加入分布列重建的唯一约束", report.rebuilt_unique),
             ("参考表", report.reference_tables),
-            ("分布表(与 subjects_subject 同位)", report.distributed_tables),
+            ("分布表", report.distributed_tables),
             ("数据库设置", report.settings),
         ]
         for title, items in sections:
@@ -49,3 +49,5 @@ class Command(BaseCommand):
                 self.stdout.write(f"{title}:{len(items)}")
                 for item in items:
                     self.stdout.write(f"  {item}")
+        if report.keys_written:
+            self.stdout.write(f"主体标识键(由主体库回填):{report.keys_written}")
