@@ -26,7 +26,8 @@ its five middleware, DEBUG off):
 
 The printout ends with the budget the 2× target leaves: a check may cost at most twice the
 floor's CPU; what the fixed parts (framework, authentication, two statements) already take of it
-is what is left for the check's own logic.
+is what is left for the check's own logic (the service called directly, less its read and its
+log row: the answer, measures, conclusion and JSON).
 
 Uses the checks benchmark's database (`checks.py … --database-url URL` loads it; `make bench`
 runs this after it with the same URL).
@@ -205,9 +206,10 @@ def _model(parts: dict) -> dict:
     """The cost model: what a check costs beside the floor, and what the fixed parts leave."""
     floor, check = _total(parts["health"]), _total(parts["check"])
     budget = TARGET * floor
-    fixed = _total(parts["framework_and_auth"]) + _total(parts["check_read"])
-    fixed += _total(parts["log_insert"])
-    own = check - fixed
+    statements = _total(parts["check_read"]) + _total(parts["log_insert"])
+    fixed = _total(parts["framework_and_auth"]) + statements
+    # The service called directly, less its two statements: the check's own logic.
+    own = _total(parts["service"]) - statements
     return {
         "floor_us": round(floor, 1),
         "check_us": round(check, 1),
