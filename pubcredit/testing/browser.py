@@ -58,7 +58,17 @@ class BrowserLog:
 
     requests: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    # Requests the browser itself cancelled (net::ERR_ABORTED: the page navigated on while, say,
+    # its favicon was still loading): kept apart, they are no failure of the site.
+    aborted_requests: list[str] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
+
+    def request_failed(self, request) -> None:
+        failure = f"{request.url} {request.failure}"
+        if request.failure == "net::ERR_ABORTED":
+            self.aborted_requests.append(failure)
+        else:
+            self.failed_requests.append(failure)
 
     def foreign_requests(self, origin: str) -> list[str]:
         """Requests that went anywhere but `origin` (scheme://host:port); data:/blob: are local."""
@@ -127,10 +137,7 @@ def browser_context(chromium_browser, live_server, browser_log):
     )
     context.set_default_timeout(15_000)
     context.on("request", lambda request: browser_log.requests.append(request.url))
-    context.on(
-        "requestfailed",
-        lambda request: browser_log.failed_requests.append(f"{request.url} {request.failure}"),
-    )
+    context.on("requestfailed", browser_log.request_failed)
 
     def watch(page):
         page.on("pageerror", lambda error: browser_log.js_errors.append(str(error)))
