@@ -17,6 +17,7 @@ the text given: callers format timestamps and JSON themselves.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import polars as pl
@@ -139,3 +140,17 @@ def write_frame(cursor, table: str, columns: Sequence[str], frame: pl.DataFrame)
 def fetch_frame(cursor, sql: str, params, schema: dict) -> pl.DataFrame:
     cursor.execute(sql, params)
     return pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
+
+
+def copy_frame(cursor, sql: str, params, schema: dict) -> pl.DataFrame:
+    """PostgreSQL: the rows of `sql` (a SELECT, or a write with RETURNING) as a polars frame of
+    `schema` (column order as in the statement), streamed with COPY … TO STDOUT as CSV straight
+    into polars: no Python object per value."""
+    buffer = io.BytesIO()
+    with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+        for block in copy:
+            buffer.write(block)
+    if buffer.tell() == 0:
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)

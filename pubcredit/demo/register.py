@@ -5,7 +5,6 @@ skewed draws of which subjects get records and on which days."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ import numpy as np
 import polars as pl
 from django.db import connection
 
+from pubcredit.core import staging
 from pubcredit.subjects import crypto
 from pubcredit.subjects.models import Subject
 
@@ -68,18 +68,6 @@ def register_from_frame(subjects: pl.DataFrame, first_id: int = 1) -> Register:
     )
 
 
-def _copy_frame(cursor, sql: str, params: list, schema: dict) -> pl.DataFrame:
-    """PostgreSQL: a SELECT's rows as a polars frame through COPY … TO STDOUT (CSV)."""
-    buf = io.BytesIO()
-    with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-        for block in copy:
-            buf.write(block)
-    if not buf.tell():
-        return pl.DataFrame(schema=schema)
-    buf.seek(0)
-    return pl.read_csv(buf, has_header=False, new_columns=list(schema), schema=schema)
-
-
 _DETAIL_COLUMNS = (
     "id",
     "kind",
@@ -103,7 +91,7 @@ def register_from_database(first_id: int, last_id: int) -> Register:
     schema = {"id": pl.Int64, "kind": pl.String, "org_category": pl.String}
     with connection.cursor() as cursor:
         if pg:
-            frame = _copy_frame(cursor, sql, [first_id, last_id], schema)
+            frame = staging.copy_frame(cursor, sql, [first_id, last_id], schema)
         else:
             cursor.execute(sql, [first_id, last_id])
             frame = pl.DataFrame(cursor.fetchall(), schema=schema, orient="row")
@@ -120,7 +108,7 @@ def register_from_database(first_id: int, last_id: int) -> Register:
             )
             raw_schema = dict(DETAIL_SCHEMA) | {"id_number": pl.String}
             with connection.cursor() as cursor:
-                found = _copy_frame(
+                found = staging.copy_frame(
                     cursor,
                     f"SELECT {cols} FROM {table} WHERE id = ANY(%s)",
                     [unique],

@@ -15,7 +15,6 @@ classification and its write (intake.loading).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 import polars as pl
@@ -146,7 +145,7 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
         # unless another load registered some of them meanwhile (not returned), which the
         # look-up below then finds.
         schema = {"kind": pl.String, "region": pl.String, key: pl.String, "_new_subject": pl.Int64}
-        read = staging.fetch_frame if on_citus else _copy_out
+        read = staging.fetch_frame if on_citus else staging.copy_frame
         returned = read(cursor, f"{insert}, {key}, id", [now, now], schema)
         if on_citus:  # the keys first, then the counts (the order register_subject keeps)
             returned = _claim_keys(cursor, returned, key)
@@ -185,19 +184,6 @@ def _insert_subjects(cursor, rows: pl.DataFrame, key: str, now) -> tuple[int, pl
     )
     cursor.execute(f"{'TRUNCATE' if staging.is_pg() else 'DELETE FROM'} {STAGE_SUBJECT}")
     return created, ids
-
-
-def _copy_out(cursor, sql: str, params, schema: dict) -> pl.DataFrame:
-    """PostgreSQL: the rows of `sql` (a SELECT, or a write with RETURNING) streamed back with
-    COPY … TO STDOUT as CSV straight into polars."""
-    buffer = io.BytesIO()
-    with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-        for block in copy:
-            buffer.write(block)
-    if buffer.tell() == 0:
-        return pl.DataFrame(schema=schema)
-    buffer.seek(0)
-    return pl.read_csv(buffer, has_header=False, schema=schema)
 
 
 def register_new_subjects(cursor, rows: pl.DataFrame, now) -> tuple[pl.DataFrame, int]:

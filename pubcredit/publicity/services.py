@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import itertools
 import time
 from collections.abc import Iterable
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 from pubcredit.accounts.audit import record_event, snapshot
 from pubcredit.accounts.permissions import Principal, restrict
 from pubcredit.catalog.models import Category, Department
-from pubcredit.core import citus
+from pubcredit.core import citus, staging
 from pubcredit.core.bulkload import bulk_copy, deferred_indexes, estimated_rows
 from pubcredit.publicity import changes, rules, tally
 from pubcredit.publicity.models import (
@@ -249,16 +248,7 @@ def _read(cursor, sql: str, params: list, schema: dict) -> pl.DataFrame:
     SELECT). PostgreSQL streams it with COPY … TO STDOUT as CSV (no Python object per value)."""
     text_schema = {c: (pl.String if t == pl.Date else t) for c, t in schema.items()}
     if _pg():
-        raw = cursor.cursor
-        buf = io.BytesIO()
-        with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            for block in copy:
-                buf.write(block)
-        if buf.tell() == 0:
-            frame = pl.DataFrame(schema=text_schema)
-        else:
-            buf.seek(0)
-            frame = pl.read_csv(buf, has_header=False, new_columns=list(schema), schema=text_schema)
+        frame = staging.copy_frame(cursor, sql, params, text_schema)
     else:
         # SQLite: Django's connection converts columns declared date into date objects.
         cursor.execute(sql, params)

@@ -32,7 +32,6 @@ What a `RecordsWriter` guarantees:
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import polars as pl
@@ -392,14 +391,7 @@ def classify(cursor, category_id: int, department_id: int, probe_records: bool) 
                CASE WHEN {name_only} THEN r.subject_link END
         FROM {STAGE} s {records} {subjects}"""
     if pg and not ctes:  # Citus refuses COPY (…) TO of the CTE form: read as rows
-        buffer = io.BytesIO()
-        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as copy:
-            for block in copy:
-                buffer.write(block)
-        if buffer.tell() == 0:
-            return pl.DataFrame(schema=CLASSIFY_SCHEMA)
-        buffer.seek(0)
-        return pl.read_csv(buffer, has_header=False, schema=CLASSIFY_SCHEMA)
+        return staging.copy_frame(cursor, sql, [], CLASSIFY_SCHEMA)
     return staging.fetch_frame(cursor, sql, [], CLASSIFY_SCHEMA)
 
 
